@@ -1,0 +1,69 @@
+//! Server functions for the tenant email editor.
+use crate::model::{ApiError, EditorContext, TenantEmailInput, TenantEmailView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+/// Everything the editor page needs in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailEditorData {
+    pub context: EditorContext,
+    pub tenant_name: String,
+    /// `None` when adding a new tenant email.
+    pub email: Option<TenantEmailView>,
+}
+
+#[server(prefix = "/api", endpoint = "load_email_editor")]
+pub async fn load_email_editor(tenant_id: String, email_id: Option<String>) -> Result<EmailEditorData, ApiError> {
+    let backend = super::backend()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    let tenant = backend.get_tenant(&tenant_id).await.map_err(super::port)?;
+    let email = match email_id {
+        Some(id) => {
+            super::tenants::check_id(&id, "tenant email")?;
+            Some(backend.get_tenant_email(&tenant_id, &id).await.map_err(super::port)?)
+        }
+        None => None,
+    };
+    Ok(EmailEditorData { context: backend.editor_context(), tenant_name: tenant.name, email })
+}
+
+/// Creates (`email_id` = None) or updates a tenant email. When updating, the
+/// secret is only replaced if `replace_secret` is set — the explicit action.
+#[server(prefix = "/api", endpoint = "save_tenant_email", input = Json)]
+pub async fn save_tenant_email(
+    tenant_id: String,
+    email_id: Option<String>,
+    version: Option<i32>,
+    replace_secret: bool,
+    input: TenantEmailInput,
+) -> Result<TenantEmailView, ApiError> {
+    use crate::model::tenant_email::validate;
+    let backend = super::backend()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    let creating = email_id.is_none();
+    let mut input = input.trimmed();
+    if !creating && !replace_secret {
+        input.client_secret.clear();
+    }
+    let policy = backend.editor_context().authority_policy;
+    validate(&input, creating || replace_secret, &policy)
+        .into_result()
+        .map_err(|errors| super::fail(ApiError::Invalid(errors)))?;
+    match email_id {
+        None => backend.create_tenant_email(&tenant_id, &input).await.map_err(super::port),
+        Some(id) => {
+            super::tenants::check_id(&id, "tenant email")?;
+            let version = version.ok_or_else(|| super::fail(ApiError::BadRequest("version is required when updating".into())))?;
+            backend.update_tenant_email(&tenant_id, &id, version, &input).await.map_err(super::port)
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "delete_tenant_email")]
+pub async fn delete_tenant_email(tenant_id: String, email_id: String) -> Result<(), ApiError> {
+    let backend = super::backend()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend.delete_tenant_email(&tenant_id, &email_id).await.map_err(super::port)
+}

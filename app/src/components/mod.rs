@@ -1,0 +1,6 @@
+//! Reusable views.
+pub mod copy_button;
+pub mod error_banner;
+pub mod field;
+pub mod status_badge;
+pub mod tabs;

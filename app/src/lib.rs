@@ -1,0 +1,70 @@
+//! Tenant Mail's isomorphic app: pages, components, shared model and the
+//! server functions. Compiled for the server (`ssr`) and the browser (`hydrate`).
+#![cfg_attr(feature = "ssr", deny(clippy::unwrap_used, clippy::expect_used))]
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod port;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tenant_mail.css"/>
+        <Title text="Tenant Mail"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/admin/tenants">"Tenant Mail"</a>
+                <nav aria-label="Main">
+                    <span class="nav-section">"Admin"</span>
+                    <span aria-hidden="true">" → "</span>
+                    <A href="/admin/tenants">"Tenant Management"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/admin/tenants"/> }/>
+                    <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/tenants"/> }/>
+                    <Route path=path!("/admin/tenants") view=pages::tenants::TenantsPage/>
+                    <Route path=path!("/admin/tenants/:tenant_id") view=pages::tenant::TenantPage/>
+                    <Route
+                        path=path!("/admin/tenants/:tenant_id/emails/new")
+                        view=pages::tenant_email::TenantEmailPage
+                    />
+                    <Route
+                        path=path!("/admin/tenants/:tenant_id/emails/:email_id")
+                        view=pages::tenant_email::TenantEmailPage
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

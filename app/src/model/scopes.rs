@@ -1,0 +1,78 @@
+//! The Scopes field: one line, single spaces (a line break here breaks
+//! sign-in at Microsoft with AADSTS70011, the classic failure of this field).
+use super::tenant_email::Direction;
+
+pub const DEFAULT_SCOPES: &str =
+    "openid profile offline_access user.read mail.read mail.send mail.readwrite";
+pub const MAX_SCOPES_LEN: usize = 2000;
+
+/// Collapses any whitespace run (line breaks, tabs, double spaces) into one
+/// space and trims the ends: the one-click fix the form offers.
+pub fn normalize_scopes(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// True when the value differs from its normalised form only in whitespace,
+/// so offering the one-click fix makes sense.
+pub fn needs_whitespace_fix(value: &str) -> bool {
+    !value.is_empty() && normalize_scopes(value) != value && !normalize_scopes(value).is_empty()
+}
+
+/// RFC 6749 §3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E.
+fn is_scope_char(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// Microsoft compares scopes case-insensitively, and Graph's delegated
+/// permissions may be written bare (`mail.send`) or as a resource URI.
+fn permission_name(scope: &str) -> String {
+    let lower = scope.to_ascii_lowercase();
+    lower
+        .strip_prefix("https://graph.microsoft.com/")
+        .map(str::to_string)
+        .unwrap_or(lower)
+}
+
+pub fn validate_scopes(value: &str, direction: Direction) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("Enter the scopes: {DEFAULT_SCOPES}"));
+    }
+    if value.len() > MAX_SCOPES_LEN {
+        return Err(format!("Scopes are at most {MAX_SCOPES_LEN} characters."));
+    }
+    if value.contains(['\n', '\r']) {
+        return Err("Scopes must be on a single line: a line break breaks sign-in at Microsoft (AADSTS70011).".into());
+    }
+    if value.contains('\t') {
+        return Err("Separate scopes with single spaces, not tabs.".into());
+    }
+    if value.starts_with(' ') || value.ends_with(' ') {
+        return Err("Remove the spaces at the start or end of the scopes.".into());
+    }
+    if value.contains("  ") {
+        return Err("Separate scopes with a single space.".into());
+    }
+    if value.contains(',') || value.contains(';') {
+        return Err("Separate scopes with spaces, not commas or semicolons.".into());
+    }
+    if let Some(bad) = value.chars().find(|c| *c != ' ' && !is_scope_char(*c)) {
+        return Err(format!("Scopes cannot contain the character {bad:?}."));
+    }
+    let names: Vec<String> = value.split(' ').map(permission_name).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(format!("The scope {name} is listed twice."));
+        }
+    }
+    let has = |s: &str| names.iter().any(|n| n == s);
+    if !has("offline_access") {
+        return Err("Add offline_access, otherwise Microsoft issues no refresh token and the connection stops after an hour.".into());
+    }
+    if direction.sends() && !has("mail.send") {
+        return Err("This mailbox sends mail: add mail.send.".into());
+    }
+    if direction.receives() && !has("mail.read") && !has("mail.readwrite") {
+        return Err("This mailbox receives mail: add mail.read or mail.readwrite.".into());
+    }
+    Ok(())
+}

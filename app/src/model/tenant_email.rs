@@ -1,0 +1,259 @@
+//! Tenant emails: the mailbox an application uses, and its OAuth2 settings.
+use super::authority::{self, AuthorityPolicy};
+use super::errors::FieldErrors;
+use super::{fields, identifiers, scopes};
+use serde::{Deserialize, Serialize};
+
+/// Kinds of mailbox connection. Only Microsoft 365 exists today; the editor
+/// shows the OAuth2 tab only for types that use it, so more can be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccountType {
+    Microsoft365Graph,
+}
+
+impl AccountType {
+    pub const ALL: &'static [AccountType] = &[AccountType::Microsoft365Graph];
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountType::Microsoft365Graph => "microsoft365_graph",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountType::Microsoft365Graph => "Microsoft 365 (Graph API, OAuth2)",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.code() == code)
+    }
+    pub fn uses_oauth2(self) -> bool {
+        matches!(self, AccountType::Microsoft365Graph)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    Send,
+    Receive,
+    SendAndReceive,
+}
+
+impl Direction {
+    pub const ALL: &'static [Direction] =
+        &[Direction::SendAndReceive, Direction::Send, Direction::Receive];
+    pub fn code(self) -> &'static str {
+        match self {
+            Direction::Send => "send",
+            Direction::Receive => "receive",
+            Direction::SendAndReceive => "send_receive",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Send => "Send",
+            Direction::Receive => "Receive",
+            Direction::SendAndReceive => "Send and receive",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|d| d.code() == code)
+    }
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::Send | Direction::SendAndReceive)
+    }
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::Receive | Direction::SendAndReceive)
+    }
+}
+
+/// Ordered from healthy to broken, so the worst of several is `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ConnectionStatus {
+    Connected,
+    NotAuthenticated,
+    NeedsReauth,
+    Error,
+}
+
+impl ConnectionStatus {
+    pub const ALL: &'static [ConnectionStatus] = &[
+        ConnectionStatus::Connected,
+        ConnectionStatus::NotAuthenticated,
+        ConnectionStatus::NeedsReauth,
+        ConnectionStatus::Error,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "connected",
+            ConnectionStatus::NotAuthenticated => "not_authenticated",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Error => "error",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "Connected",
+            ConnectionStatus::NotAuthenticated => "Not authenticated",
+            ConnectionStatus::NeedsReauth => "Needs re-authentication",
+            ConnectionStatus::Error => "Error",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.code() == code)
+    }
+}
+
+/// What the browser submits on Save. `client_secret` is write-only: empty
+/// means "keep the stored one" when editing.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantEmailInput {
+    pub account_type: String,
+    pub address: String,
+    pub direction: String,
+    pub application_id: String,
+    pub client_secret: String,
+    pub secret_expires_on: String,
+    pub authority_url: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub scopes: String,
+}
+
+// Hand-written so the secret can never end up in a log line via `{:?}`.
+impl std::fmt::Debug for TenantEmailInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantEmailInput")
+            .field("account_type", &self.account_type)
+            .field("address", &self.address)
+            .field("direction", &self.direction)
+            .field("application_id", &self.application_id)
+            .field("client_secret", &if self.client_secret.is_empty() { "<empty>" } else { "<redacted>" })
+            .field("secret_expires_on", &self.secret_expires_on)
+            .field("authority_url", &self.authority_url)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+impl TenantEmailInput {
+    /// The values a new tenant email starts with.
+    pub fn defaults() -> Self {
+        Self {
+            account_type: AccountType::Microsoft365Graph.code().into(),
+            address: String::new(),
+            direction: Direction::SendAndReceive.code().into(),
+            application_id: String::new(),
+            client_secret: String::new(),
+            secret_expires_on: String::new(),
+            authority_url: authority::authority_for_tenant("common"),
+            authorization_endpoint: "/oauth2/v2.0/authorize".into(),
+            token_endpoint: "/oauth2/v2.0/token".into(),
+            scopes: scopes::DEFAULT_SCOPES.into(),
+        }
+    }
+
+    /// Trims what is safe to trim; scopes are left as typed so their rule can
+    /// explain what is wrong instead of silently changing them.
+    pub fn trimmed(&self) -> Self {
+        Self {
+            account_type: self.account_type.trim().into(),
+            address: self.address.trim().into(),
+            direction: self.direction.trim().into(),
+            application_id: self.application_id.trim().to_ascii_lowercase(),
+            client_secret: self.client_secret.clone(),
+            secret_expires_on: self.secret_expires_on.trim().into(),
+            authority_url: self.authority_url.trim().into(),
+            authorization_endpoint: self.authorization_endpoint.trim().into(),
+            token_endpoint: self.token_endpoint.trim().into(),
+            scopes: self.scopes.clone(),
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        Direction::from_code(&self.direction).unwrap_or(Direction::SendAndReceive)
+    }
+}
+
+/// Validates one field; the form calls this on input/blur, `validate` on Save.
+pub fn validate_field(
+    field: &str,
+    input: &TenantEmailInput,
+    secret_required: bool,
+    policy: &AuthorityPolicy,
+) -> Result<(), String> {
+    match field {
+        fields::ACCOUNT_TYPE => AccountType::from_code(&input.account_type)
+            .map(|_| ())
+            .ok_or_else(|| "Choose an account type.".to_string()),
+        fields::ADDRESS => identifiers::validate_address(&input.address),
+        fields::DIRECTION => Direction::from_code(&input.direction)
+            .map(|_| ())
+            .ok_or_else(|| "Choose whether this mailbox sends, receives, or both.".to_string()),
+        fields::APPLICATION_ID => identifiers::validate_application_id(&input.application_id),
+        fields::CLIENT_SECRET => identifiers::validate_secret(&input.client_secret, secret_required),
+        fields::SECRET_EXPIRES_ON => identifiers::validate_optional_date(&input.secret_expires_on),
+        fields::AUTHORITY_URL => authority::validate_authority(&input.authority_url, policy),
+        fields::AUTHORIZATION_ENDPOINT => identifiers::validate_endpoint_path(&input.authorization_endpoint),
+        fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
+        fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction()),
+        _ => Ok(()),
+    }
+}
+
+pub const ALL_FIELDS: &[&str] = &[
+    fields::ACCOUNT_TYPE,
+    fields::ADDRESS,
+    fields::DIRECTION,
+    fields::APPLICATION_ID,
+    fields::CLIENT_SECRET,
+    fields::SECRET_EXPIRES_ON,
+    fields::AUTHORITY_URL,
+    fields::AUTHORIZATION_ENDPOINT,
+    fields::TOKEN_ENDPOINT,
+    fields::SCOPES,
+];
+
+/// Validates the whole form. `secret_required` is true on create, and when the
+/// admin chose "Replace" on an existing secret.
+pub fn validate(input: &TenantEmailInput, secret_required: bool, policy: &AuthorityPolicy) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    for field in ALL_FIELDS {
+        errors.merge(field, validate_field(field, input, secret_required, policy));
+    }
+    errors
+}
+
+/// One row of the Tenant Emails tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantEmailSummary {
+    pub id: String,
+    pub address: String,
+    pub account_type: AccountType,
+    pub direction: Direction,
+    pub status: ConnectionStatus,
+}
+
+/// A stored tenant email as the browser may see it: no secret, only whether
+/// one is set and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantEmailView {
+    pub id: String,
+    pub tenant_id: String,
+    pub version: i32,
+    /// The editable fields, with `client_secret` always empty.
+    pub values: TenantEmailInput,
+    /// RFC 3339 time the secret was last set; `None` if none is stored.
+    pub secret_set_at: Option<String>,
+    pub status: ConnectionStatus,
+    pub updated_at: String,
+}
+
+/// Server facts the editor needs: where Microsoft must send the admin back,
+/// and which authority hosts the server accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditorContext {
+    pub redirect_uri: String,
+    pub authority_policy: AuthorityPolicy,
+}

@@ -1,0 +1,200 @@
+//! The tenant email editor: General and OAuth2 Configuration tabs, Save.
+mod general;
+mod inputs;
+mod oauth;
+mod state;
+
+use crate::api::{load_email_editor, EmailEditorData, SaveTenantEmail};
+use crate::components::error_banner::ErrorBanner;
+use crate::components::status_badge::StatusBadge;
+use crate::components::tabs::{TabBar, TabSpec};
+use crate::model::{fields, AccountType, ApiError, ConnectionStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+use state::FormState;
+
+const GENERAL_FIELDS: &[&str] = &[fields::ACCOUNT_TYPE, fields::ADDRESS, fields::DIRECTION];
+
+#[component]
+pub fn TenantEmailPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (p.get("tenant_id").unwrap_or_default(), p.get("email_id"))
+    };
+    let data = Resource::new(key, |(tenant_id, email_id)| load_email_editor(tenant_id, email_id));
+    view! {
+        <section class="page">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <EmailEditor data=d/> }.into_any(),
+                        Err(e) => view! {
+                            <h1>"Tenant Email"</h1>
+                            <ErrorBanner error=e/>
+                            <p><a href="/admin/tenants">"Back to Tenant Management"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn EmailEditor(data: EmailEditorData) -> impl IntoView {
+    let EmailEditorData { context, tenant_name, email } = data;
+    let tenant_id = email.as_ref().map(|e| e.tenant_id.clone()).unwrap_or_else(|| {
+        use_params_map().read_untracked().get("tenant_id").unwrap_or_default()
+    });
+    let status = email.as_ref().map(|e| e.status).unwrap_or(ConnectionStatus::NotAuthenticated);
+    let state = FormState::new(email, context.authority_policy.clone());
+    let save = ServerAction::<SaveTenantEmail>::new();
+    let banner = RwSignal::new(None::<ApiError>);
+    let notice = RwSignal::new(None::<String>);
+    let active = RwSignal::new("general");
+    let dirty = Memo::new(move |_| state.is_dirty());
+    let uses_oauth = Memo::new(move |_| AccountType::from_code(&state.account_type.get()).is_some_and(|t| t.uses_oauth2()));
+
+    let has_error_in = move |general: bool| {
+        Signal::derive(move || state.errors.read().0.keys().any(|k| GENERAL_FIELDS.contains(&k.as_str()) == general))
+    };
+    let mut tabs = vec![TabSpec { id: "general", label: "General", has_error: has_error_in(true) }];
+    tabs.push(TabSpec { id: "oauth2", label: "OAuth2 Configuration", has_error: has_error_in(false) });
+
+    // Show the first tab that holds a message, so a refused Save is never a mystery.
+    let reveal_errors = move || {
+        let general_bad = state.errors.read_untracked().0.keys().any(|k| GENERAL_FIELDS.contains(&k.as_str()));
+        active.set(if general_bad { "general" } else { "oauth2" });
+    };
+
+    let navigate = use_navigate();
+    let tid_for_nav = tenant_id.clone();
+    Effect::new(move |_| {
+        let Some(result) = save.value().get() else { return };
+        match result {
+            Ok(view) => {
+                let created = state.creating();
+                let id = view.id.clone();
+                state.saved_as(view);
+                banner.set(None);
+                notice.set(Some("Saved.".into()));
+                if created {
+                    let path = format!("/admin/tenants/{tid_for_nav}/emails/{id}");
+                    navigate(&path, NavigateOptions { replace: true, ..Default::default() });
+                }
+            }
+            Err(ApiError::Invalid(errors)) => {
+                state.errors.set(errors);
+                notice.set(None);
+                banner.set(Some(ApiError::Invalid(Default::default())));
+                reveal_errors();
+            }
+            Err(ApiError::Conflict(_)) => {
+                notice.set(None);
+                banner.set(Some(ApiError::Conflict(
+                    "Someone else saved this Tenant Email after you opened it, so your changes were not saved. \
+                     Reload to see their version, then apply your changes again."
+                        .into(),
+                )));
+            }
+            Err(e) => {
+                notice.set(None);
+                banner.set(Some(e));
+            }
+        }
+    });
+
+    let tid_for_save = tenant_id.clone();
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        notice.set(None);
+        if !state.check_all() {
+            banner.set(Some(ApiError::Invalid(Default::default())));
+            reveal_errors();
+            return;
+        }
+        banner.set(None);
+        save.dispatch(SaveTenantEmail {
+            tenant_id: tid_for_save.clone(),
+            email_id: state.email_id.get_untracked(),
+            version: state.version.get_untracked(),
+            replace_secret: state.replace_secret.get_untracked(),
+            input: state.current_untracked(),
+        });
+    };
+
+    // Warn before the page is left with unsaved changes: browser navigation...
+    let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.get_untracked() {
+            ev.prevent_default();
+            ev.set_return_value("unsaved");
+        }
+    });
+    on_cleanup(move || unload.remove());
+    // ...and links inside the app.
+    let guard_link = move |ev: leptos::ev::MouseEvent| {
+        if dirty.get_untracked() && !confirm_leave() {
+            ev.prevent_default();
+        }
+    };
+
+    let back_href = format!("/admin/tenants/{tenant_id}");
+    let title = move || {
+        if state.email_id.get().is_none() { "Add Tenant Email".to_string() } else { state.saved.get().address }
+    };
+    view! {
+        <p class="breadcrumb">
+            <a href="/admin/tenants" on:click=guard_link>"Tenant Management"</a>
+            " / "
+            <a href=back_href on:click=guard_link id="back-to-tenant">{tenant_name}</a>
+            " / Tenant Emails"
+        </p>
+        <h1>{title} " " <StatusBadge status=Some(status)/></h1>
+        <form class="form" on:submit=on_save novalidate>
+            <TabBar tabs active label="Tenant email sections"/>
+            <div role="tabpanel" id="panel-general" aria-labelledby="tab-general" hidden=move || active.get() != "general">
+                <general::GeneralTab state/>
+            </div>
+            <div role="tabpanel" id="panel-oauth2" aria-labelledby="tab-oauth2" hidden=move || active.get() != "oauth2">
+                <Show when=move || uses_oauth.get() fallback=|| view! { <p>"This account type needs no OAuth2 configuration."</p> }>
+                    <oauth::OAuthTab state redirect_uri=context.redirect_uri.clone()/>
+                </Show>
+            </div>
+            {move || banner.get().map(|e| view! { <ErrorBanner error=e/> })}
+            {move || notice.get().map(|n| view! { <div class="banner banner-ok" role="status">{n}</div> })}
+            <div class="form-actions">
+                <button type="submit" class="primary" id="save" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+                <Show when=move || dirty.get()>
+                    <span class="unsaved" role="status">"Unsaved changes"</span>
+                </Show>
+                <Show when=move || matches!(banner.get(), Some(ApiError::Conflict(_)))>
+                    <button type="button" class="secondary" on:click=move |_| reload_page()>"Reload"</button>
+                </Show>
+            </div>
+        </form>
+    }
+}
+
+fn confirm_leave() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window()
+            .confirm_with_message("You have unsaved changes on this Tenant Email. Leave without saving?")
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        true
+    }
+}
+
+fn reload_page() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().reload();
+    }
+}

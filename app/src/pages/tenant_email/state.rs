@@ -1,0 +1,194 @@
+//! The editor's form state: one signal per field, which fields were touched,
+//! current messages, and the last saved values (to know what is unsaved).
+use crate::model::authority::AuthorityPolicy;
+use crate::model::tenant_email::{validate, validate_field};
+use crate::model::{fields, FieldErrors, TenantEmailInput, TenantEmailView};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct FormState {
+    pub account_type: RwSignal<String>,
+    pub address: RwSignal<String>,
+    pub direction: RwSignal<String>,
+    pub application_id: RwSignal<String>,
+    pub client_secret: RwSignal<String>,
+    pub secret_expires_on: RwSignal<String>,
+    pub authority_url: RwSignal<String>,
+    pub authorization_endpoint: RwSignal<String>,
+    pub token_endpoint: RwSignal<String>,
+    pub scopes: RwSignal<String>,
+    pub tenant_id_helper: RwSignal<String>,
+    pub errors: RwSignal<FieldErrors>,
+    touched: RwSignal<Vec<&'static str>>,
+    /// The values as last loaded or saved.
+    pub saved: RwSignal<TenantEmailInput>,
+    pub email_id: RwSignal<Option<String>>,
+    pub version: RwSignal<Option<i32>>,
+    pub secret_set_at: RwSignal<Option<String>>,
+    pub replace_secret: RwSignal<bool>,
+    pub policy: StoredValue<AuthorityPolicy>,
+}
+
+impl FormState {
+    pub fn new(email: Option<TenantEmailView>, policy: AuthorityPolicy) -> Self {
+        let values = email.as_ref().map(|e| e.values.clone()).unwrap_or_else(TenantEmailInput::defaults);
+        // Prefilled fields are validated as they are edited; empty ones only
+        // after the first blur, so nobody is scolded for a field not yet typed.
+        let touched: Vec<&'static str> = crate::model::tenant_email::ALL_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| !field_value(&values, f).is_empty())
+            .collect();
+        Self {
+            account_type: RwSignal::new(values.account_type.clone()),
+            address: RwSignal::new(values.address.clone()),
+            direction: RwSignal::new(values.direction.clone()),
+            application_id: RwSignal::new(values.application_id.clone()),
+            client_secret: RwSignal::new(String::new()),
+            secret_expires_on: RwSignal::new(values.secret_expires_on.clone()),
+            authority_url: RwSignal::new(values.authority_url.clone()),
+            authorization_endpoint: RwSignal::new(values.authorization_endpoint.clone()),
+            token_endpoint: RwSignal::new(values.token_endpoint.clone()),
+            scopes: RwSignal::new(values.scopes.clone()),
+            tenant_id_helper: RwSignal::new(String::new()),
+            errors: RwSignal::new(FieldErrors::new()),
+            touched: RwSignal::new(touched),
+            saved: RwSignal::new(values),
+            email_id: RwSignal::new(email.as_ref().map(|e| e.id.clone())),
+            version: RwSignal::new(email.as_ref().map(|e| e.version)),
+            secret_set_at: RwSignal::new(email.and_then(|e| e.secret_set_at)),
+            replace_secret: RwSignal::new(false),
+            policy: StoredValue::new(policy),
+        }
+    }
+
+    pub fn signal(&self, field: &str) -> RwSignal<String> {
+        match field {
+            fields::ACCOUNT_TYPE => self.account_type,
+            fields::ADDRESS => self.address,
+            fields::DIRECTION => self.direction,
+            fields::APPLICATION_ID => self.application_id,
+            fields::CLIENT_SECRET => self.client_secret,
+            fields::SECRET_EXPIRES_ON => self.secret_expires_on,
+            fields::AUTHORITY_URL => self.authority_url,
+            fields::AUTHORIZATION_ENDPOINT => self.authorization_endpoint,
+            fields::TOKEN_ENDPOINT => self.token_endpoint,
+            fields::SCOPES => self.scopes,
+            _ => self.tenant_id_helper,
+        }
+    }
+
+    pub fn creating(&self) -> bool {
+        self.email_id.get_untracked().is_none()
+    }
+
+    pub fn secret_required(&self) -> bool {
+        self.email_id.get_untracked().is_none() || self.replace_secret.get_untracked()
+    }
+
+    /// The values as typed (tracked, so memos re-run on every edit).
+    pub fn current(&self) -> TenantEmailInput {
+        TenantEmailInput {
+            account_type: self.account_type.get(),
+            address: self.address.get(),
+            direction: self.direction.get(),
+            application_id: self.application_id.get(),
+            client_secret: self.client_secret.get(),
+            secret_expires_on: self.secret_expires_on.get(),
+            authority_url: self.authority_url.get(),
+            authorization_endpoint: self.authorization_endpoint.get(),
+            token_endpoint: self.token_endpoint.get(),
+            scopes: self.scopes.get(),
+        }
+    }
+
+    pub fn current_untracked(&self) -> TenantEmailInput {
+        untrack(|| self.current())
+    }
+
+    /// Unsaved changes: any field differs from the saved values, or a new secret is typed.
+    pub fn is_dirty(&self) -> bool {
+        let now = self.current();
+        let saved = self.saved.get();
+        !now.client_secret.is_empty() || TenantEmailInput { client_secret: String::new(), ..now } != saved
+    }
+
+    pub fn error(&self, field: &'static str) -> Signal<Option<String>> {
+        let errors = self.errors;
+        Signal::derive(move || errors.read().get(field).cloned())
+    }
+
+    fn recheck(&self, field: &'static str) {
+        let input = self.current_untracked().trimmed();
+        let result = validate_field(field, &input, self.secret_required(), &self.policy.get_value());
+        self.errors.update(|e| {
+            e.0.remove(field);
+            if let Err(m) = result {
+                e.add(field, m);
+            }
+        });
+    }
+
+    pub fn on_input(&self, field: &'static str) {
+        let touched = self.touched.with_untracked(|t| t.contains(&field));
+        let showing = self.errors.with_untracked(|e| e.get(field).is_some());
+        if touched || showing {
+            self.recheck(field);
+        }
+        // Scope rules depend on the direction.
+        if field == fields::DIRECTION {
+            self.recheck(fields::SCOPES);
+        }
+    }
+
+    pub fn on_blur(&self, field: &'static str) {
+        self.touched.update(|t| {
+            if !t.contains(&field) {
+                t.push(field);
+            }
+        });
+        self.recheck(field);
+    }
+
+    /// Validates everything; true when the form may be sent.
+    pub fn check_all(&self) -> bool {
+        let input = self.current_untracked().trimmed();
+        let errors = validate(&input, self.secret_required(), &self.policy.get_value());
+        let ok = errors.is_empty();
+        self.errors.set(errors);
+        ok
+    }
+
+    /// After a successful save: the stored values become the new baseline.
+    pub fn saved_as(&self, view: TenantEmailView) {
+        let values = view.values.clone();
+        for field in crate::model::tenant_email::ALL_FIELDS {
+            if *field != fields::CLIENT_SECRET {
+                self.signal(field).set(field_value(&values, field).to_string());
+            }
+        }
+        self.client_secret.set(String::new());
+        self.replace_secret.set(false);
+        self.saved.set(values);
+        self.email_id.set(Some(view.id));
+        self.version.set(Some(view.version));
+        self.secret_set_at.set(view.secret_set_at);
+        self.errors.set(FieldErrors::new());
+    }
+}
+
+pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
+    match field {
+        fields::ACCOUNT_TYPE => &input.account_type,
+        fields::ADDRESS => &input.address,
+        fields::DIRECTION => &input.direction,
+        fields::APPLICATION_ID => &input.application_id,
+        fields::CLIENT_SECRET => &input.client_secret,
+        fields::SECRET_EXPIRES_ON => &input.secret_expires_on,
+        fields::AUTHORITY_URL => &input.authority_url,
+        fields::AUTHORIZATION_ENDPOINT => &input.authorization_endpoint,
+        fields::TOKEN_ENDPOINT => &input.token_endpoint,
+        fields::SCOPES => &input.scopes,
+        _ => "",
+    }
+}
