@@ -1,0 +1,760 @@
+//! `/me`, sendMail, drafts and send, get/list, update (isRead), move, delete; delivery of incoming mail.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::odata::{self, Filter};
+use super::Caller;
+use crate::control::ControlError;
+use crate::errors::GraphError;
+use crate::ledger::SentMail;
+use crate::model::{Address, IncomingMail, User};
+use crate::state::{Attachment, Message, Removal, Shared, State as Store};
+
+/// Largest attachment accepted inline (bytes).
+pub const INLINE_ATTACHMENT_LIMIT: usize = 3 * 1024 * 1024;
+/// Largest JSON request accepted (bytes).
+pub const REQUEST_LIMIT: usize = 4 * 1024 * 1024;
+/// Recipients per message.
+pub const RECIPIENT_LIMIT: usize = 500;
+
+type GraphResult = Result<Response, GraphError>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailAddressInput {
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientInput {
+    #[serde(default)]
+    pub email_address: EmailAddressInput,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyInput {
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentInput {
+    #[serde(rename = "@odata.type", default)]
+    pub odata_type: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub content_bytes: Option<String>,
+    #[serde(default)]
+    pub is_inline: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageInput {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: Option<BodyInput>,
+    #[serde(default)]
+    pub to_recipients: Vec<RecipientInput>,
+    #[serde(default)]
+    pub cc_recipients: Vec<RecipientInput>,
+    #[serde(default)]
+    pub bcc_recipients: Vec<RecipientInput>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+    #[serde(default)]
+    pub importance: Option<String>,
+    #[serde(default)]
+    pub internet_message_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendMailInput {
+    message: Option<MessageInput>,
+    #[serde(default)]
+    save_to_sent_items: Option<bool>,
+}
+
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    if body.len() > REQUEST_LIMIT {
+        return Err(GraphError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestBodyTooLarge",
+            "The maximum request length supported is 4MB.",
+        ));
+    }
+    if body.is_empty() {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "Empty Payload. JSON content expected.",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        GraphError::bad_request(
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )
+    })
+}
+
+fn addresses(list: &[RecipientInput]) -> Result<Vec<Address>, GraphError> {
+    list.iter()
+        .map(|r| {
+            let address = r.email_address.address.clone().unwrap_or_default();
+            if !address.contains('@') {
+                return Err(GraphError::bad_request(
+                    "ErrorInvalidRecipients",
+                    format!("At least one recipient is not valid., Recipient '{address}' is not resolved. All recipients must be resolved before a message can be submitted."),
+                ));
+            }
+            Ok(Address {
+                name: r.email_address.name.clone().unwrap_or_else(|| address.clone()),
+                address,
+            })
+        })
+        .collect()
+}
+
+pub fn decode_attachment(
+    store: &mut Store,
+    input: &AttachmentInput,
+) -> Result<Attachment, GraphError> {
+    if input
+        .odata_type
+        .as_deref()
+        .is_some_and(|t| t != "#microsoft.graph.fileAttachment")
+    {
+        return Err(GraphError::bad_request(
+            "ErrorInvalidParameter",
+            "The stand-in supports only #microsoft.graph.fileAttachment.",
+        ));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(input.content_bytes.as_deref().unwrap_or_default())
+        .map_err(|_| {
+            GraphError::bad_request("ErrorInvalidParameter", "contentBytes is not valid base64.")
+        })?;
+    if bytes.len() > INLINE_ATTACHMENT_LIMIT {
+        return Err(GraphError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
+            "Attachments larger than 3 MB must be uploaded with an upload session (createUploadSession).",
+        ));
+    }
+    Ok(Attachment {
+        id: store.next_graph_id("ATT"),
+        name: input
+            .name
+            .clone()
+            .unwrap_or_else(|| "attachment".to_owned()),
+        content_type: input
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".to_owned()),
+        bytes,
+        is_inline: input.is_inline.unwrap_or(false),
+    })
+}
+
+/// Builds a message from Graph input (not yet stored).
+fn build(
+    store: &mut Store,
+    input: &MessageInput,
+    folder_id: String,
+    now: i64,
+) -> Result<Message, GraphError> {
+    let to = addresses(&input.to_recipients)?;
+    let cc = addresses(&input.cc_recipients)?;
+    let bcc = addresses(&input.bcc_recipients)?;
+    let mut attachments = Vec::new();
+    for a in &input.attachments {
+        attachments.push(decode_attachment(store, a)?);
+    }
+    let body = input.body.as_ref();
+    let body_type = match body.and_then(|b| b.content_type.as_deref()) {
+        Some(t) if t.eq_ignore_ascii_case("html") => "html",
+        _ => "text",
+    };
+    let immutable_id = store.next_graph_id("IMM");
+    let rest_id = store.next_graph_id("MSG");
+    Ok(Message {
+        internet_message_id: input
+            .internet_message_id
+            .clone()
+            .unwrap_or_else(|| format!("<{}@stand-in.local>", immutable_id)),
+        conversation_id: store.next_graph_id("CNV"),
+        immutable_id,
+        rest_id,
+        folder_id,
+        subject: input.subject.clone().unwrap_or_default(),
+        body_type: body_type.to_owned(),
+        body: body.and_then(|b| b.content.clone()).unwrap_or_default(),
+        from: None,
+        to,
+        cc,
+        bcc,
+        created: now,
+        modified: now,
+        received: now,
+        sent: None,
+        is_read: true,
+        is_draft: true,
+        importance: input
+            .importance
+            .clone()
+            .unwrap_or_else(|| "normal".to_owned())
+            .to_ascii_lowercase(),
+        attachments,
+        change_seq: 0,
+    })
+}
+
+fn folder_id(store: &mut Store, oid: &str, well_known: &str) -> String {
+    store
+        .mailbox_mut(oid)
+        .folder(well_known)
+        .map(|f| f.id.clone())
+        .unwrap_or_default()
+}
+
+fn insert(store: &mut Store, oid: &str, mut message: Message) -> Message {
+    let mailbox = store.mailbox_mut(oid);
+    message.change_seq = mailbox.bump();
+    mailbox.messages.push(message.clone());
+    message
+}
+
+fn fingerprint(m: &Message) -> String {
+    let canonical = json!({
+        "subject": m.subject,
+        "body": m.body,
+        "to": m.to.iter().map(|a| a.address.to_ascii_lowercase()).collect::<Vec<_>>(),
+        "cc": m.cc.iter().map(|a| a.address.to_ascii_lowercase()).collect::<Vec<_>>(),
+        "bcc": m.bcc.iter().map(|a| a.address.to_ascii_lowercase()).collect::<Vec<_>>(),
+        "attachments": m.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Ledger entry and local delivery for a message that was just sent.
+fn record_send(
+    store: &mut Store,
+    user: &User,
+    m: &Message,
+    via: &str,
+    saved_id: Option<String>,
+    now: i64,
+) {
+    let print = fingerprint(m);
+    let mailbox = user.mailbox_key();
+    let list = |v: &[Address]| v.iter().map(|a| a.address.clone()).collect::<Vec<_>>();
+    match store
+        .ledger
+        .sent
+        .iter_mut()
+        .find(|s| s.mailbox == mailbox && s.fingerprint == print)
+    {
+        Some(entry) => {
+            entry.send_count += 1;
+            entry.via.push(via.to_owned());
+            entry.message_ids.extend(saved_id);
+            entry.last_sent_at = now;
+        }
+        None => store.ledger.sent.push(SentMail {
+            mailbox,
+            fingerprint: print,
+            subject: m.subject.clone(),
+            to: list(&m.to),
+            cc: list(&m.cc),
+            bcc: list(&m.bcc),
+            body: m.body.clone(),
+            attachment_names: m.attachments.iter().map(|a| a.name.clone()).collect(),
+            send_count: 1,
+            via: vec![via.to_owned()],
+            message_ids: saved_id.into_iter().collect(),
+            first_sent_at: now,
+            last_sent_at: now,
+        }),
+    }
+    // Recipients that are stand-in users get the mail in their inbox.
+    let recipients: Vec<Address> = m.to.iter().chain(&m.cc).chain(&m.bcc).cloned().collect();
+    for r in recipients {
+        let Some(target) = store.find_user(&r.address).cloned() else {
+            continue;
+        };
+        let inbox = folder_id(store, &target.oid, "inbox");
+        let mut copy = m.clone();
+        copy.immutable_id = store.next_graph_id("IMM");
+        copy.rest_id = store.next_graph_id("MSG");
+        copy.folder_id = inbox;
+        copy.is_read = false;
+        copy.bcc.clear();
+        insert(store, &target.oid, copy);
+    }
+}
+
+fn sender(user: &User) -> Address {
+    Address {
+        name: user.display_name.clone(),
+        address: user.mail.clone().unwrap_or_else(|| user.upn.clone()),
+    }
+}
+
+fn check_recipients(m: &Message) -> Result<(), GraphError> {
+    let count = m.to.len() + m.cc.len() + m.bcc.len();
+    if count == 0 {
+        return Err(GraphError::bad_request(
+            "ErrorInvalidRecipients",
+            "At least one recipient is required, but none were found.",
+        ));
+    }
+    if count > RECIPIENT_LIMIT {
+        return Err(GraphError::bad_request(
+            "ErrorTooManyRecipients",
+            format!("The message has {count} recipients; the limit is {RECIPIENT_LIMIT}."),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /me`.
+pub async fn me(Extension(caller): Extension<Caller>, State(shared): State<Shared>) -> GraphResult {
+    caller.require(&["user.read", "user.readbasic.all", "user.read.all"])?;
+    let u = &caller.user;
+    Ok(Json(json!({
+        "@odata.context": format!("{}/$metadata#users/$entity", shared.graph_base()),
+        "businessPhones": [],
+        "displayName": u.display_name,
+        "givenName": Value::Null,
+        "jobTitle": Value::Null,
+        "mail": u.mail,
+        "mobilePhone": Value::Null,
+        "officeLocation": Value::Null,
+        "preferredLanguage": Value::Null,
+        "surname": Value::Null,
+        "userPrincipalName": u.upn,
+        "id": u.oid,
+    }))
+    .into_response())
+}
+
+/// `POST /me/sendMail` → 202, empty body.
+pub async fn send_mail(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    body: Bytes,
+) -> GraphResult {
+    caller.require(&["mail.send"])?;
+    let input: SendMailInput = parse_json(&body)?;
+    let message = input.message.ok_or_else(|| {
+        GraphError::bad_request(
+            "ErrorInvalidParameter",
+            "The value of the parameter 'Message' is empty.",
+        )
+    })?;
+    let now = shared.now();
+    let mut store = shared.lock();
+    let oid = caller.user.oid.clone();
+    let sent_folder = folder_id(&mut store, &oid, "sentitems");
+    let mut m = build(&mut store, &message, sent_folder, now)?;
+    check_recipients(&m)?;
+    m.from = Some(sender(&caller.user));
+    m.is_draft = false;
+    m.sent = Some(now);
+    let saved = if input.save_to_sent_items.unwrap_or(true) {
+        Some(insert(&mut store, &oid, m.clone()).immutable_id)
+    } else {
+        None
+    };
+    record_send(&mut store, &caller.user, &m, "sendMail", saved, now);
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `POST /me/messages` → 201 with the draft.
+pub async fn create_draft(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> GraphResult {
+    caller.require(&["mail.readwrite"])?;
+    let input: MessageInput = parse_json(&body)?;
+    let now = shared.now();
+    let mut store = shared.lock();
+    let oid = caller.user.oid.clone();
+    let drafts = folder_id(&mut store, &oid, "drafts");
+    let m = build(&mut store, &input, drafts, now)?;
+    let m = insert(&mut store, &oid, m);
+    let immutable = odata::wants_immutable(&headers);
+    let base = shared.graph_base();
+    let location = format!("{base}/me/messages/{}", odata::message_id(&m, immutable));
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(odata::message_json(&m, immutable, &base)),
+    )
+        .into_response())
+}
+
+/// Moves message `index` of the caller's mailbox to `folder`: new REST id, removal recorded for delta.
+fn relocate(store: &mut Store, oid: &str, index: usize, folder: &str, now: i64) -> Option<Message> {
+    let new_rest = store.next_graph_id("MSG");
+    let mailbox = store.mailbox_mut(oid);
+    let seq = mailbox.bump();
+    let m = mailbox.messages.get_mut(index)?;
+    let removal = Removal {
+        folder_id: m.folder_id.clone(),
+        immutable_id: m.immutable_id.clone(),
+        rest_id: m.rest_id.clone(),
+        seq,
+    };
+    m.folder_id = folder.to_owned();
+    m.rest_id = new_rest;
+    m.change_seq = seq;
+    m.modified = now;
+    let moved = m.clone();
+    mailbox.removals.push(removal);
+    Some(moved)
+}
+
+/// `POST /me/messages/{id}/send` → 202; the draft moves to Sent Items (so a second send finds nothing).
+pub async fn send_draft(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+) -> GraphResult {
+    caller.require(&["mail.send"])?;
+    let now = shared.now();
+    let mut store = shared.lock();
+    let oid = caller.user.oid.clone();
+    let sent_folder = folder_id(&mut store, &oid, "sentitems");
+    let mailbox = store.mailbox_mut(&oid);
+    let index = mailbox
+        .message_index(&id)
+        .ok_or_else(GraphError::not_found)?;
+    let draft = mailbox
+        .messages
+        .get(index)
+        .cloned()
+        .ok_or_else(GraphError::not_found)?;
+    if !draft.is_draft {
+        return Err(GraphError::bad_request(
+            "ErrorInvalidOperation",
+            "The item has already been sent; only drafts can be sent.",
+        ));
+    }
+    check_recipients(&draft)?;
+    let mut sent =
+        relocate(&mut store, &oid, index, &sent_folder, now).ok_or_else(GraphError::not_found)?;
+    sent.is_draft = false;
+    sent.sent = Some(now);
+    sent.received = now;
+    sent.from = Some(sender(&caller.user));
+    if let Some(m) = store.mailbox_mut(&oid).messages.get_mut(index) {
+        m.is_draft = false;
+        m.sent = Some(now);
+        m.received = now;
+        m.from = sent.from.clone();
+    }
+    record_send(
+        &mut store,
+        &caller.user,
+        &sent,
+        "draft",
+        Some(sent.immutable_id.clone()),
+        now,
+    );
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `GET /me/messages/{id}`.
+pub async fn get_message(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> GraphResult {
+    caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
+    let q = odata::query_map(query.as_deref());
+    let mut store = shared.lock();
+    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let index = mailbox
+        .message_index(&id)
+        .ok_or_else(GraphError::not_found)?;
+    let m = mailbox
+        .messages
+        .get(index)
+        .ok_or_else(GraphError::not_found)?;
+    let value = odata::message_json(m, odata::wants_immutable(&headers), &shared.graph_base());
+    Ok(Json(odata::select(value, q.get("$select").map(String::as_str))).into_response())
+}
+
+/// `GET /me/messages` (all folders).
+pub async fn list_all(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> GraphResult {
+    list(&caller, &shared, &headers, query.as_deref(), None)
+}
+
+/// `GET /me/mailFolders/{folder}/messages`.
+pub async fn list_folder(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(folder): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> GraphResult {
+    list(&caller, &shared, &headers, query.as_deref(), Some(&folder))
+}
+
+fn list(
+    caller: &Caller,
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    folder: Option<&str>,
+) -> GraphResult {
+    caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
+    let q = odata::query_map(query);
+    let top: usize = match q.get("$top") {
+        Some(t) => t
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| GraphError::bad_request("BadRequest", "Invalid $top value."))?,
+        None => 10,
+    };
+    let skip: usize = q.get("$skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let filter = q.get("$filter").map(|f| Filter::parse(f)).transpose()?;
+    let ascending = q
+        .get("$orderby")
+        .is_some_and(|o| o.to_ascii_lowercase().trim_end().ends_with(" asc"));
+    let mut store = shared.lock();
+    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let folder_id = match folder {
+        Some(key) => Some(
+            mailbox
+                .folder(key)
+                .map(|f| f.id.clone())
+                .ok_or_else(GraphError::not_found)?,
+        ),
+        None => None,
+    };
+    let mut items: Vec<&Message> = mailbox
+        .messages
+        .iter()
+        .filter(|m| folder_id.as_ref().is_none_or(|f| m.folder_id == *f))
+        .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m)))
+        .collect();
+    items.sort_by_key(|m| (m.received, m.change_seq));
+    if !ascending {
+        items.reverse();
+    }
+    let immutable = odata::wants_immutable(headers);
+    let base = shared.graph_base();
+    let select = q.get("$select").map(String::as_str);
+    let page: Vec<Value> = items
+        .iter()
+        .skip(skip)
+        .take(top)
+        .map(|m| odata::select(odata::message_json(m, immutable, &base), select))
+        .collect();
+    let path = match folder {
+        Some(f) => format!("{base}/me/mailFolders/{f}/messages"),
+        None => format!("{base}/me/messages"),
+    };
+    let mut body = json!({
+        "@odata.context": format!("{base}/$metadata#users('{}')/messages", caller.user.oid),
+        "value": page,
+    });
+    if skip + top < items.len() {
+        let mut next: Vec<(&str, String)> = Vec::new();
+        for key in ["$select", "$filter", "$orderby"] {
+            if let Some(v) = q.get(key) {
+                next.push((key, v.clone()));
+            }
+        }
+        next.push(("$top", top.to_string()));
+        next.push(("$skip", (skip + top).to_string()));
+        let link = format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(&next).unwrap_or_default()
+        );
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("@odata.nextLink".to_owned(), Value::from(link));
+        }
+    }
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateInput {
+    #[serde(default)]
+    is_read: Option<bool>,
+    #[serde(default)]
+    subject: Option<String>,
+}
+
+/// `PATCH /me/messages/{id}` (`isRead`; `subject` of drafts).
+pub async fn update(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> GraphResult {
+    caller.require(&["mail.readwrite"])?;
+    let input: UpdateInput = parse_json(&body)?;
+    let now = shared.now();
+    let mut store = shared.lock();
+    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let index = mailbox
+        .message_index(&id)
+        .ok_or_else(GraphError::not_found)?;
+    let seq = mailbox.bump();
+    let m = mailbox
+        .messages
+        .get_mut(index)
+        .ok_or_else(GraphError::not_found)?;
+    if let Some(read) = input.is_read {
+        m.is_read = read;
+    }
+    if let Some(subject) = input.subject {
+        if m.is_draft {
+            m.subject = subject;
+        }
+    }
+    m.change_seq = seq;
+    m.modified = now;
+    let value = odata::message_json(m, odata::wants_immutable(&headers), &shared.graph_base());
+    Ok(Json(value).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MoveInput {
+    destination_id: Option<String>,
+}
+
+/// `POST /me/messages/{id}/move` → 201 with the moved message (new id unless immutable ids).
+pub async fn move_message(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> GraphResult {
+    caller.require(&["mail.readwrite"])?;
+    let input: MoveInput = parse_json(&body)?;
+    let destination = input.destination_id.unwrap_or_default();
+    let now = shared.now();
+    let mut store = shared.lock();
+    let oid = caller.user.oid.clone();
+    let mailbox = store.mailbox_mut(&oid);
+    let folder = mailbox
+        .folder(&destination)
+        .map(|f| f.id.clone())
+        .ok_or_else(|| GraphError::bad_request("ErrorInvalidIdMalformed", "Id is malformed."))?;
+    let index = mailbox
+        .message_index(&id)
+        .ok_or_else(GraphError::not_found)?;
+    let moved =
+        relocate(&mut store, &oid, index, &folder, now).ok_or_else(GraphError::not_found)?;
+    let value = odata::message_json(
+        &moved,
+        odata::wants_immutable(&headers),
+        &shared.graph_base(),
+    );
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// `DELETE /me/messages/{id}` → 204 (moves to Deleted Items, as Outlook does).
+pub async fn delete(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+) -> GraphResult {
+    caller.require(&["mail.readwrite"])?;
+    let now = shared.now();
+    let mut store = shared.lock();
+    let oid = caller.user.oid.clone();
+    let deleted = folder_id(&mut store, &oid, "deleteditems");
+    let index = store
+        .mailbox_mut(&oid)
+        .message_index(&id)
+        .ok_or_else(GraphError::not_found)?;
+    relocate(&mut store, &oid, index, &deleted, now).ok_or_else(GraphError::not_found)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Control operation: mail arriving from outside.
+pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String, ControlError> {
+    let user = store
+        .find_user(&mail.to_user)
+        .cloned()
+        .ok_or_else(|| ControlError::UnknownUser(mail.to_user.clone()))?;
+    let folder_key = mail.folder.clone().unwrap_or_else(|| "inbox".to_owned());
+    let folder = store
+        .mailbox_mut(&user.oid)
+        .folder(&folder_key)
+        .map(|f| f.id.clone())
+        .ok_or(ControlError::UnknownFolder(folder_key))?;
+    let immutable_id = store.next_graph_id("IMM");
+    let rest_id = store.next_graph_id("MSG");
+    let conversation_id = store.next_graph_id("CNV");
+    let received = mail.received_at.unwrap_or(now);
+    let message = Message {
+        internet_message_id: mail
+            .internet_message_id
+            .unwrap_or_else(|| format!("<{immutable_id}@external.example>")),
+        immutable_id: immutable_id.clone(),
+        rest_id,
+        folder_id: folder,
+        subject: mail.subject,
+        body_type: mail.content_type.unwrap_or_else(|| "text".to_owned()),
+        body: mail.body,
+        from: Some(mail.from),
+        to: vec![sender(&user)],
+        cc: Vec::new(),
+        bcc: Vec::new(),
+        created: received,
+        modified: received,
+        received,
+        sent: Some(received),
+        is_read: false,
+        is_draft: false,
+        importance: "normal".to_owned(),
+        conversation_id,
+        attachments: Vec::new(),
+        change_seq: 0,
+    };
+    insert(store, &user.oid, message);
+    Ok(immutable_id)
+}

@@ -1,0 +1,119 @@
+//! Microsoft Graph v1.0 mail endpoints (`/v1.0/me/…`) and attachment upload sessions (`/upload/…`).
+
+pub mod attachments;
+pub mod delta;
+pub mod limits;
+pub mod mail;
+pub mod odata;
+
+use std::collections::BTreeSet;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::errors::GraphError;
+use crate::model::User;
+use crate::state::Shared;
+
+/// Who is calling, from a valid bearer token. Inserted into request extensions by the gate middleware.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub client_id: String,
+    pub scopes: BTreeSet<String>,
+}
+
+impl Caller {
+    /// 403 `ErrorAccessDenied` unless the token holds one of `any_of`.
+    pub fn require(&self, any_of: &[&str]) -> Result<(), GraphError> {
+        if any_of.iter().any(|s| self.scopes.contains(*s)) {
+            Ok(())
+        } else {
+            Err(GraphError::access_denied())
+        }
+    }
+}
+
+fn unauthorized(message: &str) -> GraphError {
+    GraphError::new(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        message,
+    )
+}
+
+/// Checks `Authorization: Bearer …`: unknown or expired → 401 `InvalidAuthenticationToken`.
+pub fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, GraphError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(unauthorized("Access token is empty."));
+    }
+    let store = shared.lock();
+    let grant = store
+        .access_tokens
+        .get(token)
+        .ok_or_else(|| unauthorized("IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format."))?;
+    if grant.expires_at <= shared.now() {
+        return Err(unauthorized(
+            "Lifetime validation failed, the token is expired.",
+        ));
+    }
+    let user = store.users.get(&grant.oid).cloned().ok_or_else(|| {
+        GraphError::new(
+            StatusCode::NOT_FOUND,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+        )
+    })?;
+    Ok(Caller {
+        user,
+        client_id: grant.client_id.clone(),
+        scopes: grant.scopes.clone(),
+    })
+}
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/v1.0/me", get(mail::me))
+        .route("/v1.0/me/sendMail", post(mail::send_mail))
+        .route(
+            "/v1.0/me/messages",
+            post(mail::create_draft).get(mail::list_all),
+        )
+        .route(
+            "/v1.0/me/messages/{id}",
+            get(mail::get_message)
+                .patch(mail::update)
+                .delete(mail::delete),
+        )
+        .route("/v1.0/me/messages/{id}/send", post(mail::send_draft))
+        .route("/v1.0/me/messages/{id}/move", post(mail::move_message))
+        .route(
+            "/v1.0/me/messages/{id}/attachments",
+            get(attachments::list).post(attachments::add),
+        )
+        .route(
+            "/v1.0/me/messages/{id}/attachments/createUploadSession",
+            post(attachments::create_upload_session),
+        )
+        .route(
+            "/v1.0/me/mailFolders/{folder}/messages",
+            get(mail::list_folder),
+        )
+        .route(
+            "/v1.0/me/mailFolders/{folder}/messages/delta",
+            get(delta::delta),
+        )
+        .route("/upload/{session}", put(attachments::upload_chunk))
+        .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+}

@@ -1,0 +1,207 @@
+//! OData bits: message JSON, `$select`, `$filter`, `Prefer` headers.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use crate::errors::GraphError;
+use crate::model::Address;
+use crate::state::{Attachment, Message};
+use crate::timefmt;
+
+pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+    let mut map = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_insert(v);
+    }
+    map
+}
+
+/// The `Prefer` preferences, lower-cased names (`idtype`, `odata.maxpagesize`, …).
+fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for value in headers.get_all("prefer") {
+        let Ok(text) = value.to_str() else { continue };
+        for pref in text.split(',') {
+            let (k, v) = pref.split_once('=').unwrap_or((pref, ""));
+            out.insert(
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// `Prefer: IdType="ImmutableId"`.
+pub fn wants_immutable(headers: &HeaderMap) -> bool {
+    preferences(headers)
+        .get("idtype")
+        .is_some_and(|v| v.eq_ignore_ascii_case("ImmutableId"))
+}
+
+/// `Prefer: odata.maxpagesize=N`.
+pub fn max_page_size(headers: &HeaderMap) -> Option<usize> {
+    preferences(headers)
+        .get("odata.maxpagesize")
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+}
+
+fn recipient(a: &Address) -> Value {
+    json!({"emailAddress": {"name": a.name, "address": a.address}})
+}
+
+pub fn message_id(m: &Message, immutable: bool) -> &str {
+    if immutable {
+        &m.immutable_id
+    } else {
+        &m.rest_id
+    }
+}
+
+/// A message as Graph returns it.
+pub fn message_json(m: &Message, immutable: bool, graph_base: &str) -> Value {
+    let preview: String = m.body.chars().take(255).collect();
+    json!({
+        "@odata.etag": format!("W/\"{}\"", m.change_seq),
+        "id": message_id(m, immutable),
+        "createdDateTime": timefmt::iso(m.created),
+        "lastModifiedDateTime": timefmt::iso(m.modified),
+        "changeKey": format!("CQAAABYAAA{}", m.change_seq),
+        "categories": [],
+        "receivedDateTime": timefmt::iso(m.received),
+        "sentDateTime": m.sent.map(timefmt::iso),
+        "hasAttachments": m.attachments.iter().any(|a| !a.is_inline),
+        "internetMessageId": m.internet_message_id,
+        "subject": m.subject,
+        "bodyPreview": preview,
+        "importance": m.importance,
+        "parentFolderId": m.folder_id,
+        "conversationId": m.conversation_id,
+        "isDeliveryReceiptRequested": false,
+        "isReadReceiptRequested": false,
+        "isRead": m.is_read,
+        "isDraft": m.is_draft,
+        "webLink": format!("{graph_base}/owa/?ItemID={}", m.immutable_id),
+        "inferenceClassification": "focused",
+        "body": {"contentType": m.body_type, "content": m.body},
+        "sender": m.from.as_ref().map(recipient),
+        "from": m.from.as_ref().map(recipient),
+        "toRecipients": m.to.iter().map(recipient).collect::<Vec<_>>(),
+        "ccRecipients": m.cc.iter().map(recipient).collect::<Vec<_>>(),
+        "bccRecipients": m.bcc.iter().map(recipient).collect::<Vec<_>>(),
+        "replyTo": [],
+        "flag": {"flagStatus": "notFlagged"},
+    })
+}
+
+pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Value {
+    use base64::Engine;
+    let mut v = json!({
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "id": a.id,
+        "lastModifiedDateTime": timefmt::iso(modified),
+        "name": a.name,
+        "contentType": a.content_type,
+        "size": a.bytes.len(),
+        "isInline": a.is_inline,
+    });
+    if let (true, Some(obj)) = (with_content, v.as_object_mut()) {
+        obj.insert(
+            "contentBytes".to_owned(),
+            Value::from(base64::engine::general_purpose::STANDARD.encode(&a.bytes)),
+        );
+    }
+    v
+}
+
+/// Applies `$select` (keeps `id` and `@odata.etag` as Graph does).
+pub fn select(value: Value, select: Option<&str>) -> Value {
+    let Some(select) = select.filter(|s| !s.trim().is_empty()) else {
+        return value;
+    };
+    let wanted: Vec<String> = select
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    match value {
+        Value::Object(obj) => {
+            let kept: Map<String, Value> = obj
+                .into_iter()
+                .filter(|(k, _)| {
+                    k == "id" || k == "@odata.etag" || wanted.contains(&k.to_ascii_lowercase())
+                })
+                .collect();
+            Value::Object(kept)
+        }
+        other => other,
+    }
+}
+
+/// One `$filter` clause: `receivedDateTime ge 2025-01-01T00:00:00Z`, `isRead eq false`, joined by `and`.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    clauses: Vec<(String, String, FilterValue)>,
+}
+
+#[derive(Clone, Debug)]
+enum FilterValue {
+    Time(i64),
+    Bool(bool),
+}
+
+fn invalid_filter(text: &str) -> GraphError {
+    GraphError::bad_request("BadRequest", format!("Invalid filter clause: {text}"))
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Self, GraphError> {
+        let mut clauses = Vec::new();
+        for clause in text.split(" and ") {
+            let parts: Vec<&str> = clause.split_whitespace().collect();
+            let [field, op, value] = parts.as_slice() else {
+                return Err(invalid_filter(text));
+            };
+            let op = op.to_ascii_lowercase();
+            if !["eq", "ne", "gt", "ge", "lt", "le"].contains(&op.as_str()) {
+                return Err(invalid_filter(text));
+            }
+            let field = field.to_ascii_lowercase();
+            let value = match field.as_str() {
+                "receiveddatetime" => FilterValue::Time(
+                    timefmt::parse_iso(value.trim_matches('\''))
+                        .ok_or_else(|| invalid_filter(text))?,
+                ),
+                "isread" => FilterValue::Bool(match *value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(invalid_filter(text)),
+                }),
+                _ => return Err(invalid_filter(text)),
+            };
+            clauses.push((field, op, value));
+        }
+        Ok(Self { clauses })
+    }
+
+    pub fn matches(&self, m: &Message) -> bool {
+        self.clauses.iter().all(|(_field, op, value)| {
+            let ordering = match value {
+                FilterValue::Time(t) => m.received.cmp(t),
+                FilterValue::Bool(b) => m.is_read.cmp(b),
+            };
+            match op.as_str() {
+                "eq" => ordering.is_eq(),
+                "ne" => ordering.is_ne(),
+                "gt" => ordering.is_gt(),
+                "ge" => ordering.is_ge(),
+                "lt" => ordering.is_lt(),
+                _ => ordering.is_le(),
+            }
+        })
+    }
+}

@@ -1,0 +1,201 @@
+//! Public input and output types of the control operations (Rust handle and `/_stand-in/…` HTTP API alike).
+
+use serde::{Deserialize, Serialize};
+
+/// The tenant id Microsoft uses for personal (consumer) accounts.
+pub const CONSUMER_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// A directory (Entra tenant).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewTenant {
+    /// Tenant GUID; generated deterministically when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Verified domains, e.g. `contoso.onmicrosoft.com`; any of them works as a tenant path.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: String,
+    pub domains: Vec<String>,
+    pub display_name: String,
+}
+
+/// A client secret of an app registration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewSecret {
+    /// The secret *value*; generated when absent.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The secret *ID* (what admins paste by mistake); generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Expiry in Unix seconds; `None` means it never expires.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Secret {
+    pub id: String,
+    pub value: String,
+    pub expires_at: Option<i64>,
+}
+
+/// An app registration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewApp {
+    /// Application (client) ID; generated when absent.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Home tenant id.
+    pub tenant_id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Secrets to create; when empty, one non-expiring secret is generated.
+    #[serde(default)]
+    pub secrets: Vec<NewSecret>,
+    /// Configured Graph delegated permissions (`.default` expands to these). Defaults to
+    /// `User.Read Mail.Read Mail.ReadWrite Mail.Send`.
+    #[serde(default)]
+    pub api_permissions: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct App {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub redirect_uris: Vec<String>,
+    pub secrets: Vec<Secret>,
+    pub api_permissions: Vec<String>,
+}
+
+/// A user with a mailbox.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewUser {
+    pub tenant_id: String,
+    /// Object id; generated deterministically when absent.
+    #[serde(default)]
+    pub oid: Option<String>,
+    pub upn: String,
+    /// Primary SMTP address; Graph returns `null` when absent.
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Password for the sign-in form; when absent any non-empty password is accepted.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub oid: String,
+    pub tenant_id: String,
+    pub upn: String,
+    pub mail: Option<String>,
+    pub display_name: String,
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+}
+
+impl User {
+    /// The address mail is keyed by in the ledger: `mail`, else the UPN, lower-cased.
+    pub fn mailbox_key(&self) -> String {
+        self.mail
+            .as_deref()
+            .unwrap_or(&self.upn)
+            .to_ascii_lowercase()
+    }
+}
+
+/// Consent for an app: by one user (`oid`) or tenant-wide by an admin (`tenant_id`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsentGrant {
+    pub client_id: String,
+    #[serde(default)]
+    pub oid: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Graph scopes consented; defaults to the app's `api_permissions`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// An e-mail address with an optional name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Address {
+    #[serde(default)]
+    pub name: String,
+    pub address: String,
+}
+
+/// Mail delivered into a mailbox as if it came from outside.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IncomingMail {
+    /// UPN, mail address or oid of the receiving user.
+    pub to_user: String,
+    #[serde(default)]
+    pub folder: Option<String>,
+    pub from: Address,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub body: String,
+    /// `text` or `html`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Unix seconds; defaults to now.
+    #[serde(default)]
+    pub received_at: Option<i64>,
+    #[serde(default)]
+    pub internet_message_id: Option<String>,
+}
+
+/// Why refresh tokens stop working.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshExpiry {
+    /// Unused for 90 days → AADSTS700082.
+    Inactivity,
+    /// Expired or revoked → AADSTS70008.
+    Revoked,
+}
+
+/// Makes the refresh tokens of a user (optionally of one app) fail.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExpireRefreshTokens {
+    /// UPN, mail or oid.
+    pub user: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub reason: RefreshExpiry,
+}
+
+/// Graph limits per app per mailbox.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Limits {
+    pub max_concurrent: u32,
+    pub request_budget: u32,
+    pub window_seconds: i64,
+    /// Retry-After (seconds) sent with a MailboxConcurrency 429.
+    pub concurrency_retry_after: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 4,
+            request_budget: 10_000,
+            window_seconds: 600,
+            concurrency_retry_after: 1,
+        }
+    }
+}
