@@ -1,0 +1,67 @@
+//! Implements the app's `Backend` port over the database and the key ring.
+mod errors;
+mod tenant_emails;
+mod tenants;
+
+use crate::clock::Clock;
+use crate::secrets::KeyRing;
+use app::model::EditorContext;
+use app::port::{Backend, PortError};
+use app::model::{TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub use tenant_emails::{open_secret, verify_sealed_secrets};
+
+pub struct DbBackend {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) keys: Arc<KeyRing>,
+    pub(crate) clock: Arc<dyn Clock>,
+    context: EditorContext,
+}
+
+impl DbBackend {
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, clock: Arc<dyn Clock>, context: EditorContext) -> Self {
+        Self { db, keys, clock, context }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for DbBackend {
+    fn editor_context(&self) -> EditorContext {
+        self.context.clone()
+    }
+    async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError> {
+        tenants::list(self).await
+    }
+    async fn create_tenant(&self, name: &str) -> Result<TenantSummary, PortError> {
+        tenants::create(self, name).await
+    }
+    async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError> {
+        tenants::get(self, tenant_id).await
+    }
+    async fn rename_tenant(&self, tenant_id: &str, expected_version: i32, name: &str) -> Result<TenantDetail, PortError> {
+        tenants::rename(self, tenant_id, expected_version, name).await
+    }
+    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), PortError> {
+        tenants::delete(self, tenant_id).await
+    }
+    async fn get_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<TenantEmailView, PortError> {
+        tenant_emails::get(self, tenant_id, email_id).await
+    }
+    async fn create_tenant_email(&self, tenant_id: &str, input: &TenantEmailInput) -> Result<TenantEmailView, PortError> {
+        tenant_emails::create(self, tenant_id, input).await
+    }
+    async fn update_tenant_email(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+        expected_version: i32,
+        input: &TenantEmailInput,
+    ) -> Result<TenantEmailView, PortError> {
+        tenant_emails::update(self, tenant_id, email_id, expected_version, input).await
+    }
+    async fn delete_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<(), PortError> {
+        tenant_emails::delete(self, tenant_id, email_id).await
+    }
+}

@@ -1,0 +1,204 @@
+use super::errors::{internal, is_unique_violation, not_found};
+use super::DbBackend;
+use crate::db::entities::{tenant, tenant_email};
+use crate::secrets::{Binding, KeyRing, SecretError};
+use app::model::identifiers::normalize_address;
+use app::model::{fields, ConnectionStatus, TenantEmailInput, TenantEmailView};
+use app::port::PortError;
+use chrono::NaiveDate;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+
+const TABLE: &str = "tenant_email";
+const SECRET_COLUMN: &str = "client_secret";
+
+fn binding(row_id: &str) -> Binding<'_> {
+    Binding { table: TABLE, column: SECRET_COLUMN, row_id }
+}
+
+fn duplicate(address: &str) -> PortError {
+    PortError::Duplicate {
+        field: fields::ADDRESS.to_string(),
+        message: format!("This tenant already has a Tenant Email for {address} (addresses are compared without case)."),
+    }
+}
+
+fn parse_date(value: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+}
+
+fn to_view(m: tenant_email::Model) -> TenantEmailView {
+    let values = TenantEmailInput {
+        account_type: m.account_type,
+        address: m.address,
+        direction: m.direction,
+        application_id: m.application_id,
+        // Write-only: the browser never gets the secret back, sealed or not.
+        client_secret: String::new(),
+        secret_expires_on: m.secret_expires_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        authority_url: m.authority_url,
+        authorization_endpoint: m.authorization_endpoint,
+        token_endpoint: m.token_endpoint,
+        scopes: m.scopes,
+    };
+    TenantEmailView {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        version: m.version,
+        values,
+        secret_set_at: m.client_secret_set_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        status: ConnectionStatus::from_code(&m.connection_status).unwrap_or(ConnectionStatus::Error),
+        updated_at: m.updated_at.to_rfc3339(),
+    }
+}
+
+async fn find(db: &DatabaseConnection, tenant_id: &str, email_id: &str) -> Result<Option<tenant_email::Model>, DbErr> {
+    tenant_email::Entity::find_by_id(email_id.to_string())
+        .filter(tenant_email::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
+}
+
+pub async fn get(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<TenantEmailView, PortError> {
+    find(&b.db, tenant_id, email_id)
+        .await
+        .map_err(|e| internal("get tenant email", e))?
+        .map(to_view)
+        .ok_or_else(|| not_found("tenant email"))
+}
+
+pub async fn create(b: &DbBackend, tenant_id: &str, input: &TenantEmailInput) -> Result<TenantEmailView, PortError> {
+    let exists = tenant::Entity::find_by_id(tenant_id.to_string())
+        .one(&b.db)
+        .await
+        .map_err(|e| internal("find tenant", e))?
+        .is_some();
+    if !exists {
+        return Err(not_found("tenant"));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = b.clock.now();
+    let sealed = b.keys.seal(&input.client_secret, &binding(&id)).map_err(|e| internal("seal secret", e))?;
+    let model = tenant_email::ActiveModel {
+        id: Set(id.clone()),
+        tenant_id: Set(tenant_id.to_string()),
+        account_type: Set(input.account_type.clone()),
+        address: Set(input.address.clone()),
+        address_normalized: Set(normalize_address(&input.address)),
+        direction: Set(input.direction.clone()),
+        application_id: Set(input.application_id.clone()),
+        client_secret: Set(Some(sealed)),
+        client_secret_set_at: Set(Some(now)),
+        secret_expires_on: Set(parse_date(&input.secret_expires_on)),
+        authority_url: Set(input.authority_url.clone()),
+        authorization_endpoint: Set(input.authorization_endpoint.clone()),
+        token_endpoint: Set(input.token_endpoint.clone()),
+        scopes: Set(input.scopes.clone()),
+        connection_status: Set(ConnectionStatus::NotAuthenticated.code().to_string()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match model.insert(&b.db).await {
+        Ok(m) => Ok(to_view(m)),
+        Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
+        Err(e) => Err(internal("create tenant email", e)),
+    }
+}
+
+pub async fn update(
+    b: &DbBackend,
+    tenant_id: &str,
+    email_id: &str,
+    expected_version: i32,
+    input: &TenantEmailInput,
+) -> Result<TenantEmailView, PortError> {
+    let now = b.clock.now();
+    let mut query = tenant_email::Entity::update_many()
+        .col_expr(tenant_email::Column::AccountType, Expr::value(input.account_type.clone()))
+        .col_expr(tenant_email::Column::Address, Expr::value(input.address.clone()))
+        .col_expr(tenant_email::Column::AddressNormalized, Expr::value(normalize_address(&input.address)))
+        .col_expr(tenant_email::Column::Direction, Expr::value(input.direction.clone()))
+        .col_expr(tenant_email::Column::ApplicationId, Expr::value(input.application_id.clone()))
+        .col_expr(tenant_email::Column::SecretExpiresOn, Expr::value(parse_date(&input.secret_expires_on)))
+        .col_expr(tenant_email::Column::AuthorityUrl, Expr::value(input.authority_url.clone()))
+        .col_expr(tenant_email::Column::AuthorizationEndpoint, Expr::value(input.authorization_endpoint.clone()))
+        .col_expr(tenant_email::Column::TokenEndpoint, Expr::value(input.token_endpoint.clone()))
+        .col_expr(tenant_email::Column::Scopes, Expr::value(input.scopes.clone()))
+        .col_expr(tenant_email::Column::Version, Expr::value(expected_version + 1))
+        .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now));
+    // An empty secret means "unchanged"; replacing it is the explicit case.
+    if !input.client_secret.is_empty() {
+        let sealed = b.keys.seal(&input.client_secret, &binding(email_id)).map_err(|e| internal("seal secret", e))?;
+        query = query
+            .col_expr(tenant_email::Column::ClientSecret, Expr::value(Some(sealed)))
+            .col_expr(tenant_email::Column::ClientSecretSetAt, Expr::value(Some(now)));
+    }
+    let result = query
+        .filter(tenant_email::Column::Id.eq(email_id))
+        .filter(tenant_email::Column::TenantId.eq(tenant_id))
+        .filter(tenant_email::Column::Version.eq(expected_version))
+        .exec(&b.db)
+        .await;
+    match result {
+        Ok(r) if r.rows_affected == 1 => get(b, tenant_id, email_id).await,
+        Ok(_) => {
+            get(b, tenant_id, email_id).await?;
+            Err(PortError::Conflict("Someone else saved this Tenant Email after you opened it.".into()))
+        }
+        Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
+        Err(e) => Err(internal("update tenant email", e)),
+    }
+}
+
+pub async fn delete(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<(), PortError> {
+    let result = tenant_email::Entity::delete_many()
+        .filter(tenant_email::Column::Id.eq(email_id))
+        .filter(tenant_email::Column::TenantId.eq(tenant_id))
+        .exec(&b.db)
+        .await
+        .map_err(|e| internal("delete tenant email", e))?;
+    if result.rows_affected == 0 {
+        return Err(not_found("tenant email"));
+    }
+    Ok(())
+}
+
+/// Reads a stored secret in plaintext (for the token exchange, and tests).
+pub async fn open_secret(db: &DatabaseConnection, keys: &KeyRing, email_id: &str) -> Result<Option<String>, SecretError> {
+    let sealed: Option<Option<String>> = tenant_email::Entity::find_by_id(email_id.to_string())
+        .select_only()
+        .column(tenant_email::Column::ClientSecret)
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(|_| SecretError::Malformed)?;
+    match sealed.flatten() {
+        Some(s) => keys.open(&s, &binding(email_id)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Start-up check: every stored secret opens with the configured key.
+/// Fails with the first row that does not, so a wrong key file is caught
+/// before anyone clicks anything.
+pub async fn verify_sealed_secrets(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize, String> {
+    let rows: Vec<(String, Option<String>)> = tenant_email::Entity::find()
+        .select_only()
+        .column(tenant_email::Column::Id)
+        .column(tenant_email::Column::ClientSecret)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(|e| format!("cannot read stored secrets: {e}"))?;
+    let mut checked = 0;
+    for (id, sealed) in rows {
+        if let Some(sealed) = sealed {
+            keys.open(&sealed, &binding(&id)).map_err(|e| {
+                format!("the encryption key (key id {}) cannot decrypt tenant_email {id}.client_secret: {e}", keys.key_id())
+            })?;
+            checked += 1;
+        }
+    }
+    Ok(checked)
+}

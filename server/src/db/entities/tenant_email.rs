@@ -1,0 +1,45 @@
+use sea_orm::entity::prelude::*;
+
+/// `client_secret` holds only a sealed value (see `secrets.rs`), never plaintext.
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tenant_email")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub tenant_id: String,
+    pub account_type: String,
+    pub address: String,
+    /// Lower-cased address; unique per tenant (case-insensitive uniqueness on both databases).
+    pub address_normalized: String,
+    pub direction: String,
+    pub application_id: String,
+    pub client_secret: Option<String>,
+    pub client_secret_set_at: Option<DateTimeUtc>,
+    pub secret_expires_on: Option<Date>,
+    pub authority_url: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub scopes: String,
+    pub connection_status: String,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+// Hand-written so a sealed secret is not even printed in debug output.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("tenant_email::Model")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("address", &self.address)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<sealed>"))
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

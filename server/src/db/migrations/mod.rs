@@ -1,0 +1,18 @@
+//! One file per schema change, never importing entities (a migration must
+//! keep meaning what it meant when it was written).
+use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_tenant;
+mod m20261127_000002_create_tenant_email;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_tenant::Migration),
+            Box::new(m20261127_000002_create_tenant_email::Migration),
+        ]
+    }
+}

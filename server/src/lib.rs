@@ -1,0 +1,11 @@
+//! Tenant Mail's server: configuration, persistence, secrets and wiring.
+//! A library so integration tests can start the real thing in-process.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod backend;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod routes;
+pub mod secrets;
+pub mod startup;

@@ -1,0 +1,2 @@
+//! Routes outside Leptos: health checks (and later the OAuth callback and host API).
+pub mod health;

@@ -1,0 +1,96 @@
+//! Wiring: key → database (+ migrations) → secret check → backend → router.
+//! Shared by `main` and the integration tests.
+use crate::backend::{verify_sealed_secrets, DbBackend};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, DatabaseKind};
+use crate::routes::health;
+use crate::secrets::KeyRing;
+use app::model::authority::AuthorityPolicy;
+use app::model::EditorContext;
+use app::port::SharedBackend;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Key(#[from] crate::secrets::SecretError),
+    #[error("database {url}: {reason}")]
+    Database { url: String, reason: String },
+    #[error("stored secrets: {0}")]
+    Secrets(String),
+}
+
+pub struct Prepared {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub keys: Arc<KeyRing>,
+    pub backend: SharedBackend,
+}
+
+/// Hides the password part of a database URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub async fn prepare(config: &Config, leptos_options: LeptosOptions) -> Result<Prepared, StartupError> {
+    // The embedded default may make its own key; a PostgreSQL deployment has
+    // several instances that must share one, so it must be provided.
+    let create_key = config.database_kind == DatabaseKind::Sqlite;
+    let (keys, created) = KeyRing::load_or_create(&config.key_file, create_key)?;
+    if created {
+        tracing::warn!(
+            key_file = %config.key_file.display(),
+            key_id = keys.key_id(),
+            "generated a new encryption key for secrets at rest; back it up: without it stored secrets cannot be read"
+        );
+    }
+    let keys = Arc::new(keys);
+    let db = crate::db::connect(config)
+        .await
+        .map_err(|e| StartupError::Database { url: redact_url(&config.database_url), reason: e.to_string() })?;
+    let checked = verify_sealed_secrets(&db, &keys).await.map_err(|m| {
+        StartupError::Secrets(format!("{m}. Is {} the key this database was written with?", config.key_file.display()))
+    })?;
+    tracing::info!(checked, key_id = keys.key_id(), "stored secrets open with the configured key");
+
+    let context = EditorContext {
+        redirect_uri: config.redirect_uri(),
+        authority_policy: AuthorityPolicy { extra_host: config.extra_authority_host.clone() },
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let backend: SharedBackend = Arc::new(DbBackend::new(db.clone(), keys.clone(), clock, context));
+    let router = router(backend.clone(), db.clone(), leptos_options);
+    Ok(Prepared { router, db, keys, backend })
+}
+
+pub fn router(backend: SharedBackend, db: DatabaseConnection, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let ready_db = db.clone();
+    let context_backend = backend.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(move || health::readyz(ready_db.clone())))
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(context_backend.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+}
