@@ -88,7 +88,12 @@ async fn one_signed_in_account_and_no_prompt_continues_silently_with_it() {
     assert_eq!(p["state"], "st-123");
     assert!(p.contains_key("session_state"));
     let body: serde_json::Value = f.redeem(&p["code"]).await.json().await.unwrap();
-    let payload = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap();
+    let payload = body["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
     use base64::Engine;
     let claims: serde_json::Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -124,7 +129,10 @@ async fn select_account_always_shows_the_picker_with_hint_first() {
     .await;
     let html = response.text().await.unwrap();
     assert!(html.contains("Email, phone, or Skype"));
-    assert!(html.contains(&format!("value=\"{MAILBOX}\"")), "login_hint prefills");
+    assert!(
+        html.contains(&format!("value=\"{MAILBOX}\"")),
+        "login_hint prefills"
+    );
     let response = post_form(
         &f,
         "/common/oauth2/v2.0/authorize/signin",
@@ -202,11 +210,19 @@ async fn prompt_login_shows_credentials_and_rejects_unknown_users() {
     let response = post_form(
         &f,
         "/common/oauth2/v2.0/authorize/signin",
-        &[("req", &req), ("login", "ghost@contoso.com"), ("password", "x")],
+        &[
+            ("req", &req),
+            ("login", "ghost@contoso.com"),
+            ("password", "x"),
+        ],
     )
     .await;
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.unwrap().contains("username may be incorrect"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("username may be incorrect"));
 }
 
 #[tokio::test]
@@ -234,10 +250,9 @@ async fn prompt_none_errors() {
         })
         .unwrap();
     let p = f
-        .authorize_redirect(&f.authorize_url(
-            "common",
-            &[("prompt", "none"), ("login_hint", MAILBOX)],
-        ))
+        .authorize_redirect(
+            &f.authorize_url("common", &[("prompt", "none"), ("login_hint", MAILBOX)]),
+        )
         .await;
     assert_eq!(p["error"], "consent_required");
 }
@@ -294,6 +309,8 @@ async fn tenant_path_restricts_accounts() {
     assert!(html.contains("AADSTS50020"));
     // By domain name, the mailbox of the tenant is fine.
     f.sign_in_only(MAILBOX);
-    let p = f.authorize_redirect(&f.authorize_url("contoso.com", &[])).await;
+    let p = f
+        .authorize_redirect(&f.authorize_url("contoso.com", &[]))
+        .await;
     assert!(p.contains_key("code"));
 }

@@ -18,11 +18,16 @@ async fn openid_configuration_per_tenant_path() {
         (TENANT.to_owned(), format!("{base}/{TENANT}/v2.0")),
         ("contoso.com".to_owned(), format!("{base}/{TENANT}/v2.0")),
         ("common".to_owned(), format!("{base}/{{tenantid}}/v2.0")),
-        ("organizations".to_owned(), format!("{base}/{{tenantid}}/v2.0")),
+        (
+            "organizations".to_owned(),
+            format!("{base}/{{tenantid}}/v2.0"),
+        ),
     ] {
         let doc: Value = f
             .http
-            .get(format!("{base}/{segment}/v2.0/.well-known/openid-configuration"))
+            .get(format!(
+                "{base}/{segment}/v2.0/.well-known/openid-configuration"
+            ))
             .send()
             .await
             .unwrap()
@@ -34,13 +39,21 @@ async fn openid_configuration_per_tenant_path() {
             doc["authorization_endpoint"],
             format!("{base}/{segment}/oauth2/v2.0/authorize")
         );
-        assert_eq!(doc["token_endpoint"], format!("{base}/{segment}/oauth2/v2.0/token"));
-        assert_eq!(doc["jwks_uri"], format!("{base}/{segment}/discovery/v2.0/keys"));
+        assert_eq!(
+            doc["token_endpoint"],
+            format!("{base}/{segment}/oauth2/v2.0/token")
+        );
+        assert_eq!(
+            doc["jwks_uri"],
+            format!("{base}/{segment}/discovery/v2.0/keys")
+        );
         assert_eq!(doc["id_token_signing_alg_values_supported"][0], "RS256");
     }
     let response = f
         .http
-        .get(format!("{base}/nowhere.example/v2.0/.well-known/openid-configuration"))
+        .get(format!(
+            "{base}/nowhere.example/v2.0/.well-known/openid-configuration"
+        ))
         .send()
         .await
         .unwrap();
@@ -57,7 +70,10 @@ async fn id_token_verifies_against_jwks() {
     assert_eq!(header["alg"], "RS256");
     let jwks: Value = f
         .http
-        .get(format!("{}/discovery/v2.0/keys", f.stand_in.authority("common")))
+        .get(format!(
+            "{}/discovery/v2.0/keys",
+            f.stand_in.authority("common")
+        ))
         .send()
         .await
         .unwrap()
@@ -78,7 +94,8 @@ async fn id_token_verifies_against_jwks() {
         rsa::BigUint::from_bytes_be(&e),
     )
     .unwrap();
-    let signature = Signature::try_from(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice()).unwrap();
+    let signature =
+        Signature::try_from(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice()).unwrap();
     VerifyingKey::<Sha256>::new(public)
         .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
         .unwrap();

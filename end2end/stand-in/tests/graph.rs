@@ -26,7 +26,11 @@ impl Mail {
     }
 
     fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
-        self.f.http.post(self.url(path)).bearer_auth(&self.token).json(&body)
+        self.f
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
     }
 
     fn url(&self, path: &str) -> String {
@@ -65,7 +69,10 @@ fn message(subject: &str) -> Value {
 
 async fn assert_graph_error(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    let request_id = response.headers()["request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(body["error"]["message"].is_string());
@@ -112,12 +119,21 @@ async fn missing_unknown_and_expired_tokens_are_401() {
     let r = m.f.http.get(m.f.graph("/me")).send().await.unwrap();
     assert!(r.headers().contains_key("www-authenticate"));
     assert_graph_error(r, 401, "InvalidAuthenticationToken").await;
-    let r = m.f.http.get(m.f.graph("/me")).bearer_auth("garbage").send().await.unwrap();
+    let r =
+        m.f.http
+            .get(m.f.graph("/me"))
+            .bearer_auth("garbage")
+            .send()
+            .await
+            .unwrap();
     assert_graph_error(r, 401, "InvalidAuthenticationToken").await;
     m.f.stand_in.advance(Duration::from_secs(3600));
     let r = m.get("/me").send().await.unwrap();
     let body = assert_graph_error(r, 401, "InvalidAuthenticationToken").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("expired"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
 }
 
 #[tokio::test]
@@ -162,12 +178,18 @@ async fn send_mail_is_202_empty_and_counted_in_the_ledger() {
     assert_eq!(items[0]["from"]["emailAddress"]["address"], MAILBOX);
 
     let r = m
-        .post("/me/sendMail", json!({"message": message("No copy"), "saveToSentItems": false}))
+        .post(
+            "/me/sendMail",
+            json!({"message": message("No copy"), "saveToSentItems": false}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    assert_eq!(m.f.stand_in.messages(MAILBOX, "sentitems").unwrap().len(), 2);
+    assert_eq!(
+        m.f.stand_in.messages(MAILBOX, "sentitems").unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -179,15 +201,14 @@ async fn send_mail_validation_errors() {
         .await
         .unwrap();
     assert_graph_error(r, 400, "ErrorInvalidRecipients").await;
-    let r = m
-        .f
-        .http
-        .post(m.f.graph("/me/sendMail"))
-        .bearer_auth(&m.token)
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        m.f.http
+            .post(m.f.graph("/me/sendMail"))
+            .bearer_auth(&m.token)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
     assert_graph_error(r, 400, "BadRequest").await;
     assert!(m.f.stand_in.ledger().sent.is_empty());
 }
@@ -197,7 +218,10 @@ async fn mail_to_a_stand_in_user_lands_in_their_inbox() {
     let m = mail().await;
     let mut msg = message("Internal");
     msg["toRecipients"] = json!([{"emailAddress": {"address": STRANGER}}]);
-    m.post("/me/sendMail", json!({"message": msg})).send().await.unwrap();
+    m.post("/me/sendMail", json!({"message": msg}))
+        .send()
+        .await
+        .unwrap();
     let inbox = m.f.stand_in.messages(STRANGER, "inbox").unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0]["subject"], "Internal");
@@ -216,7 +240,11 @@ async fn draft_then_send_and_a_second_send_fails() {
     let draft: Value = r.json().await.unwrap();
     assert_eq!(draft["isDraft"], true);
     let id = draft["id"].as_str().unwrap().to_owned();
-    let r = m.post(&format!("/me/messages/{id}/send"), json!(null)).send().await.unwrap();
+    let r = m
+        .post(&format!("/me/messages/{id}/send"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     // The immutable id still finds it, now sent.
     let sent: Value = m
@@ -230,7 +258,11 @@ async fn draft_then_send_and_a_second_send_fails() {
         .unwrap();
     assert_eq!(sent["isDraft"], false);
     assert_eq!(sent["id"], id.as_str());
-    let r = m.post(&format!("/me/messages/{id}/send"), json!(null)).send().await.unwrap();
+    let r = m
+        .post(&format!("/me/messages/{id}/send"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(r, 400, "ErrorInvalidOperation").await;
     let ledger = m.f.stand_in.ledger();
     assert_eq!(ledger.sent.len(), 1);
@@ -242,10 +274,28 @@ async fn draft_then_send_and_a_second_send_fails() {
 #[tokio::test]
 async fn draft_rest_id_is_gone_after_send() {
     let m = mail().await;
-    let draft: Value = m.post("/me/messages", message("Draft")).send().await.unwrap().json().await.unwrap();
+    let draft: Value = m
+        .post("/me/messages", message("Draft"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = draft["id"].as_str().unwrap().to_owned();
-    assert_eq!(m.post(&format!("/me/messages/{id}/send"), json!(null)).send().await.unwrap().status(), 202);
-    let r = m.post(&format!("/me/messages/{id}/send"), json!(null)).send().await.unwrap();
+    assert_eq!(
+        m.post(&format!("/me/messages/{id}/send"), json!(null))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let r = m
+        .post(&format!("/me/messages/{id}/send"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(r, 404, "ErrorItemNotFound").await;
 }
 
@@ -268,18 +318,29 @@ async fn list_with_top_select_filter_and_next_link() {
     assert_eq!(value[0]["subject"], "m4", "newest first");
     assert!(value[0].get("body").is_none(), "$select applies");
     assert!(value[0].get("id").is_some());
-    let mut subjects: Vec<String> = value.iter().map(|v| v["subject"].as_str().unwrap().to_owned()).collect();
+    let mut subjects: Vec<String> = value
+        .iter()
+        .map(|v| v["subject"].as_str().unwrap().to_owned())
+        .collect();
     let mut next = page["@odata.nextLink"].as_str().map(str::to_owned);
     while let Some(link) = next {
         let page: Value = m.get(&link).send().await.unwrap().json().await.unwrap();
-        subjects.extend(page["value"].as_array().unwrap().iter().map(|v| v["subject"].as_str().unwrap().to_owned()));
+        subjects.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["subject"].as_str().unwrap().to_owned()),
+        );
         next = page["@odata.nextLink"].as_str().map(str::to_owned);
     }
     assert_eq!(subjects, vec!["m4", "m3", "m2", "m1", "m0"]);
 
     let since = ms_stand_in::timefmt::iso(t0 + 250);
     let page: Value = m
-        .get(&format!("/me/mailFolders/inbox/messages?$filter=receivedDateTime ge {since}"))
+        .get(&format!(
+            "/me/mailFolders/inbox/messages?$filter=receivedDateTime ge {since}"
+        ))
         .send()
         .await
         .unwrap()
@@ -287,7 +348,11 @@ async fn list_with_top_select_filter_and_next_link() {
         .await
         .unwrap();
     assert_eq!(page["value"].as_array().unwrap().len(), 2);
-    let r = m.get("/me/mailFolders/inbox/messages?$filter=foo eq 1").send().await.unwrap();
+    let r = m
+        .get("/me/mailFolders/inbox/messages?$filter=foo eq 1")
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(r, 400, "BadRequest").await;
     let r = m.get("/me/mailFolders/nope/messages").send().await.unwrap();
     assert_graph_error(r, 404, "ErrorItemNotFound").await;
@@ -298,23 +363,32 @@ async fn patch_is_read_and_move_changes_id_unless_immutable() {
     let m = mail().await;
     let now = m.f.stand_in.now();
     m.deliver("a", now);
-    let list: Value = m.get("/me/mailFolders/inbox/messages").send().await.unwrap().json().await.unwrap();
-    let id = list["value"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(list["value"][0]["isRead"], false);
-    let r = m
-        .f
-        .http
-        .patch(m.f.graph(&format!("/me/messages/{id}")))
-        .bearer_auth(&m.token)
-        .json(&json!({"isRead": true}))
+    let list: Value = m
+        .get("/me/mailFolders/inbox/messages")
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
+    let id = list["value"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list["value"][0]["isRead"], false);
+    let r =
+        m.f.http
+            .patch(m.f.graph(&format!("/me/messages/{id}")))
+            .bearer_auth(&m.token)
+            .json(&json!({"isRead": true}))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["isRead"], true);
 
     let r = m
-        .post(&format!("/me/messages/{id}/move"), json!({"destinationId": "archive"}))
+        .post(
+            &format!("/me/messages/{id}/move"),
+            json!({"destinationId": "archive"}),
+        )
         .send()
         .await
         .unwrap();
@@ -322,10 +396,18 @@ async fn patch_is_read_and_move_changes_id_unless_immutable() {
     let moved: Value = r.json().await.unwrap();
     let new_id = moved["id"].as_str().unwrap().to_owned();
     assert_ne!(new_id, id);
-    assert_graph_error(m.get(&format!("/me/messages/{id}")).send().await.unwrap(), 404, "ErrorItemNotFound").await;
+    assert_graph_error(
+        m.get(&format!("/me/messages/{id}")).send().await.unwrap(),
+        404,
+        "ErrorItemNotFound",
+    )
+    .await;
 
     let r = m
-        .post(&format!("/me/messages/{new_id}/move"), json!({"destinationId": "inbox"}))
+        .post(
+            &format!("/me/messages/{new_id}/move"),
+            json!({"destinationId": "inbox"}),
+        )
         .header("Prefer", "IdType=\"ImmutableId\"")
         .send()
         .await
@@ -333,14 +415,20 @@ async fn patch_is_read_and_move_changes_id_unless_immutable() {
     let moved: Value = r.json().await.unwrap();
     let immutable = moved["id"].as_str().unwrap().to_owned();
     let r = m
-        .post(&format!("/me/messages/{immutable}/move"), json!({"destinationId": "archive"}))
+        .post(
+            &format!("/me/messages/{immutable}/move"),
+            json!({"destinationId": "archive"}),
+        )
         .header("Prefer", "IdType=\"ImmutableId\"")
         .send()
         .await
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["id"], immutable.as_str());
     let r = m
-        .post(&format!("/me/messages/{immutable}/move"), json!({"destinationId": "bogus"}))
+        .post(
+            &format!("/me/messages/{immutable}/move"),
+            json!({"destinationId": "bogus"}),
+        )
         .send()
         .await
         .unwrap();
@@ -367,19 +455,49 @@ async fn delta_pages_then_changes_then_removed_then_expired_state() {
     assert_eq!(page["value"].as_array().unwrap().len(), 2);
     assert!(page.get("@odata.deltaLink").is_none());
     let next = page["@odata.nextLink"].as_str().unwrap().to_owned();
-    let page: Value = m.get(&next).header("Prefer", "odata.maxpagesize=2").send().await.unwrap().json().await.unwrap();
+    let page: Value = m
+        .get(&next)
+        .header("Prefer", "odata.maxpagesize=2")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["value"].as_array().unwrap().len(), 1);
-    assert!(page["value"][0].get("body").is_none(), "$select carried over");
+    assert!(
+        page["value"][0].get("body").is_none(),
+        "$select carried over"
+    );
     let delta_link = page["@odata.deltaLink"].as_str().unwrap().to_owned();
 
     // Nothing changed: empty round.
-    let page: Value = m.get(&delta_link).send().await.unwrap().json().await.unwrap();
+    let page: Value = m
+        .get(&delta_link)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["value"].as_array().unwrap().len(), 0);
     let delta_link = page["@odata.deltaLink"].as_str().unwrap().to_owned();
 
     // New mail, a read flag and a move out of the inbox.
-    let list: Value = m.get("/me/mailFolders/inbox/messages").send().await.unwrap().json().await.unwrap();
-    let ids: Vec<String> = list["value"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    let list: Value = m
+        .get("/me/mailFolders/inbox/messages")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
     m.f.http
         .patch(m.f.graph(&format!("/me/messages/{}", ids[0])))
         .bearer_auth(&m.token)
@@ -387,20 +505,35 @@ async fn delta_pages_then_changes_then_removed_then_expired_state() {
         .send()
         .await
         .unwrap();
-    m.post(&format!("/me/messages/{}/move", ids[1]), json!({"destinationId": "archive"}))
+    m.post(
+        &format!("/me/messages/{}/move", ids[1]),
+        json!({"destinationId": "archive"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    m.deliver("d3", now + 10);
+    let page: Value = m
+        .get(&delta_link)
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    m.deliver("d3", now + 10);
-    let page: Value = m.get(&delta_link).send().await.unwrap().json().await.unwrap();
     let value = page["value"].as_array().unwrap();
     assert_eq!(value.len(), 3, "{page}");
-    let removed: Vec<&Value> = value.iter().filter(|v| v.get("@removed").is_some()).collect();
+    let removed: Vec<&Value> = value
+        .iter()
+        .filter(|v| v.get("@removed").is_some())
+        .collect();
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["id"], ids[1].as_str());
     assert_eq!(removed[0]["@removed"]["reason"], "deleted");
     assert!(value.iter().any(|v| v["subject"] == "d3"));
-    assert!(value.iter().any(|v| v["id"] == ids[0].as_str() && v["isRead"] == true));
+    assert!(value
+        .iter()
+        .any(|v| v["id"] == ids[0].as_str() && v["isRead"] == true));
     let delta_link = page["@odata.deltaLink"].as_str().unwrap().to_owned();
 
     m.f.stand_in.expire_delta_state(MAILBOX).unwrap();
@@ -418,7 +551,14 @@ async fn attachments_inline_and_by_upload_session() {
         "name": "a.txt", "contentType": "text/plain",
         "contentBytes": base64::engine::general_purpose::STANDARD.encode(b"hello"),
     }]);
-    let draft: Value = m.post("/me/messages", msg).send().await.unwrap().json().await.unwrap();
+    let draft: Value = m
+        .post("/me/messages", msg)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(draft["hasAttachments"], true);
     let id = draft["id"].as_str().unwrap().to_owned();
 
@@ -451,33 +591,74 @@ async fn attachments_inline_and_by_upload_session() {
     let upload = session["uploadUrl"].as_str().unwrap().to_owned();
     let chunk = 4 * 1024 * 1024;
     // With an Authorization header: refused.
-    let r = m.f.http.put(&upload).bearer_auth(&m.token)
-        .header("Content-Range", format!("bytes 0-{}/{size}", chunk - 1))
-        .body(vec![1u8; chunk]).send().await.unwrap();
+    let r =
+        m.f.http
+            .put(&upload)
+            .bearer_auth(&m.token)
+            .header("Content-Range", format!("bytes 0-{}/{size}", chunk - 1))
+            .body(vec![1u8; chunk])
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 401);
     // Out of order: refused.
-    let r = m.f.http.put(&upload)
-        .header("Content-Range", format!("bytes {chunk}-{}/{size}", size - 1))
-        .body(vec![2u8; size - chunk]).send().await.unwrap();
+    let r =
+        m.f.http
+            .put(&upload)
+            .header(
+                "Content-Range",
+                format!("bytes {chunk}-{}/{size}", size - 1),
+            )
+            .body(vec![2u8; size - chunk])
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 400);
-    let r = m.f.http.put(&upload)
-        .header("Content-Range", format!("bytes 0-{}/{size}", chunk - 1))
-        .body(vec![1u8; chunk]).send().await.unwrap();
+    let r =
+        m.f.http
+            .put(&upload)
+            .header("Content-Range", format!("bytes 0-{}/{size}", chunk - 1))
+            .body(vec![1u8; chunk])
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     let progress: Value = r.json().await.unwrap();
     assert_eq!(progress["nextExpectedRanges"][0], format!("{chunk}-"));
-    let r = m.f.http.put(&upload)
-        .header("Content-Range", format!("bytes {chunk}-{}/{size}", size - 1))
-        .body(vec![2u8; size - chunk]).send().await.unwrap();
+    let r =
+        m.f.http
+            .put(&upload)
+            .header(
+                "Content-Range",
+                format!("bytes {chunk}-{}/{size}", size - 1),
+            )
+            .body(vec![2u8; size - chunk])
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 201);
     assert!(r.headers().contains_key("location"));
 
-    let list: Value = m.get(&format!("/me/messages/{id}/attachments")).send().await.unwrap().json().await.unwrap();
+    let list: Value = m
+        .get(&format!("/me/messages/{id}/attachments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let value = list["value"].as_array().unwrap();
     assert_eq!(value.len(), 2);
     assert_eq!(value[1]["name"], "big.bin");
     assert_eq!(value[1]["size"], size);
-    let r = m.post(&format!("/me/messages/{id}/send"), json!(null)).send().await.unwrap();
+    let r = m
+        .post(&format!("/me/messages/{id}/send"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
-    assert_eq!(m.f.stand_in.ledger().sent[0].attachment_names, vec!["a.txt", "big.bin"]);
+    assert_eq!(
+        m.f.stand_in.ledger().sent[0].attachment_names,
+        vec!["a.txt", "big.bin"]
+    );
 }

@@ -38,7 +38,10 @@ async fn fifth_concurrent_request_gets_429_mailbox_concurrency() {
         tasks.push(tokio::spawn(async move {
             let r = http.get(url).bearer_auth(token).send().await.unwrap();
             let status = r.status().as_u16();
-            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
             (status, retry, r.json::<Value>().await.unwrap())
         }));
     }
@@ -52,10 +55,19 @@ async fn fifth_concurrent_request_gets_429_mailbox_concurrency() {
     let (_, retry, body) = throttled[0];
     assert_eq!(retry.as_deref(), Some("1"));
     assert_eq!(body["error"]["code"], "ApplicationThrottled");
-    assert!(body["error"]["message"].as_str().unwrap().contains("MailboxConcurrency"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("MailboxConcurrency"));
     assert_eq!(f.stand_in.ledger().concurrency_high_water[MAILBOX], 4);
     // Slots are released afterwards.
-    let r = f.http.get(f.graph("/me")).bearer_auth(&token).send().await.unwrap();
+    let r = f
+        .http
+        .get(f.graph("/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -69,16 +81,34 @@ async fn request_budget_gives_429_too_many_requests_until_the_window_ends() {
         ..Limits::default()
     });
     for _ in 0..3 {
-        let r = f.http.get(f.graph("/me")).bearer_auth(&token).send().await.unwrap();
+        let r = f
+            .http
+            .get(f.graph("/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let r = f.http.get(f.graph("/me")).bearer_auth(&token).send().await.unwrap();
+    let r = f
+        .http
+        .get(f.graph("/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "600");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "TooManyRequests");
     f.stand_in.advance(std::time::Duration::from_secs(600));
-    let r = f.http.get(f.graph("/me")).bearer_auth(&token).send().await.unwrap();
+    let r = f
+        .http
+        .get(f.graph("/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -89,18 +119,29 @@ async fn injected_429_and_503_on_send_mail_do_not_send() {
     f.stand_in.add_fault(FaultSpec {
         endpoint: "sendMail".into(),
         count: 1,
-        fault: Fault::TooManyRequests { retry_after: "2.5".into() },
+        fault: Fault::TooManyRequests {
+            retry_after: "2.5".into(),
+        },
     });
     f.stand_in.add_fault(FaultSpec {
         endpoint: "sendMail".into(),
         count: 1,
         fault: Fault::ServiceUnavailable { retry_after: None },
     });
-    let send = || f.http.post(f.graph("/me/sendMail")).bearer_auth(&token).json(&send_body("s")).send();
+    let send = || {
+        f.http
+            .post(f.graph("/me/sendMail"))
+            .bearer_auth(&token)
+            .json(&send_body("s"))
+            .send()
+    };
     let r = send().await.unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "2.5");
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "TooManyRequests");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "TooManyRequests"
+    );
     let r = send().await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("retry-after").is_none());
@@ -119,7 +160,13 @@ async fn dropped_connection_before_body_sends_nothing_after_body_sends() {
         count: 1,
         fault: Fault::DropBeforeBody,
     });
-    let r = f.http.post(f.graph("/me/sendMail")).bearer_auth(&token).json(&send_body("a")).send().await;
+    let r = f
+        .http
+        .post(f.graph("/me/sendMail"))
+        .bearer_auth(&token)
+        .json(&send_body("a"))
+        .send()
+        .await;
     assert!(r.is_err(), "connection must drop: {r:?}");
     assert!(f.stand_in.ledger().sent.is_empty());
 
@@ -128,10 +175,20 @@ async fn dropped_connection_before_body_sends_nothing_after_body_sends() {
         count: 1,
         fault: Fault::DropAfterBody,
     });
-    let r = f.http.post(f.graph("/me/sendMail")).bearer_auth(&token).json(&send_body("b")).send().await;
+    let r = f
+        .http
+        .post(f.graph("/me/sendMail"))
+        .bearer_auth(&token)
+        .json(&send_body("b"))
+        .send()
+        .await;
     assert!(r.is_err(), "connection must drop: {r:?}");
     let ledger = f.stand_in.ledger();
-    assert_eq!(ledger.sent.len(), 1, "the mail went out although the client saw an error");
+    assert_eq!(
+        ledger.sent.len(),
+        1,
+        "the mail went out although the client saw an error"
+    );
     assert_eq!(ledger.sent[0].subject, "b");
 }
 
@@ -142,10 +199,16 @@ async fn token_endpoint_faults_use_entra_shape() {
     f.stand_in.add_fault(FaultSpec {
         endpoint: "token".into(),
         count: 1,
-        fault: Fault::ServiceUnavailable { retry_after: Some("3".into()) },
+        fault: Fault::ServiceUnavailable {
+            retry_after: Some("3".into()),
+        },
     });
     let r = f.redeem(&code).await;
     assert_eq!(r.headers()["retry-after"], "3");
     assert_entra_error(r, 503, "temporarily_unavailable", 90033).await;
-    assert_eq!(f.redeem(&code).await.status(), 200, "the code survived the failed attempt");
+    assert_eq!(
+        f.redeem(&code).await.status(),
+        200,
+        "the code survived the failed attempt"
+    );
 }

@@ -25,7 +25,12 @@ async fn code_grant_success_has_microsofts_shape_and_claims() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store, no-cache");
     let body: Value = response.json().await.unwrap();
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     for key in [
         "token_type",
         "scope",
@@ -41,7 +46,10 @@ async fn code_grant_success_has_microsofts_shape_and_claims() {
     assert_eq!(body["expires_in"], 3599);
     assert_eq!(body["ext_expires_in"], 3599);
     let scope = body["scope"].as_str().unwrap();
-    assert!(scope.contains("Mail.Send") && scope.contains("User.Read"), "{scope}");
+    assert!(
+        scope.contains("Mail.Send") && scope.contains("User.Read"),
+        "{scope}"
+    );
     assert!(!scope.contains("offline_access"));
 
     let c = claims(body["id_token"].as_str().unwrap());
@@ -170,10 +178,18 @@ async fn aadsts50173_grant_revoked() {
     assert_eq!(f.stand_in.revoke_grant(MAILBOX).unwrap(), 1);
     let rt = tokens["refresh_token"].as_str().unwrap();
     let body = assert_entra_error(f.refresh(rt).await, 400, "invalid_grant", 50173).await;
-    assert!(body["error_description"].as_str().unwrap().contains("TokensValidFrom"));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("TokensValidFrom"));
     // Signing in again works.
     let again = f.tokens_for(MAILBOX).await;
-    assert_eq!(f.refresh(again["refresh_token"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(
+        f.refresh(again["refresh_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -196,7 +212,10 @@ async fn aadsts501481_pkce_verifier_mismatch_or_missing() {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("redirect_uri", REDIRECT),
-                ("code_verifier", "wrong-verifier-wrong-verifier-wrong-verifier"),
+                (
+                    "code_verifier",
+                    "wrong-verifier-wrong-verifier-wrong-verifier",
+                ),
                 ("client_secret", SECRET),
             ],
         )
@@ -353,12 +372,21 @@ async fn redirect_uri_must_match_the_one_used_at_authorize() {
 #[tokio::test]
 async fn other_request_errors() {
     let f = fixture().await;
-    let r = f.post_token("common", &[("client_id", CLIENT), ("client_secret", SECRET)]).await;
+    let r = f
+        .post_token(
+            "common",
+            &[("client_id", CLIENT), ("client_secret", SECRET)],
+        )
+        .await;
     assert_entra_error(r, 400, "invalid_request", 900144).await;
     let r = f
         .post_token(
             "common",
-            &[("client_id", CLIENT), ("grant_type", "password"), ("client_secret", SECRET)],
+            &[
+                ("client_id", CLIENT),
+                ("grant_type", "password"),
+                ("client_secret", SECRET),
+            ],
         )
         .await;
     assert_entra_error(r, 400, "unsupported_grant_type", 70003).await;
@@ -397,7 +425,10 @@ async fn correlation_id_echoes_client_request_id() {
         .await
         .unwrap();
     let body = assert_entra_error(response, 401, "invalid_client", 7000218).await;
-    assert_eq!(body["correlation_id"], "0a0b0c0d-0000-4000-8000-000000000abc");
+    assert_eq!(
+        body["correlation_id"],
+        "0a0b0c0d-0000-4000-8000-000000000abc"
+    );
 }
 
 #[tokio::test]

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use ms_stand_in::{
-    ConsentGrant, NewApp, NewSecret, NewTenant, NewUser, StandIn, StandInConfig,
-};
+use ms_stand_in::{ConsentGrant, NewApp, NewSecret, NewTenant, NewUser, StandIn, StandInConfig};
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
@@ -16,7 +14,8 @@ pub const SECRET: &str = "secret-value~1";
 pub const SECRET_ID: &str = "5ec7e7e7-0000-4000-8000-000000000001";
 pub const EXPIRED_SECRET: &str = "secret-value~expired";
 pub const REDIRECT: &str = "http://127.0.0.1:3000/core/oauth2/validated";
-pub const SCOPE: &str = "openid profile offline_access user.read mail.read mail.send mail.readwrite";
+pub const SCOPE: &str =
+    "openid profile offline_access user.read mail.read mail.send mail.readwrite";
 pub const MAILBOX: &str = "mailbox@contoso.com";
 pub const ADMIN: &str = "admin@contoso.com";
 pub const STRANGER: &str = "someone@fabrikam.com";
@@ -156,7 +155,12 @@ impl Fixture {
     /// Runs authorize expecting an immediate redirect back; returns its query parameters.
     pub async fn authorize_redirect(&self, url: &str) -> HashMap<String, String> {
         let response = self.http.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 302, "expected a redirect, got {}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            302,
+            "expected a redirect, got {}",
+            response.text().await.unwrap()
+        );
         redirect_params(&response)
     }
 
@@ -164,7 +168,9 @@ impl Fixture {
     pub async fn code_for(&self, upn: &str) -> String {
         self.consent_all();
         self.sign_in_only(upn);
-        let params = self.authorize_redirect(&self.authorize_url("common", &[])).await;
+        let params = self
+            .authorize_redirect(&self.authorize_url("common", &[]))
+            .await;
         params["code"].clone()
     }
 
@@ -246,10 +252,19 @@ pub async fn assert_entra_error(
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_codes"], serde_json::json!([code]), "{body}");
     let description = body["error_description"].as_str().unwrap();
-    assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
+    assert!(
+        description.starts_with(&format!("AADSTS{code}: ")),
+        "{description}"
+    );
     assert!(description.contains("\r\nTrace ID: "), "{description}");
-    assert!(description.contains("\r\nCorrelation ID: "), "{description}");
-    assert!(description.contains("\r\nTimestamp: 2025-"), "{description}");
+    assert!(
+        description.contains("\r\nCorrelation ID: "),
+        "{description}"
+    );
+    assert!(
+        description.contains("\r\nTimestamp: 2025-"),
+        "{description}"
+    );
     let trace = body["trace_id"].as_str().unwrap();
     assert!(description.contains(trace));
     assert_eq!(body["correlation_id"].as_str().unwrap().len(), 36);
