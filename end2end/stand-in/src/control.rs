@@ -474,6 +474,26 @@ pub fn router() -> Router<Shared> {
         .route("/_stand-in/ledger", get(get_ledger).delete(clear_ledger))
         .route("/_stand-in/clock", get(get_clock))
         .route("/_stand-in/clock/advance", post(advance))
+        .route("/_stand-in/callback", get(callback))
+}
+
+/// A redirect target for demos and browser tests: shows the parameters it received.
+async fn callback(axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    use crate::identity::pages::escape;
+    let rows: String = q
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<dt>{k}</dt><dd id=\"param-{k}\">{v}</dd>",
+                k = escape(k),
+                v = escape(v)
+            )
+        })
+        .collect();
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stand-in callback</title></head><body><h1>Redirected back</h1><dl>{rows}</dl></body></html>"
+    ))
+    .into_response()
 }
 
 fn control(shared: Shared) -> Control {
