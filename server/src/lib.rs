@@ -1,6 +1,7 @@
 //! Tenant Mail's server: configuration, persistence, secrets and wiring.
 //! A library so integration tests can start the real thing in-process.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![recursion_limit = "256"]
 
 pub mod backend;
 pub mod clock;

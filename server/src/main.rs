@@ -1,5 +1,6 @@
 //! config → tracing → key + database + migrations → router → serve.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![recursion_limit = "256"]
 use axum::serve::ListenerExt;
 use clap::Parser;
 use server::config::{Cli, Config};
