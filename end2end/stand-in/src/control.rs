@@ -478,7 +478,9 @@ pub fn router() -> Router<Shared> {
 }
 
 /// A redirect target for demos and browser tests: shows the parameters it received.
-async fn callback(axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
+async fn callback(
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
     use crate::identity::pages::escape;
     let rows: String = q
         .iter()

@@ -93,6 +93,7 @@ pub fn classify(method: &axum::http::Method, path: &str) -> (&'static str, bool)
         [_, "oauth2", "v2.0", "token"] => ("token", false),
         [_, "oauth2", "v2.0", "authorize", ..] => ("authorize", false),
         ["upload", ..] => ("uploadChunk", false),
+        ["oidc", "userinfo"] => ("userinfo", true),
         ["v1.0", "me"] => ("me", true),
         ["v1.0", "me", "sendMail"] => ("sendMail", true),
         ["v1.0", "me", "messages"] if method == Method::POST => ("createMessage", true),

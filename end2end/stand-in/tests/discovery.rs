@@ -100,3 +100,43 @@ async fn id_token_verifies_against_jwks() {
         .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
         .unwrap();
 }
+
+#[tokio::test]
+async fn userinfo_sub_matches_id_token_and_logout_clears_the_session() {
+    let f = fixture().await;
+    let tokens = f.tokens_for(MAILBOX).await;
+    let payload = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let info: Value = f
+        .http
+        .get(format!("{}/oidc/userinfo", f.stand_in.base_url()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["email"], MAILBOX);
+
+    assert_eq!(f.stand_in.signed_in().len(), 1);
+    let r = f
+        .http
+        .get(format!(
+            "{}/oauth2/v2.0/logout?post_logout_redirect_uri={}",
+            f.stand_in.authority("common"),
+            "http%3A%2F%2F127.0.0.1%3A3000%2Fbye"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "http://127.0.0.1:3000/bye");
+    assert!(f.stand_in.signed_in().is_empty());
+}

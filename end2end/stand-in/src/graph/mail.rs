@@ -360,6 +360,19 @@ pub async fn me(Extension(caller): Extension<Caller>, State(shared): State<Share
     .into_response())
 }
 
+/// `GET /oidc/userinfo` (Graph host): `sub` (same pairwise value as the id_token), name, email.
+pub async fn userinfo(Extension(caller): Extension<Caller>) -> GraphResult {
+    let u = &caller.user;
+    Ok(Json(json!({
+        "sub": crate::identity::token::pairwise_sub(&u.oid, &caller.client_id),
+        "name": u.display_name,
+        "family_name": Value::Null,
+        "given_name": Value::Null,
+        "email": u.mail,
+    }))
+    .into_response())
+}
+
 /// `POST /me/sendMail` → 202, empty body.
 pub async fn send_mail(
     Extension(caller): Extension<Caller>,

@@ -115,5 +115,6 @@ pub fn router() -> Router<Shared> {
             get(delta::delta),
         )
         .route("/upload/{session}", put(attachments::upload_chunk))
+        .route("/oidc/userinfo", get(mail::userinfo))
         .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
 }

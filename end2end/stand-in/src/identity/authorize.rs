@@ -39,7 +39,11 @@ fn page_error(error: &EntraError) -> Response {
 pub fn redirect(uri: &str, pairs: &[(&str, &str)]) -> Response {
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     let separator = if uri.contains('?') { '&' } else { '?' };
-    let location = format!("{uri}{separator}{query}");
+    let location = if query.is_empty() {
+        uri.to_owned()
+    } else {
+        format!("{uri}{separator}{query}")
+    };
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 

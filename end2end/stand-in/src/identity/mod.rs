@@ -76,6 +76,7 @@ pub fn router() -> Router<Shared> {
             post(authorize::consent),
         )
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route("/{tenant}/oauth2/v2.0/logout", get(logout))
         .route("/error", get(error_page))
 }
 
@@ -134,4 +135,25 @@ async fn error_page(
         &format!("AADSTS{code}"),
         "This is the stand-in's error lookup page.",
     )
+}
+
+/// `GET /{tenant}/oauth2/v2.0/logout`: signs every account out of the browser session, then
+/// redirects to `post_logout_redirect_uri` when given.
+async fn logout(
+    State(shared): State<Shared>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    {
+        let mut store = shared.lock();
+        store.signed_in.clear();
+        store.session_state.clear();
+    }
+    match q.iter().find(|(k, _)| k == "post_logout_redirect_uri") {
+        Some((_, uri)) => authorize::redirect(uri, &[]),
+        None => pages::error_page(
+            axum::http::StatusCode::OK,
+            "Signed out",
+            "You signed out of your account. It's a good idea to close all browser windows.",
+        ),
+    }
 }

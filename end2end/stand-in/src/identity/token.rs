@@ -337,9 +337,7 @@ fn id_token_claims(
     nonce: Option<&str>,
     now: i64,
 ) -> Value {
-    let sub = URL_SAFE_NO_PAD.encode(Sha256::digest(
-        format!("{}|{}", user.oid, app.client_id.to_ascii_lowercase()).as_bytes(),
-    ));
+    let sub = pairwise_sub(&user.oid, &app.client_id);
     let mut claims = json!({
         "ver": "2.0",
         "iss": format!("{}/{}/v2.0", shared.base, user.tenant_id),
@@ -368,4 +366,11 @@ fn id_token_claims(
         }
     }
     claims
+}
+
+/// The pairwise `sub` of a user for an app (stable, differs per app, as at Microsoft).
+pub fn pairwise_sub(oid: &str, client_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(
+        format!("{oid}|{}", client_id.to_ascii_lowercase()).as_bytes(),
+    ))
 }
