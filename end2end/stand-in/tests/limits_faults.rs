@@ -28,7 +28,7 @@ async fn fifth_concurrent_request_gets_429_mailbox_concurrency() {
     f.stand_in.add_fault(FaultSpec {
         endpoint: "me".into(),
         count: 4,
-        fault: Fault::Delay { millis: 700 },
+        fault: Fault::Delay { millis: 1500 },
     });
     let mut tasks = Vec::new();
     for _ in 0..5 {
