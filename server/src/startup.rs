@@ -92,5 +92,6 @@ pub fn router(backend: SharedBackend, db: DatabaseConnection, leptos_options: Le
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn(crate::routes::api_status::fix_status))
         .with_state(leptos_options)
 }
