@@ -27,11 +27,24 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError>;
     async fn create_tenant(&self, name: &str) -> Result<TenantSummary, PortError>;
     async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError>;
-    async fn rename_tenant(&self, tenant_id: &str, expected_version: i32, name: &str) -> Result<TenantDetail, PortError>;
+    async fn rename_tenant(
+        &self,
+        tenant_id: &str,
+        expected_version: i32,
+        name: &str,
+    ) -> Result<TenantDetail, PortError>;
     async fn delete_tenant(&self, tenant_id: &str) -> Result<(), PortError>;
-    async fn get_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<TenantEmailView, PortError>;
+    async fn get_tenant_email(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError>;
     /// `input.client_secret` is required here.
-    async fn create_tenant_email(&self, tenant_id: &str, input: &TenantEmailInput) -> Result<TenantEmailView, PortError>;
+    async fn create_tenant_email(
+        &self,
+        tenant_id: &str,
+        input: &TenantEmailInput,
+    ) -> Result<TenantEmailView, PortError>;
     /// An empty `input.client_secret` keeps the stored secret.
     async fn update_tenant_email(
         &self,

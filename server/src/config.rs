@@ -14,7 +14,11 @@ pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
 
 #[derive(Debug, Parser, Default)]
-#[command(name = "tenant-mail", version, about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph.")]
+#[command(
+    name = "tenant-mail",
+    version,
+    about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
+)]
 pub struct Cli {
     /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
@@ -73,13 +77,21 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("invalid configuration: {setting} (env {env}): {reason}")]
-    Invalid { setting: &'static str, env: &'static str, reason: String },
+    Invalid {
+        setting: &'static str,
+        env: &'static str,
+        reason: String,
+    },
     #[error("cannot read configuration file {path}: {reason}")]
     File { path: String, reason: String },
 }
 
 fn invalid(setting: &'static str, env: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { setting, env, reason: reason.into() }
+    ConfigError::Invalid {
+        setting,
+        env,
+        reason: reason.into(),
+    }
 }
 
 impl Config {
@@ -87,41 +99,75 @@ impl Config {
     pub fn load(cli: Cli) -> Result<Self, ConfigError> {
         let file = match &cli.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?
             }
             None => FileConfig::default(),
         };
-        let pick = |a: Option<String>, b: Option<String>, default: &str| a.or(b).unwrap_or_else(|| default.to_string());
+        let pick = |a: Option<String>, b: Option<String>, default: &str| {
+            a.or(b).unwrap_or_else(|| default.to_string())
+        };
         let bind_text = pick(cli.bind, file.bind, DEFAULT_BIND);
         let public_url = pick(cli.public_url, file.public_url, DEFAULT_PUBLIC_URL);
         let database_url = pick(cli.database_url, file.database_url, DEFAULT_DATABASE_URL);
-        let key_file = cli.key_file.or(file.key_file).unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE));
+        let key_file = cli
+            .key_file
+            .or(file.key_file)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE));
         let log_level = pick(cli.log_level, file.log_level, DEFAULT_LOG_LEVEL);
-        let extra_authority_host = cli.extra_authority_host.or(file.extra_authority_host).filter(|h| !h.trim().is_empty());
+        let extra_authority_host = cli
+            .extra_authority_host
+            .or(file.extra_authority_host)
+            .filter(|h| !h.trim().is_empty());
 
-        let bind: SocketAddr = bind_text
-            .parse()
-            .map_err(|_| invalid("bind", "TENANT_MAIL_BIND", format!("{bind_text:?} is not an address like 127.0.0.1:3000")))?;
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            invalid(
+                "bind",
+                "TENANT_MAIL_BIND",
+                format!("{bind_text:?} is not an address like 127.0.0.1:3000"),
+            )
+        })?;
         let public_url = validate_public_url(&public_url)?;
         let database_kind = if database_url.starts_with("sqlite:") {
             DatabaseKind::Sqlite
-        } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
             DatabaseKind::Postgres
         } else {
-            return Err(invalid("database_url", "TENANT_MAIL_DATABASE_URL", "must start with sqlite: or postgres://"));
+            return Err(invalid(
+                "database_url",
+                "TENANT_MAIL_DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            ));
         };
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|e| invalid("log_level", "TENANT_MAIL_LOG_LEVEL", e.to_string()))?;
         if let Some(host) = &extra_authority_host {
             let ok = !host.contains(['/', '@', '?', '#', ' ']) && !host.is_empty();
             if !ok {
-                return Err(invalid("extra_authority_host", "TENANT_MAIL_EXTRA_AUTHORITY_HOST", "must be host or host:port, e.g. 127.0.0.1:5001"));
+                return Err(invalid(
+                    "extra_authority_host",
+                    "TENANT_MAIL_EXTRA_AUTHORITY_HOST",
+                    "must be host or host:port, e.g. 127.0.0.1:5001",
+                ));
             }
         }
-        Ok(Self { bind, public_url, database_url, database_kind, key_file, log_level, extra_authority_host })
+        Ok(Self {
+            bind,
+            public_url,
+            database_url,
+            database_kind,
+            key_file,
+            log_level,
+            extra_authority_host,
+        })
     }
 
     /// `<public URL>/core/oauth2/validated`, byte-identical wherever it is used.
@@ -131,7 +177,13 @@ impl Config {
 }
 
 fn validate_public_url(value: &str) -> Result<String, ConfigError> {
-    let err = |reason: &str| invalid("public_url", "TENANT_MAIL_PUBLIC_URL", format!("{value:?}: {reason}"));
+    let err = |reason: &str| {
+        invalid(
+            "public_url",
+            "TENANT_MAIL_PUBLIC_URL",
+            format!("{value:?}: {reason}"),
+        )
+    };
     let parsed = url::Url::parse(value).map_err(|e| err(&e.to_string()))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     match parsed.scheme() {
@@ -157,19 +209,42 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let c = Config::load(cli()).unwrap();
-        assert_eq!(c.redirect_uri(), "http://localhost:3000/core/oauth2/validated");
+        assert_eq!(
+            c.redirect_uri(),
+            "http://localhost:3000/core/oauth2/validated"
+        );
         assert_eq!(c.database_kind, DatabaseKind::Sqlite);
     }
 
     #[test]
     fn bad_values_name_the_setting() {
-        let e = Config::load(Cli { bind: Some("nope".into()), ..cli() }).unwrap_err().to_string();
+        let e = Config::load(Cli {
+            bind: Some("nope".into()),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("bind") && e.contains("TENANT_MAIL_BIND"), "{e}");
-        let e = Config::load(Cli { public_url: Some("http://example.com".into()), ..cli() }).unwrap_err().to_string();
+        let e = Config::load(Cli {
+            public_url: Some("http://example.com".into()),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("public_url"), "{e}");
-        let e = Config::load(Cli { database_url: Some("mysql://x".into()), ..cli() }).unwrap_err().to_string();
+        let e = Config::load(Cli {
+            database_url: Some("mysql://x".into()),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("TENANT_MAIL_DATABASE_URL"), "{e}");
-        let e = Config::load(Cli { log_level: Some("[[[".into()), ..cli() }).unwrap_err().to_string();
+        let e = Config::load(Cli {
+            log_level: Some("[[[".into()),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("log_level"), "{e}");
     }
 
@@ -177,11 +252,27 @@ mod tests {
     fn file_is_layered_under_cli() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "bind = \"127.0.0.1:4000\"\npublic_url = \"https://mail.example.com/\"\n").unwrap();
-        let c = Config::load(Cli { config: Some(path.clone()), bind: Some("127.0.0.1:5000".into()), ..cli() }).unwrap();
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:4000\"\npublic_url = \"https://mail.example.com/\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Cli {
+            config: Some(path.clone()),
+            bind: Some("127.0.0.1:5000".into()),
+            ..cli()
+        })
+        .unwrap();
         assert_eq!(c.bind.port(), 5000);
-        assert_eq!(c.redirect_uri(), "https://mail.example.com/core/oauth2/validated");
+        assert_eq!(
+            c.redirect_uri(),
+            "https://mail.example.com/core/oauth2/validated"
+        );
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
-        assert!(Config::load(Cli { config: Some(path), ..cli() }).is_err());
+        assert!(Config::load(Cli {
+            config: Some(path),
+            ..cli()
+        })
+        .is_err());
     }
 }

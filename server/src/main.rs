@@ -29,9 +29,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), String> {
-    let mut leptos_options = leptos::config::get_configuration(None).map_err(|e| e.to_string())?.leptos_options;
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| e.to_string())?
+        .leptos_options;
     leptos_options.site_addr = config.bind;
-    let prepared = server::startup::prepare(&config, leptos_options).await.map_err(|e| e.to_string())?;
+    let prepared = server::startup::prepare(&config, leptos_options)
+        .await
+        .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {} (TENANT_MAIL_BIND): {e}", config.bind))?
@@ -42,7 +46,10 @@ async fn run(config: Config) -> Result<(), String> {
             }
         });
     tracing::info!(bind = %config.bind, "listening");
-    println!("Tenant Mail is running at {}/admin/tenants", config.public_url);
+    println!(
+        "Tenant Mail is running at {}/admin/tenants",
+        config.public_url
+    );
     axum::serve(listener, prepared.router.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -55,7 +62,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

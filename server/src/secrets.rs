@@ -48,7 +48,9 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("KeyRing")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +59,10 @@ impl KeyRing {
         // A short public fingerprint, so an operator can tell keys apart.
         let digest = Sha256::digest(key);
         let key_id = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Self { key_id, cipher: XChaCha20Poly1305::new(key.into()) }
+        Self {
+            key_id,
+            cipher: XChaCha20Poly1305::new(key.into()),
+        }
     }
 
     pub fn key_id(&self) -> &str {
@@ -67,19 +72,27 @@ impl KeyRing {
     /// Reads the key file; when `create` is set and it does not exist, writes a
     /// new random key with mode 0600 and returns `(ring, true)`.
     pub fn load_or_create(path: &Path, create: bool) -> Result<(Self, bool), SecretError> {
-        let err = |reason: String| SecretError::KeyFile { path: path.display().to_string(), reason };
+        let err = |reason: String| SecretError::KeyFile {
+            path: path.display().to_string(),
+            reason,
+        };
         if !path.exists() {
             if !create {
                 return Err(err("does not exist (generate one with: head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE)".into()));
             }
             let mut key = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut key);
-            write_private(path, &format!("{}\n", STANDARD.encode(key))).map_err(|e| err(e.to_string()))?;
+            write_private(path, &format!("{}\n", STANDARD.encode(key)))
+                .map_err(|e| err(e.to_string()))?;
             return Ok((Self::from_bytes(&key), true));
         }
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let bytes = STANDARD.decode(text.trim()).map_err(|_| err("is not base64".into()))?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| err("must hold exactly 32 bytes (base64)".into()))?;
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|_| err("is not base64".into()))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| err("must hold exactly 32 bytes (base64)".into()))?;
         Ok((Self::from_bytes(&key), false))
     }
 
@@ -89,29 +102,55 @@ impl KeyRing {
         let aad = binding.aad();
         let ct = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
             .map_err(|_| SecretError::Seal)?;
-        Ok(format!("{PREFIX}.{}.{}.{}", self.key_id, URL_SAFE_NO_PAD.encode(nonce), URL_SAFE_NO_PAD.encode(ct)))
+        Ok(format!(
+            "{PREFIX}.{}.{}.{}",
+            self.key_id,
+            URL_SAFE_NO_PAD.encode(nonce),
+            URL_SAFE_NO_PAD.encode(ct)
+        ))
     }
 
     pub fn open(&self, sealed: &str, binding: &Binding<'_>) -> Result<String, SecretError> {
         let parts: Vec<&str> = sealed.split('.').collect();
-        let [prefix, key_id, nonce, ct] = parts.as_slice() else { return Err(SecretError::Malformed) };
+        let [prefix, key_id, nonce, ct] = parts.as_slice() else {
+            return Err(SecretError::Malformed);
+        };
         if *prefix != PREFIX {
             return Err(SecretError::Malformed);
         }
         if *key_id != self.key_id {
-            return Err(SecretError::WrongKey { expected: self.key_id.clone(), found: key_id.to_string() });
+            return Err(SecretError::WrongKey {
+                expected: self.key_id.clone(),
+                found: key_id.to_string(),
+            });
         }
-        let nonce = URL_SAFE_NO_PAD.decode(nonce).map_err(|_| SecretError::Malformed)?;
-        let ct = URL_SAFE_NO_PAD.decode(ct).map_err(|_| SecretError::Malformed)?;
+        let nonce = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .map_err(|_| SecretError::Malformed)?;
+        let ct = URL_SAFE_NO_PAD
+            .decode(ct)
+            .map_err(|_| SecretError::Malformed)?;
         if nonce.len() != 24 {
             return Err(SecretError::Malformed);
         }
         let aad = binding.aad();
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad })
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ct,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| SecretError::Open)?;
         String::from_utf8(plain).map_err(|_| SecretError::Open)
     }
@@ -139,7 +178,11 @@ mod tests {
     use super::*;
 
     fn b(row: &str) -> Binding<'_> {
-        Binding { table: "tenant_email", column: "client_secret", row_id: row }
+        Binding {
+            table: "tenant_email",
+            column: "client_secret",
+            row_id: row,
+        }
     }
 
     #[test]
@@ -149,16 +192,28 @@ mod tests {
         assert!(!sealed.contains("s3cr3t"));
         assert!(sealed.starts_with(&format!("tm1.{}.", ring.key_id())));
         assert_eq!(ring.open(&sealed, &b("row-1")).unwrap(), "s3cr3t~value");
-        assert!(matches!(ring.open(&sealed, &b("row-2")), Err(SecretError::Open)));
+        assert!(matches!(
+            ring.open(&sealed, &b("row-2")),
+            Err(SecretError::Open)
+        ));
         let other = KeyRing::from_bytes(&[8u8; 32]);
-        assert!(matches!(other.open(&sealed, &b("row-1")), Err(SecretError::WrongKey { .. })));
-        assert!(matches!(ring.open("garbage", &b("row-1")), Err(SecretError::Malformed)));
+        assert!(matches!(
+            other.open(&sealed, &b("row-1")),
+            Err(SecretError::WrongKey { .. })
+        ));
+        assert!(matches!(
+            ring.open("garbage", &b("row-1")),
+            Err(SecretError::Malformed)
+        ));
     }
 
     #[test]
     fn nonces_differ() {
         let ring = KeyRing::from_bytes(&[1u8; 32]);
-        assert_ne!(ring.seal("x", &b("r")).unwrap(), ring.seal("x", &b("r")).unwrap());
+        assert_ne!(
+            ring.seal("x", &b("r")).unwrap(),
+            ring.seal("x", &b("r")).unwrap()
+        );
     }
 
     #[test]
@@ -171,12 +226,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let (again, created) = KeyRing::load_or_create(&path, true).unwrap();
         assert!(!created);
         assert_eq!(ring.key_id(), again.key_id());
         std::fs::write(&path, "c2hvcnQ=\n").unwrap();
-        assert!(KeyRing::load_or_create(&path, false).unwrap_err().to_string().contains("32 bytes"));
+        assert!(KeyRing::load_or_create(&path, false)
+            .unwrap_err()
+            .to_string()
+            .contains("32 bytes"));
     }
 }

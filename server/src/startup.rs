@@ -44,7 +44,10 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-pub async fn prepare(config: &Config, leptos_options: LeptosOptions) -> Result<Prepared, StartupError> {
+pub async fn prepare(
+    config: &Config,
+    leptos_options: LeptosOptions,
+) -> Result<Prepared, StartupError> {
     // The embedded default may make its own key; a PostgreSQL deployment has
     // several instances that must share one, so it must be provided.
     let create_key = config.database_kind == DatabaseKind::Sqlite;
@@ -59,23 +62,44 @@ pub async fn prepare(config: &Config, leptos_options: LeptosOptions) -> Result<P
     let keys = Arc::new(keys);
     let db = crate::db::connect(config)
         .await
-        .map_err(|e| StartupError::Database { url: redact_url(&config.database_url), reason: e.to_string() })?;
+        .map_err(|e| StartupError::Database {
+            url: redact_url(&config.database_url),
+            reason: e.to_string(),
+        })?;
     let checked = verify_sealed_secrets(&db, &keys).await.map_err(|m| {
-        StartupError::Secrets(format!("{m}. Is {} the key this database was written with?", config.key_file.display()))
+        StartupError::Secrets(format!(
+            "{m}. Is {} the key this database was written with?",
+            config.key_file.display()
+        ))
     })?;
-    tracing::info!(checked, key_id = keys.key_id(), "stored secrets open with the configured key");
+    tracing::info!(
+        checked,
+        key_id = keys.key_id(),
+        "stored secrets open with the configured key"
+    );
 
     let context = EditorContext {
         redirect_uri: config.redirect_uri(),
-        authority_policy: AuthorityPolicy { extra_host: config.extra_authority_host.clone() },
+        authority_policy: AuthorityPolicy {
+            extra_host: config.extra_authority_host.clone(),
+        },
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let backend: SharedBackend = Arc::new(DbBackend::new(db.clone(), keys.clone(), clock, context));
     let router = router(backend.clone(), db.clone(), leptos_options);
-    Ok(Prepared { router, db, keys, backend })
+    Ok(Prepared {
+        router,
+        db,
+        keys,
+        backend,
+    })
 }
 
-pub fn router(backend: SharedBackend, db: DatabaseConnection, leptos_options: LeptosOptions) -> Router {
+pub fn router(
+    backend: SharedBackend,
+    db: DatabaseConnection,
+    leptos_options: LeptosOptions,
+) -> Router {
     let routes = generate_route_list(App);
     let ready_db = db.clone();
     let context_backend = backend.clone();
@@ -92,6 +116,8 @@ pub fn router(backend: SharedBackend, db: DatabaseConnection, leptos_options: Le
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(axum::middleware::from_fn(crate::routes::api_status::fix_status))
+        .layer(axum::middleware::from_fn(
+            crate::routes::api_status::fix_status,
+        ))
         .with_state(leptos_options)
 }

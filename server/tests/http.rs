@@ -13,24 +13,47 @@ struct Running {
 }
 
 async fn start(db: support::TestDb) -> Running {
-    let p = prepare(&db.config, support::leptos_options()).await.expect("prepare");
+    let p = prepare(&db.config, support::leptos_options())
+        .await
+        .expect("prepare");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, p.router.into_make_service()).await });
-    Running { base: format!("http://{addr}"), client: reqwest::Client::new(), _db: db }
+    Running {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        _db: db,
+    }
 }
 
 impl Running {
     async fn post_form(&self, f: &str, body: &[(&str, &str)]) -> (u16, String) {
-        let r = self.client.post(format!("{}/api/{f}", self.base)).form(body).send().await.unwrap();
+        let r = self
+            .client
+            .post(format!("{}/api/{f}", self.base))
+            .form(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
     async fn post_json(&self, f: &str, body: serde_json::Value) -> (u16, String) {
-        let r = self.client.post(format!("{}/api/{f}", self.base)).json(&body).send().await.unwrap();
+        let r = self
+            .client
+            .post(format!("{}/api/{f}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
     async fn new_tenant(&self, name: &str) -> String {
@@ -81,25 +104,54 @@ async fn bad_input_gets_4xx_with_field_reasons_and_stores_nothing() {
 
         let tenant = app.new_tenant("Contoso").await;
         let (status, body) = app
-            .post_json("save_tenant_email", email_body(&tenant, "openid offline_access\nmail.send mail.read"))
+            .post_json(
+                "save_tenant_email",
+                email_body(&tenant, "openid offline_access\nmail.send mail.read"),
+            )
             .await;
         assert_eq!(status, 422, "{body}");
-        assert!(body.contains("scopes") && body.contains("single line"), "{body}");
+        assert!(
+            body.contains("scopes") && body.contains("single line"),
+            "{body}"
+        );
         assert!(!body.contains(SECRET));
         let (_, detail) = app.post_form("get_tenant", &[("tenant_id", &tenant)]).await;
-        assert!(detail.contains("\"emails\":[]"), "nothing half-saved: {detail}");
+        assert!(
+            detail.contains("\"emails\":[]"),
+            "nothing half-saved: {detail}"
+        );
 
         // Unknown or malformed ids are 404s, not 500s.
-        let (status, _) = app.post_form("get_tenant", &[("tenant_id", "00000000-0000-4000-8000-000000000000")]).await;
+        let (status, _) = app
+            .post_form(
+                "get_tenant",
+                &[("tenant_id", "00000000-0000-4000-8000-000000000000")],
+            )
+            .await;
         assert_eq!(status, 404);
-        let (status, _) = app.post_form("get_tenant", &[("tenant_id", "../../etc")]).await;
+        let (status, _) = app
+            .post_form("get_tenant", &[("tenant_id", "../../etc")])
+            .await;
         assert_eq!(status, 404);
         // Missing arguments are 400.
         let (status, _) = app.post_form("get_tenant", &[]).await;
         assert_eq!(status, 400);
         // A duplicate address is a field error on the address.
-        assert_eq!(app.post_json("save_tenant_email", email_body(&tenant, "openid offline_access mail.send mail.read")).await.0, 200);
-        let (status, body) = app.post_json("save_tenant_email", email_body(&tenant, "openid offline_access mail.send mail.read")).await;
+        assert_eq!(
+            app.post_json(
+                "save_tenant_email",
+                email_body(&tenant, "openid offline_access mail.send mail.read")
+            )
+            .await
+            .0,
+            200
+        );
+        let (status, body) = app
+            .post_json(
+                "save_tenant_email",
+                email_body(&tenant, "openid offline_access mail.send mail.read"),
+            )
+            .await;
         assert_eq!(status, 422, "{body}");
         assert!(body.contains("address"), "{body}");
     }
@@ -109,13 +161,24 @@ async fn bad_input_gets_4xx_with_field_reasons_and_stores_nothing() {
 async fn update_with_stale_version_is_409() {
     let app = start(support::sqlite().await).await;
     let tenant = app.new_tenant("Contoso").await;
-    let (_, body) = app.post_json("save_tenant_email", email_body(&tenant, "openid offline_access mail.send mail.read")).await;
+    let (_, body) = app
+        .post_json(
+            "save_tenant_email",
+            email_body(&tenant, "openid offline_access mail.send mail.read"),
+        )
+        .await;
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut update = email_body(&tenant, "openid offline_access mail.send mail.read mail.readwrite");
+    let mut update = email_body(
+        &tenant,
+        "openid offline_access mail.send mail.read mail.readwrite",
+    );
     update["email_id"] = created["id"].clone();
     update["version"] = created["version"].clone();
     update["input"]["client_secret"] = "".into();
-    assert_eq!(app.post_json("save_tenant_email", update.clone()).await.0, 200);
+    assert_eq!(
+        app.post_json("save_tenant_email", update.clone()).await.0,
+        200
+    );
     let (status, body) = app.post_json("save_tenant_email", update).await;
     assert_eq!(status, 409, "{body}");
 }
@@ -124,22 +187,38 @@ async fn update_with_stale_version_is_409() {
 async fn pages_render_on_the_server_without_the_secret() {
     let app = start(support::sqlite().await).await;
     let tenant = app.new_tenant("Contoso & Co").await;
-    let (_, body) = app.post_json("save_tenant_email", email_body(&tenant, "openid offline_access mail.send mail.read")).await;
+    let (_, body) = app
+        .post_json(
+            "save_tenant_email",
+            email_body(&tenant, "openid offline_access mail.send mail.read"),
+        )
+        .await;
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(!body.contains(SECRET), "save response leaks the secret");
     let email_id = created["id"].as_str().unwrap();
 
     let (status, html) = app.get("/admin/tenants").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Tenant Management") && html.contains("Contoso &amp; Co"), "{html}");
-    let (status, html) = app.get(&format!("/admin/tenants/{tenant}/emails/{email_id}")).await;
+    assert!(
+        html.contains("Tenant Management") && html.contains("Contoso &amp; Co"),
+        "{html}"
+    );
+    let (status, html) = app
+        .get(&format!("/admin/tenants/{tenant}/emails/{email_id}"))
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("helpdesk@contoso.com"));
-    assert!(html.contains("http://localhost:3000/core/oauth2/validated"), "redirect URI shown");
+    assert!(
+        html.contains("http://localhost:3000/core/oauth2/validated"),
+        "redirect URI shown"
+    );
     assert!(html.contains("Secret set on"));
     assert!(!html.contains(SECRET), "page leaks the secret");
     let (_, data) = app
-        .post_form("load_email_editor", &[("tenant_id", tenant.as_str()), ("email_id", email_id)])
+        .post_form(
+            "load_email_editor",
+            &[("tenant_id", tenant.as_str()), ("email_id", email_id)],
+        )
         .await;
     assert!(data.contains("secret_set_at") && !data.contains(SECRET));
     let (status, _) = app.get("/no/such/page").await;

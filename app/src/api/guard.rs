@@ -24,7 +24,10 @@ pub fn fail(error: ApiError) -> ApiError {
         ApiError::BadRequest(_) => 400,
         ApiError::Internal(_) | ApiError::Transport(_) => 500,
     };
-    if let (Some(opts), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
+    if let (Some(opts), Ok(code)) = (
+        use_context::<ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
         opts.set_status(code);
     }
     error

@@ -14,18 +14,30 @@ pub struct EmailEditorData {
 }
 
 #[server(prefix = "/api", endpoint = "load_email_editor")]
-pub async fn load_email_editor(tenant_id: String, email_id: Option<String>) -> Result<EmailEditorData, ApiError> {
+pub async fn load_email_editor(
+    tenant_id: String,
+    email_id: Option<String>,
+) -> Result<EmailEditorData, ApiError> {
     let backend = super::backend()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     let tenant = backend.get_tenant(&tenant_id).await.map_err(super::port)?;
     let email = match email_id {
         Some(id) => {
             super::tenants::check_id(&id, "tenant email")?;
-            Some(backend.get_tenant_email(&tenant_id, &id).await.map_err(super::port)?)
+            Some(
+                backend
+                    .get_tenant_email(&tenant_id, &id)
+                    .await
+                    .map_err(super::port)?,
+            )
         }
         None => None,
     };
-    Ok(EmailEditorData { context: backend.editor_context(), tenant_name: tenant.name, email })
+    Ok(EmailEditorData {
+        context: backend.editor_context(),
+        tenant_name: tenant.name,
+        email,
+    })
 }
 
 /// Creates (`email_id` = None) or updates a tenant email. When updating, the
@@ -51,11 +63,21 @@ pub async fn save_tenant_email(
         .into_result()
         .map_err(|errors| super::fail(ApiError::Invalid(errors)))?;
     match email_id {
-        None => backend.create_tenant_email(&tenant_id, &input).await.map_err(super::port),
+        None => backend
+            .create_tenant_email(&tenant_id, &input)
+            .await
+            .map_err(super::port),
         Some(id) => {
             super::tenants::check_id(&id, "tenant email")?;
-            let version = version.ok_or_else(|| super::fail(ApiError::BadRequest("version is required when updating".into())))?;
-            backend.update_tenant_email(&tenant_id, &id, version, &input).await.map_err(super::port)
+            let version = version.ok_or_else(|| {
+                super::fail(ApiError::BadRequest(
+                    "version is required when updating".into(),
+                ))
+            })?;
+            backend
+                .update_tenant_email(&tenant_id, &id, version, &input)
+                .await
+                .map_err(super::port)
         }
     }
 }
@@ -65,5 +87,8 @@ pub async fn delete_tenant_email(tenant_id: String, email_id: String) -> Result<
     let backend = super::backend()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     super::tenants::check_id(&email_id, "tenant email")?;
-    backend.delete_tenant_email(&tenant_id, &email_id).await.map_err(super::port)
+    backend
+        .delete_tenant_email(&tenant_id, &email_id)
+        .await
+        .map_err(super::port)
 }

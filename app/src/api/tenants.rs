@@ -1,8 +1,8 @@
 //! Server functions for tenants.
-use crate::model::{ApiError, TenantDetail, TenantSummary};
-use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::{fields, identifiers};
+use crate::model::{ApiError, TenantDetail, TenantSummary};
+use leptos::prelude::*;
 
 /// Tenant ids are UUIDs; anything else is a bad link, not a server error.
 #[cfg(feature = "ssr")]
@@ -10,7 +10,9 @@ pub(crate) fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
     if identifiers::is_guid(id) {
         Ok(())
     } else {
-        Err(super::fail(ApiError::NotFound(format!("No {what} has the id {id:?}."))))
+        Err(super::fail(ApiError::NotFound(format!(
+            "No {what} has the id {id:?}."
+        ))))
     }
 }
 
@@ -25,7 +27,10 @@ pub async fn create_tenant(name: String) -> Result<TenantSummary, ApiError> {
     let backend = super::backend()?;
     identifiers::validate_tenant_name(&name)
         .map_err(|m| super::fail(ApiError::invalid(fields::TENANT_NAME, m)))?;
-    backend.create_tenant(name.trim()).await.map_err(super::port)
+    backend
+        .create_tenant(name.trim())
+        .await
+        .map_err(super::port)
 }
 
 #[server(prefix = "/api", endpoint = "get_tenant")]
@@ -36,12 +41,19 @@ pub async fn get_tenant(tenant_id: String) -> Result<TenantDetail, ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "rename_tenant")]
-pub async fn rename_tenant(tenant_id: String, version: i32, name: String) -> Result<TenantDetail, ApiError> {
+pub async fn rename_tenant(
+    tenant_id: String,
+    version: i32,
+    name: String,
+) -> Result<TenantDetail, ApiError> {
     let backend = super::backend()?;
     check_id(&tenant_id, "tenant")?;
     identifiers::validate_tenant_name(&name)
         .map_err(|m| super::fail(ApiError::invalid(fields::TENANT_NAME, m)))?;
-    backend.rename_tenant(&tenant_id, version, name.trim()).await.map_err(super::port)
+    backend
+        .rename_tenant(&tenant_id, version, name.trim())
+        .await
+        .map_err(super::port)
 }
 
 #[server(prefix = "/api", endpoint = "delete_tenant")]

@@ -10,7 +10,11 @@ pub struct TabSpec {
 
 /// An accessible tab bar (WAI-ARIA tabs pattern, arrow keys move between tabs).
 #[component]
-pub fn TabBar(tabs: Vec<TabSpec>, active: RwSignal<&'static str>, label: &'static str) -> impl IntoView {
+pub fn TabBar(
+    tabs: Vec<TabSpec>,
+    active: RwSignal<&'static str>,
+    label: &'static str,
+) -> impl IntoView {
     let ids: Vec<&'static str> = tabs.iter().map(|t| t.id).collect();
     let items = tabs
         .into_iter()

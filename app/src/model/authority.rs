@@ -52,7 +52,9 @@ pub fn authority_for_tenant(tenant: &str) -> String {
 pub fn validate_authority(value: &str, policy: &AuthorityPolicy) -> Result<(), String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("Enter the authority, e.g. https://login.microsoftonline.com/<Tenant ID>.".into());
+        return Err(
+            "Enter the authority, e.g. https://login.microsoftonline.com/<Tenant ID>.".into(),
+        );
     }
     let lower = v.to_ascii_lowercase();
     let (scheme, rest) = match lower.split_once("://") {

@@ -17,7 +17,9 @@ impl FieldErrors {
     }
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         // The first problem found for a field is the one worth showing.
-        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
     pub fn merge(&mut self, field: &str, result: Result<(), String>) {
         if let Err(message) = result {

@@ -10,9 +10,13 @@ pub const MAX_ENDPOINT_LEN: usize = 256;
 /// A GUID in the canonical 8-4-4-4-12 hexadecimal form Azure shows.
 pub fn is_guid(value: &str) -> bool {
     value.len() == 36
-        && value
-            .char_indices()
-            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() })
+        && value.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
         && uuid::Uuid::try_parse(value).is_ok()
 }
 
@@ -54,7 +58,9 @@ pub fn validate_address(value: &str) -> Result<(), String> {
         return Err("Enter the mailbox address Tenant Mail must use.".into());
     }
     if v.len() > MAX_ADDRESS_LEN {
-        return Err(format!("An address is at most {MAX_ADDRESS_LEN} characters."));
+        return Err(format!(
+            "An address is at most {MAX_ADDRESS_LEN} characters."
+        ));
     }
     if v.contains(char::is_whitespace) {
         return Err("An address cannot contain spaces.".into());
@@ -86,7 +92,9 @@ pub fn validate_tenant_name(value: &str) -> Result<(), String> {
         return Err("Enter a name for the tenant.".into());
     }
     if v.chars().count() > MAX_TENANT_NAME_LEN {
-        return Err(format!("A tenant name is at most {MAX_TENANT_NAME_LEN} characters."));
+        return Err(format!(
+            "A tenant name is at most {MAX_TENANT_NAME_LEN} characters."
+        ));
     }
     if v.chars().any(char::is_control) {
         return Err("A tenant name cannot contain control characters.".into());
@@ -104,10 +112,14 @@ pub fn validate_secret(value: &str, required: bool) -> Result<(), String> {
         };
     }
     if value.len() > MAX_SECRET_LEN {
-        return Err(format!("A client secret is at most {MAX_SECRET_LEN} characters."));
+        return Err(format!(
+            "A client secret is at most {MAX_SECRET_LEN} characters."
+        ));
     }
     if value.trim() != value {
-        return Err("The secret starts or ends with a space; paste it again without spaces.".into());
+        return Err(
+            "The secret starts or ends with a space; paste it again without spaces.".into(),
+        );
     }
     if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err("A client secret cannot contain spaces or line breaks.".into());
@@ -115,7 +127,9 @@ pub fn validate_secret(value: &str, required: bool) -> Result<(), String> {
     // Azure shows both a "Secret ID" (a GUID) and the secret "Value"; pasting
     // the ID is the most common cause of AADSTS7000215.
     if is_guid(value) {
-        return Err("This looks like the Secret ID. Paste the secret's Value column instead.".into());
+        return Err(
+            "This looks like the Secret ID. Paste the secret's Value column instead.".into(),
+        );
     }
     Ok(())
 }
@@ -127,7 +141,9 @@ pub fn validate_endpoint_path(value: &str) -> Result<(), String> {
         return Err("Enter the endpoint path, e.g. /oauth2/v2.0/token.".into());
     }
     if v.len() > MAX_ENDPOINT_LEN {
-        return Err(format!("An endpoint path is at most {MAX_ENDPOINT_LEN} characters."));
+        return Err(format!(
+            "An endpoint path is at most {MAX_ENDPOINT_LEN} characters."
+        ));
     }
     if !v.starts_with('/') {
         return Err("Enter only the path, starting with /, e.g. /oauth2/v2.0/authorize.".into());

@@ -15,3 +15,6 @@ pub use tenant::{TenantDetail, TenantSummary};
 pub use tenant_email::{
     AccountType, ConnectionStatus, Direction, EditorContext, TenantEmailInput, TenantEmailView,
 };
+
+#[cfg(test)]
+mod tests;

@@ -39,8 +39,11 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub const ALL: &'static [Direction] =
-        &[Direction::SendAndReceive, Direction::Send, Direction::Receive];
+    pub const ALL: &'static [Direction] = &[
+        Direction::SendAndReceive,
+        Direction::Send,
+        Direction::Receive,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             Direction::Send => "send",
@@ -127,7 +130,14 @@ impl std::fmt::Debug for TenantEmailInput {
             .field("address", &self.address)
             .field("direction", &self.direction)
             .field("application_id", &self.application_id)
-            .field("client_secret", &if self.client_secret.is_empty() { "<empty>" } else { "<redacted>" })
+            .field(
+                "client_secret",
+                &if self.client_secret.is_empty() {
+                    "<empty>"
+                } else {
+                    "<redacted>"
+                },
+            )
             .field("secret_expires_on", &self.secret_expires_on)
             .field("authority_url", &self.authority_url)
             .field("authorization_endpoint", &self.authorization_endpoint)
@@ -192,10 +202,14 @@ pub fn validate_field(
             .map(|_| ())
             .ok_or_else(|| "Choose whether this mailbox sends, receives, or both.".to_string()),
         fields::APPLICATION_ID => identifiers::validate_application_id(&input.application_id),
-        fields::CLIENT_SECRET => identifiers::validate_secret(&input.client_secret, secret_required),
+        fields::CLIENT_SECRET => {
+            identifiers::validate_secret(&input.client_secret, secret_required)
+        }
         fields::SECRET_EXPIRES_ON => identifiers::validate_optional_date(&input.secret_expires_on),
         fields::AUTHORITY_URL => authority::validate_authority(&input.authority_url, policy),
-        fields::AUTHORIZATION_ENDPOINT => identifiers::validate_endpoint_path(&input.authorization_endpoint),
+        fields::AUTHORIZATION_ENDPOINT => {
+            identifiers::validate_endpoint_path(&input.authorization_endpoint)
+        }
         fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
         fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction()),
         _ => Ok(()),
@@ -217,7 +231,11 @@ pub const ALL_FIELDS: &[&str] = &[
 
 /// Validates the whole form. `secret_required` is true on create, and when the
 /// admin chose "Replace" on an existing secret.
-pub fn validate(input: &TenantEmailInput, secret_required: bool, policy: &AuthorityPolicy) -> FieldErrors {
+pub fn validate(
+    input: &TenantEmailInput,
+    secret_required: bool,
+    policy: &AuthorityPolicy,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     for field in ALL_FIELDS {
         errors.merge(field, validate_field(field, input, secret_required, policy));

@@ -15,7 +15,13 @@ pub fn TenantPage() -> impl IntoView {
     let delete_email = ServerAction::<DeleteTenantEmail>::new();
     let rename = ServerAction::<RenameTenant>::new();
     let tenant = Resource::new(
-        move || (tenant_id(), delete_email.version().get(), rename.version().get()),
+        move || {
+            (
+                tenant_id(),
+                delete_email.version().get(),
+                rename.version().get(),
+            )
+        },
         |(id, _, _)| get_tenant(id),
     );
     view! {
@@ -44,8 +50,16 @@ fn TenantEditor(
 ) -> impl IntoView {
     let active = RwSignal::new("emails");
     let tabs = vec![
-        TabSpec { id: "emails", label: "Tenant Emails", has_error: Signal::from(false) },
-        TabSpec { id: "general", label: "General", has_error: Signal::from(false) },
+        TabSpec {
+            id: "emails",
+            label: "Tenant Emails",
+            has_error: Signal::from(false),
+        },
+        TabSpec {
+            id: "general",
+            label: "General",
+            has_error: Signal::from(false),
+        },
     ];
     let name = tenant.name.clone();
     view! {
@@ -174,7 +188,11 @@ fn GeneralTab(tenant: TenantDetail, rename: ServerAction<RenameTenant>) -> impl 
             Err(m) => error.set(Some(m)),
             Ok(()) => {
                 error.set(None);
-                rename.dispatch(RenameTenant { tenant_id: id.clone(), version, name: value });
+                rename.dispatch(RenameTenant {
+                    tenant_id: id.clone(),
+                    version,
+                    name: value,
+                });
             }
         }
     };

@@ -14,5 +14,7 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
 }
 
 pub fn not_found(what: &str) -> PortError {
-    PortError::NotFound(format!("This {what} does not exist (it may have been deleted)."))
+    PortError::NotFound(format!(
+        "This {what} does not exist (it may have been deleted)."
+    ))
 }

@@ -6,8 +6,8 @@ mod tenants;
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
 use app::model::EditorContext;
-use app::port::{Backend, PortError};
 use app::model::{TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
+use app::port::{Backend, PortError};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -21,8 +21,18 @@ pub struct DbBackend {
 }
 
 impl DbBackend {
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, clock: Arc<dyn Clock>, context: EditorContext) -> Self {
-        Self { db, keys, clock, context }
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        context: EditorContext,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            clock,
+            context,
+        }
     }
 }
 
@@ -40,16 +50,29 @@ impl Backend for DbBackend {
     async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError> {
         tenants::get(self, tenant_id).await
     }
-    async fn rename_tenant(&self, tenant_id: &str, expected_version: i32, name: &str) -> Result<TenantDetail, PortError> {
+    async fn rename_tenant(
+        &self,
+        tenant_id: &str,
+        expected_version: i32,
+        name: &str,
+    ) -> Result<TenantDetail, PortError> {
         tenants::rename(self, tenant_id, expected_version, name).await
     }
     async fn delete_tenant(&self, tenant_id: &str) -> Result<(), PortError> {
         tenants::delete(self, tenant_id).await
     }
-    async fn get_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<TenantEmailView, PortError> {
+    async fn get_tenant_email(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError> {
         tenant_emails::get(self, tenant_id, email_id).await
     }
-    async fn create_tenant_email(&self, tenant_id: &str, input: &TenantEmailInput) -> Result<TenantEmailView, PortError> {
+    async fn create_tenant_email(
+        &self,
+        tenant_id: &str,
+        input: &TenantEmailInput,
+    ) -> Result<TenantEmailView, PortError> {
         tenant_emails::create(self, tenant_id, input).await
     }
     async fn update_tenant_email(

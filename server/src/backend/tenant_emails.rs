@@ -7,13 +7,20 @@ use app::model::{fields, ConnectionStatus, TenantEmailInput, TenantEmailView};
 use app::port::PortError;
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
 
 const TABLE: &str = "tenant_email";
 const SECRET_COLUMN: &str = "client_secret";
 
 fn binding(row_id: &str) -> Binding<'_> {
-    Binding { table: TABLE, column: SECRET_COLUMN, row_id }
+    Binding {
+        table: TABLE,
+        column: SECRET_COLUMN,
+        row_id,
+    }
 }
 
 fn duplicate(address: &str) -> PortError {
@@ -35,7 +42,10 @@ fn to_view(m: tenant_email::Model) -> TenantEmailView {
         application_id: m.application_id,
         // Write-only: the browser never gets the secret back, sealed or not.
         client_secret: String::new(),
-        secret_expires_on: m.secret_expires_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        secret_expires_on: m
+            .secret_expires_on
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
         authority_url: m.authority_url,
         authorization_endpoint: m.authorization_endpoint,
         token_endpoint: m.token_endpoint,
@@ -46,20 +56,31 @@ fn to_view(m: tenant_email::Model) -> TenantEmailView {
         tenant_id: m.tenant_id,
         version: m.version,
         values,
-        secret_set_at: m.client_secret_set_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-        status: ConnectionStatus::from_code(&m.connection_status).unwrap_or(ConnectionStatus::Error),
+        secret_set_at: m
+            .client_secret_set_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        status: ConnectionStatus::from_code(&m.connection_status)
+            .unwrap_or(ConnectionStatus::Error),
         updated_at: m.updated_at.to_rfc3339(),
     }
 }
 
-async fn find(db: &DatabaseConnection, tenant_id: &str, email_id: &str) -> Result<Option<tenant_email::Model>, DbErr> {
+async fn find(
+    db: &DatabaseConnection,
+    tenant_id: &str,
+    email_id: &str,
+) -> Result<Option<tenant_email::Model>, DbErr> {
     tenant_email::Entity::find_by_id(email_id.to_string())
         .filter(tenant_email::Column::TenantId.eq(tenant_id))
         .one(db)
         .await
 }
 
-pub async fn get(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<TenantEmailView, PortError> {
+pub async fn get(
+    b: &DbBackend,
+    tenant_id: &str,
+    email_id: &str,
+) -> Result<TenantEmailView, PortError> {
     find(&b.db, tenant_id, email_id)
         .await
         .map_err(|e| internal("get tenant email", e))?
@@ -67,7 +88,11 @@ pub async fn get(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<Tenan
         .ok_or_else(|| not_found("tenant email"))
 }
 
-pub async fn create(b: &DbBackend, tenant_id: &str, input: &TenantEmailInput) -> Result<TenantEmailView, PortError> {
+pub async fn create(
+    b: &DbBackend,
+    tenant_id: &str,
+    input: &TenantEmailInput,
+) -> Result<TenantEmailView, PortError> {
     let exists = tenant::Entity::find_by_id(tenant_id.to_string())
         .one(&b.db)
         .await
@@ -78,7 +103,10 @@ pub async fn create(b: &DbBackend, tenant_id: &str, input: &TenantEmailInput) ->
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = b.clock.now();
-    let sealed = b.keys.seal(&input.client_secret, &binding(&id)).map_err(|e| internal("seal secret", e))?;
+    let sealed = b
+        .keys
+        .seal(&input.client_secret, &binding(&id))
+        .map_err(|e| internal("seal secret", e))?;
     let model = tenant_email::ActiveModel {
         id: Set(id.clone()),
         tenant_id: Set(tenant_id.to_string()),
@@ -115,24 +143,66 @@ pub async fn update(
 ) -> Result<TenantEmailView, PortError> {
     let now = b.clock.now();
     let mut query = tenant_email::Entity::update_many()
-        .col_expr(tenant_email::Column::AccountType, Expr::value(input.account_type.clone()))
-        .col_expr(tenant_email::Column::Address, Expr::value(input.address.clone()))
-        .col_expr(tenant_email::Column::AddressNormalized, Expr::value(normalize_address(&input.address)))
-        .col_expr(tenant_email::Column::Direction, Expr::value(input.direction.clone()))
-        .col_expr(tenant_email::Column::ApplicationId, Expr::value(input.application_id.clone()))
-        .col_expr(tenant_email::Column::SecretExpiresOn, Expr::value(parse_date(&input.secret_expires_on)))
-        .col_expr(tenant_email::Column::AuthorityUrl, Expr::value(input.authority_url.clone()))
-        .col_expr(tenant_email::Column::AuthorizationEndpoint, Expr::value(input.authorization_endpoint.clone()))
-        .col_expr(tenant_email::Column::TokenEndpoint, Expr::value(input.token_endpoint.clone()))
-        .col_expr(tenant_email::Column::Scopes, Expr::value(input.scopes.clone()))
-        .col_expr(tenant_email::Column::Version, Expr::value(expected_version + 1))
+        .col_expr(
+            tenant_email::Column::AccountType,
+            Expr::value(input.account_type.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::Address,
+            Expr::value(input.address.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::AddressNormalized,
+            Expr::value(normalize_address(&input.address)),
+        )
+        .col_expr(
+            tenant_email::Column::Direction,
+            Expr::value(input.direction.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::ApplicationId,
+            Expr::value(input.application_id.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::SecretExpiresOn,
+            Expr::value(parse_date(&input.secret_expires_on)),
+        )
+        .col_expr(
+            tenant_email::Column::AuthorityUrl,
+            Expr::value(input.authority_url.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::AuthorizationEndpoint,
+            Expr::value(input.authorization_endpoint.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::TokenEndpoint,
+            Expr::value(input.token_endpoint.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::Scopes,
+            Expr::value(input.scopes.clone()),
+        )
+        .col_expr(
+            tenant_email::Column::Version,
+            Expr::value(expected_version + 1),
+        )
         .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now));
     // An empty secret means "unchanged"; replacing it is the explicit case.
     if !input.client_secret.is_empty() {
-        let sealed = b.keys.seal(&input.client_secret, &binding(email_id)).map_err(|e| internal("seal secret", e))?;
+        let sealed = b
+            .keys
+            .seal(&input.client_secret, &binding(email_id))
+            .map_err(|e| internal("seal secret", e))?;
         query = query
-            .col_expr(tenant_email::Column::ClientSecret, Expr::value(Some(sealed)))
-            .col_expr(tenant_email::Column::ClientSecretSetAt, Expr::value(Some(now)));
+            .col_expr(
+                tenant_email::Column::ClientSecret,
+                Expr::value(Some(sealed)),
+            )
+            .col_expr(
+                tenant_email::Column::ClientSecretSetAt,
+                Expr::value(Some(now)),
+            );
     }
     let result = query
         .filter(tenant_email::Column::Id.eq(email_id))
@@ -144,7 +214,9 @@ pub async fn update(
         Ok(r) if r.rows_affected == 1 => get(b, tenant_id, email_id).await,
         Ok(_) => {
             get(b, tenant_id, email_id).await?;
-            Err(PortError::Conflict("Someone else saved this Tenant Email after you opened it.".into()))
+            Err(PortError::Conflict(
+                "Someone else saved this Tenant Email after you opened it.".into(),
+            ))
         }
         Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
         Err(e) => Err(internal("update tenant email", e)),
@@ -165,7 +237,11 @@ pub async fn delete(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<()
 }
 
 /// Reads a stored secret in plaintext (for the token exchange, and tests).
-pub async fn open_secret(db: &DatabaseConnection, keys: &KeyRing, email_id: &str) -> Result<Option<String>, SecretError> {
+pub async fn open_secret(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    email_id: &str,
+) -> Result<Option<String>, SecretError> {
     let sealed: Option<Option<String>> = tenant_email::Entity::find_by_id(email_id.to_string())
         .select_only()
         .column(tenant_email::Column::ClientSecret)
@@ -182,7 +258,10 @@ pub async fn open_secret(db: &DatabaseConnection, keys: &KeyRing, email_id: &str
 /// Start-up check: every stored secret opens with the configured key.
 /// Fails with the first row that does not, so a wrong key file is caught
 /// before anyone clicks anything.
-pub async fn verify_sealed_secrets(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize, String> {
+pub async fn verify_sealed_secrets(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+) -> Result<usize, String> {
     let rows: Vec<(String, Option<String>)> = tenant_email::Entity::find()
         .select_only()
         .column(tenant_email::Column::Id)

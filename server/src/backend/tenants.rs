@@ -5,7 +5,9 @@ use app::model::tenant_email::TenantEmailSummary;
 use app::model::{AccountType, ConnectionStatus, Direction, TenantDetail, TenantSummary};
 use app::port::PortError;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use std::collections::HashMap;
 
 pub async fn list(b: &DbBackend) -> Result<Vec<TenantSummary>, PortError> {
@@ -33,7 +35,12 @@ pub async fn list(b: &DbBackend) -> Result<Vec<TenantSummary>, PortError> {
         .into_iter()
         .map(|t| {
             let (email_count, worst_status) = by_tenant.remove(&t.id).unwrap_or_default();
-            TenantSummary { id: t.id, name: t.name, email_count, worst_status }
+            TenantSummary {
+                id: t.id,
+                name: t.name,
+                email_count,
+                worst_status,
+            }
         })
         .collect())
 }
@@ -50,7 +57,12 @@ pub async fn create(b: &DbBackend, name: &str) -> Result<TenantSummary, PortErro
     .insert(&b.db)
     .await
     .map_err(|e| internal("create tenant", e))?;
-    Ok(TenantSummary { id: model.id, name: model.name, email_count: 0, worst_status: None })
+    Ok(TenantSummary {
+        id: model.id,
+        name: model.name,
+        email_count: 0,
+        worst_status: None,
+    })
 }
 
 pub async fn get(b: &DbBackend, tenant_id: &str) -> Result<TenantDetail, PortError> {
@@ -75,15 +87,22 @@ pub async fn get(b: &DbBackend, tenant_id: &str) -> Result<TenantDetail, PortErr
 
 pub fn summary(e: tenant_email::Model) -> TenantEmailSummary {
     TenantEmailSummary {
-        account_type: AccountType::from_code(&e.account_type).unwrap_or(AccountType::Microsoft365Graph),
+        account_type: AccountType::from_code(&e.account_type)
+            .unwrap_or(AccountType::Microsoft365Graph),
         direction: Direction::from_code(&e.direction).unwrap_or(Direction::SendAndReceive),
-        status: ConnectionStatus::from_code(&e.connection_status).unwrap_or(ConnectionStatus::Error),
+        status: ConnectionStatus::from_code(&e.connection_status)
+            .unwrap_or(ConnectionStatus::Error),
         id: e.id,
         address: e.address,
     }
 }
 
-pub async fn rename(b: &DbBackend, tenant_id: &str, expected_version: i32, name: &str) -> Result<TenantDetail, PortError> {
+pub async fn rename(
+    b: &DbBackend,
+    tenant_id: &str,
+    expected_version: i32,
+    name: &str,
+) -> Result<TenantDetail, PortError> {
     let result = tenant::Entity::update_many()
         .col_expr(tenant::Column::Name, Expr::value(name))
         .col_expr(tenant::Column::Version, Expr::value(expected_version + 1))
@@ -96,7 +115,9 @@ pub async fn rename(b: &DbBackend, tenant_id: &str, expected_version: i32, name:
     if result.rows_affected == 0 {
         // Tell "gone" apart from "changed by someone else".
         get(b, tenant_id).await?;
-        return Err(PortError::Conflict("Someone else changed this tenant since you opened it. Reload and try again.".into()));
+        return Err(PortError::Conflict(
+            "Someone else changed this tenant since you opened it. Reload and try again.".into(),
+        ));
     }
     get(b, tenant_id).await
 }

@@ -34,16 +34,23 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// True when the database answers and no migration is pending.
 pub async fn ready(db: &DatabaseConnection) -> Result<bool, DbErr> {
     db.ping().await?;
-    Ok(migrations::Migrator::get_pending_migrations(db).await?.is_empty())
+    Ok(migrations::Migrator::get_pending_migrations(db)
+        .await?
+        .is_empty())
 }
 
 fn ensure_sqlite_dir(url: &str) {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return;
     }
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         if let Err(e) = std::fs::create_dir_all(parent) {
             tracing::warn!(error = %e, dir = %parent.display(), "cannot create database directory");
         }

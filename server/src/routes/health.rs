@@ -13,11 +13,17 @@ pub async fn healthz() -> impl IntoResponse {
 pub async fn readyz(db: DatabaseConnection) -> impl IntoResponse {
     match crate::db::ready(&db).await {
         Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "migrations pending" }))),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "migrations pending" })),
+        ),
         Err(e) => {
             let id = app::api::error_id();
             tracing::error!(error_id = %id, error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unreachable", "reference": id })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "database unreachable", "reference": id })),
+            )
         }
     }
 }

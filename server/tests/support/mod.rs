@@ -33,7 +33,12 @@ fn config(database_url: String, dir: &tempfile::TempDir) -> Config {
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-    TestDb { label: "sqlite", config: config(url, &dir), dir, pg_database: None }
+    TestDb {
+        label: "sqlite",
+        config: config(url, &dir),
+        dir,
+        pg_database: None,
+    }
 }
 
 pub fn postgres_admin_url() -> Option<String> {
@@ -54,14 +59,31 @@ pub fn postgres_admin_url() -> Option<String> {
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = postgres_admin_url()?;
     let name = format!("tm_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.expect("connect to test PostgreSQL");
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to test PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
     admin.close().await.ok();
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url has a database part");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .expect("url has a database part");
     let dir = tempfile::tempdir().expect("tempdir");
     // PostgreSQL never generates a key: several instances must share one.
-    std::fs::write(dir.path().join("secret.key"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").expect("write key");
-    Some(TestDb { label: "postgres", config: config(format!("{base}/{name}"), &dir), dir, pg_database: Some(name) })
+    std::fs::write(
+        dir.path().join("secret.key"),
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
+    )
+    .expect("write key");
+    Some(TestDb {
+        label: "postgres",
+        config: config(format!("{base}/{name}"), &dir),
+        dir,
+        pg_database: Some(name),
+    })
 }
 
 /// SQLite always, PostgreSQL when available.
@@ -74,5 +96,7 @@ pub async fn all() -> Vec<TestDb> {
 }
 
 pub fn leptos_options() -> leptos::config::LeptosOptions {
-    leptos::config::LeptosOptions::builder().output_name("tenant_mail").build()
+    leptos::config::LeptosOptions::builder()
+        .output_name("tenant_mail")
+        .build()
 }

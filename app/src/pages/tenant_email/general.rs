@@ -7,8 +7,14 @@ use leptos::prelude::*;
 
 #[component]
 pub fn GeneralTab(state: FormState) -> impl IntoView {
-    let account_types: Vec<_> = AccountType::ALL.iter().map(|t| (t.code(), t.label())).collect();
-    let directions: Vec<_> = Direction::ALL.iter().map(|d| (d.code(), d.label())).collect();
+    let account_types: Vec<_> = AccountType::ALL
+        .iter()
+        .map(|t| (t.code(), t.label()))
+        .collect();
+    let directions: Vec<_> = Direction::ALL
+        .iter()
+        .map(|d| (d.code(), d.label()))
+        .collect();
     view! {
         <Field label="Account Type" input_id=fields::ACCOUNT_TYPE error=state.error(fields::ACCOUNT_TYPE)>
             <SelectInput state field=fields::ACCOUNT_TYPE options=account_types/>

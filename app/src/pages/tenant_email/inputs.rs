@@ -14,7 +14,11 @@ pub fn TextInput(
     let error = state.error(field);
     // Server-rendered HTML gets the value as an attribute, except for
     // passwords: a secret is never written into a page.
-    let initial = if kind == "password" { String::new() } else { sig.get_untracked() };
+    let initial = if kind == "password" {
+        String::new()
+    } else {
+        sig.get_untracked()
+    };
     view! {
         <input
             id=field
@@ -37,7 +41,11 @@ pub fn TextInput(
 }
 
 #[component]
-pub fn SelectInput(state: FormState, field: &'static str, options: Vec<(&'static str, &'static str)>) -> impl IntoView {
+pub fn SelectInput(
+    state: FormState,
+    field: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+) -> impl IntoView {
     let sig = state.signal(field);
     let opts = options
         .into_iter()

@@ -23,7 +23,9 @@ pub fn TenantEmailPage() -> impl IntoView {
         let p = params.read();
         (p.get("tenant_id").unwrap_or_default(), p.get("email_id"))
     };
-    let data = Resource::new(key, |(tenant_id, email_id)| load_email_editor(tenant_id, email_id));
+    let data = Resource::new(key, |(tenant_id, email_id)| {
+        load_email_editor(tenant_id, email_id)
+    });
     view! {
         <section class="page">
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -44,35 +46,72 @@ pub fn TenantEmailPage() -> impl IntoView {
 
 #[component]
 fn EmailEditor(data: EmailEditorData) -> impl IntoView {
-    let EmailEditorData { context, tenant_name, email } = data;
-    let tenant_id = email.as_ref().map(|e| e.tenant_id.clone()).unwrap_or_else(|| {
-        use_params_map().read_untracked().get("tenant_id").unwrap_or_default()
-    });
-    let status = email.as_ref().map(|e| e.status).unwrap_or(ConnectionStatus::NotAuthenticated);
+    let EmailEditorData {
+        context,
+        tenant_name,
+        email,
+    } = data;
+    let tenant_id = email
+        .as_ref()
+        .map(|e| e.tenant_id.clone())
+        .unwrap_or_else(|| {
+            use_params_map()
+                .read_untracked()
+                .get("tenant_id")
+                .unwrap_or_default()
+        });
+    let status = email
+        .as_ref()
+        .map(|e| e.status)
+        .unwrap_or(ConnectionStatus::NotAuthenticated);
     let state = FormState::new(email, context.authority_policy.clone());
     let save = ServerAction::<SaveTenantEmail>::new();
     let banner = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let active = RwSignal::new("general");
     let dirty = Memo::new(move |_| state.is_dirty());
-    let uses_oauth = Memo::new(move |_| AccountType::from_code(&state.account_type.get()).is_some_and(|t| t.uses_oauth2()));
+    let uses_oauth = Memo::new(move |_| {
+        AccountType::from_code(&state.account_type.get()).is_some_and(|t| t.uses_oauth2())
+    });
 
     let has_error_in = move |general: bool| {
-        Signal::derive(move || state.errors.read().0.keys().any(|k| GENERAL_FIELDS.contains(&k.as_str()) == general))
+        Signal::derive(move || {
+            state
+                .errors
+                .read()
+                .0
+                .keys()
+                .any(|k| GENERAL_FIELDS.contains(&k.as_str()) == general)
+        })
     };
-    let mut tabs = vec![TabSpec { id: "general", label: "General", has_error: has_error_in(true) }];
-    tabs.push(TabSpec { id: "oauth2", label: "OAuth2 Configuration", has_error: has_error_in(false) });
+    let mut tabs = vec![TabSpec {
+        id: "general",
+        label: "General",
+        has_error: has_error_in(true),
+    }];
+    tabs.push(TabSpec {
+        id: "oauth2",
+        label: "OAuth2 Configuration",
+        has_error: has_error_in(false),
+    });
 
     // Show the first tab that holds a message, so a refused Save is never a mystery.
     let reveal_errors = move || {
-        let general_bad = state.errors.read_untracked().0.keys().any(|k| GENERAL_FIELDS.contains(&k.as_str()));
+        let general_bad = state
+            .errors
+            .read_untracked()
+            .0
+            .keys()
+            .any(|k| GENERAL_FIELDS.contains(&k.as_str()));
         active.set(if general_bad { "general" } else { "oauth2" });
     };
 
     let navigate = use_navigate();
     let tid_for_nav = tenant_id.clone();
     Effect::new(move |_| {
-        let Some(result) = save.value().get() else { return };
+        let Some(result) = save.value().get() else {
+            return;
+        };
         match result {
             Ok(view) => {
                 let created = state.creating();
@@ -82,7 +121,13 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 notice.set(Some("Saved.".into()));
                 if created {
                     let path = format!("/admin/tenants/{tid_for_nav}/emails/{id}");
-                    navigate(&path, NavigateOptions { replace: true, ..Default::default() });
+                    navigate(
+                        &path,
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
                 }
             }
             Err(ApiError::Invalid(errors)) => {
@@ -142,7 +187,11 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
 
     let back_href = format!("/admin/tenants/{tenant_id}");
     let title = move || {
-        if state.email_id.get().is_none() { "Add Tenant Email".to_string() } else { state.saved.get().address }
+        if state.email_id.get().is_none() {
+            "Add Tenant Email".to_string()
+        } else {
+            state.saved.get().address
+        }
     };
     view! {
         <p class="breadcrumb">
@@ -183,7 +232,9 @@ fn confirm_leave() -> bool {
     #[cfg(feature = "hydrate")]
     {
         window()
-            .confirm_with_message("You have unsaved changes on this Tenant Email. Leave without saving?")
+            .confirm_with_message(
+                "You have unsaved changes on this Tenant Email. Leave without saving?",
+            )
             .unwrap_or(false)
     }
     #[cfg(not(feature = "hydrate"))]

@@ -56,7 +56,11 @@ pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
 
 #[component]
 fn SecretField(state: FormState) -> impl IntoView {
-    let show_input = move || state.email_id.get().is_none() || state.replace_secret.get() || state.secret_set_at.get().is_none();
+    let show_input = move || {
+        state.email_id.get().is_none()
+            || state.replace_secret.get()
+            || state.secret_set_at.get().is_none()
+    };
     view! {
         <Field
             label="Secret key"

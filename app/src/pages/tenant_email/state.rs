@@ -31,7 +31,10 @@ pub struct FormState {
 
 impl FormState {
     pub fn new(email: Option<TenantEmailView>, policy: AuthorityPolicy) -> Self {
-        let values = email.as_ref().map(|e| e.values.clone()).unwrap_or_else(TenantEmailInput::defaults);
+        let values = email
+            .as_ref()
+            .map(|e| e.values.clone())
+            .unwrap_or_else(TenantEmailInput::defaults);
         // Prefilled fields are validated as they are edited; empty ones only
         // after the first blur, so nobody is scolded for a field not yet typed.
         let touched: Vec<&'static str> = crate::model::tenant_email::ALL_FIELDS
@@ -110,7 +113,11 @@ impl FormState {
     pub fn is_dirty(&self) -> bool {
         let now = self.current();
         let saved = self.saved.get();
-        !now.client_secret.is_empty() || TenantEmailInput { client_secret: String::new(), ..now } != saved
+        !now.client_secret.is_empty()
+            || TenantEmailInput {
+                client_secret: String::new(),
+                ..now
+            } != saved
     }
 
     pub fn error(&self, field: &'static str) -> Signal<Option<String>> {
@@ -120,7 +127,12 @@ impl FormState {
 
     fn recheck(&self, field: &'static str) {
         let input = self.current_untracked().trimmed();
-        let result = validate_field(field, &input, self.secret_required(), &self.policy.get_value());
+        let result = validate_field(
+            field,
+            &input,
+            self.secret_required(),
+            &self.policy.get_value(),
+        );
         self.errors.update(|e| {
             e.0.remove(field);
             if let Err(m) = result {
@@ -164,7 +176,8 @@ impl FormState {
         let values = view.values.clone();
         for field in crate::model::tenant_email::ALL_FIELDS {
             if *field != fields::CLIENT_SECRET {
-                self.signal(field).set(field_value(&values, field).to_string());
+                self.signal(field)
+                    .set(field_value(&values, field).to_string());
             }
         }
         self.client_secret.set(String::new());

@@ -33,7 +33,10 @@ impl std::fmt::Debug for Model {
             .field("id", &self.id)
             .field("tenant_id", &self.tenant_id)
             .field("address", &self.address)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<sealed>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<sealed>"),
+            )
             .field("version", &self.version)
             .finish_non_exhaustive()
     }

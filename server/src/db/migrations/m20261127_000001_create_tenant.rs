@@ -20,11 +20,29 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Tenant::Table)
-                    .col(ColumnDef::new(Tenant::Id).string_len(36).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Tenant::Id)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Tenant::Name).string_len(100).not_null())
-                    .col(ColumnDef::new(Tenant::Version).integer().not_null().default(1))
-                    .col(ColumnDef::new(Tenant::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Tenant::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Tenant::Version)
+                            .integer()
+                            .not_null()
+                            .default(1),
+                    )
+                    .col(
+                        ColumnDef::new(Tenant::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tenant::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await

@@ -39,24 +39,86 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(TenantEmail::Table)
-                    .col(ColumnDef::new(TenantEmail::Id).string_len(36).not_null().primary_key())
-                    .col(ColumnDef::new(TenantEmail::TenantId).string_len(36).not_null())
-                    .col(ColumnDef::new(TenantEmail::AccountType).string_len(40).not_null())
-                    .col(ColumnDef::new(TenantEmail::Address).string_len(254).not_null())
-                    .col(ColumnDef::new(TenantEmail::AddressNormalized).string_len(254).not_null())
-                    .col(ColumnDef::new(TenantEmail::Direction).string_len(20).not_null())
-                    .col(ColumnDef::new(TenantEmail::ApplicationId).string_len(36).not_null())
+                    .col(
+                        ColumnDef::new(TenantEmail::Id)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::TenantId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::AccountType)
+                            .string_len(40)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::Address)
+                            .string_len(254)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::AddressNormalized)
+                            .string_len(254)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::Direction)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::ApplicationId)
+                            .string_len(36)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(TenantEmail::ClientSecret).text().null())
-                    .col(ColumnDef::new(TenantEmail::ClientSecretSetAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(TenantEmail::ClientSecretSetAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .col(ColumnDef::new(TenantEmail::SecretExpiresOn).date().null())
-                    .col(ColumnDef::new(TenantEmail::AuthorityUrl).string_len(300).not_null())
-                    .col(ColumnDef::new(TenantEmail::AuthorizationEndpoint).string_len(256).not_null())
-                    .col(ColumnDef::new(TenantEmail::TokenEndpoint).string_len(256).not_null())
+                    .col(
+                        ColumnDef::new(TenantEmail::AuthorityUrl)
+                            .string_len(300)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::AuthorizationEndpoint)
+                            .string_len(256)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::TokenEndpoint)
+                            .string_len(256)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(TenantEmail::Scopes).text().not_null())
-                    .col(ColumnDef::new(TenantEmail::ConnectionStatus).string_len(30).not_null())
-                    .col(ColumnDef::new(TenantEmail::Version).integer().not_null().default(1))
-                    .col(ColumnDef::new(TenantEmail::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(TenantEmail::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(TenantEmail::ConnectionStatus)
+                            .string_len(30)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::Version)
+                            .integer()
+                            .not_null()
+                            .default(1),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TenantEmail::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_tenant_email_tenant")

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints (ssr + hydrate), unit and integration tests on
+# SQLite and a PostgreSQL this script starts, a release build, and Playwright
+# in Debian's Chromium against the built server and the Microsoft stand-in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .ci/install.sh
+. .ci/postgres.sh
+
+started=$(date +%s)
+timings=()
+step() {
+  local name="$1"; shift
+  local t0=$(date +%s)
+  echo
+  echo "==> $name"
+  "$@"
+  timings+=("$(printf '%-48s %5ss' "$name" $(( $(date +%s) - t0 )))")
+}
+
+e2e_dir="$(mktemp -d /tmp/tenant-mail-e2e.XXXXXX)"
+cleanup() {
+  stop_postgres
+  rm -rf "$e2e_dir"
+}
+trap cleanup EXIT
+
+step "install build tools" install_build_tools
+step "install test tools" install_test_tools
+step "rustfmt" cargo fmt --all -- --check
+step "clippy ssr (-D warnings)" cargo clippy --locked -p app --features app/ssr -p server -p ms-stand-in --all-targets -- -D warnings
+step "clippy hydrate (-D warnings)" cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+step "start PostgreSQL" start_postgres
+step "unit + integration tests (SQLite + PostgreSQL)" cargo test --locked -p app --features app/ssr -p server -p ms-stand-in
+step "release build (cargo leptos)" cargo leptos build --release
+step "Playwright (Chromium)" env E2E_DATA_DIR="$e2e_dir" bash -c 'cd end2end && npx playwright test'
+
+echo
+echo "==> timings"
+printf '%s\n' "${timings[@]}"
+echo "total $(( $(date +%s) - started ))s"

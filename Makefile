@@ -1,0 +1,25 @@
+# The two commands: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+.PHONY: run test bench screenshots demo fmt
+
+## Build (release) and serve on http://127.0.0.1:3000 with SQLite under ./data/
+run:
+	@. .ci/install.sh && install_build_tools && \
+	  echo "Tenant Mail will be at http://localhost:3000/admin/tenants" && \
+	  cargo leptos serve --release
+
+## Everything CI runs: fmt, clippy (ssr+hydrate), tests on SQLite+PostgreSQL, Playwright
+test:
+	@.ci/test.sh
+
+## Size and throughput measurements reported in the README
+bench:
+	@.ci/bench.sh
+
+## Regenerate the README screenshots (needs a release build)
+screenshots:
+	@. .ci/install.sh && install_build_tools && cargo leptos build --release && \
+	  cd end2end && SCREENSHOTS=1 npx playwright test --project app screenshots
+
+fmt:
+	cargo fmt --all
