@@ -19,7 +19,7 @@ bench:
 ## Regenerate the README screenshots (needs a release build)
 screenshots:
 	@. .ci/install.sh && install_build_tools && cargo leptos build --release && \
-	  cd end2end && SCREENSHOTS=1 npx playwright test --project app screenshots
+	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test --project app screenshots; rm -rf $$d
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,34 @@
+import { expect, test } from '@playwright/test';
+import { APP_ID, createTenant, hydrated } from './helpers';
+
+// Not a test of behaviour: regenerates the README's pictures (`make screenshots`).
+test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to regenerate README screenshots');
+
+test('README screenshots', async ({ page }) => {
+  await page.setViewportSize({ width: 1100, height: 820 });
+  await createTenant(page, 'Contoso Ltd');
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill('helpdesk@contoso.com');
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Application ID').fill(APP_ID);
+  await page.getByLabel('Secret key').fill('Xy7~Q8abcDEFghiJKLmnoPQRstuVWX0123456789');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/emails\/[0-9a-f-]{36}$/);
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Scopes').fill('openid profile offline_access\nuser.read mail.read mail.send mail.readwrite');
+  await expect(page.locator('#scopes-error')).toContainText('single line');
+  await page.screenshot({ path: 'screenshots/oauth2-configuration.png', fullPage: true });
+  await page.getByRole('button', { name: 'Fix scopes' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  await page.locator('#back-to-tenant').click();
+  await expect(page.locator('#emails-table')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/tenant-emails.png', fullPage: true });
+  await createTenant(page, 'Fabrikam');
+  await page.goto('/admin/tenants');
+  await hydrated(page);
+  await page.screenshot({ path: 'screenshots/tenants.png', fullPage: true });
+});
