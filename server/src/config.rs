@@ -12,6 +12,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenant-mail.db?mode=rwc";
 pub const DEFAULT_KEY_FILE: &str = "data/secret.key";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
 
 #[derive(Debug, Parser, Default)]
 #[command(
@@ -20,7 +21,7 @@ pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -41,6 +42,9 @@ pub struct Cli {
     /// Extra accepted OAuth2 authority host[:port] (tests and demo mode point at a local Microsoft stand-in). Unset in production.
     #[arg(long, env = "TENANT_MAIL_EXTRA_AUTHORITY_HOST")]
     pub extra_authority_host: Option<String>,
+    /// Microsoft Graph base URL (tests and demo mode point it at a local stand-in) [default: https://graph.microsoft.com/v1.0].
+    #[arg(long, env = "TENANT_MAIL_GRAPH_BASE_URL")]
+    pub graph_base_url: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -53,6 +57,7 @@ struct FileConfig {
     key_file: Option<PathBuf>,
     log_level: Option<String>,
     extra_authority_host: Option<String>,
+    graph_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,8 @@ pub struct Config {
     pub key_file: PathBuf,
     pub log_level: String,
     pub extra_authority_host: Option<String>,
+    /// Without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`.
+    pub graph_base_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +133,12 @@ impl Config {
             .or(file.extra_authority_host)
             .filter(|h| !h.trim().is_empty());
 
+        let graph_base_url = pick(
+            cli.graph_base_url,
+            file.graph_base_url,
+            DEFAULT_GRAPH_BASE_URL,
+        );
+
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             invalid(
                 "bind",
@@ -159,6 +172,7 @@ impl Config {
                 ));
             }
         }
+        let graph_base_url = validate_graph_base_url(&graph_base_url)?;
         Ok(Self {
             bind,
             public_url,
@@ -167,6 +181,7 @@ impl Config {
             key_file,
             log_level,
             extra_authority_host,
+            graph_base_url,
         })
     }
 
@@ -190,6 +205,29 @@ fn validate_public_url(value: &str) -> Result<String, ConfigError> {
         "https" => {}
         "http" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => {}
         "http" => return Err(err("http is only allowed for localhost; use https")),
+        _ => return Err(err("must start with https://")),
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err(err("must not contain a query, fragment or user name"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+/// https (or http on a loopback host, for the stand-in), no query or fragment.
+fn validate_graph_base_url(value: &str) -> Result<String, ConfigError> {
+    let err = |reason: &str| {
+        invalid(
+            "graph_base_url",
+            "TENANT_MAIL_GRAPH_BASE_URL",
+            format!("{value:?}: {reason}"),
+        )
+    };
+    let parsed = url::Url::parse(value).map_err(|e| err(&e.to_string()))?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    match parsed.scheme() {
+        "https" => {}
+        "http" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => {}
+        "http" => return Err(err("http is only allowed for a loopback host; use https")),
         _ => return Err(err("must start with https://")),
     }
     if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
@@ -246,6 +284,25 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("log_level"), "{e}");
+        let e = Config::load(Cli {
+            graph_base_url: Some("http://graph.example.com/v1.0".into()),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("TENANT_MAIL_GRAPH_BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn graph_base_url_default_and_loopback() {
+        let c = Config::load(cli()).unwrap();
+        assert_eq!(c.graph_base_url, DEFAULT_GRAPH_BASE_URL);
+        let c = Config::load(Cli {
+            graph_base_url: Some("http://127.0.0.1:4799/v1.0/".into()),
+            ..cli()
+        })
+        .unwrap();
+        assert_eq!(c.graph_base_url, "http://127.0.0.1:4799/v1.0");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use crate::backend::{verify_sealed_secrets, DbBackend};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
+use crate::identity::Identity;
 use crate::routes::health;
+use crate::routes::oauth_callback::{self, OAuthState};
 use crate::secrets::KeyRing;
 use app::model::authority::AuthorityPolicy;
 use app::model::EditorContext;
@@ -24,6 +26,8 @@ pub enum StartupError {
     Database { url: String, reason: String },
     #[error("stored secrets: {0}")]
     Secrets(String),
+    #[error("{0}")]
+    Identity(#[from] crate::identity::BuildError),
 }
 
 pub struct Prepared {
@@ -31,6 +35,7 @@ pub struct Prepared {
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
     pub backend: SharedBackend,
+    pub oauth: OAuthState,
 }
 
 /// Hides the password part of a database URL for messages.
@@ -85,13 +90,22 @@ pub async fn prepare(
         },
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let backend: SharedBackend = Arc::new(DbBackend::new(db.clone(), keys.clone(), clock, context));
-    let router = router(backend.clone(), db.clone(), leptos_options);
+    let backend: SharedBackend = Arc::new(DbBackend::new(
+        db.clone(),
+        keys.clone(),
+        clock.clone(),
+        context,
+    ));
+    let oauth = OAuthState {
+        identity: Arc::new(Identity::new(db.clone(), keys.clone(), clock, config)?),
+    };
+    let router = router(backend.clone(), db.clone(), leptos_options, oauth.clone());
     Ok(Prepared {
         router,
         db,
         keys,
         backend,
+        oauth,
     })
 }
 
@@ -99,6 +113,7 @@ pub fn router(
     backend: SharedBackend,
     db: DatabaseConnection,
     leptos_options: LeptosOptions,
+    oauth: OAuthState,
 ) -> Router {
     let routes = generate_route_list(App);
     let ready_db = db.clone();
@@ -106,6 +121,7 @@ pub fn router(
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(ready_db.clone())))
+        .merge(oauth_callback::routes(oauth))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

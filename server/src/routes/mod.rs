@@ -1,3 +1,4 @@
-//! Routes outside Leptos: health checks (and later the OAuth callback and host API).
+//! Routes outside Leptos: health checks, the OAuth connect flow (and later the host API).
 pub mod api_status;
 pub mod health;
+pub mod oauth_callback;

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_tenant;
 mod m20261127_000002_create_tenant_email;
+mod m20261127_000003_create_oauth_flow_and_connection;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_tenant::Migration),
             Box::new(m20261127_000002_create_tenant_email::Migration),
+            Box::new(m20261127_000003_create_oauth_flow_and_connection::Migration),
         ]
     }
 }

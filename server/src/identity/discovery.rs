@@ -1,0 +1,132 @@
+//! The authority's OpenID discovery document and its signing keys.
+use super::errors::Failure;
+use serde::Deserialize;
+
+/// What the flow keeps from discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// May hold Entra's `{tenantid}` template (common / organizations).
+    pub issuer: String,
+    pub jwks_uri: String,
+}
+
+#[derive(Deserialize)]
+struct Document {
+    issuer: String,
+    jwks_uri: String,
+}
+
+/// `{authority}/v2.0/.well-known/openid-configuration`, Entra's v2.0 layout.
+pub fn discovery_url(authority: &str) -> String {
+    format!(
+        "{}/v2.0/.well-known/openid-configuration",
+        authority.trim_end_matches('/')
+    )
+}
+
+const MAX_DOCUMENT: usize = 256 * 1024;
+
+async fn get_json(http: &reqwest::Client, url: &str, what: &str) -> Result<Vec<u8>, Failure> {
+    let unreachable = |detail: String| {
+        tracing::warn!(%url, %detail, "{what} request failed");
+        Failure::Unreachable(format!("The {what} at {url} could not be read ({detail})."))
+    };
+    let response = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| unreachable(error_kind(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(unreachable(format!("HTTP {}", status.as_u16())));
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| unreachable(error_kind(&e)))?;
+    if bytes.len() > MAX_DOCUMENT {
+        return Err(unreachable("response too large".into()));
+    }
+    Ok(bytes.to_vec())
+}
+
+/// A short description of a reqwest error without its URL's query.
+pub(crate) fn error_kind(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "connection failed".into()
+    } else if e.is_decode() || e.is_body() {
+        "unreadable response".into()
+    } else {
+        "request failed".into()
+    }
+}
+
+fn same_scheme_rules(authority: &str, uri: &str) -> bool {
+    match (url::Url::parse(authority), url::Url::parse(uri)) {
+        (Ok(a), Ok(u)) => match u.scheme() {
+            "https" => true,
+            // plain http only where the authority itself is plain http (the loopback stand-in)
+            "http" => a.scheme() == "http",
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discovered, Failure> {
+    let url = discovery_url(authority);
+    let bytes = get_json(http, &url, "OpenID discovery document").await?;
+    let doc: Document = serde_json::from_slice(&bytes).map_err(|_| {
+        Failure::Unreachable(format!(
+            "The OpenID discovery document at {url} is not valid JSON with issuer and jwks_uri."
+        ))
+    })?;
+    if doc.issuer.is_empty() || !same_scheme_rules(authority, &doc.jwks_uri) {
+        return Err(Failure::Unreachable(format!(
+            "The OpenID discovery document at {url} has an unusable issuer or jwks_uri."
+        )));
+    }
+    Ok(Discovered {
+        issuer: doc.issuer,
+        jwks_uri: doc.jwks_uri,
+    })
+}
+
+/// One RSA signing key of the JWKS.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default, rename = "use")]
+    pub use_: Option<String>,
+    #[serde(default)]
+    pub alg: Option<String>,
+    #[serde(default)]
+    pub n: Option<String>,
+    #[serde(default)]
+    pub e: Option<String>,
+    #[serde(default)]
+    pub crv: Option<String>,
+    #[serde(default)]
+    pub x: Option<String>,
+    #[serde(default)]
+    pub y: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+pub async fn keys(http: &reqwest::Client, jwks_uri: &str) -> Result<Jwks, Failure> {
+    let bytes = get_json(http, jwks_uri, "signing key set (JWKS)").await?;
+    serde_json::from_slice(&bytes).map_err(|_| {
+        Failure::Unreachable(format!(
+            "The signing key set at {jwks_uri} is not a valid JWKS."
+        ))
+    })
+}

@@ -1,0 +1,181 @@
+//! id_token validation (OpenID Connect Core §3.1.3.7) with `jsonwebtoken`:
+//! signature against the authority's published keys, `iss` (with `tid`
+//! substituted for Entra's `{tenantid}` template), `aud`/`azp`, `exp`/`iat`/
+//! `nbf` against the injected clock with a small leeway, and `nonce`.
+use super::discovery::{Jwk, Jwks};
+use super::same;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// The claims the product uses.
+#[derive(Clone, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: Audience,
+    #[serde(default)]
+    pub azp: Option<String>,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default)]
+    pub nbf: Option<i64>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    pub oid: String,
+    pub tid: String,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl std::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims")
+            .field("iss", &self.iss)
+            .field("oid", &self.oid)
+            .field("tid", &self.tid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn values(&self) -> Vec<&str> {
+        match self {
+            Audience::One(a) => vec![a.as_str()],
+            Audience::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// What the id_token must match.
+pub struct Expected<'a> {
+    /// From discovery; may hold `{tenantid}`.
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    pub now: DateTime<Utc>,
+    pub leeway_seconds: i64,
+}
+
+/// Algorithms an Entra-like provider signs id_tokens with. `none` and HMAC
+/// (which would take the client secret as key) are never accepted.
+const ACCEPTED: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+fn decoding_key(jwk: &Jwk) -> Result<DecodingKey, String> {
+    match jwk.kty.as_str() {
+        "RSA" => {
+            let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
+                return Err("the signing key has no modulus/exponent".into());
+            };
+            DecodingKey::from_rsa_components(n, e)
+                .map_err(|_| "the signing key is malformed".into())
+        }
+        "EC" => {
+            let (Some(x), Some(y)) = (&jwk.x, &jwk.y) else {
+                return Err("the signing key has no coordinates".into());
+            };
+            DecodingKey::from_ec_components(x, y).map_err(|_| "the signing key is malformed".into())
+        }
+        other => Err(format!("unsupported key type {other}")),
+    }
+}
+
+fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
+    let family_ok = match alg {
+        Algorithm::ES256 | Algorithm::ES384 => jwk.kty == "EC",
+        _ => jwk.kty == "RSA",
+    };
+    let use_ok = jwk.use_.as_deref().is_none_or(|u| u == "sig");
+    let alg_ok = jwk.alg.as_deref().is_none_or(|a| a == format!("{alg:?}"));
+    family_ok && use_ok && alg_ok
+}
+
+/// Validates `token`; the error is a short reason safe to show.
+pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Claims, String> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| "it is not a signed JWT (or its algorithm is not allowed)".to_string())?;
+    if !ACCEPTED.contains(&header.alg) {
+        return Err(format!("its algorithm {:?} is not allowed", header.alg));
+    }
+    let candidates: Vec<&Jwk> = keys
+        .keys
+        .iter()
+        .filter(|k| key_fits(k, header.alg))
+        .filter(|k| match (&header.kid, &k.kid) {
+            (Some(want), Some(have)) => want == have,
+            (Some(_), None) => false,
+            (None, _) => true,
+        })
+        .collect();
+    let jwk = match candidates.as_slice() {
+        [one] => *one,
+        [] => return Err("it is signed with a key the authority does not publish".into()),
+        _ => return Err("its signing key is ambiguous (no kid)".into()),
+    };
+    let key = decoding_key(jwk)?;
+    let mut validation = Validation::new(header.alg);
+    // Times are checked below against the injected clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::InvalidSignature => "its signature is invalid".to_string(),
+            ErrorKind::Json(_) => {
+                "required claims (oid, tid, iss, aud, exp, iat) are missing".to_string()
+            }
+            _ => "it could not be verified".to_string(),
+        }
+    })?;
+    let claims = data.claims;
+
+    let issuer = expected.issuer.replace("{tenantid}", &claims.tid);
+    if claims.iss != issuer {
+        return Err(format!("its issuer {} is not {issuer}", claims.iss));
+    }
+    let audiences = claims.aud.values();
+    if !audiences.contains(&expected.client_id) {
+        return Err("it was issued for another application (aud)".into());
+    }
+    if audiences.len() > 1 && claims.azp.as_deref() != Some(expected.client_id) {
+        return Err("it was issued for several applications and azp is not this one".into());
+    }
+    let now = expected.now.timestamp();
+    let leeway = expected.leeway_seconds;
+    if claims.exp + leeway < now {
+        return Err("it has expired".into());
+    }
+    if claims.iat - leeway > now {
+        return Err("it was issued in the future (check the server clock)".into());
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
+        return Err("it is not valid yet (check the server clock)".into());
+    }
+    match claims.nonce.as_deref() {
+        Some(n) if same(n, expected.nonce) => {}
+        _ => return Err("its nonce does not match this sign-in".into()),
+    }
+    if claims.oid.is_empty() || claims.tid.is_empty() {
+        return Err("it names no user (oid) or tenant (tid)".into());
+    }
+    Ok(claims)
+}

@@ -1,0 +1,78 @@
+//! `GET {graph}/me` with the new access token: who the mailbox really is.
+use super::discovery::error_kind;
+use super::errors::Failure;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: String,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    code: String,
+}
+
+const MAX_BODY: usize = 256 * 1024;
+
+pub async fn me(
+    http: &reqwest::Client,
+    graph_base: &str,
+    access_token: &str,
+) -> Result<Me, Failure> {
+    let url = format!("{}/me", graph_base.trim_end_matches('/'));
+    let response = http
+        .get(&url)
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            Failure::Unreachable(format!(
+                "Microsoft Graph ({url}) could not be reached ({}).",
+                error_kind(&e)
+            ))
+        })?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| {
+        Failure::Unreachable(format!(
+            "Microsoft Graph ({url}) did not answer completely ({}).",
+            error_kind(&e)
+        ))
+    })?;
+    if bytes.len() > MAX_BODY {
+        return Err(Failure::Graph(
+            "Microsoft Graph's answer to GET /me is too large.".into(),
+        ));
+    }
+    if !status.is_success() {
+        let code = serde_json::from_slice::<GraphErrorBody>(&bytes)
+            .map(|b| b.error.code)
+            .unwrap_or_default();
+        tracing::warn!(status = status.as_u16(), %code, "GET /me failed");
+        let hint = match (status.as_u16(), code.as_str()) {
+            (403, _) => " Add the User.Read permission to the scopes and the app registration.",
+            (401, _) => " The new access token was not accepted; check that the authority and Graph belong to the same cloud.",
+            _ => "",
+        };
+        return Err(Failure::Graph(format!(
+            "GET /me answered HTTP {} {code}.{hint}",
+            status.as_u16()
+        )));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|_| Failure::Graph("Microsoft Graph's answer to GET /me has no user id.".into()))
+}

@@ -1,0 +1,154 @@
+//! Connecting a tenant email to its Microsoft 365 mailbox: the OAuth2
+//! authorization code flow with PKCE (RFC 6749, RFC 7636, RFC 9700) and
+//! OpenID Connect, bound to the configured mailbox.
+//!
+//! - [`begin`]: a flow row (state, sealed PKCE verifier, nonce, snapshot of the
+//!   authority, endpoints, client id, redirect URI) + a browser-binding cookie;
+//!   answers the authorize URL.
+//! - [`callback`]: strict parsing of `/core/oauth2/validated`, the flow consumed
+//!   on first use, then code exchange ([`exchange`]), id_token validation
+//!   ([`id_token`]), `GET /me` ([`me`]), the identity guard ([`guard`]) and one
+//!   transaction that stores the connection ([`store`]).
+//!
+//! Errors ([`errors`]) carry what the admin sees; internal ones are logged with
+//! a reference id. Nothing here logs a token, code, state, verifier or secret.
+pub mod begin;
+pub mod callback;
+pub mod discovery;
+pub mod errors;
+pub mod exchange;
+pub mod flow;
+pub mod guard;
+pub mod id_token;
+pub mod me;
+pub mod store;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::secrets::KeyRing;
+use app::model::authority::AuthorityPolicy;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use begin::{BeginOptions, Begun};
+pub use callback::Connected;
+pub use errors::Failure;
+
+/// How long a flow may take from "Click to Authenticate" to the callback.
+pub const FLOW_LIFETIME_SECONDS: i64 = 600;
+/// Clock skew accepted on id_token times.
+pub const LEEWAY_SECONDS: i64 = 120;
+/// Prefix of the flow cookie; the rest of its name comes from the state, so
+/// two flows in two tabs do not overwrite each other.
+pub const COOKIE_PREFIX: &str = "tm_oauth_";
+/// The cookie is only sent to the OAuth routes.
+pub const COOKIE_PATH: &str = "/core/oauth2/";
+
+/// Everything the flow needs; cheap to clone.
+#[derive(Clone)]
+pub struct Identity {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) keys: Arc<KeyRing>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Redirects disabled, timeouts set: used for every call to Microsoft.
+    pub(crate) http: reqwest::Client,
+    pub(crate) redirect_uri: String,
+    pub(crate) public_url: String,
+    pub(crate) graph_base_url: String,
+    pub(crate) authority_policy: AuthorityPolicy,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("graph_base_url", &self.graph_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for Microsoft: {0}")]
+pub struct BuildError(String);
+
+impl Identity {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+    ) -> Result<Self, BuildError> {
+        let http = reqwest::Client::builder()
+            // RFC 9700 §4.11: never follow redirects from the token endpoint.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("tenant-mail/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BuildError(e.to_string()))?;
+        Ok(Self {
+            db,
+            keys,
+            clock,
+            http,
+            redirect_uri: config.redirect_uri(),
+            public_url: config.public_url.clone(),
+            graph_base_url: config.graph_base_url.clone(),
+            authority_policy: AuthorityPolicy {
+                extra_host: config.extra_authority_host.clone(),
+            },
+        })
+    }
+
+    /// The redirect URI, byte-identical in authorize and token requests.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// `Secure` is left off only for plain-http loopback public URLs.
+    pub fn secure_cookies(&self) -> bool {
+        !(self.public_url.starts_with("http://localhost")
+            || self.public_url.starts_with("http://127.0.0.1")
+            || self.public_url.starts_with("http://[::1]"))
+    }
+
+    /// The public URL's origin (scheme://host[:port]), for the Origin check.
+    pub fn public_origin(&self) -> String {
+        match url::Url::parse(&self.public_url) {
+            Ok(u) => u.origin().ascii_serialization(),
+            Err(_) => self.public_url.clone(),
+        }
+    }
+}
+
+/// Lower-case hex SHA-256, for state and cookie digests.
+pub(crate) fn sha256_hex(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `count` random bytes, base64url without padding.
+pub(crate) fn random_token(count: usize) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = vec![0u8; count];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Constant-time equality for secrets compared against stored values.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Name of the cookie that binds the flow with this state hash to a browser.
+pub fn cookie_name(state_hash: &str) -> String {
+    let short: String = state_hash.chars().take(16).collect();
+    format!("{COOKIE_PREFIX}{short}")
+}

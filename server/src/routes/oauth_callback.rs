@@ -1,0 +1,217 @@
+//! The browser side of connecting a mailbox:
+//! - `POST /core/oauth2/begin/{tenant_id}/{email_id}` (form field
+//!   `different_account=1` optional) → 303 to Microsoft, with the flow cookie;
+//! - `GET /core/oauth2/validated` → 303 back to the tenant email with
+//!   `?connected=1`, or a small page that says what went wrong and what to do.
+use crate::identity::callback::{self, Outcome};
+use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+pub const BEGIN_PATH: &str = "/core/oauth2/begin/{tenant_id}/{email_id}";
+
+/// What the OAuth routes need; built once at start-up.
+#[derive(Clone, Debug)]
+pub struct OAuthState {
+    pub identity: Arc<Identity>,
+}
+
+/// The two routes, ready to merge into a router of any state type.
+pub fn routes<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> {
+    Router::new()
+        .route(crate::config::CALLBACK_PATH, get(validated))
+        .route(BEGIN_PATH, post(begin_flow))
+        .with_state(state)
+}
+
+/// Path of the tenant email page in the admin UI.
+pub fn email_page(tenant_id: &str, email_id: &str) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!("/admin/tenants/{}/emails/{}", enc(tenant_id), enc(email_id))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn harden(headers: &mut HeaderMap) {
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+}
+
+fn cookie(identity: &Identity, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if identity.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// The failure page: what happened, what to do, and a link back.
+pub fn failure_page(failure: &Failure, back: Option<&(String, String)>) -> Response {
+    let link = match back {
+        Some((t, e)) => email_page(t, e),
+        None => "/admin/tenants".to_string(),
+    };
+    let link_text = if back.is_some() {
+        "Back to the Tenant Email"
+    } else {
+        "Back to the tenants"
+    };
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} — Tenant Mail</title>\
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style></head>\
+<body><main><h1>{title}</h1><p id=\"explanation\" role=\"alert\">{text}</p><p><a id=\"back\" href=\"{link}\">{link_text}</a></p></main></body></html>\n",
+        title = escape(failure.title()),
+        text = escape(&failure.explanation()),
+        link = escape(&link),
+    );
+    let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    harden(response.headers_mut());
+    response
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    harden(response.headers_mut());
+    response
+}
+
+fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let joined = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+async fn validated(State(state): State<OAuthState>, uri: Uri, headers: HeaderMap) -> Response {
+    let identity = &state.identity;
+    let cookies = cookie_header(&headers);
+    let Outcome {
+        result,
+        back,
+        clear_cookie,
+    } = callback::callback(identity, uri.query(), cookies.as_deref()).await;
+    let mut response = match &result {
+        Ok(c) => see_other(&format!(
+            "{}?connected=1",
+            email_page(&c.tenant_id, &c.tenant_email_id)
+        )),
+        Err(f) => failure_page(f, back.as_ref()),
+    };
+    if let Some(v) = clear_cookie.and_then(|name| cookie(identity, &name, "", 0)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A cross-site page must not be able to start flows in the admin's browser.
+fn same_origin(identity: &Identity, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin == identity.public_origin(),
+        None => true,
+    }
+}
+
+async fn begin_flow(
+    State(state): State<OAuthState>,
+    Path((tenant_id, email_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let identity = &state.identity;
+    let back = (tenant_id.clone(), email_id.clone());
+    if !same_origin(identity, &headers) {
+        return failure_page(
+            &Failure::BadRequest("This request did not come from Tenant Mail's own pages.".into()),
+            Some(&back),
+        );
+    }
+    let allow_new_account = url::form_urlencoded::parse(&body).any(|(k, v)| {
+        k == "different_account" && matches!(v.as_ref(), "1" | "true" | "on" | "yes")
+    });
+    match begin::begin(
+        identity,
+        &tenant_id,
+        &email_id,
+        BeginOptions { allow_new_account },
+    )
+    .await
+    {
+        Ok(begun) => {
+            let mut response = see_other(&begun.authorize_url);
+            if let Some(v) = cookie(
+                identity,
+                &begun.cookie_name,
+                &begun.cookie_value,
+                begun.max_age_seconds,
+            ) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Err(f) => failure_page(&f, Some(&back)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}
