@@ -1,0 +1,889 @@
+//! Connecting a mailbox (issue 4) against the in-process Microsoft stand-in,
+//! on SQLite and (when available) PostgreSQL. Tenant Mail's OAuth routes are
+//! called in-process (`oneshot`); the stand-in's sign-in pages are driven with
+//! reqwest by following their forms, as a browser would.
+mod support;
+
+use app::model::{ConnectionStatus, TenantEmailInput};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use ms_stand_in::{
+    ConsentGrant, Control, NewApp, NewSecret, NewTenant, NewUser, StandIn, StandInConfig,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
+use server::clock::Clock;
+use server::db::entities::{mailbox_connection, oauth_flow};
+use server::identity::Identity;
+use server::routes::oauth_callback::{self, OAuthState};
+use server::secrets::{Binding, KeyRing};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const TENANT: &str = "11111111-2222-4333-8444-555555555555";
+const CLIENT: &str = "c1c1c1c1-0000-4000-8000-000000000001";
+const SECRET: &str = "secret-value~1";
+const SECRET_ID: &str = "5ec7e7e7-0000-4000-8000-000000000001";
+const EXPIRED_SECRET: &str = "secret-value~expired";
+const MAILBOX: &str = "mailbox@contoso.com";
+const ADMIN: &str = "admin@contoso.com";
+
+/// Tenant Mail's clock follows the stand-in's manual clock, so "advance the
+/// clock" moves both sides.
+struct StandInClock(Control);
+
+impl Clock for StandInClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.0.now(), 0).single().unwrap()
+    }
+}
+
+struct Env {
+    label: &'static str,
+    stand_in: StandIn,
+    _t: support::TestDb,
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    backend: app::port::SharedBackend,
+    router: Router,
+    browser: reqwest::Client,
+    redirect_uri: String,
+    tenant_id: String,
+    email_id: String,
+    mailbox_oid: String,
+    admin_oid: String,
+}
+
+fn email_input(s: &StandIn, secret: &str) -> TenantEmailInput {
+    TenantEmailInput {
+        address: MAILBOX.into(),
+        application_id: CLIENT.into(),
+        client_secret: secret.into(),
+        authority_url: s.authority("common"),
+        ..TenantEmailInput::defaults()
+    }
+}
+
+async fn env(mut t: support::TestDb) -> Env {
+    let stand_in = StandIn::start(StandInConfig::default()).await.unwrap();
+    t.config.extra_authority_host = Some(stand_in.addr().to_string());
+    t.config.graph_base_url = stand_in.graph_base();
+    let redirect_uri = t.config.redirect_uri();
+    stand_in
+        .add_tenant(NewTenant {
+            id: Some(TENANT.into()),
+            domains: vec!["contoso.com".into()],
+            display_name: Some("Contoso".into()),
+        })
+        .unwrap();
+    let now = stand_in.now();
+    stand_in
+        .add_app(NewApp {
+            client_id: Some(CLIENT.into()),
+            tenant_id: TENANT.into(),
+            display_name: Some("Tenant Mail".into()),
+            redirect_uris: vec![redirect_uri.clone()],
+            secrets: vec![
+                NewSecret {
+                    value: Some(SECRET.into()),
+                    id: Some(SECRET_ID.into()),
+                    expires_at: None,
+                },
+                NewSecret {
+                    value: Some(EXPIRED_SECRET.into()),
+                    id: None,
+                    expires_at: Some(now - 1),
+                },
+            ],
+            api_permissions: vec![],
+        })
+        .unwrap();
+    let mailbox = stand_in
+        .add_user(NewUser {
+            tenant_id: TENANT.into(),
+            oid: None,
+            upn: MAILBOX.into(),
+            mail: Some(MAILBOX.into()),
+            display_name: Some("Contoso Mail".into()),
+            password: None,
+        })
+        .unwrap();
+    let admin = stand_in
+        .add_user(NewUser {
+            tenant_id: TENANT.into(),
+            oid: None,
+            upn: ADMIN.into(),
+            mail: None,
+            display_name: Some("Adele Admin".into()),
+            password: None,
+        })
+        .unwrap();
+    stand_in
+        .set_signed_in(&[ADMIN.to_owned(), MAILBOX.to_owned()])
+        .unwrap();
+    stand_in
+        .grant_consent(ConsentGrant {
+            client_id: CLIENT.into(),
+            tenant_id: Some(TENANT.into()),
+            ..ConsentGrant::default()
+        })
+        .unwrap();
+
+    let p = server::startup::prepare(&t.config, support::leptos_options())
+        .await
+        .expect("prepare");
+    let clock: Arc<dyn Clock> = Arc::new(StandInClock(stand_in.control().clone()));
+    let identity = Identity::new(p.db.clone(), p.keys.clone(), clock, &t.config).unwrap();
+    let router = oauth_callback::routes::<()>(OAuthState {
+        identity: Arc::new(identity),
+    });
+    let tenant = p.backend.create_tenant("Contoso").await.unwrap();
+    let email = p
+        .backend
+        .create_tenant_email(&tenant.id, &email_input(&stand_in, SECRET))
+        .await
+        .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Env {
+        label: t.label,
+        stand_in,
+        _t: t,
+        db: p.db,
+        keys: p.keys,
+        backend: p.backend,
+        router,
+        browser,
+        redirect_uri,
+        tenant_id: tenant.id,
+        email_id: email.id,
+        mailbox_oid: mailbox.oid,
+        admin_oid: admin.oid,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// A started flow: where Microsoft is, and the browser's flow cookie.
+struct Started {
+    authorize_url: String,
+    cookie: String,
+    set_cookie: String,
+}
+
+impl Env {
+    async fn call(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn begin_with(&self, email_id: &str, body: &str) -> Reply {
+        self.call(
+            Request::post(format!("/core/oauth2/begin/{}/{email_id}", self.tenant_id))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://localhost:3000")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn begin(&self) -> Started {
+        self.begin_for(&self.email_id).await
+    }
+
+    async fn begin_for(&self, email_id: &str) -> Started {
+        let r = self.begin_with(email_id, "").await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            self.label,
+            r.body
+        );
+        let set_cookie = r.header("set-cookie");
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        Started {
+            authorize_url: r.header("location"),
+            cookie,
+            set_cookie,
+        }
+    }
+
+    /// Follows the stand-in's pages: picks `account_oid` in the picker and
+    /// answers the consent page with `consent` ("accept"/"cancel"). Returns the
+    /// path and query Microsoft redirected back to.
+    async fn sign_in(&self, authorize_url: &str, account_oid: &str, consent: &str) -> String {
+        let mut response = self.browser.get(authorize_url).send().await.unwrap();
+        for _ in 0..5 {
+            if response.status().is_redirection() {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                let rest = location
+                    .strip_prefix(&self.redirect_uri)
+                    .unwrap_or_else(|| panic!("redirected elsewhere: {location}"));
+                return format!("{}{rest}", server::config::CALLBACK_PATH);
+            }
+            let html = response.text().await.unwrap();
+            let req = req_of(&html);
+            let (path, form): (&str, Vec<(&str, &str)>) = if html.contains("Pick an account") {
+                (
+                    "select",
+                    vec![("req", req.as_str()), ("account", account_oid)],
+                )
+            } else if html.contains("Permissions requested") {
+                (
+                    "consent",
+                    vec![("req", req.as_str()), ("decision", consent)],
+                )
+            } else {
+                panic!("unexpected page: {html}");
+            };
+            response = self
+                .browser
+                .post(format!(
+                    "{}/common/oauth2/v2.0/authorize/{path}",
+                    self.stand_in.base_url()
+                ))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+        }
+        panic!("too many pages");
+    }
+
+    async fn callback(&self, path_and_query: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path_and_query);
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        self.call(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// Begin → sign in as `oid` → callback.
+    async fn connect_as(&self, oid: &str) -> Reply {
+        let started = self.begin().await;
+        let back = self.sign_in(&started.authorize_url, oid, "accept").await;
+        self.callback(&back, Some(&started.cookie)).await
+    }
+
+    async fn connection(&self) -> Option<mailbox_connection::Model> {
+        mailbox_connection::Entity::find_by_id(self.email_id.clone())
+            .one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    async fn status(&self) -> ConnectionStatus {
+        self.backend
+            .get_tenant_email(&self.tenant_id, &self.email_id)
+            .await
+            .unwrap()
+            .status
+    }
+
+    fn token_requests(&self) -> usize {
+        self.stand_in.ledger().token_requests.len()
+    }
+
+    fn open(&self, column: &str, sealed: &str) -> String {
+        self.keys
+            .open(
+                sealed,
+                &Binding {
+                    table: "mailbox_connection",
+                    column,
+                    row_id: &self.email_id,
+                },
+            )
+            .unwrap()
+    }
+
+    /// Every text value stored in the tables the flow writes.
+    async fn stored_text(&self) -> String {
+        let mut all = String::new();
+        for table in ["mailbox_connection", "oauth_flow", "tenant_email"] {
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_string(
+                    self.db.get_database_backend(),
+                    format!("SELECT * FROM {table}"),
+                ))
+                .await
+                .unwrap();
+            for row in rows {
+                for col in row.column_names() {
+                    if let Ok(Some(v)) = row.try_get::<Option<String>>("", &col) {
+                        all.push_str(&v);
+                        all.push('\n');
+                    }
+                }
+            }
+        }
+        all
+    }
+}
+
+fn req_of(html: &str) -> String {
+    let marker = "name=\"req\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no req in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap();
+    html[start..start + end].to_owned()
+}
+
+fn query_of(url: &str) -> HashMap<String, String> {
+    let (_, q) = url.split_once('?').unwrap();
+    url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn assert_hardened(r: &Reply) {
+    assert_eq!(r.header("referrer-policy"), "no-referrer");
+    assert_eq!(r.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn happy_path_connects_stores_sealed_tokens_and_reauthenticates() {
+    for t in support::all().await {
+        let e = env(t).await;
+        let started = e.begin().await;
+        // The authorize request, parameter by parameter.
+        let q = query_of(&started.authorize_url);
+        assert!(started.authorize_url.starts_with(&format!(
+            "{}/oauth2/v2.0/authorize?",
+            e.stand_in.authority("common")
+        )));
+        assert_eq!(q["client_id"], CLIENT);
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(
+            q["redirect_uri"],
+            "http://localhost:3000/core/oauth2/validated"
+        );
+        assert_eq!(
+            q["scope"],
+            "openid profile offline_access user.read mail.read mail.send mail.readwrite"
+        );
+        assert!(q["state"].len() >= 43, "state has at least 256 bits");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"].len(), 43);
+        assert!(q["nonce"].len() >= 43);
+        assert_eq!(q["response_mode"], "query");
+        assert_eq!(q["login_hint"], MAILBOX);
+        assert_eq!(q["prompt"], "select_account");
+        // The flow cookie.
+        assert!(
+            started.set_cookie.contains("HttpOnly"),
+            "{}",
+            started.set_cookie
+        );
+        assert!(started.set_cookie.contains("SameSite=Lax"));
+        assert!(started.set_cookie.contains("Path=/core/oauth2/"));
+        assert!(
+            !started.set_cookie.contains("Secure"),
+            "plain-http localhost"
+        );
+        // The state is not stored in clear.
+        let stored = e.stored_text().await;
+        assert!(!stored.contains(&q["state"]), "{}", e.label);
+
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", e.label, r.body);
+        assert_eq!(
+            r.header("location"),
+            format!(
+                "/admin/tenants/{}/emails/{}?connected=1",
+                e.tenant_id, e.email_id
+            )
+        );
+        assert_hardened(&r);
+        assert!(
+            r.header("set-cookie").contains("Max-Age=0"),
+            "flow cookie cleared"
+        );
+        assert_eq!(e.status().await, ConnectionStatus::Connected, "{}", e.label);
+
+        let c = e.connection().await.expect("connection stored");
+        assert_eq!(c.oid, e.mailbox_oid);
+        assert_eq!(c.tid, TENANT);
+        assert_eq!(c.upn, MAILBOX);
+        assert_eq!(c.client_id, CLIENT);
+        assert!(c.access_token_expires_at.is_some());
+        let refresh = e.open("refresh_token", &c.refresh_token);
+        let access = e.open("access_token", c.access_token.as_deref().unwrap());
+        assert!(c.refresh_token.starts_with("tm1."));
+        // Plaintext tokens are nowhere in the database.
+        let stored = e.stored_text().await;
+        assert!(!stored.contains(&refresh), "{}", e.label);
+        assert!(!stored.contains(&access), "{}", e.label);
+        if e.label == "sqlite" {
+            let mut raw = std::fs::read(e._t.sqlite_path()).unwrap();
+            raw.extend(
+                std::fs::read(e._t.sqlite_path().with_extension("db-wal")).unwrap_or_default(),
+            );
+            let raw = String::from_utf8_lossy(&raw);
+            assert!(!raw.contains(&refresh) && !raw.contains(&access));
+            assert!(!raw.contains(SECRET));
+        }
+        // A token sealed for this row does not open as another row's.
+        assert!(e
+            .keys
+            .open(
+                &c.refresh_token,
+                &Binding {
+                    table: "mailbox_connection",
+                    column: "refresh_token",
+                    row_id: "another-row",
+                },
+            )
+            .is_err());
+        // The stored refresh token works at Microsoft.
+        let response = e
+            .browser
+            .post(format!(
+                "{}/oauth2/v2.0/token",
+                e.stand_in.authority("common")
+            ))
+            .form(&[
+                ("client_id", CLIENT),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+                ("client_secret", SECRET),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        // The code exchange sent the secret in the body.
+        let ledger = e.stand_in.ledger();
+        let exchange = ledger
+            .token_requests
+            .iter()
+            .find(|r| r.grant_type.as_deref() == Some("authorization_code"))
+            .unwrap();
+        assert_eq!(exchange.client_auth, "body");
+        assert_eq!(exchange.status, 200);
+
+        // Re-authenticate with the same account: still connected, tokens replaced.
+        let r = e.connect_as(&e.mailbox_oid).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", e.label, r.body);
+        let again = e.connection().await.unwrap();
+        assert_eq!(again.oid, e.mailbox_oid);
+        assert_eq!(again.version, 2);
+        assert_ne!(again.refresh_token, c.refresh_token);
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
+    }
+}
+
+#[tokio::test]
+async fn wrong_account_is_rejected_and_keeps_the_previous_connection() {
+    for t in support::all().await {
+        let e = env(t).await;
+        // Never connected: the wrong account stores nothing.
+        let r = e.connect_as(&e.admin_oid).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}: {}", e.label, r.body);
+        assert!(
+            r.body.contains(&format!(
+                "You signed in as {ADMIN}, but this Tenant Email is {MAILBOX}. Choose {MAILBOX} in Microsoft&#39;s account picker"
+            )),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(&format!(
+            "/admin/tenants/{}/emails/{}",
+            e.tenant_id, e.email_id
+        )));
+        assert_hardened(&r);
+        assert!(e.connection().await.is_none());
+        assert_eq!(e.status().await, ConnectionStatus::NotAuthenticated);
+
+        // Connected, then a re-authentication with the wrong account.
+        let r = e.connect_as(&e.mailbox_oid).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let before = e.connection().await.unwrap();
+        let r = e.connect_as(&e.admin_oid).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let after = e.connection().await.unwrap();
+        assert_eq!(before, after, "{}: previous connection intact", e.label);
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
+    }
+}
+
+#[tokio::test]
+async fn cancel_at_consent_shows_aadsts65004_and_stores_nothing() {
+    for t in support::all().await {
+        let e = env(t).await;
+        e.stand_in
+            .revoke_consent(ConsentGrant {
+                client_id: CLIENT.into(),
+                tenant_id: Some(TENANT.into()),
+                ..ConsentGrant::default()
+            })
+            .unwrap();
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "cancel")
+            .await;
+        let before = e.token_requests();
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("AADSTS65004"), "{}", r.body);
+        assert!(r.body.contains("declined"), "{}", r.body);
+        assert!(r.body.contains("access_denied"));
+        assert!(!r.body.contains("Trace ID"));
+        assert_eq!(e.token_requests(), before, "no token request");
+        assert!(e.connection().await.is_none());
+        assert_eq!(e.status().await, ConnectionStatus::NotAuthenticated);
+    }
+}
+
+#[tokio::test]
+async fn replayed_expired_and_cookieless_states_never_reach_the_token_endpoint() {
+    for t in support::all().await {
+        let e = env(t).await;
+        // Replay of a completed callback.
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let before = e.token_requests();
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("expired or was already used"), "{}", r.body);
+        assert_hardened(&r);
+        assert_eq!(e.token_requests(), before);
+
+        // Cookie missing: refused, and the flow is used up anyway.
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e.callback(&back, None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("another browser"), "{}", r.body);
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert!(r.body.contains("already used"), "{}", r.body);
+        // Another browser's cookie value.
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let name = started.cookie.split('=').next().unwrap();
+        let r = e.callback(&back, Some(&format!("{name}=forged"))).await;
+        assert!(r.body.contains("another browser"), "{}", r.body);
+        assert_eq!(e.token_requests(), before);
+
+        // Expired: sign-in took longer than 10 minutes.
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        e.stand_in.advance(Duration::from_secs(11 * 60));
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("expired"), "{}", r.body);
+        assert_eq!(e.token_requests(), before);
+
+        // Unknown state.
+        let r = e
+            .callback(
+                "/core/oauth2/validated?code=abc&state=nobody-made-this",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("click Authenticate again"));
+
+        // iss naming another server (RFC 9207).
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e
+            .callback(
+                &format!("{back}&iss=https%3A%2F%2Fevil.example%2Fx%2Fv2.0"),
+                Some(&started.cookie),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("another identity provider"), "{}", r.body);
+        assert_eq!(e.token_requests(), before);
+        assert_eq!(
+            e.status().await,
+            ConnectionStatus::Connected,
+            "{}: the first connection is untouched",
+            e.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn reused_code_is_refused_by_microsoft_and_explained() {
+    for t in support::all().await {
+        let e = env(t).await;
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let before = e.connection().await.unwrap();
+        let code = query_of(&back)["code"].clone();
+        // A new flow (valid state and cookie) carrying the already redeemed code.
+        let second = e.begin().await;
+        let state = query_of(&second.authorize_url)["state"].clone();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", &code)
+            .append_pair("state", &state)
+            .finish();
+        let r = e
+            .callback(
+                &format!("/core/oauth2/validated?{query}"),
+                Some(&second.cookie),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+        assert!(r.body.contains("invalid_grant"), "{}", r.body);
+        assert!(
+            r.body.contains("AADSTS54005") || r.body.contains("AADSTS501481"),
+            "{}",
+            r.body
+        );
+        assert_eq!(e.connection().await.unwrap(), before);
+    }
+}
+
+#[tokio::test]
+async fn wrong_and_expired_secrets_are_explained() {
+    for t in support::all().await {
+        let e = env(t).await;
+        for (secret, code, advice) in [
+            (
+                "not-the-secret",
+                "AADSTS7000215",
+                "Value (not its Secret ID)",
+            ),
+            (SECRET_ID, "AADSTS7000215", "Value (not its Secret ID)"),
+            (EXPIRED_SECRET, "AADSTS7000222", "has expired"),
+        ] {
+            let view = e
+                .backend
+                .get_tenant_email(&e.tenant_id, &e.email_id)
+                .await
+                .unwrap();
+            e.backend
+                .update_tenant_email(
+                    &e.tenant_id,
+                    &e.email_id,
+                    view.version,
+                    &email_input(&e.stand_in, secret),
+                )
+                .await
+                .unwrap();
+            let r = e.connect_as(&e.mailbox_oid).await;
+            assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+            assert!(r.body.contains(code), "{secret}: {}", r.body);
+            assert!(r.body.contains(advice), "{}", r.body);
+            assert!(r.body.contains("invalid_client"));
+            assert!(!r.body.contains(secret), "the secret is not echoed");
+            assert!(e.connection().await.is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_callbacks_are_400() {
+    let t = support::sqlite().await;
+    let e = env(t).await;
+    for query in [
+        "/core/oauth2/validated".to_string(),
+        "/core/oauth2/validated?code=abc".to_string(),
+        "/core/oauth2/validated?state=a&state=b&code=c".to_string(),
+        "/core/oauth2/validated?state=a&code=b&code=c".to_string(),
+        // http::Uri stops at 64 KB; the parser's own limit is 8 KB.
+        format!(
+            "/core/oauth2/validated?state=a&code=b&junk={}",
+            "x".repeat(60 * 1024)
+        ),
+        format!("/core/oauth2/validated?state={}&code=b", "s".repeat(600)),
+        "/core/oauth2/validated?state=a".to_string(),
+    ] {
+        let before = e.token_requests();
+        let r = e.callback(&query, None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            &query[..query.len().min(80)]
+        );
+        assert_hardened(&r);
+        assert!(r.body.contains("<!DOCTYPE html>"));
+        assert_eq!(e.token_requests(), before);
+    }
+    // 100 KB of junk over a real socket: refused with a 4xx, and the server lives on.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = e.router.clone();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    // Neither reqwest nor http::Uri can even hold such a URL: write it raw.
+    let request = format!(
+        "GET /core/oauth2/validated?state=a&code=b&junk={} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "%zz".repeat(100 * 1024 / 3)
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let status_line = String::from_utf8_lossy(&answer[..answer.len().min(12)]).into_owned();
+    assert!(status_line.starts_with("HTTP/1.1 4"), "{status_line}");
+    let response = e
+        .browser
+        .get(format!(
+            "http://{addr}/core/oauth2/validated?state=a&state=a&code=b"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    // Microsoft's error text is HTML-escaped.
+    let started = e.begin().await;
+    let state = query_of(&started.authorize_url)["state"].clone();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", "server_error")
+        .append_pair("error_description", "<script>alert(1)</script>")
+        .append_pair("state", &state)
+        .finish();
+    let r = e
+        .callback(
+            &format!("/core/oauth2/validated?{query}"),
+            Some(&started.cookie),
+        )
+        .await;
+    assert!(!r.body.contains("<script>"), "{}", r.body);
+    assert!(r.body.contains("&lt;script&gt;"), "{}", r.body);
+    // Flows are stored with a hash of the state and a sealed verifier.
+    let rows = oauth_flow::Entity::find().all(&e.db).await.unwrap();
+    assert!(rows.iter().all(|f| f.pkce_verifier.starts_with("tm1.")));
+    assert!(rows.iter().all(|f| f.state_hash.len() == 64));
+}
+
+#[tokio::test]
+async fn begin_refuses_cross_site_posts_and_unknown_emails() {
+    let t = support::sqlite().await;
+    let e = env(t).await;
+    let r = e
+        .call(
+            Request::post(format!("/core/oauth2/begin/{}/{}", e.tenant_id, e.email_id))
+                .header("origin", "https://evil.example")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = e
+        .begin_with("00000000-0000-4000-8000-000000000000", "")
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        oauth_flow::Entity::find().all(&e.db).await.unwrap().len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn connect_a_different_account_only_when_asked() {
+    let t = support::sqlite().await;
+    let e = env(t).await;
+    let r = e.connect_as(&e.mailbox_oid).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Simulate the pinned user being another one (e.g. the mailbox was recreated).
+    e.db.execute_unprepared(
+        "UPDATE mailbox_connection SET oid = '00000000-dead-4000-8000-000000000000'",
+    )
+    .await
+    .unwrap();
+    let r = e.connect_as(&e.mailbox_oid).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("Connect a different account"), "{}", r.body);
+    // With the explicit choice it goes through.
+    let begun = e.begin_with(&e.email_id, "different_account=1").await;
+    assert_eq!(begun.status, StatusCode::SEE_OTHER);
+    let cookie = begun
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let back = e
+        .sign_in(&begun.header("location"), &e.mailbox_oid, "accept")
+        .await;
+    let r = e.callback(&back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(e.connection().await.unwrap().oid, e.mailbox_oid);
+}
+
+mod parser {
+    use proptest::prelude::*;
+    use server::identity::callback::parse;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn callback_parser_never_panics(raw in ".{0,2000}") {
+            let _ = parse(Some(&raw));
+        }
+
+        #[test]
+        fn callback_parser_never_panics_on_query_like_input(
+            pairs in proptest::collection::vec(("(state|code|error|iss|[a-z%=&+]{0,8})", "[^&]{0,40}"), 0..12)
+        ) {
+            let raw: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let raw = raw.join("&");
+            if let Ok(p) = parse(Some(&raw)) {
+                prop_assert!(!p.state.is_empty());
+            }
+        }
+    }
+}
