@@ -453,6 +453,11 @@ async fn happy_path_connects_stores_sealed_tokens_and_reauthenticates() {
         assert!(c.refresh_token.starts_with("tm1."));
         // Plaintext tokens are nowhere in the database.
         let stored = e.stored_text().await;
+        assert!(
+            stored.contains(MAILBOX) && stored.contains(&c.refresh_token),
+            "{}: the dump reads the tables",
+            e.label
+        );
         assert!(!stored.contains(&refresh), "{}", e.label);
         assert!(!stored.contains(&access), "{}", e.label);
         if e.label == "sqlite" {
@@ -885,5 +890,102 @@ mod parser {
                 prop_assert!(!p.state.is_empty());
             }
         }
+    }
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn secrets_tokens_code_state_and_verifier_never_reach_the_logs() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("server=trace,info"))
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    // Global (the only test here that sets one): a thread-local default
+    // misses events whose callsite interest another test thread cached.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let e = env(support::sqlite().await).await;
+    let started = e.begin().await;
+    let state = query_of(&started.authorize_url)["state"].clone();
+    let back = e
+        .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+        .await;
+    let code = query_of(&back)["code"].clone();
+    let r = e.callback(&back, Some(&started.cookie)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let c = e.connection().await.unwrap();
+    let refresh = e.open("refresh_token", &c.refresh_token);
+    let access = e.open("access_token", c.access_token.as_deref().unwrap());
+    let flow = oauth_flow::Entity::find()
+        .one(&e.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let verifier = e
+        .keys
+        .open(
+            &flow.pkce_verifier,
+            &Binding {
+                table: "oauth_flow",
+                column: "pkce_verifier",
+                row_id: &flow.state_hash,
+            },
+        )
+        .unwrap();
+    // A failing exchange logs too: still nothing secret in it.
+    let view = e
+        .backend
+        .get_tenant_email(&e.tenant_id, &e.email_id)
+        .await
+        .unwrap();
+    e.backend
+        .update_tenant_email(
+            &e.tenant_id,
+            &e.email_id,
+            view.version,
+            &email_input(&e.stand_in, "wrong-secret-value"),
+        )
+        .await
+        .unwrap();
+    let r = e.connect_as(&e.mailbox_oid).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("mailbox connected"), "logs captured: {text}");
+    assert!(text.contains("token endpoint refused the code"), "{text}");
+    let cookie_value = started.cookie.split_once('=').unwrap().1.to_string();
+    for (what, secret) in [
+        ("client secret", SECRET.to_string()),
+        ("wrong client secret", "wrong-secret-value".to_string()),
+        ("refresh token", refresh),
+        ("access token", access),
+        ("code", code),
+        ("state", state),
+        ("verifier", verifier),
+        ("cookie", cookie_value),
+    ] {
+        assert!(!text.contains(&secret), "{what} appears in the logs");
+        assert!(!r.body.contains(&secret), "{what} appears in a response");
     }
 }

@@ -172,7 +172,10 @@ async fn begin_flow(
     let back = (tenant_id.clone(), email_id.clone());
     if !same_origin(identity, &headers) {
         return failure_page(
-            &Failure::BadRequest("This request did not come from Tenant Mail's own pages.".into()),
+            &Failure::NotConnectable(format!(
+                "This request did not come from Tenant Mail's own pages. Open Tenant Mail at {} and click Authenticate there.",
+                identity.public_url
+            )),
             Some(&back),
         );
     }
