@@ -989,3 +989,24 @@ async fn secrets_tokens_code_state_and_verifier_never_reach_the_logs() {
         assert!(!r.body.contains(&secret), "{what} appears in a response");
     }
 }
+
+#[tokio::test]
+async fn consent_revoked_before_the_exchange_is_explained() {
+    for t in support::all().await {
+        let e = env(t).await;
+        let started = e.begin().await;
+        let back = e.sign_in(&started.authorize_url, &e.mailbox_oid, "accept").await;
+        e.stand_in
+            .revoke_consent(ConsentGrant {
+                client_id: CLIENT.into(),
+                tenant_id: Some(TENANT.into()),
+                ..ConsentGrant::default()
+            })
+            .unwrap();
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+        assert!(r.body.contains("AADSTS65001"), "{}", r.body);
+        assert!(r.body.contains("admin consent"), "{}", r.body);
+        assert!(e.connection().await.is_none());
+    }
+}
