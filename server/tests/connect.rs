@@ -49,6 +49,8 @@ struct Env {
     keys: Arc<KeyRing>,
     backend: app::port::SharedBackend,
     router: Router,
+    identity: Arc<Identity>,
+    config: server::config::Config,
     browser: reqwest::Client,
     redirect_uri: String,
     tenant_id: String,
@@ -136,10 +138,11 @@ async fn env(mut t: support::TestDb) -> Env {
         .await
         .expect("prepare");
     let clock: Arc<dyn Clock> = Arc::new(StandInClock(stand_in.control().clone()));
-    let identity = Identity::new(p.db.clone(), p.keys.clone(), clock, &t.config).unwrap();
+    let identity = Arc::new(Identity::new(p.db.clone(), p.keys.clone(), clock, &t.config).unwrap());
     let router = oauth_callback::routes::<()>(OAuthState {
-        identity: Arc::new(identity),
+        identity: identity.clone(),
     });
+    let config = t.config.clone();
     let tenant = p.backend.create_tenant("Contoso").await.unwrap();
     let email = p
         .backend
@@ -158,6 +161,8 @@ async fn env(mut t: support::TestDb) -> Env {
         keys: p.keys,
         backend: p.backend,
         router,
+        identity,
+        config,
         browser,
         redirect_uri,
         tenant_id: tenant.id,
@@ -995,7 +1000,9 @@ async fn consent_revoked_before_the_exchange_is_explained() {
     for t in support::all().await {
         let e = env(t).await;
         let started = e.begin().await;
-        let back = e.sign_in(&started.authorize_url, &e.mailbox_oid, "accept").await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
         e.stand_in
             .revoke_consent(ConsentGrant {
                 client_id: CLIENT.into(),
@@ -1008,5 +1015,207 @@ async fn consent_revoked_before_the_exchange_is_explained() {
         assert!(r.body.contains("AADSTS65001"), "{}", r.body);
         assert!(r.body.contains("admin consent"), "{}", r.body);
         assert!(e.connection().await.is_none());
+    }
+}
+
+fn refresh_requests(e: &Env) -> usize {
+    e.stand_in
+        .ledger()
+        .token_requests
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some("refresh_token"))
+        .count()
+}
+
+async fn connected(t: support::TestDb) -> Env {
+    let e = env(t).await;
+    let r = e.connect_as(&e.mailbox_oid).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    e
+}
+
+#[tokio::test]
+async fn access_token_is_cached_then_refreshed_with_the_rotated_refresh_token_stored() {
+    for t in support::all().await {
+        let e = connected(t).await;
+        let before = e.connection().await.unwrap();
+        let cached = e.identity.access_token(&e.email_id).await.unwrap();
+        assert_eq!(
+            cached.token,
+            e.open("access_token", before.access_token.as_deref().unwrap())
+        );
+        assert_eq!(
+            refresh_requests(&e),
+            0,
+            "cached until shortly before expiry"
+        );
+
+        e.stand_in.advance(Duration::from_secs(3600));
+        let refreshed = e.identity.access_token(&e.email_id).await.unwrap();
+        assert_ne!(refreshed.token, cached.token);
+        assert_eq!(refresh_requests(&e), 1, "{}", e.label);
+        let after = e.connection().await.unwrap();
+        assert_ne!(
+            e.open("refresh_token", &after.refresh_token),
+            e.open("refresh_token", &before.refresh_token),
+            "rotated refresh token stored"
+        );
+        assert!(after.last_refresh_at.is_some());
+        assert!(after.refresh_lease_owner.is_none());
+        assert_eq!(after.version, before.version + 1);
+        // The new token works against Graph.
+        let me = e
+            .browser
+            .get(format!("{}/me", e.stand_in.graph_base()))
+            .bearer_auth(&refreshed.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200);
+        let info = server::identity::connection_info(&e.db, &e.email_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(info.upn, MAILBOX);
+        assert_eq!(info.tenant_id, TENANT);
+    }
+}
+
+#[tokio::test]
+async fn revoked_refresh_token_means_needs_reauthentication_and_keeps_everything() {
+    for t in support::all().await {
+        let e = connected(t).await;
+        e.stand_in
+            .expire_refresh_tokens(ms_stand_in::ExpireRefreshTokens {
+                user: MAILBOX.into(),
+                client_id: None,
+                reason: ms_stand_in::RefreshExpiry::Revoked,
+            })
+            .unwrap();
+        let before = e.connection().await.unwrap();
+        e.stand_in.advance(Duration::from_secs(3600));
+        let err = e.identity.access_token(&e.email_id).await.unwrap_err();
+        match &err {
+            server::identity::TokenError::NeedsReauth(why) => {
+                assert!(why.contains("AADSTS70008"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            e.status().await,
+            ConnectionStatus::NeedsReauth,
+            "{}",
+            e.label
+        );
+        let after = e.connection().await.unwrap();
+        assert_eq!(after.refresh_token, before.refresh_token, "kept");
+        assert!(after.last_error.as_deref().unwrap().contains("AADSTS70008"));
+        // Stopped: no further requests to Microsoft.
+        let n = refresh_requests(&e);
+        assert!(e.identity.access_token(&e.email_id).await.is_err());
+        assert_eq!(refresh_requests(&e), n);
+        // Re-authenticating heals it.
+        let r = e.connect_as(&e.mailbox_oid).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
+        assert!(e.identity.access_token(&e.email_id).await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
+    let e = connected(support::sqlite().await).await;
+    e.stand_in.add_fault(ms_stand_in::FaultSpec {
+        endpoint: "token".into(),
+        count: 2,
+        fault: ms_stand_in::Fault::ServiceUnavailable { retry_after: None },
+    });
+    e.stand_in.advance(Duration::from_secs(3600));
+    assert!(
+        e.identity.access_token(&e.email_id).await.is_ok(),
+        "retried past two 503s"
+    );
+
+    let view = e
+        .backend
+        .get_tenant_email(&e.tenant_id, &e.email_id)
+        .await
+        .unwrap();
+    e.backend
+        .update_tenant_email(
+            &e.tenant_id,
+            &e.email_id,
+            view.version,
+            &email_input(&e.stand_in, "wrong-secret"),
+        )
+        .await
+        .unwrap();
+    e.stand_in.advance(Duration::from_secs(3600));
+    match e.identity.access_token(&e.email_id).await.unwrap_err() {
+        server::identity::TokenError::CredentialsInvalid(why) => {
+            assert!(why.contains("AADSTS7000215"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.status().await, ConnectionStatus::Error);
+}
+
+#[tokio::test]
+async fn changing_the_application_id_needs_reauthentication() {
+    let e = connected(support::sqlite().await).await;
+    let view = e
+        .backend
+        .get_tenant_email(&e.tenant_id, &e.email_id)
+        .await
+        .unwrap();
+    let mut input = email_input(&e.stand_in, "");
+    input.application_id = "d2d2d2d2-0000-4000-8000-000000000002".into();
+    e.backend
+        .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &input)
+        .await
+        .unwrap();
+    assert!(matches!(
+        e.identity.access_token(&e.email_id).await,
+        Err(server::identity::TokenError::NeedsReauth(_))
+    ));
+    assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
+    assert_eq!(refresh_requests(&e), 0);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_callers_at_expiry_cause_exactly_one_refresh_even_across_two_instances() {
+    for t in support::all().await {
+        let e = connected(t).await;
+        // A second instance: its own database pool and its own in-process locks.
+        let db2 = server::db::connect(&e.config).await.unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(StandInClock(e.stand_in.control().clone()));
+        let second = Arc::new(Identity::new(db2, e.keys.clone(), clock, &e.config).unwrap());
+        for (round, instances) in [
+            vec![e.identity.clone()],
+            vec![e.identity.clone(), second.clone()],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            e.stand_in.advance(Duration::from_secs(3600));
+            let before = refresh_requests(&e);
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..50 {
+                let identity = instances[i % instances.len()].clone();
+                let id = e.email_id.clone();
+                set.spawn(async move { identity.access_token(&id).await });
+            }
+            let mut tokens = std::collections::HashSet::new();
+            while let Some(r) = set.join_next().await {
+                tokens.insert(r.unwrap().unwrap().token);
+            }
+            assert_eq!(
+                refresh_requests(&e) - before,
+                1,
+                "{} round {round}: exactly one refresh reached Microsoft",
+                e.label
+            );
+            assert_eq!(tokens.len(), 1, "everyone got the same token");
+        }
     }
 }

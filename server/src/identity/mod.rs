@@ -22,6 +22,7 @@ pub mod guard;
 pub mod id_token;
 pub mod me;
 pub mod store;
+pub mod tokens;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -34,6 +35,7 @@ use std::time::Duration;
 pub use begin::{BeginOptions, Begun};
 pub use callback::Connected;
 pub use errors::Failure;
+pub use tokens::{connection_info, AccessToken, ConnectionInfo, TokenError};
 
 /// How long a flow may take from "Click to Authenticate" to the callback.
 pub const FLOW_LIFETIME_SECONDS: i64 = 600;
@@ -57,7 +59,12 @@ pub struct Identity {
     pub(crate) public_url: String,
     pub(crate) graph_base_url: String,
     pub(crate) authority_policy: AuthorityPolicy,
+    /// One mutex per mailbox: in-process single flight of token refreshes.
+    pub(crate) refresh_locks: RefreshLocks,
 }
+
+type RefreshLocks =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,6 +105,7 @@ impl Identity {
             authority_policy: AuthorityPolicy {
                 extra_host: config.extra_authority_host.clone(),
             },
+            refresh_locks: RefreshLocks::default(),
         })
     }
 

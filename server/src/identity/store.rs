@@ -106,6 +106,9 @@ pub async fn save(
         last_error: Set(None),
         last_error_at: Set(None),
         version: Set(existing.as_ref().map(|c| c.version + 1).unwrap_or(1)),
+        token_endpoint: Set(Some(flow.token_endpoint.clone())),
+        refresh_lease_until: Set(None),
+        refresh_lease_owner: Set(None),
     };
     let written = if existing.is_some() {
         row.update(&txn).await

@@ -23,6 +23,11 @@ pub struct Model {
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTimeUtc>,
     pub version: i32,
+    /// Token endpoint path the connection was made with (`None`: use the tenant email's).
+    pub token_endpoint: Option<String>,
+    /// Who refreshes right now (single flight across instances), and until when.
+    pub refresh_lease_until: Option<DateTimeUtc>,
+    pub refresh_lease_owner: Option<String>,
 }
 
 // Hand-written so sealed tokens are not even printed in debug output.

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_tenant;
 mod m20261127_000002_create_tenant_email;
 mod m20261127_000003_create_oauth_flow_and_connection;
+mod m20261127_000004_connection_refresh_lease;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_tenant::Migration),
             Box::new(m20261127_000002_create_tenant_email::Migration),
             Box::new(m20261127_000003_create_oauth_flow_and_connection::Migration),
+            Box::new(m20261127_000004_connection_refresh_lease::Migration),
         ]
     }
 }

@@ -1,0 +1,471 @@
+//! A valid access token for a connected mailbox, whenever Graph needs one.
+//!
+//! - Cached (sealed) in the connection row until shortly before it expires.
+//! - Refresh is single-flight per mailbox: in process (a mutex per mailbox)
+//!   and across instances (a short lease on the row, claimed with one
+//!   conditional UPDATE, which works the same on PostgreSQL and SQLite).
+//! - The rotated refresh token is saved in the same write as the new access token.
+//! - `invalid_grant` / `interaction_required` / `consent_required` → Needs
+//!   re-authentication (stop using it, keep everything); `invalid_client` →
+//!   credentials invalid (status Error, with the explanation); 5xx and
+//!   timeouts are retried with backoff.
+//! - A changed Application ID or authority (compared with what the connection
+//!   was made with) means the tokens belong to another app: Needs re-authentication.
+use super::begin::join_endpoint;
+use super::errors::{aadsts_explanation, OAuthError};
+use super::exchange::EntraClient;
+use super::store::token_binding;
+use super::Identity;
+use crate::db::entities::{mailbox_connection, tenant_email};
+use app::model::ConnectionStatus;
+use chrono::{DateTime, Utc};
+use oauth2::{
+    ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use std::time::Duration;
+
+/// Refresh this long before the access token expires.
+pub const REFRESH_MARGIN_SECONDS: i64 = 300;
+/// How long one instance may hold the refresh lease.
+pub const LEASE_SECONDS: i64 = 60;
+/// How long a caller waits for another instance's refresh.
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(20);
+const RETRIES: u32 = 3;
+
+/// An access token; `Debug` does not show it.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("this mailbox is not connected")]
+    NotConnected,
+    #[error("needs re-authentication: {0}")]
+    NeedsReauth(String),
+    #[error("credentials invalid: {0}")]
+    CredentialsInvalid(String),
+    #[error("Microsoft is unavailable: {0}")]
+    Unavailable(String),
+    #[error("another instance is still refreshing this mailbox's token")]
+    Busy,
+    #[error("internal error {0}")]
+    Internal(String),
+}
+
+fn internal(context: &str, e: impl std::fmt::Display) -> TokenError {
+    let id = app::api::error_id();
+    tracing::error!(error_id = %id, error = %e, "{context}");
+    TokenError::Internal(id)
+}
+
+fn explain(e: &OAuthError) -> String {
+    let base = e
+        .aadsts()
+        .and_then(aadsts_explanation)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("Microsoft answered {}.", e.error));
+    match e.aadsts() {
+        Some(code) => format!("{base} (AADSTS{code})"),
+        None => base,
+    }
+}
+
+enum Refreshed {
+    Tokens {
+        access: String,
+        refresh: Option<String>,
+        expires_in: Option<u64>,
+    },
+    Refused(OAuthError),
+    Unreachable(String),
+}
+
+async fn load(
+    identity: &Identity,
+    email_id: &str,
+) -> Result<(mailbox_connection::Model, tenant_email::Model), TokenError> {
+    let conn = mailbox_connection::Entity::find_by_id(email_id.to_string())
+        .one(&identity.db)
+        .await
+        .map_err(|e| internal("tokens: read connection", e))?
+        .ok_or(TokenError::NotConnected)?;
+    let email = tenant_email::Entity::find_by_id(email_id.to_string())
+        .one(&identity.db)
+        .await
+        .map_err(|e| internal("tokens: read tenant email", e))?
+        .ok_or(TokenError::NotConnected)?;
+    Ok((conn, email))
+}
+
+fn fresh(
+    identity: &Identity,
+    conn: &mailbox_connection::Model,
+    now: DateTime<Utc>,
+) -> Option<AccessToken> {
+    let expires_at = conn.access_token_expires_at?;
+    if expires_at - chrono::Duration::seconds(REFRESH_MARGIN_SECONDS) <= now {
+        return None;
+    }
+    let sealed = conn.access_token.as_deref()?;
+    let token = identity
+        .keys
+        .open(
+            sealed,
+            &token_binding("access_token", &conn.tenant_email_id),
+        )
+        .ok()?;
+    Some(AccessToken { token, expires_at })
+}
+
+async fn set_status(
+    identity: &Identity,
+    email_id: &str,
+    status: ConnectionStatus,
+    error: Option<String>,
+) {
+    let now = identity.clock.now();
+    let r1 = tenant_email::Entity::update_many()
+        .col_expr(
+            tenant_email::Column::ConnectionStatus,
+            Expr::value(status.code()),
+        )
+        .filter(tenant_email::Column::Id.eq(email_id))
+        .exec(&identity.db)
+        .await;
+    let r2 = mailbox_connection::Entity::update_many()
+        .col_expr(
+            mailbox_connection::Column::LastError,
+            Expr::value(error.clone()),
+        )
+        .col_expr(
+            mailbox_connection::Column::LastErrorAt,
+            Expr::value(error.as_ref().map(|_| now)),
+        )
+        .col_expr(
+            mailbox_connection::Column::RefreshLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            mailbox_connection::Column::RefreshLeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
+        .exec(&identity.db)
+        .await;
+    if let Err(e) = r1.and(r2) {
+        let _ = internal("tokens: record status", e);
+    }
+}
+
+/// Tokens of another app or authority are useless for this configuration.
+fn configuration_changed(conn: &mailbox_connection::Model, email: &tenant_email::Model) -> bool {
+    !conn.client_id.eq_ignore_ascii_case(&email.application_id)
+        || conn.authority != email.authority_url.trim_end_matches('/')
+}
+
+/// Claims the refresh lease; true when this caller is now the one refreshing.
+async fn claim_lease(
+    identity: &Identity,
+    email_id: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, TokenError> {
+    let result = mailbox_connection::Entity::update_many()
+        .col_expr(
+            mailbox_connection::Column::RefreshLeaseUntil,
+            Expr::value(Some(now + chrono::Duration::seconds(LEASE_SECONDS))),
+        )
+        .col_expr(
+            mailbox_connection::Column::RefreshLeaseOwner,
+            Expr::value(Some(owner.to_string())),
+        )
+        .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
+        .filter(
+            Condition::any()
+                .add(mailbox_connection::Column::RefreshLeaseUntil.is_null())
+                .add(mailbox_connection::Column::RefreshLeaseUntil.lt(now)),
+        )
+        .exec(&identity.db)
+        .await
+        .map_err(|e| internal("tokens: claim lease", e))?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn call_token_endpoint(
+    identity: &Identity,
+    conn: &mailbox_connection::Model,
+    email: &tenant_email::Model,
+    refresh_token: &str,
+    secret: &str,
+) -> Refreshed {
+    let path = conn
+        .token_endpoint
+        .as_deref()
+        .unwrap_or(&email.token_endpoint);
+    let token_url = join_endpoint(&conn.authority, path);
+    let Ok(url) = TokenUrl::new(token_url.clone()) else {
+        return Refreshed::Unreachable(format!("the token endpoint {token_url} is not a URL"));
+    };
+    let client = EntraClient::new(ClientId::new(conn.client_id.clone()))
+        .set_client_secret(ClientSecret::new(secret.to_string()))
+        .set_auth_type(oauth2::AuthType::RequestBody)
+        .set_token_uri(url);
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = client
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
+            .request_async(&identity.http)
+            .await;
+        let transient = match result {
+            Ok(r) => {
+                return Refreshed::Tokens {
+                    access: r.access_token().secret().clone(),
+                    refresh: r.refresh_token().map(|t| t.secret().clone()),
+                    expires_in: r.expires_in().map(|d| d.as_secs()),
+                }
+            }
+            Err(RequestTokenError::ServerResponse(e)) => {
+                let e: OAuthError = e.into();
+                if matches!(e.error.as_str(), "temporarily_unavailable" | "server_error") {
+                    format!(
+                        "{} ({})",
+                        e.error,
+                        e.aadsts().map(|c| format!("AADSTS{c}")).unwrap_or_default()
+                    )
+                } else {
+                    return Refreshed::Refused(e);
+                }
+            }
+            Err(RequestTokenError::Request(_)) => "connection failed or timed out".to_string(),
+            Err(_) => "unusable answer from the token endpoint".to_string(),
+        };
+        if attempt > RETRIES {
+            return Refreshed::Unreachable(transient);
+        }
+        tracing::info!(tenant_email_id = %conn.tenant_email_id, attempt, "token refresh failed transiently; retrying");
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+}
+
+impl Identity {
+    /// A valid access token for the mailbox of `email_id`, refreshing it when needed.
+    pub async fn access_token(&self, email_id: &str) -> Result<AccessToken, TokenError> {
+        let now = self.clock.now();
+        let (conn, email) = load(self, email_id).await?;
+        if configuration_changed(&conn, &email) {
+            let why = "The Application ID or authority changed after this mailbox was connected. Click Authenticate again.".to_string();
+            set_status(
+                self,
+                email_id,
+                ConnectionStatus::NeedsReauth,
+                Some(why.clone()),
+            )
+            .await;
+            return Err(TokenError::NeedsReauth(why));
+        }
+        if email.connection_status == ConnectionStatus::NeedsReauth.code() {
+            return Err(TokenError::NeedsReauth(
+                conn.last_error
+                    .unwrap_or_else(|| "Click Authenticate again.".into()),
+            ));
+        }
+        if let Some(token) = fresh(self, &conn, now) {
+            return Ok(token);
+        }
+
+        let lock = self.refresh_lock(email_id);
+        let _guard = lock.lock().await;
+        let owner = uuid::Uuid::new_v4().to_string();
+        let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHERS;
+        let conn = loop {
+            let now = self.clock.now();
+            let (conn, _) = load(self, email_id).await?;
+            if let Some(token) = fresh(self, &conn, now) {
+                return Ok(token);
+            }
+            if claim_lease(self, email_id, &owner, now).await? {
+                break conn;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(TokenError::Busy);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        self.refresh_under_lease(&conn, &email, &owner).await
+    }
+
+    fn refresh_lock(&self, email_id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut map = match self.refresh_locks.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(email_id.to_string()).or_default().clone()
+    }
+
+    async fn refresh_under_lease(
+        &self,
+        conn: &mailbox_connection::Model,
+        email: &tenant_email::Model,
+        owner: &str,
+    ) -> Result<AccessToken, TokenError> {
+        let id = conn.tenant_email_id.as_str();
+        let refresh_token = self
+            .keys
+            .open(&conn.refresh_token, &token_binding("refresh_token", id))
+            .map_err(|e| internal("tokens: open refresh token", e))?;
+        let secret = crate::backend::open_secret(&self.db, &self.keys, id)
+            .await
+            .map_err(|e| internal("tokens: open client secret", e))?
+            .ok_or_else(|| TokenError::CredentialsInvalid("No client secret is stored.".into()))?;
+        match call_token_endpoint(self, conn, email, &refresh_token, &secret).await {
+            Refreshed::Tokens {
+                access,
+                refresh,
+                expires_in,
+            } => {
+                let now = self.clock.now();
+                let expires_at =
+                    now + chrono::Duration::seconds(expires_in.unwrap_or(3600).min(86_400) as i64);
+                let sealed_access = self
+                    .keys
+                    .seal(&access, &token_binding("access_token", id))
+                    .map_err(|e| internal("tokens: seal access token", e))?;
+                // Microsoft rotates the refresh token on every use: keep the new one.
+                let sealed_refresh = match refresh {
+                    Some(r) => self
+                        .keys
+                        .seal(&r, &token_binding("refresh_token", id))
+                        .map_err(|e| internal("tokens: seal refresh token", e))?,
+                    None => conn.refresh_token.clone(),
+                };
+                let written = mailbox_connection::Entity::update_many()
+                    .col_expr(
+                        mailbox_connection::Column::AccessToken,
+                        Expr::value(Some(sealed_access)),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::RefreshToken,
+                        Expr::value(sealed_refresh),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::AccessTokenExpiresAt,
+                        Expr::value(Some(expires_at)),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::LastRefreshAt,
+                        Expr::value(Some(now)),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::LastError,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::LastErrorAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::RefreshLeaseUntil,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::RefreshLeaseOwner,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        mailbox_connection::Column::Version,
+                        sea_orm::sea_query::ExprTrait::add(
+                            Expr::col(mailbox_connection::Column::Version),
+                            1,
+                        ),
+                    )
+                    .filter(mailbox_connection::Column::TenantEmailId.eq(id))
+                    .filter(mailbox_connection::Column::RefreshLeaseOwner.eq(owner))
+                    .exec(&self.db)
+                    .await
+                    .map_err(|e| internal("tokens: save refreshed tokens", e))?;
+                if written.rows_affected != 1 {
+                    // Our lease expired and someone else refreshed; their tokens stand.
+                    tracing::warn!(tenant_email_id = %id, "refresh lease lost; discarding this refresh");
+                }
+                tracing::info!(tenant_email_id = %id, "access token refreshed");
+                Ok(AccessToken {
+                    token: access,
+                    expires_at,
+                })
+            }
+            Refreshed::Refused(e) => {
+                let text = explain(&e);
+                tracing::warn!(tenant_email_id = %id, error = %e.error, aadsts = ?e.aadsts(), "token refresh refused");
+                match e.error.as_str() {
+                    "invalid_grant"
+                    | "interaction_required"
+                    | "consent_required"
+                    | "login_required" => {
+                        set_status(self, id, ConnectionStatus::NeedsReauth, Some(text.clone()))
+                            .await;
+                        Err(TokenError::NeedsReauth(text))
+                    }
+                    _ => {
+                        set_status(self, id, ConnectionStatus::Error, Some(text.clone())).await;
+                        Err(TokenError::CredentialsInvalid(text))
+                    }
+                }
+            }
+            Refreshed::Unreachable(why) => {
+                // Transient: keep the status, release the lease, record the error.
+                let text = format!("Microsoft's token endpoint was unavailable: {why}.");
+                set_status(self, id, ConnectionStatus::Connected, Some(text.clone())).await;
+                Err(TokenError::Unavailable(text))
+            }
+        }
+    }
+}
+
+/// What the status panel shows about a connection (no token, sealed or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    pub upn: String,
+    pub tenant_id: String,
+    pub display_name: Option<String>,
+    pub connected_at: DateTime<Utc>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// The connection of a tenant email, if it was ever connected.
+pub async fn connection_info(
+    db: &sea_orm::DatabaseConnection,
+    email_id: &str,
+) -> Result<Option<ConnectionInfo>, sea_orm::DbErr> {
+    Ok(mailbox_connection::Entity::find_by_id(email_id.to_string())
+        .one(db)
+        .await?
+        .map(|c| ConnectionInfo {
+            upn: c.upn,
+            tenant_id: c.tid,
+            display_name: c.display_name,
+            connected_at: c.connected_at,
+            access_token_expires_at: c.access_token_expires_at,
+            last_refresh_at: c.last_refresh_at,
+            last_error: c.last_error,
+            last_error_at: c.last_error_at,
+        }))
+}
