@@ -1158,6 +1158,24 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         other => panic!("{other:?}"),
     }
     assert_eq!(e.status().await, ConnectionStatus::Error);
+    // The admin pastes the right secret: the next refresh heals the status.
+    let view = e
+        .backend
+        .get_tenant_email(&e.tenant_id, &e.email_id)
+        .await
+        .unwrap();
+    e.backend
+        .update_tenant_email(
+            &e.tenant_id,
+            &e.email_id,
+            view.version,
+            &email_input(&e.stand_in, SECRET),
+        )
+        .await
+        .unwrap();
+    assert!(e.identity.access_token(&e.email_id).await.is_ok());
+    assert_eq!(e.status().await, ConnectionStatus::Connected);
+    assert!(e.connection().await.unwrap().last_error.is_none());
 }
 
 #[tokio::test]

@@ -130,21 +130,27 @@ fn fresh(
     Some(AccessToken { token, expires_at })
 }
 
+/// Records `error` on the connection and releases the lease; `status`, when
+/// given, becomes the tenant email's connection status.
 async fn set_status(
     identity: &Identity,
     email_id: &str,
-    status: ConnectionStatus,
+    status: Option<ConnectionStatus>,
     error: Option<String>,
 ) {
     let now = identity.clock.now();
-    let r1 = tenant_email::Entity::update_many()
-        .col_expr(
-            tenant_email::Column::ConnectionStatus,
-            Expr::value(status.code()),
-        )
-        .filter(tenant_email::Column::Id.eq(email_id))
-        .exec(&identity.db)
-        .await;
+    let r1 = match status {
+        Some(status) => tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::ConnectionStatus,
+                Expr::value(status.code()),
+            )
+            .filter(tenant_email::Column::Id.eq(email_id))
+            .exec(&identity.db)
+            .await
+            .map(|_| ()),
+        None => Ok(()),
+    };
     let r2 = mailbox_connection::Entity::update_many()
         .col_expr(
             mailbox_connection::Column::LastError,
@@ -273,7 +279,7 @@ impl Identity {
             set_status(
                 self,
                 email_id,
-                ConnectionStatus::NeedsReauth,
+                Some(ConnectionStatus::NeedsReauth),
                 Some(why.clone()),
             )
             .await;
@@ -399,7 +405,24 @@ impl Identity {
                     .exec(&self.db)
                     .await
                     .map_err(|e| internal("tokens: save refreshed tokens", e))?;
-                if written.rows_affected != 1 {
+                if written.rows_affected == 1 {
+                    // A refresh that works again clears an earlier "credentials invalid".
+                    let healed = tenant_email::Entity::update_many()
+                        .col_expr(
+                            tenant_email::Column::ConnectionStatus,
+                            Expr::value(ConnectionStatus::Connected.code()),
+                        )
+                        .filter(tenant_email::Column::Id.eq(id))
+                        .filter(
+                            tenant_email::Column::ConnectionStatus
+                                .eq(ConnectionStatus::Error.code()),
+                        )
+                        .exec(&self.db)
+                        .await;
+                    if let Err(e) = healed {
+                        let _ = internal("tokens: clear error status", e);
+                    }
+                } else {
                     // Our lease expired and someone else refreshed; their tokens stand.
                     tracing::warn!(tenant_email_id = %id, "refresh lease lost; discarding this refresh");
                 }
@@ -417,12 +440,18 @@ impl Identity {
                     | "interaction_required"
                     | "consent_required"
                     | "login_required" => {
-                        set_status(self, id, ConnectionStatus::NeedsReauth, Some(text.clone()))
-                            .await;
+                        set_status(
+                            self,
+                            id,
+                            Some(ConnectionStatus::NeedsReauth),
+                            Some(text.clone()),
+                        )
+                        .await;
                         Err(TokenError::NeedsReauth(text))
                     }
                     _ => {
-                        set_status(self, id, ConnectionStatus::Error, Some(text.clone())).await;
+                        set_status(self, id, Some(ConnectionStatus::Error), Some(text.clone()))
+                            .await;
                         Err(TokenError::CredentialsInvalid(text))
                     }
                 }
@@ -430,7 +459,7 @@ impl Identity {
             Refreshed::Unreachable(why) => {
                 // Transient: keep the status, release the lease, record the error.
                 let text = format!("Microsoft's token endpoint was unavailable: {why}.");
-                set_status(self, id, ConnectionStatus::Connected, Some(text.clone())).await;
+                set_status(self, id, None, Some(text.clone())).await;
                 Err(TokenError::Unavailable(text))
             }
         }
