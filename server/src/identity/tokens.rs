@@ -183,9 +183,11 @@ fn configuration_changed(conn: &mailbox_connection::Model, email: &tenant_email:
 }
 
 /// Claims the refresh lease; true when this caller is now the one refreshing.
+/// Conditional on the version the caller saw, so a caller holding a stale
+/// copy never refreshes again right after another instance did.
 async fn claim_lease(
     identity: &Identity,
-    email_id: &str,
+    conn: &mailbox_connection::Model,
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, TokenError> {
@@ -198,7 +200,8 @@ async fn claim_lease(
             mailbox_connection::Column::RefreshLeaseOwner,
             Expr::value(Some(owner.to_string())),
         )
-        .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
+        .filter(mailbox_connection::Column::TenantEmailId.eq(conn.tenant_email_id.as_str()))
+        .filter(mailbox_connection::Column::Version.eq(conn.version))
         .filter(
             Condition::any()
                 .add(mailbox_connection::Column::RefreshLeaseUntil.is_null())
@@ -305,7 +308,7 @@ impl Identity {
             if let Some(token) = fresh(self, &conn, now) {
                 return Ok(token);
             }
-            if claim_lease(self, email_id, &owner, now).await? {
+            if claim_lease(self, &conn, &owner, now).await? {
                 break conn;
             }
             if tokio::time::Instant::now() > deadline {
