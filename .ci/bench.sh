@@ -30,7 +30,7 @@ trap 'kill $server 2>/dev/null; rm -rf "$dir" target/site/bench-static.html' EXI
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
 base="http://127.0.0.1:$port"
-tenant=$(curl -fs -X POST "$base/api/create_tenant" -d 'name=Bench' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+tenant=$(curl -fs -X POST "$base/api/create_tenant" -H 'content-type: application/json' -d '{"name":"Bench"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
 email=$(curl -fs -X POST "$base/api/save_tenant_email" -H 'content-type: application/json' -d "{\"tenant_id\":\"$tenant\",\"email_id\":null,\"version\":null,\"replace_secret\":false,\"input\":{\"account_type\":\"microsoft365_graph\",\"address\":\"bench@contoso.com\",\"direction\":\"send_receive\",\"application_id\":\"79c6ff55-b7e0-4517-bfd7-b4fffb6fee40\",\"client_secret\":\"Bench~secret~value~0123456789\",\"secret_expires_on\":\"\",\"authority_url\":\"https://login.microsoftonline.com/common\",\"authorization_endpoint\":\"/oauth2/v2.0/authorize\",\"token_endpoint\":\"/oauth2/v2.0/token\",\"scopes\":\"openid profile offline_access user.read mail.read mail.send mail.readwrite\"}}" | sed -E 's/.*"id":"([^"]+)".*/\1/')
 page="/admin/tenants/$tenant/emails/$email"
 curl -fs "$base$page" > target/site/bench-static.html

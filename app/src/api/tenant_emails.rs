@@ -13,7 +13,7 @@ pub struct EmailEditorData {
     pub email: Option<TenantEmailView>,
 }
 
-#[server(prefix = "/api", endpoint = "load_email_editor")]
+#[server(prefix = "/api", endpoint = "load_email_editor", input = Json)]
 pub async fn load_email_editor(
     tenant_id: String,
     email_id: Option<String>,
@@ -82,7 +82,7 @@ pub async fn save_tenant_email(
     }
 }
 
-#[server(prefix = "/api", endpoint = "delete_tenant_email")]
+#[server(prefix = "/api", endpoint = "delete_tenant_email", input = Json)]
 pub async fn delete_tenant_email(tenant_id: String, email_id: String) -> Result<(), ApiError> {
     let backend = super::backend()?;
     super::tenants::check_id(&tenant_id, "tenant")?;

@@ -3,6 +3,7 @@
 use crate::model::{fields, identifiers};
 use crate::model::{ApiError, TenantDetail, TenantSummary};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 /// Tenant ids are UUIDs; anything else is a bad link, not a server error.
 #[cfg(feature = "ssr")]
@@ -16,13 +17,13 @@ pub(crate) fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
     }
 }
 
-#[server(prefix = "/api", endpoint = "list_tenants")]
+#[server(prefix = "/api", endpoint = "list_tenants", input = Json)]
 pub async fn list_tenants() -> Result<Vec<TenantSummary>, ApiError> {
     let backend = super::backend()?;
     backend.list_tenants().await.map_err(super::port)
 }
 
-#[server(prefix = "/api", endpoint = "create_tenant")]
+#[server(prefix = "/api", endpoint = "create_tenant", input = Json)]
 pub async fn create_tenant(name: String) -> Result<TenantSummary, ApiError> {
     let backend = super::backend()?;
     identifiers::validate_tenant_name(&name)
@@ -33,14 +34,14 @@ pub async fn create_tenant(name: String) -> Result<TenantSummary, ApiError> {
         .map_err(super::port)
 }
 
-#[server(prefix = "/api", endpoint = "get_tenant")]
+#[server(prefix = "/api", endpoint = "get_tenant", input = Json)]
 pub async fn get_tenant(tenant_id: String) -> Result<TenantDetail, ApiError> {
     let backend = super::backend()?;
     check_id(&tenant_id, "tenant")?;
     backend.get_tenant(&tenant_id).await.map_err(super::port)
 }
 
-#[server(prefix = "/api", endpoint = "rename_tenant")]
+#[server(prefix = "/api", endpoint = "rename_tenant", input = Json)]
 pub async fn rename_tenant(
     tenant_id: String,
     version: i32,
@@ -56,7 +57,7 @@ pub async fn rename_tenant(
         .map_err(super::port)
 }
 
-#[server(prefix = "/api", endpoint = "delete_tenant")]
+#[server(prefix = "/api", endpoint = "delete_tenant", input = Json)]
 pub async fn delete_tenant(tenant_id: String) -> Result<(), ApiError> {
     let backend = super::backend()?;
     check_id(&tenant_id, "tenant")?;

@@ -95,7 +95,7 @@ test('Save is refused with field messages and no request when fields are invalid
   await expect(page.getByRole('tab', { name: /General/ })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('tab', { name: /OAuth2 Configuration/ })).toHaveClass(/tab-error/);
   await page.getByRole('tab', { name: /OAuth2 Configuration/ }).click();
-  await expect(page.locator('#application_id-error')).toContainText('Application ID');
+  await expect(page.locator('#application_id-error')).toContainText('Application (client) ID');
   await expect(page.locator('#client_secret-error')).toContainText('secret');
   await page.getByLabel('Secret key').fill('79c6ff55-b7e0-4517-bfd7-b4fffb6fee40');
   await page.getByLabel('Secret key').blur();

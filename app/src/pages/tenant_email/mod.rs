@@ -10,8 +10,7 @@ use crate::components::status_badge::StatusBadge;
 use crate::components::tabs::{TabBar, TabSpec};
 use crate::model::{fields, AccountType, ApiError, ConnectionStatus};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_params_map;
 use state::FormState;
 
 const GENERAL_FIELDS: &[&str] = &[fields::ACCOUNT_TYPE, fields::ADDRESS, fields::DIRECTION];
@@ -106,7 +105,6 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
         active.set(if general_bad { "general" } else { "oauth2" });
     };
 
-    let navigate = use_navigate();
     let tid_for_nav = tenant_id.clone();
     Effect::new(move |_| {
         let Some(result) = save.value().get() else {
@@ -120,14 +118,9 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 banner.set(None);
                 notice.set(Some("Saved.".into()));
                 if created {
-                    let path = format!("/admin/tenants/{tid_for_nav}/emails/{id}");
-                    navigate(
-                        &path,
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
+                    // Give the new email its own address without re-rendering
+                    // the form (which would drop the "Saved." notice and focus).
+                    replace_url(&format!("/admin/tenants/{tid_for_nav}/emails/{id}"));
                 }
             }
             Err(ApiError::Invalid(errors)) => {
@@ -241,6 +234,17 @@ fn confirm_leave() -> bool {
     {
         true
     }
+}
+
+fn replace_url(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
 }
 
 fn reload_page() {
