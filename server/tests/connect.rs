@@ -49,6 +49,8 @@ struct Env {
     keys: Arc<KeyRing>,
     backend: app::port::SharedBackend,
     router: Router,
+    /// The whole application's router, as `main` serves it.
+    app_router: Router,
     identity: Arc<Identity>,
     config: server::config::Config,
     browser: reqwest::Client,
@@ -161,6 +163,7 @@ async fn env(mut t: support::TestDb) -> Env {
         keys: p.keys,
         backend: p.backend,
         router,
+        app_router: p.router,
         identity,
         config,
         browser,
@@ -836,6 +839,34 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
         .begin_with("00000000-0000-4000-8000-000000000000", "")
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The routes are wired into the application's router.
+    let response = e
+        .app_router
+        .clone()
+        .oneshot(
+            Request::post(format!(
+                "/core/oauth2/begin/{}/00000000-0000-4000-8000-000000000000",
+                e.tenant_id
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let response = e
+        .app_router
+        .clone()
+        .oneshot(
+            Request::get("/core/oauth2/validated?state=a&state=b")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
     assert_eq!(
         oauth_flow::Entity::find().all(&e.db).await.unwrap().len(),
         0
