@@ -13,6 +13,7 @@ pub const DEFAULT_KEY_FILE: &str = "data/secret.key";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
+pub const DEFAULT_TOKEN_KEEPALIVE_DAYS: u32 = 30;
 
 #[derive(Debug, Parser, Default)]
 #[command(
@@ -21,7 +22,7 @@ pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -45,6 +46,9 @@ pub struct Cli {
     /// Microsoft Graph base URL (tests and demo mode point it at a local stand-in) [default: https://graph.microsoft.com/v1.0].
     #[arg(long, env = "TENANT_MAIL_GRAPH_BASE_URL")]
     pub graph_base_url: Option<String>,
+    /// Refresh a mailbox's tokens when unused for this many days (1–80), so Microsoft's 90-day inactivity expiry never ends a connection [default: 30].
+    #[arg(long, env = "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS")]
+    pub token_keepalive_days: Option<u32>,
 }
 
 /// The same settings as read from the TOML file.
@@ -58,6 +62,7 @@ struct FileConfig {
     log_level: Option<String>,
     extra_authority_host: Option<String>,
     graph_base_url: Option<String>,
+    token_keepalive_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +84,7 @@ pub struct Config {
     pub extra_authority_host: Option<String>,
     /// Without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`.
     pub graph_base_url: String,
+    pub token_keepalive_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +179,17 @@ impl Config {
             }
         }
         let graph_base_url = validate_graph_base_url(&graph_base_url)?;
+        let token_keepalive_days = cli
+            .token_keepalive_days
+            .or(file.token_keepalive_days)
+            .unwrap_or(DEFAULT_TOKEN_KEEPALIVE_DAYS);
+        if !(1..=80).contains(&token_keepalive_days) {
+            return Err(invalid(
+                "token_keepalive_days",
+                "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS",
+                "must be between 1 and 80 (Microsoft ends refresh tokens unused for 90 days)",
+            ));
+        }
         Ok(Self {
             bind,
             public_url,
@@ -182,6 +199,7 @@ impl Config {
             log_level,
             extra_authority_host,
             graph_base_url,
+            token_keepalive_days,
         })
     }
 
@@ -291,6 +309,13 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("TENANT_MAIL_GRAPH_BASE_URL"), "{e}");
+        let e = Config::load(Cli {
+            token_keepalive_days: Some(90),
+            ..cli()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("TENANT_MAIL_TOKEN_KEEPALIVE_DAYS"), "{e}");
     }
 
     #[test]

@@ -99,6 +99,11 @@ pub async fn prepare(
     let oauth = OAuthState {
         identity: Arc::new(Identity::new(db.clone(), keys.clone(), clock, config)?),
     };
+    crate::identity::tokens::spawn_keep_alive(
+        oauth.identity.clone(),
+        std::time::Duration::from_secs(6 * 3600),
+        i64::from(config.token_keepalive_days),
+    );
     let router = router(backend.clone(), db.clone(), leptos_options, oauth.clone());
     Ok(Prepared {
         router,

@@ -1268,3 +1268,35 @@ async fn fifty_concurrent_callers_at_expiry_cause_exactly_one_refresh_even_acros
         }
     }
 }
+
+#[tokio::test]
+async fn keep_alive_refreshes_connections_idle_for_the_configured_days() {
+    for t in support::all().await {
+        let e = connected(t).await;
+        assert_eq!(e.config.token_keepalive_days, 30);
+        e.stand_in.advance(Duration::from_secs(10 * 86_400));
+        assert_eq!(
+            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            (0, 0)
+        );
+        e.stand_in.advance(Duration::from_secs(21 * 86_400));
+        assert_eq!(
+            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            (1, 0)
+        );
+        assert_eq!(refresh_requests(&e), 1, "{}", e.label);
+        assert_eq!(
+            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            (0, 0)
+        );
+        // 89 more days without use would have killed it; the keep-alive keeps it going.
+        for _ in 0..3 {
+            e.stand_in.advance(Duration::from_secs(31 * 86_400));
+            assert_eq!(
+                server::identity::tokens::keep_alive(&e.identity, 30).await,
+                (1, 0)
+            );
+        }
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
+    }
+}

@@ -23,7 +23,7 @@ use oauth2::{
     ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use std::time::Duration;
 
 /// Refresh this long before the access token expires.
@@ -275,6 +275,33 @@ async fn call_token_endpoint(
 impl Identity {
     /// A valid access token for the mailbox of `email_id`, refreshing it when needed.
     pub async fn access_token(&self, email_id: &str) -> Result<AccessToken, TokenError> {
+        self.token(email_id, None).await
+    }
+
+    /// Refreshes the mailbox's tokens unless they were obtained after
+    /// `cutoff` (the keep-alive: a refresh token unused for 90 days dies).
+    pub async fn refresh_if_unused_since(
+        &self,
+        email_id: &str,
+        cutoff: DateTime<Utc>,
+    ) -> Result<AccessToken, TokenError> {
+        self.token(email_id, Some(cutoff)).await
+    }
+
+    async fn token(
+        &self,
+        email_id: &str,
+        unused_since: Option<DateTime<Utc>>,
+    ) -> Result<AccessToken, TokenError> {
+        let usable = |conn: &mailbox_connection::Model, now| {
+            let recent = unused_since
+                .is_none_or(|cutoff| conn.last_refresh_at.unwrap_or(conn.connected_at) >= cutoff);
+            if recent {
+                fresh(self, conn, now)
+            } else {
+                None
+            }
+        };
         let now = self.clock.now();
         let (conn, email) = load(self, email_id).await?;
         if configuration_changed(&conn, &email) {
@@ -294,7 +321,7 @@ impl Identity {
                     .unwrap_or_else(|| "Click Authenticate again.".into()),
             ));
         }
-        if let Some(token) = fresh(self, &conn, now) {
+        if let Some(token) = usable(&conn, now) {
             return Ok(token);
         }
 
@@ -305,7 +332,7 @@ impl Identity {
         let conn = loop {
             let now = self.clock.now();
             let (conn, _) = load(self, email_id).await?;
-            if let Some(token) = fresh(self, &conn, now) {
+            if let Some(token) = usable(&conn, now) {
                 return Ok(token);
             }
             if claim_lease(self, &conn, &owner, now).await? {
@@ -500,4 +527,65 @@ pub async fn connection_info(
             last_error: c.last_error,
             last_error_at: c.last_error_at,
         }))
+}
+
+/// Keep-alive: refreshes every connected mailbox whose tokens were last
+/// obtained more than `idle_days` ago, so Microsoft's 90-day inactivity
+/// expiry never ends a connection. Returns (refreshed, failed).
+pub async fn keep_alive(identity: &Identity, idle_days: i64) -> (usize, usize) {
+    let cutoff = identity.clock.now() - chrono::Duration::days(idle_days);
+    let rows: Vec<(String, Option<DateTime<Utc>>, DateTime<Utc>)> =
+        match mailbox_connection::Entity::find()
+            .select_only()
+            .column(mailbox_connection::Column::TenantEmailId)
+            .column(mailbox_connection::Column::LastRefreshAt)
+            .column(mailbox_connection::Column::ConnectedAt)
+            .into_tuple()
+            .all(&identity.db)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = internal("keep-alive: list connections", e);
+                return (0, 0);
+            }
+        };
+    let (mut refreshed, mut failed) = (0, 0);
+    for (id, last_refresh, connected) in rows {
+        if last_refresh.unwrap_or(connected) >= cutoff {
+            continue;
+        }
+        match identity.refresh_if_unused_since(&id, cutoff).await {
+            Ok(_) => refreshed += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(tenant_email_id = %id, error = %e, "keep-alive refresh failed");
+            }
+        }
+    }
+    if refreshed + failed > 0 {
+        tracing::info!(
+            refreshed,
+            failed,
+            idle_days,
+            "keep-alive refreshed idle connections"
+        );
+    }
+    (refreshed, failed)
+}
+
+/// Runs [`keep_alive`] every `every` (first run after one period).
+pub fn spawn_keep_alive(
+    identity: std::sync::Arc<Identity>,
+    every: Duration,
+    idle_days: i64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            keep_alive(&identity, idle_days).await;
+        }
+    })
 }
