@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . .ci/install.sh
 install_build_tools
 apt_install wrk brotli gzip curl
-cargo leptos build --release >/dev/null
+cargo leptos build --release >/dev/null 2>&1
 
 echo "== Release assets (bytes)"
 printf '%-22s %9s %9s %9s\n' file raw gzip-9 brotli-11
