@@ -195,7 +195,7 @@ async fn wrong_audience_nonce_issuer_and_times_are_rejected() {
         (with(k.claims(), "iat", json!(now + 3600)), "future"),
         (with(k.claims(), "nbf", json!(now + 3600)), "not valid yet"),
         (without(k.claims(), "oid"), "missing"),
-        (without(k.claims(), "tid"), "missing"),
+        (without(k.claims(), "tid"), "names no tenant"),
     ];
     for (claims, reason) in cases {
         let e = k.check(&k.sign(&claims)).unwrap_err();
@@ -213,4 +213,28 @@ async fn unknown_key_is_rejected() {
     assert!(e.contains("does not publish"), "{e}");
     assert!(k.check("not.a.jwt").is_err());
     assert!(k.check("").is_err());
+}
+
+#[tokio::test]
+async fn without_kid_every_published_key_is_tried() {
+    let k = keys().await;
+    let mut jwks = k.jwks.clone();
+    let mut decoy = jwks.keys[0].clone();
+    decoy.kid = Some("decoy".into());
+    decoy.n = Some(URL_SAFE_NO_PAD.encode([0xC3u8; 256]));
+    jwks.keys.insert(0, decoy);
+    let token =
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &k.claims(), &k.signing).unwrap();
+    let issuer = format!("{}/{{tenantid}}/v2.0", k.base);
+    let expected = Expected {
+        issuer: &issuer,
+        client_id: CLIENT,
+        nonce: NONCE,
+        now: Utc::now(),
+        leeway_seconds: 120,
+    };
+    assert!(validate(&token, &jwks, &expected).is_ok());
+    // Only the decoy published: rejected.
+    jwks.keys.truncate(1);
+    assert!(validate(&token, &jwks, &expected).is_err());
 }

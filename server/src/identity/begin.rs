@@ -130,6 +130,7 @@ pub async fn begin(
         client_id: Set(email.application_id.clone()),
         redirect_uri: Set(identity.redirect_uri.clone()),
         scopes: Set(scopes.clone()),
+        iss_required: Set(discovered.iss_parameter_supported),
         issuer: Set(discovered.issuer),
         jwks_uri: Set(discovered.jwks_uri),
         allow_new_account: Set(options.allow_new_account),

@@ -203,10 +203,10 @@ async fn finish(
         Some(value) if same(&sha256_hex(value), &flow.browser_binding) => {}
         _ => return Err(Failure::OtherBrowser),
     }
-    if let Some(iss) = &params.iss {
-        if !issuer_matches(&flow.issuer, iss) {
-            return Err(Failure::IssuerMismatch);
-        }
+    match &params.iss {
+        Some(iss) if !issuer_matches(&flow.issuer, iss) => return Err(Failure::IssuerMismatch),
+        None if flow.iss_required => return Err(Failure::IssuerMismatch),
+        _ => {}
     }
     if let Some(error) = &params.error {
         return Err(Failure::Authorize(OAuthError {

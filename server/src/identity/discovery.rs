@@ -8,12 +8,16 @@ pub struct Discovered {
     /// May hold Entra's `{tenantid}` template (common / organizations).
     pub issuer: String,
     pub jwks_uri: String,
+    /// RFC 9207: the server always sends `iss` on the authorization response.
+    pub iss_parameter_supported: bool,
 }
 
 #[derive(Deserialize)]
 struct Document {
     issuer: String,
     jwks_uri: String,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
 }
 
 /// `{authority}/v2.0/.well-known/openid-configuration`, Entra's v2.0 layout.
@@ -76,8 +80,29 @@ fn same_scheme_rules(authority: &str, uri: &str) -> bool {
     }
 }
 
+/// Entra's v2.0 location first, then OpenID Connect Discovery's own
+/// (`{issuer}/.well-known/openid-configuration`) for other providers.
 pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discovered, Failure> {
-    let url = discovery_url(authority);
+    match discover_at(http, authority, &discovery_url(authority)).await {
+        Ok(d) => Ok(d),
+        Err(first) => {
+            let generic = format!(
+                "{}/.well-known/openid-configuration",
+                authority.trim_end_matches('/')
+            );
+            discover_at(http, authority, &generic)
+                .await
+                .map_err(|_| first)
+        }
+    }
+}
+
+async fn discover_at(
+    http: &reqwest::Client,
+    authority: &str,
+    url: &str,
+) -> Result<Discovered, Failure> {
+    let url = url.to_string();
     let bytes = get_json(http, &url, "OpenID discovery document").await?;
     let doc: Document = serde_json::from_slice(&bytes).map_err(|_| {
         Failure::Unreachable(format!(
@@ -92,6 +117,7 @@ pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discove
     Ok(Discovered {
         issuer: doc.issuer,
         jwks_uri: doc.jwks_uri,
+        iss_parameter_supported: doc.authorization_response_iss_parameter_supported,
     })
 }
 

@@ -22,6 +22,8 @@ pub struct Claims {
     #[serde(default)]
     pub nonce: Option<String>,
     pub oid: String,
+    /// Entra's tenant id; other providers may leave it out.
+    #[serde(default)]
     pub tid: String,
     #[serde(default)]
     pub preferred_username: Option<String>,
@@ -124,30 +126,48 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
             (None, _) => true,
         })
         .collect();
-    let jwk = match candidates.as_slice() {
-        [one] => *one,
-        [] => return Err("it is signed with a key the authority does not publish".into()),
-        _ => return Err("its signing key is ambiguous (no kid)".into()),
-    };
-    let key = decoding_key(jwk)?;
+    if candidates.is_empty() {
+        return Err("it is signed with a key the authority does not publish".into());
+    }
     let mut validation = Validation::new(header.alg);
     // Times are checked below against the injected clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind;
-        match e.kind() {
-            ErrorKind::InvalidSignature => "its signature is invalid".to_string(),
-            ErrorKind::Json(_) => {
-                "required claims (oid, tid, iss, aud, exp, iat) are missing".to_string()
+    // Without a kid, any published key of the right type may have signed it.
+    let mut last = String::from("it could not be verified");
+    let mut verified = None;
+    for jwk in candidates {
+        let key = match decoding_key(jwk) {
+            Ok(k) => k,
+            Err(e) => {
+                last = e;
+                continue;
             }
-            _ => "it could not be verified".to_string(),
+        };
+        match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+            Ok(data) => {
+                verified = Some(data.claims);
+                break;
+            }
+            Err(e) => {
+                use jsonwebtoken::errors::ErrorKind;
+                last = match e.kind() {
+                    ErrorKind::InvalidSignature => "its signature is invalid".to_string(),
+                    ErrorKind::Json(_) => {
+                        "required claims (oid, iss, aud, exp, iat) are missing".to_string()
+                    }
+                    _ => "it could not be verified".to_string(),
+                };
+            }
         }
-    })?;
-    let claims = data.claims;
+    }
+    let claims = verified.ok_or(last)?;
 
+    if expected.issuer.contains("{tenantid}") && claims.tid.is_empty() {
+        return Err("it names no tenant (tid) for the multi-tenant issuer".into());
+    }
     let issuer = expected.issuer.replace("{tenantid}", &claims.tid);
     if claims.iss != issuer {
         return Err(format!("its issuer {} is not {issuer}", claims.iss));
@@ -174,8 +194,8 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
         Some(n) if same(n, expected.nonce) => {}
         _ => return Err("its nonce does not match this sign-in".into()),
     }
-    if claims.oid.is_empty() || claims.tid.is_empty() {
-        return Err("it names no user (oid) or tenant (tid)".into());
+    if claims.oid.is_empty() {
+        return Err("it names no user (oid)".into());
     }
     Ok(claims)
 }

@@ -25,6 +25,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,
+    /// The authority promised an `iss` on its responses (RFC 9207).
+    pub iss_required: bool,
 }
 
 // Hand-written: the verifier and nonce stay out of debug output.

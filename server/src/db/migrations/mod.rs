@@ -6,6 +6,7 @@ mod m20261127_000001_create_tenant;
 mod m20261127_000002_create_tenant_email;
 mod m20261127_000003_create_oauth_flow_and_connection;
 mod m20261127_000004_connection_refresh_lease;
+mod m20261127_000005_oauth_flow_iss_required;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_tenant_email::Migration),
             Box::new(m20261127_000003_create_oauth_flow_and_connection::Migration),
             Box::new(m20261127_000004_connection_refresh_lease::Migration),
+            Box::new(m20261127_000005_oauth_flow_iss_required::Migration),
         ]
     }
 }
