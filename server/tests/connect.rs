@@ -1189,6 +1189,12 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         other => panic!("{other:?}"),
     }
     assert_eq!(e.status().await, ConnectionStatus::Error);
+    // Replacing only the secret does not ask for re-authentication.
+    assert!(
+        !server::identity::tokens::mark_if_reconfigured(&e.db, &e.email_id)
+            .await
+            .unwrap()
+    );
     // The admin pastes the right secret: the next refresh heals the status.
     let view = e
         .backend
@@ -1223,6 +1229,12 @@ async fn changing_the_application_id_needs_reauthentication() {
         .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &input)
         .await
         .unwrap();
+    assert!(
+        server::identity::tokens::mark_if_reconfigured(&e.db, &e.email_id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
     assert!(matches!(
         e.identity.access_token(&e.email_id).await,
         Err(server::identity::TokenError::NeedsReauth(_))

@@ -589,3 +589,39 @@ pub fn spawn_keep_alive(
         }
     })
 }
+
+/// To call after a tenant email is saved: a changed Application ID or
+/// authority makes the stored tokens useless, so the connection becomes
+/// Needs re-authentication (tokens are kept). Replacing only the secret
+/// changes nothing. Returns true when the status was changed.
+pub async fn mark_if_reconfigured(
+    db: &sea_orm::DatabaseConnection,
+    email_id: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    let Some(conn) = mailbox_connection::Entity::find_by_id(email_id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let Some(email) = tenant_email::Entity::find_by_id(email_id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if !configuration_changed(&conn, &email)
+        || email.connection_status == ConnectionStatus::NeedsReauth.code()
+    {
+        return Ok(false);
+    }
+    tenant_email::Entity::update_many()
+        .col_expr(
+            tenant_email::Column::ConnectionStatus,
+            Expr::value(ConnectionStatus::NeedsReauth.code()),
+        )
+        .filter(tenant_email::Column::Id.eq(email_id))
+        .exec(db)
+        .await?;
+    Ok(true)
+}
