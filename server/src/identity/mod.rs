@@ -9,6 +9,9 @@
 //!   on first use, then code exchange ([`exchange`]), id_token validation
 //!   ([`id_token`]), `GET /me` ([`me`]), the identity guard ([`guard`]) and one
 //!   transaction that stores the connection ([`store`]).
+//! - [`tokens`]: `Identity::access_token` (cached, single-flight refresh,
+//!   rotation stored, errors classified), the keep-alive, `connection_info`
+//!   for the status panel, `mark_if_reconfigured` after an edit.
 //!
 //! Errors ([`errors`]) carry what the admin sees; internal ones are logged with
 //! a reference id. Nothing here logs a token, code, state, verifier or secret.
