@@ -1,6 +1,9 @@
 //! Tenant Mail's isomorphic app: pages, components, shared model and the
 //! server functions. Compiled for the server (`ssr`) and the browser (`hydrate`).
-#![cfg_attr(feature = "ssr", deny(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    all(feature = "ssr", not(test)),
+    deny(clippy::unwrap_used, clippy::expect_used)
+)]
 #![recursion_limit = "256"]
 
 pub mod api;
