@@ -27,15 +27,13 @@ async fn start(db: support::TestDb) -> Running {
 }
 
 impl Running {
-    async fn post_form(&self, f: &str, body: &[(&str, &str)]) -> (u16, String) {
-        let r = self
-            .client
-            .post(format!("{}/api/{f}", self.base))
-            .form(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+    /// Server functions take JSON; this builds the object from string arguments.
+    async fn post_args(&self, f: &str, body: &[(&str, &str)]) -> (u16, String) {
+        let map: serde_json::Map<String, serde_json::Value> = body
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        self.post_json(f, serde_json::Value::Object(map)).await
     }
     async fn post_json(&self, f: &str, body: serde_json::Value) -> (u16, String) {
         let r = self
@@ -57,7 +55,7 @@ impl Running {
         (r.status().as_u16(), r.text().await.unwrap())
     }
     async fn new_tenant(&self, name: &str) -> String {
-        let (status, body) = self.post_form("create_tenant", &[("name", name)]).await;
+        let (status, body) = self.post_args("create_tenant", &[("name", name)]).await;
         assert_eq!(status, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         v["id"].as_str().unwrap().to_string()
@@ -98,7 +96,7 @@ async fn health_and_readiness() {
 async fn bad_input_gets_4xx_with_field_reasons_and_stores_nothing() {
     for db in support::all().await {
         let app = start(db).await;
-        let (status, body) = app.post_form("create_tenant", &[("name", "   ")]).await;
+        let (status, body) = app.post_args("create_tenant", &[("name", "   ")]).await;
         assert_eq!(status, 422, "{body}");
         assert!(body.contains("\"name\""), "{body}");
 
@@ -115,7 +113,7 @@ async fn bad_input_gets_4xx_with_field_reasons_and_stores_nothing() {
             "{body}"
         );
         assert!(!body.contains(SECRET));
-        let (_, detail) = app.post_form("get_tenant", &[("tenant_id", &tenant)]).await;
+        let (_, detail) = app.post_args("get_tenant", &[("tenant_id", &tenant)]).await;
         assert!(
             detail.contains("\"emails\":[]"),
             "nothing half-saved: {detail}"
@@ -123,18 +121,18 @@ async fn bad_input_gets_4xx_with_field_reasons_and_stores_nothing() {
 
         // Unknown or malformed ids are 404s, not 500s.
         let (status, _) = app
-            .post_form(
+            .post_args(
                 "get_tenant",
                 &[("tenant_id", "00000000-0000-4000-8000-000000000000")],
             )
             .await;
         assert_eq!(status, 404);
         let (status, _) = app
-            .post_form("get_tenant", &[("tenant_id", "../../etc")])
+            .post_args("get_tenant", &[("tenant_id", "../../etc")])
             .await;
         assert_eq!(status, 404);
         // Missing arguments are 400.
-        let (status, _) = app.post_form("get_tenant", &[]).await;
+        let (status, _) = app.post_args("get_tenant", &[]).await;
         assert_eq!(status, 400);
         // A duplicate address is a field error on the address.
         assert_eq!(
@@ -215,7 +213,7 @@ async fn pages_render_on_the_server_without_the_secret() {
     assert!(html.contains("Secret set on"));
     assert!(!html.contains(SECRET), "page leaks the secret");
     let (_, data) = app
-        .post_form(
+        .post_args(
             "load_email_editor",
             &[("tenant_id", tenant.as_str()), ("email_id", email_id)],
         )

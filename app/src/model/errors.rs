@@ -78,8 +78,10 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Request(m) => ApiError::Transport(m),
-            E::Args(m) | E::MissingArg(m) => ApiError::BadRequest(m),
-            E::Deserialization(m) | E::Response(m) => ApiError::Transport(m),
+            // On the server these mean the arguments did not decode (a client
+            // bug or a hand-made request): a 400, not a server fault.
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => ApiError::BadRequest(m),
+            E::Response(m) => ApiError::Transport(m),
             // Registration/serialization/middleware problems are server bugs:
             // no detail to the browser.
             _ => ApiError::Internal("server-function".to_string()),
