@@ -49,13 +49,15 @@ export default defineConfig({
         TENANT_MAIL_DATABASE_URL: `sqlite://${dataDir}/e2e.db?mode=rwc`,
         TENANT_MAIL_KEY_FILE: `${dataDir}/secret.key`,
         TENANT_MAIL_EXTRA_AUTHORITY_HOST: `127.0.0.1:${standInPort}`,
+        TENANT_MAIL_GRAPH_BASE_URL: `http://127.0.0.1:${standInPort}/v1.0`,
         TENANT_MAIL_LOG_LEVEL: 'info',
         LEPTOS_SITE_ROOT: 'target/site',
         LEPTOS_ENV: 'PROD',
       },
     },
     {
-      command: `${standInBin} --port ${standInPort} --manual-clock`,
+      // System clock: the app checks token times against real time.
+      command: `${standInBin} --port ${standInPort}`,
       cwd: '..',
       url: `http://127.0.0.1:${standInPort}/_stand-in/clock`,
       reuseExistingServer: false,

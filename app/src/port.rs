@@ -3,7 +3,9 @@
 //! `server` depends on `app`, so `app` cannot call the database directly: the
 //! server puts an `Arc<dyn Backend>` into Leptos context and server functions
 //! fetch it through `api::guard`. Inputs arrive here already validated.
-use crate::model::{EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
+use crate::model::{
+    ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
+};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +55,12 @@ pub trait Backend: Send + Sync + 'static {
         expected_version: i32,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError>;
+    /// The Microsoft connection of a tenant email, if it was ever connected.
+    async fn connection(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Option<ConnectionView>, PortError>;
     async fn delete_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<(), PortError>;
 }
 

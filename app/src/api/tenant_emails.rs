@@ -1,5 +1,5 @@
 //! Server functions for the tenant email editor.
-use crate::model::{ApiError, EditorContext, TenantEmailInput, TenantEmailView};
+use crate::model::{ApiError, ConnectionView, EditorContext, TenantEmailInput, TenantEmailView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,8 @@ pub struct EmailEditorData {
     pub tenant_name: String,
     /// `None` when adding a new tenant email.
     pub email: Option<TenantEmailView>,
+    /// `None` until the tenant email was connected once.
+    pub connection: Option<ConnectionView>,
 }
 
 #[server(prefix = "/api", endpoint = "load_email_editor", input = Json)]
@@ -21,22 +23,26 @@ pub async fn load_email_editor(
     let backend = super::backend()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     let tenant = backend.get_tenant(&tenant_id).await.map_err(super::port)?;
-    let email = match email_id {
+    let (email, connection) = match email_id {
         Some(id) => {
             super::tenants::check_id(&id, "tenant email")?;
-            Some(
-                backend
-                    .get_tenant_email(&tenant_id, &id)
-                    .await
-                    .map_err(super::port)?,
-            )
+            let email = backend
+                .get_tenant_email(&tenant_id, &id)
+                .await
+                .map_err(super::port)?;
+            let connection = backend
+                .connection(&tenant_id, &id)
+                .await
+                .map_err(super::port)?;
+            (Some(email), connection)
         }
-        None => None,
+        None => (None, None),
     };
     Ok(EmailEditorData {
         context: backend.editor_context(),
         tenant_name: tenant.name,
         email,
+        connection,
     })
 }
 

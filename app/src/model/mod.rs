@@ -3,6 +3,7 @@
 //! Everything here is pure: no I/O, no clocks, so the same rules run in the
 //! form on every keystroke and again in the server function before a write.
 pub mod authority;
+pub mod connection;
 pub mod errors;
 pub mod fields;
 pub mod identifiers;
@@ -10,6 +11,7 @@ pub mod scopes;
 pub mod tenant;
 pub mod tenant_email;
 
+pub use connection::ConnectionView;
 pub use errors::{ApiError, FieldErrors};
 pub use tenant::{TenantDetail, TenantSummary};
 pub use tenant_email::{

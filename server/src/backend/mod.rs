@@ -6,7 +6,7 @@ mod tenants;
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
 use app::model::EditorContext;
-use app::model::{TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
+use app::model::{ConnectionView, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
 use app::port::{Backend, PortError};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -83,6 +83,13 @@ impl Backend for DbBackend {
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError> {
         tenant_emails::update(self, tenant_id, email_id, expected_version, input).await
+    }
+    async fn connection(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Option<ConnectionView>, PortError> {
+        tenant_emails::connection(self, tenant_id, email_id).await
     }
     async fn delete_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<(), PortError> {
         tenant_emails::delete(self, tenant_id, email_id).await

@@ -3,7 +3,7 @@ use super::DbBackend;
 use crate::db::entities::{tenant, tenant_email};
 use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::identifiers::normalize_address;
-use app::model::{fields, ConnectionStatus, TenantEmailInput, TenantEmailView};
+use app::model::{fields, ConnectionStatus, ConnectionView, TenantEmailInput, TenantEmailView};
 use app::port::PortError;
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
@@ -211,7 +211,15 @@ pub async fn update(
         .exec(&b.db)
         .await;
     match result {
-        Ok(r) if r.rows_affected == 1 => get(b, tenant_id, email_id).await,
+        Ok(r) if r.rows_affected == 1 => {
+            // A new Application ID or authority means the stored grant no longer
+            // matches: the connection must be re-authenticated. The token code
+            // checks this again on use, so a failure here is logged, not fatal.
+            if let Err(e) = crate::identity::tokens::mark_if_reconfigured(&b.db, email_id).await {
+                internal("mark connection for re-authentication", e);
+            }
+            get(b, tenant_id, email_id).await
+        }
         Ok(_) => {
             get(b, tenant_id, email_id).await?;
             Err(PortError::Conflict(
@@ -221,6 +229,32 @@ pub async fn update(
         Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
         Err(e) => Err(internal("update tenant email", e)),
     }
+}
+
+fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub async fn connection(
+    b: &DbBackend,
+    tenant_id: &str,
+    email_id: &str,
+) -> Result<Option<ConnectionView>, PortError> {
+    // Only for an email of this tenant.
+    get(b, tenant_id, email_id).await?;
+    let info = crate::identity::tokens::connection_info(&b.db, email_id)
+        .await
+        .map_err(|e| internal("read connection", e))?;
+    Ok(info.map(|c| ConnectionView {
+        upn: c.upn,
+        display_name: c.display_name,
+        tenant_id: c.tenant_id,
+        connected_at: fmt_time(c.connected_at),
+        access_token_valid_until: c.access_token_expires_at.map(fmt_time),
+        last_refresh_at: c.last_refresh_at.map(fmt_time),
+        last_error: c.last_error,
+        last_error_at: c.last_error_at.map(fmt_time),
+    }))
 }
 
 pub async fn delete(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<(), PortError> {

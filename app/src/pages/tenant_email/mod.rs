@@ -1,4 +1,5 @@
 //! The tenant email editor: General and OAuth2 Configuration tabs, Save.
+mod connect;
 mod general;
 mod inputs;
 mod oauth;
@@ -10,7 +11,7 @@ use crate::components::status_badge::StatusBadge;
 use crate::components::tabs::{TabBar, TabSpec};
 use crate::model::{fields, AccountType, ApiError, ConnectionStatus};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use state::FormState;
 
 const GENERAL_FIELDS: &[&str] = &[fields::ACCOUNT_TYPE, fields::ADDRESS, fields::DIRECTION];
@@ -49,7 +50,10 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
         context,
         tenant_name,
         email,
+        connection,
     } = data;
+    // Set by the OAuth callback's redirect after a successful connection.
+    let just_connected = use_query_map().read_untracked().get("connected").as_deref() == Some("1");
     let tenant_id = email
         .as_ref()
         .map(|e| e.tenant_id.clone())
@@ -179,6 +183,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
     };
 
     let back_href = format!("/admin/tenants/{tenant_id}");
+    let connect_tenant_id = tenant_id.clone();
     let title = move || {
         if state.email_id.get().is_none() {
             "Add Tenant Email".to_string()
@@ -218,6 +223,16 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 </Show>
             </div>
         </form>
+        <Show when=move || uses_oauth.get()>
+            <connect::ConnectPanel
+                state
+                tenant_id=connect_tenant_id.clone()
+                status
+                connection=connection.clone()
+                dirty
+                just_connected
+            />
+        </Show>
     }
 }
 

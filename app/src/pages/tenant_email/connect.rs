@@ -1,0 +1,98 @@
+//! The Connection panel: who the mailbox is connected as, and the
+//! "Click to Authenticate" button that starts the OAuth2 flow on the server.
+use super::state::FormState;
+use crate::model::{ConnectionStatus, ConnectionView};
+use leptos::prelude::*;
+
+/// Why the button cannot be used right now, if it cannot.
+fn blocked_reason(state: &FormState, dirty: bool) -> Option<&'static str> {
+    if state.email_id.get().is_none() {
+        Some("Save this Tenant Email first, then authenticate.")
+    } else if !state.errors.read().is_empty() {
+        Some("Fix the highlighted fields and save before authenticating.")
+    } else if dirty {
+        Some("Save your changes first: Microsoft is contacted with the saved settings.")
+    } else {
+        None
+    }
+}
+
+#[component]
+pub fn ConnectPanel(
+    state: FormState,
+    tenant_id: String,
+    status: ConnectionStatus,
+    connection: Option<ConnectionView>,
+    dirty: Memo<bool>,
+    just_connected: bool,
+) -> impl IntoView {
+    let label = if connection.is_some() {
+        "Click to RE Authenticate"
+    } else {
+        "Click to Authenticate"
+    };
+    let reason = move || blocked_reason(&state, dirty.get());
+    let action = move || {
+        format!(
+            "/core/oauth2/begin/{tenant_id}/{}",
+            state.email_id.get().unwrap_or_default()
+        )
+    };
+    let was_connected = connection.is_some();
+    let details = connection.clone().map(|c| {
+        let who = match &c.display_name {
+            Some(name) => format!("{name} <{}>", c.upn),
+            None => c.upn.clone(),
+        };
+        view! {
+            <dl class="connection-details">
+                <dt>"Connected as"</dt><dd id="connected-as">{who}</dd>
+                <dt>"Microsoft tenant"</dt><dd>{c.tenant_id}</dd>
+                <dt>"Connected at"</dt><dd>{c.connected_at}</dd>
+                <dt>"Access token valid until"</dt><dd>{c.access_token_valid_until.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Last refresh"</dt><dd>{c.last_refresh_at.unwrap_or_else(|| "never".into())}</dd>
+                {c.last_error.map(|e| view! {
+                    <dt>"Last error"</dt>
+                    <dd class="connection-error">{e}{c.last_error_at.map(|t| format!(" ({t})"))}</dd>
+                })}
+            </dl>
+        }
+    });
+    let success = (just_connected && status == ConnectionStatus::Connected).then(|| {
+        let who = connection
+            .as_ref()
+            .map(|c| c.upn.clone())
+            .unwrap_or_default();
+        view! {
+            <div class="banner banner-ok" role="status" id="connect-success">
+                {format!("Connected. Tenant Mail now uses the mailbox {who}.")}
+            </div>
+        }
+    });
+    view! {
+        <section class="connect-panel" aria-labelledby="connection-heading">
+            <h2 id="connection-heading">"Connection"</h2>
+            {success}
+            {details}
+            {(!was_connected).then(|| view! {
+                <p class="hint">"Not connected yet. You will sign in at Microsoft as this mailbox; pick exactly this account in Microsoft's account picker."</p>
+            })}
+            <form method="post" action=action class="connect-form">
+                <label class="checkbox" class:hidden=!was_connected>
+                    <input type="checkbox" name="different_account" value="1"/>
+                    " Connect a different account (replaces the pinned one)"
+                </label>
+                <button
+                    type="submit"
+                    class="primary"
+                    id="authenticate"
+                    disabled=move || reason().is_some()
+                    aria-describedby="authenticate-reason"
+                >
+                    {label}
+                </button>
+                <p class="hint" id="authenticate-reason">{move || reason().unwrap_or_default()}</p>
+            </form>
+        </section>
+    }
+}
