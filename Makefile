@@ -12,6 +12,10 @@ run:
 test:
 	@.ci/test.sh
 
+## Tenant Mail + the Microsoft stand-in, seeded: try the connect flow without Azure
+demo:
+	@.ci/demo.sh
+
 ## Size and throughput measurements reported in the README
 bench:
 	@.ci/bench.sh

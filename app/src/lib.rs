@@ -41,10 +41,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let info = Resource::new(|| (), |_| api::app_info());
+    let demo_banner = move || {
+        Suspend::new(async move {
+            info.await.ok().and_then(|i| i.stand_in_host).map(|host| {
+                view! {
+                    <div class="demo-banner" role="note" id="stand-in-banner">
+                        {format!(
+                            "Demo / test mode: Microsoft is replaced by a local stand-in at {host}. No real mailbox or Microsoft account is contacted."
+                        )}
+                    </div>
+                }
+            })
+        })
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/tenant_mail.css"/>
         <Title text="Tenant Mail"/>
         <Router>
+            <Transition fallback=|| ()>{demo_banner}</Transition>
             <header class="topbar">
                 <a class="brand" href="/admin/tenants">"Tenant Mail"</a>
                 <nav aria-label="Main">

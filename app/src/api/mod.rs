@@ -1,8 +1,10 @@
 //! Every server function. Thin: pass the guard, validate with `model`, call
 //! the backend port, map errors to HTTP statuses.
+mod app_info;
 mod tenant_emails;
 mod tenants;
 
+pub use app_info::*;
 pub use tenant_emails::*;
 pub use tenants::*;
 

@@ -266,6 +266,9 @@ pub struct TenantEmailView {
     pub secret_set_at: Option<String>,
     pub status: ConnectionStatus,
     pub updated_at: String,
+    /// Days until the client secret expires (negative once expired), when
+    /// the admin recorded the expiry date. Computed on the server's clock.
+    pub secret_expires_in_days: Option<i64>,
 }
 
 /// Server facts the editor needs: where Microsoft must send the admin back,

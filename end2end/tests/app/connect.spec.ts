@@ -43,6 +43,9 @@ test('connect: Click to Authenticate → Microsoft → validated → Click to RE
   await page.getByLabel('Application ID').fill(d.clientId);
   await page.getByLabel('Secret key').fill(d.secret);
   await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  const inTenDays = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel('Secret expires on (optional)').fill(inTenDays);
+  await expect(page.locator('#stand-in-banner')).toContainText('local stand-in');
 
   // Not saved yet: the button says why it cannot be used.
   await expect(page.locator('#authenticate')).toBeDisabled();
@@ -51,6 +54,7 @@ test('connect: Click to Authenticate → Microsoft → validated → Click to RE
   await expect(page.getByText('Saved.')).toBeVisible();
   await expect(page.locator('#authenticate')).toBeEnabled();
   await expect(page.locator('#authenticate')).toHaveText('Click to Authenticate');
+  await expect(page.locator('#secret-expiry')).toContainText('expires in 10 days');
 
   await page.locator('#authenticate').click();
   await signInAs(page, d.mailbox);

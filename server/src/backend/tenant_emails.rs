@@ -34,7 +34,8 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
 }
 
-fn to_view(m: tenant_email::Model) -> TenantEmailView {
+fn to_view(m: tenant_email::Model, today: NaiveDate) -> TenantEmailView {
+    let secret_expires_in_days = m.secret_expires_on.map(|d| (d - today).num_days());
     let values = TenantEmailInput {
         account_type: m.account_type,
         address: m.address,
@@ -62,6 +63,7 @@ fn to_view(m: tenant_email::Model) -> TenantEmailView {
         status: ConnectionStatus::from_code(&m.connection_status)
             .unwrap_or(ConnectionStatus::Error),
         updated_at: m.updated_at.to_rfc3339(),
+        secret_expires_in_days,
     }
 }
 
@@ -84,7 +86,7 @@ pub async fn get(
     find(&b.db, tenant_id, email_id)
         .await
         .map_err(|e| internal("get tenant email", e))?
-        .map(to_view)
+        .map(|m| to_view(m, b.clock.now().date_naive()))
         .ok_or_else(|| not_found("tenant email"))
 }
 
@@ -128,7 +130,7 @@ pub async fn create(
         updated_at: Set(now),
     };
     match model.insert(&b.db).await {
-        Ok(m) => Ok(to_view(m)),
+        Ok(m) => Ok(to_view(m, now.date_naive())),
         Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
         Err(e) => Err(internal("create tenant email", e)),
     }

@@ -69,10 +69,22 @@ pub fn ConnectPanel(
             </div>
         }
     });
+    let secret_expiry = move || {
+        let days = state.secret_expires_in_days.get()?;
+        let date = state.saved.get().secret_expires_on;
+        let (class, text) = match days {
+            d if d < 0 => ("secret-expiry expired", format!("The client secret expired on {date}. Create a new secret in Azure, then Replace it here.")),
+            0 => ("secret-expiry soon", format!("The client secret expires today ({date}).")),
+            d if d <= 30 => ("secret-expiry soon", format!("The client secret expires in {d} days ({date}). Create a new one in Azure and Replace it here before then.")),
+            d => ("secret-expiry", format!("The client secret expires in {d} days ({date}).")),
+        };
+        Some(view! { <p class=class id="secret-expiry">{text}</p> })
+    };
     view! {
         <section class="connect-panel" aria-labelledby="connection-heading">
             <h2 id="connection-heading">"Connection"</h2>
             {success}
+            {secret_expiry}
             {details}
             {(!was_connected).then(|| view! {
                 <p class="hint">"Not connected yet. You will sign in at Microsoft as this mailbox; pick exactly this account in Microsoft's account picker."</p>

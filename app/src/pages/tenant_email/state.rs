@@ -26,6 +26,7 @@ pub struct FormState {
     pub version: RwSignal<Option<i32>>,
     pub secret_set_at: RwSignal<Option<String>>,
     pub replace_secret: RwSignal<bool>,
+    pub secret_expires_in_days: RwSignal<Option<i64>>,
     pub policy: StoredValue<AuthorityPolicy>,
 }
 
@@ -59,6 +60,9 @@ impl FormState {
             saved: RwSignal::new(values),
             email_id: RwSignal::new(email.as_ref().map(|e| e.id.clone())),
             version: RwSignal::new(email.as_ref().map(|e| e.version)),
+            secret_expires_in_days: RwSignal::new(
+                email.as_ref().and_then(|e| e.secret_expires_in_days),
+            ),
             secret_set_at: RwSignal::new(email.and_then(|e| e.secret_set_at)),
             replace_secret: RwSignal::new(false),
             policy: StoredValue::new(policy),
@@ -186,6 +190,7 @@ impl FormState {
         self.email_id.set(Some(view.id));
         self.version.set(Some(view.version));
         self.secret_set_at.set(view.secret_set_at);
+        self.secret_expires_in_days.set(view.secret_expires_in_days);
         self.errors.set(FieldErrors::new());
     }
 }
