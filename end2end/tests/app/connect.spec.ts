@@ -1,37 +1,5 @@
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
-import { createTenant, hydrated, uniqueName } from './helpers';
-
-// The Microsoft stand-in (started by playwright.config.ts) plays Entra and Graph.
-const STAND_IN = `http://127.0.0.1:${process.env.STAND_IN_PORT ?? 47990}`;
-
-interface Directory { tenantId: string; clientId: string; secret: string; mailbox: string; other: string }
-
-async function directory(request: APIRequestContext, baseURL: string): Promise<Directory> {
-  const domain = `c${Date.now().toString(36)}.example`;
-  const tenant = await (await request.post(`${STAND_IN}/_stand-in/tenants`, { data: { domains: [domain] } })).json();
-  const app = await (await request.post(`${STAND_IN}/_stand-in/apps`, {
-    data: { tenant_id: tenant.id, display_name: 'Tenant Mail', redirect_uris: [`${baseURL}/core/oauth2/validated`] },
-  })).json();
-  const mailbox = `helpdesk@${domain}`;
-  const other = `adele@${domain}`;
-  for (const [upn, name] of [[mailbox, 'Helpdesk'], [other, 'Adele Admin']]) {
-    expect((await request.post(`${STAND_IN}/_stand-in/users`, { data: { tenant_id: tenant.id, upn, mail: upn, display_name: name } })).ok()).toBeTruthy();
-  }
-  // The admin's browser is already signed in to their own account too: the classic wrong-account trap.
-  expect((await request.put(`${STAND_IN}/_stand-in/session`, { data: { accounts: [other, mailbox] } })).ok()).toBeTruthy();
-  return { tenantId: tenant.id, clientId: app.client_id, secret: app.secrets[0].value, mailbox, other };
-}
-
-async function signInAs(page: Page, account: string) {
-  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
-  await page.getByRole('button', { name: new RegExp(account.replace('.', '\\.')) }).click();
-  // Microsoft asks for consent the first time only; then it is straight back to the app.
-  const accept = page.getByRole('button', { name: 'Accept' });
-  await expect
-    .poll(async () => (await accept.isVisible()) || !page.url().startsWith(STAND_IN))
-    .toBeTruthy();
-  if (await accept.isVisible()) await accept.click();
-}
+import { expect, test } from '@playwright/test';
+import { createTenant, directory, hydrated, signInAs, STAND_IN, uniqueName } from './helpers';
 
 test('connect: Click to Authenticate → Microsoft → validated → Click to RE Authenticate; wrong account refused', async ({ page, request, baseURL }) => {
   const d = await directory(request, baseURL!);

@@ -1,4 +1,4 @@
-import { expect, Page, Request } from '@playwright/test';
+import { APIRequestContext, expect, Page, Request } from '@playwright/test';
 
 /** Waits until the WASM bundle has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {
@@ -32,3 +32,36 @@ export async function createTenant(page: Page, name: string) {
 
 export const SCOPES = 'openid profile offline_access user.read mail.read mail.send mail.readwrite';
 export const APP_ID = '79c6ff55-b7e0-4517-bfd7-b4fffb6fee40';
+
+// The Microsoft stand-in (started by playwright.config.ts) plays Entra and Graph.
+export const STAND_IN = `http://127.0.0.1:${process.env.STAND_IN_PORT ?? 47990}`;
+
+export interface Directory { tenantId: string; clientId: string; secret: string; mailbox: string; other: string }
+
+export async function directory(request: APIRequestContext, baseURL: string): Promise<Directory> {
+  const domain = `c${Date.now().toString(36)}.example`;
+  const tenant = await (await request.post(`${STAND_IN}/_stand-in/tenants`, { data: { domains: [domain] } })).json();
+  const app = await (await request.post(`${STAND_IN}/_stand-in/apps`, {
+    data: { tenant_id: tenant.id, display_name: 'Tenant Mail', redirect_uris: [`${baseURL}/core/oauth2/validated`] },
+  })).json();
+  const mailbox = `helpdesk@${domain}`;
+  const other = `adele@${domain}`;
+  for (const [upn, name] of [[mailbox, 'Helpdesk'], [other, 'Adele Admin']]) {
+    expect((await request.post(`${STAND_IN}/_stand-in/users`, { data: { tenant_id: tenant.id, upn, mail: upn, display_name: name } })).ok()).toBeTruthy();
+  }
+  // The admin's browser is already signed in to their own account too: the classic wrong-account trap.
+  expect((await request.put(`${STAND_IN}/_stand-in/session`, { data: { accounts: [other, mailbox] } })).ok()).toBeTruthy();
+  return { tenantId: tenant.id, clientId: app.client_id, secret: app.secrets[0].value, mailbox, other };
+}
+
+export async function signInAs(page: Page, account: string) {
+  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
+  await page.getByRole('button', { name: new RegExp(account.replace('.', '\\.')) }).click();
+  // Microsoft asks for consent the first time only; then it is straight back to the app.
+  const accept = page.getByRole('button', { name: 'Accept' });
+  await expect
+    .poll(async () => (await accept.isVisible()) || !page.url().startsWith(STAND_IN))
+    .toBeTruthy();
+  if (await accept.isVisible()) await accept.click();
+}
+

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { APP_ID, createTenant, hydrated } from './helpers';
+import { APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN } from './helpers';
 
 // Not a test of behaviour: regenerates the README's pictures (`make screenshots`).
 test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to regenerate README screenshots');
@@ -31,4 +31,33 @@ test('README screenshots', async ({ page }) => {
   await page.goto('/admin/tenants');
   await hydrated(page);
   await page.screenshot({ path: 'screenshots/tenants.png', fullPage: true });
+
+  // A connected mailbox, through the stand-in.
+  const d = await directory(page.request, 'http://127.0.0.1:3000');
+  await createTenant(page, 'Northwind');
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(d.mailbox);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Application ID').fill(d.clientId);
+  await page.getByLabel('Secret key').fill(d.secret);
+  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  await page.getByLabel('Secret expires on (optional)').fill(new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#authenticate')).toBeEnabled();
+  await page.locator('#authenticate').click();
+  await signInAs(page, d.mailbox);
+  await page.waitForURL(/\?connected=1$/);
+  await expect(page.locator('#connect-success')).toBeVisible();
+  await page.locator('#connect-success').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'screenshots/connected.png', fullPage: true });
+  await signInAsPicker(page, d);
 });
+
+// The account picker the admin sees at "Microsoft" (the stand-in), with the trap account listed first.
+async function signInAsPicker(page, d) {
+  await hydrated(page);
+  await page.locator('#authenticate').click();
+  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
+  await page.screenshot({ path: 'screenshots/account-picker.png' });
+}
