@@ -75,6 +75,9 @@ pub enum ConnectionStatus {
     Connected,
     NotAuthenticated,
     NeedsReauth,
+    /// Microsoft refused the app's own credentials (e.g. the client secret
+    /// expired or is wrong): fix them in the OAuth2 tab; the grant itself is kept.
+    CredentialsInvalid,
     Error,
 }
 
@@ -83,6 +86,7 @@ impl ConnectionStatus {
         ConnectionStatus::Connected,
         ConnectionStatus::NotAuthenticated,
         ConnectionStatus::NeedsReauth,
+        ConnectionStatus::CredentialsInvalid,
         ConnectionStatus::Error,
     ];
     pub fn code(self) -> &'static str {
@@ -90,6 +94,7 @@ impl ConnectionStatus {
             ConnectionStatus::Connected => "connected",
             ConnectionStatus::NotAuthenticated => "not_authenticated",
             ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::CredentialsInvalid => "credentials_invalid",
             ConnectionStatus::Error => "error",
         }
     }
@@ -98,6 +103,7 @@ impl ConnectionStatus {
             ConnectionStatus::Connected => "Connected",
             ConnectionStatus::NotAuthenticated => "Not authenticated",
             ConnectionStatus::NeedsReauth => "Needs re-authentication",
+            ConnectionStatus::CredentialsInvalid => "Credentials invalid",
             ConnectionStatus::Error => "Error",
         }
     }

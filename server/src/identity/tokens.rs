@@ -7,7 +7,7 @@
 //! - The rotated refresh token is saved in the same write as the new access token.
 //! - `invalid_grant` / `interaction_required` / `consent_required` → Needs
 //!   re-authentication (stop using it, keep everything); `invalid_client` →
-//!   credentials invalid (status Error, with the explanation); 5xx and
+//!   credentials invalid (status Credentials invalid, with the explanation); 5xx and
 //!   timeouts are retried with backoff.
 //! - A changed Application ID or authority (compared with what the connection
 //!   was made with) means the tokens belong to another app: Needs re-authentication.
@@ -445,7 +445,7 @@ impl Identity {
                         .filter(tenant_email::Column::Id.eq(id))
                         .filter(
                             tenant_email::Column::ConnectionStatus
-                                .eq(ConnectionStatus::Error.code()),
+                                .eq(ConnectionStatus::CredentialsInvalid.code()),
                         )
                         .exec(&self.db)
                         .await;
@@ -480,8 +480,13 @@ impl Identity {
                         Err(TokenError::NeedsReauth(text))
                     }
                     _ => {
-                        set_status(self, id, Some(ConnectionStatus::Error), Some(text.clone()))
-                            .await;
+                        set_status(
+                            self,
+                            id,
+                            Some(ConnectionStatus::CredentialsInvalid),
+                            Some(text.clone()),
+                        )
+                        .await;
                         Err(TokenError::CredentialsInvalid(text))
                     }
                 }
