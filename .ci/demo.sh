@@ -20,7 +20,9 @@ Demo: open http://localhost:3000/admin/tenants
   New tenant → Add → Email address: noreply@contoso.com
   OAuth2 Configuration: Application ID and Secret key as printed above,
   Authentication Authority URL: http://127.0.0.1:$port/3f8c2b1e-5d4a-4c6b-9e7f-1a2b3c4d5e6f
-  Save → Click to Authenticate → pick noreply@contoso.com (picking megan@ shows the wrong-account guard).
+  Save → Click to Authenticate. The picker shows the accounts this "browser" is already signed in to
+  (admin@, megan@): choosing one of them shows the wrong-account guard. Choose "Use another account"
+  (prefilled with noreply@contoso.com), any password, Accept → Connected.
 INFO
 TENANT_MAIL_DATABASE_URL="sqlite://data/demo.db?mode=rwc" \
 TENANT_MAIL_KEY_FILE=data/demo.key \
