@@ -1216,6 +1216,39 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
 }
 
 #[tokio::test]
+async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
+    for db in support::all().await {
+        let e = connected(db).await;
+        let view = e
+            .backend
+            .get_tenant_email(&e.tenant_id, &e.email_id)
+            .await
+            .unwrap();
+        // Only the case changes: still the same mailbox, still connected.
+        let mut same = email_input(&e.stand_in, "");
+        same.address = view.values.address.to_uppercase();
+        let view = e
+            .backend
+            .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &same)
+            .await
+            .unwrap();
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
+        // Another mailbox: the stored tokens are not its tokens.
+        let mut other = email_input(&e.stand_in, "");
+        other.address = "someone.else@contoso.com".into();
+        e.backend
+            .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &other)
+            .await
+            .unwrap();
+        assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
+        assert!(matches!(
+            e.identity.access_token(&e.email_id).await,
+            Err(server::identity::TokenError::NeedsReauth(_))
+        ));
+    }
+}
+
+#[tokio::test]
 async fn changing_the_application_id_needs_reauthentication() {
     let e = connected(support::sqlite().await).await;
     let view = e

@@ -6,7 +6,7 @@ use app::model::identifiers::normalize_address;
 use app::model::{fields, ConnectionStatus, ConnectionView, TenantEmailInput, TenantEmailView};
 use app::port::PortError;
 use chrono::NaiveDate;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{CaseStatement, Cond, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QuerySelect, Set,
@@ -186,6 +186,10 @@ pub async fn update(
             Expr::value(input.scopes.clone()),
         )
         .col_expr(
+            tenant_email::Column::ConnectionStatus,
+            status_after_address_change(input),
+        )
+        .col_expr(
             tenant_email::Column::Version,
             Expr::value(expected_version + 1),
         )
@@ -231,6 +235,28 @@ pub async fn update(
         Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
         Err(e) => Err(internal("update tenant email", e)),
     }
+}
+
+/// A connection belongs to the mailbox it was verified for. If the address
+/// changes, the stored tokens are another mailbox's: stop using them until the
+/// admin re-authenticates as the new address. Evaluated inside the UPDATE,
+/// against the row's old values, so no read-then-write race.
+fn status_after_address_change(input: &TenantEmailInput) -> Expr {
+    CaseStatement::new()
+        .case(
+            Cond::all()
+                .add(
+                    Expr::col(tenant_email::Column::AddressNormalized)
+                        .ne(normalize_address(&input.address)),
+                )
+                .add(
+                    Expr::col(tenant_email::Column::ConnectionStatus)
+                        .ne(ConnectionStatus::NotAuthenticated.code()),
+                ),
+            Expr::value(ConnectionStatus::NeedsReauth.code()),
+        )
+        .finally(Expr::col(tenant_email::Column::ConnectionStatus))
+        .into()
 }
 
 fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
