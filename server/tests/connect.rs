@@ -617,6 +617,20 @@ async fn replayed_expired_and_cookieless_states_never_reach_the_token_endpoint()
         assert!(r.body.contains("another browser"), "{}", r.body);
         let r = e.callback(&back, Some(&started.cookie)).await;
         assert!(r.body.contains("already used"), "{}", r.body);
+        // A malformed answer (a repeated parameter) is a 400 and burns the
+        // flow: it cannot be replayed afterwards in a well-formed shape.
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        let r = e
+            .callback(&format!("{back}&code=second"), Some(&started.cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("more than once"), "{}", r.body);
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert!(r.body.contains("already used"), "{}", r.body);
+        assert_eq!(e.token_requests(), before);
         // Another browser's cookie value.
         let started = e.begin().await;
         let back = e

@@ -59,7 +59,7 @@ pub fn parse(raw_query: Option<&str>) -> Result<Params, Failure> {
         let value = value.into_owned();
         match key.as_ref() {
             "state" => state = Some(value),
-            "code" => params.code = Some(value),
+            "code" => params.code = Some(value).filter(|v| !v.is_empty()),
             "error" => params.error = Some(value),
             "error_description" => params.error_description = Some(value),
             "iss" => params.iss = Some(value),
@@ -128,6 +128,16 @@ pub struct Outcome {
     pub clear_cookie: Option<String>,
 }
 
+/// The `state` value when the query carries exactly one usable one.
+fn lone_state(raw: Option<&str>) -> Option<String> {
+    let raw = raw.filter(|r| r.len() <= MAX_QUERY_BYTES)?;
+    let mut states = url::form_urlencoded::parse(raw.as_bytes())
+        .filter(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned());
+    let state = states.next()?;
+    (states.next().is_none() && !state.is_empty() && state.len() <= MAX_STATE_LEN).then_some(state)
+}
+
 pub async fn callback(
     identity: &Identity,
     raw_query: Option<&str>,
@@ -137,6 +147,13 @@ pub async fn callback(
         Ok(p) => p,
         Err(f) => {
             tracing::info!(failure = ?f, "oauth callback rejected before lookup");
+            // The flow is single-use whatever the outcome: a malformed answer
+            // that still names one state burns that flow, so it cannot be
+            // replayed in a better-formed shape.
+            if let Some(state) = lone_state(raw_query) {
+                let _ =
+                    flow::consume(&identity.db, &sha256_hex(&state), identity.clock.now()).await;
+            }
             return Outcome {
                 result: Err(f),
                 back: None,

@@ -85,7 +85,9 @@ pub async fn save(
         claims,
         me,
         &email.address,
-        existing.as_ref().map(|c| (c.oid.as_str(), c.upn.as_str())),
+        existing
+            .as_ref()
+            .map(|c| (c.oid.as_str(), c.tid.as_str(), c.upn.as_str())),
         flow.allow_new_account,
     )?;
 

@@ -28,8 +28,11 @@ use std::time::Duration;
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN_SECONDS: i64 = 300;
-/// How long one instance may hold the refresh lease.
-pub const LEASE_SECONDS: i64 = 60;
+/// How long one instance may hold the refresh lease. Longer than the worst
+/// refresh (4 attempts × 30 s timeout + backoff ≈ 2 min), so a slow but live
+/// refresh is never overtaken by another instance spending the same refresh
+/// token (providers that detect reuse revoke the whole grant, RFC 9700 §4.14.2).
+pub const LEASE_SECONDS: i64 = 300;
 /// How long a caller waits for another instance's refresh.
 const WAIT_FOR_OTHERS: Duration = Duration::from_secs(20);
 const RETRIES: u32 = 3;
@@ -59,6 +62,8 @@ pub enum TokenError {
     CredentialsInvalid(String),
     #[error("Microsoft is unavailable: {0}")]
     Unavailable(String),
+    #[error("Microsoft rejected the refresh: {0}")]
+    Rejected(String),
     #[error("another instance is still refreshing this mailbox's token")]
     Busy,
     #[error("internal error {0}")]
@@ -443,10 +448,10 @@ impl Identity {
                             Expr::value(ConnectionStatus::Connected.code()),
                         )
                         .filter(tenant_email::Column::Id.eq(id))
-                        .filter(
-                            tenant_email::Column::ConnectionStatus
-                                .eq(ConnectionStatus::CredentialsInvalid.code()),
-                        )
+                        .filter(tenant_email::Column::ConnectionStatus.is_in([
+                            ConnectionStatus::CredentialsInvalid.code(),
+                            ConnectionStatus::Error.code(),
+                        ]))
                         .exec(&self.db)
                         .await;
                     if let Err(e) = healed {
@@ -479,7 +484,8 @@ impl Identity {
                         .await;
                         Err(TokenError::NeedsReauth(text))
                     }
-                    _ => {
+                    // The app's own credentials: wrong or expired secret, app disabled.
+                    "invalid_client" | "unauthorized_client" => {
                         set_status(
                             self,
                             id,
@@ -488,6 +494,13 @@ impl Identity {
                         )
                         .await;
                         Err(TokenError::CredentialsInvalid(text))
+                    }
+                    // Anything else (invalid_request, invalid_scope, ...) is
+                    // neither the grant nor the secret: show it, keep the grant.
+                    _ => {
+                        set_status(self, id, Some(ConnectionStatus::Error), Some(text.clone()))
+                            .await;
+                        Err(TokenError::Rejected(text))
                     }
                 }
             }
