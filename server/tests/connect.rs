@@ -1139,6 +1139,20 @@ async fn revoked_refresh_token_means_needs_reauthentication_and_keeps_everything
             .unwrap();
         let before = e.connection().await.unwrap();
         e.stand_in.advance(Duration::from_secs(3600));
+        // Twenty callers at once: the dead refresh token is spent only once.
+        let n0 = refresh_requests(&e);
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (identity, id) = (e.identity.clone(), e.email_id.clone());
+            set.spawn(async move { identity.access_token(&id).await });
+        }
+        while let Some(r) = set.join_next().await {
+            assert!(matches!(
+                r.unwrap(),
+                Err(server::identity::TokenError::NeedsReauth(_))
+            ));
+        }
+        assert_eq!(refresh_requests(&e) - n0, 1, "{}", e.label);
         let err = e.identity.access_token(&e.email_id).await.unwrap_err();
         match &err {
             server::identity::TokenError::NeedsReauth(why) => {

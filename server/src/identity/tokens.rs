@@ -336,9 +336,17 @@ impl Identity {
         let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHERS;
         let conn = loop {
             let now = self.clock.now();
-            let (conn, _) = load(self, email_id).await?;
+            let (conn, latest) = load(self, email_id).await?;
             if let Some(token) = usable(&conn, now) {
                 return Ok(token);
+            }
+            // A caller ahead of us may just have learnt that the grant is gone:
+            // do not spend the dead refresh token again.
+            if latest.connection_status == ConnectionStatus::NeedsReauth.code() {
+                return Err(TokenError::NeedsReauth(
+                    conn.last_error
+                        .unwrap_or_else(|| "Click Authenticate again.".into()),
+                ));
             }
             if claim_lease(self, &conn, &owner, now).await? {
                 break conn;
