@@ -135,13 +135,14 @@ fn fresh(
     Some(AccessToken { token, expires_at })
 }
 
-/// Records `error` on the connection and releases the lease; `status`, when
+/// Records `error` on the connection and releases `lease_owner`'s lease; `status`, when
 /// given, becomes the tenant email's connection status.
 async fn set_status(
     identity: &Identity,
     email_id: &str,
     status: Option<ConnectionStatus>,
     error: Option<String>,
+    lease_owner: Option<&str>,
 ) {
     let now = identity.clock.now();
     let r1 = match status {
@@ -165,18 +166,30 @@ async fn set_status(
             mailbox_connection::Column::LastErrorAt,
             Expr::value(error.as_ref().map(|_| now)),
         )
-        .col_expr(
-            mailbox_connection::Column::RefreshLeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            mailbox_connection::Column::RefreshLeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
         .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
         .exec(&identity.db)
-        .await;
-    if let Err(e) = r1.and(r2) {
+        .await
+        .map(|_| ());
+    // Only the lease's holder may release it: a caller that never held it (or
+    // whose lease expired and was taken over) must not free someone else's.
+    let r3 = match lease_owner {
+        Some(owner) => mailbox_connection::Entity::update_many()
+            .col_expr(
+                mailbox_connection::Column::RefreshLeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                mailbox_connection::Column::RefreshLeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
+            .filter(mailbox_connection::Column::RefreshLeaseOwner.eq(owner))
+            .exec(&identity.db)
+            .await
+            .map(|_| ()),
+        None => Ok(()),
+    };
+    if let Err(e) = r1.and(r2).and(r3) {
         let _ = internal("tokens: record status", e);
     }
 }
@@ -316,6 +329,7 @@ impl Identity {
                 email_id,
                 Some(ConnectionStatus::NeedsReauth),
                 Some(why.clone()),
+                None,
             )
             .await;
             return Err(TokenError::NeedsReauth(why));
@@ -488,6 +502,7 @@ impl Identity {
                             id,
                             Some(ConnectionStatus::NeedsReauth),
                             Some(text.clone()),
+                            Some(owner),
                         )
                         .await;
                         Err(TokenError::NeedsReauth(text))
@@ -499,6 +514,7 @@ impl Identity {
                             id,
                             Some(ConnectionStatus::CredentialsInvalid),
                             Some(text.clone()),
+                            Some(owner),
                         )
                         .await;
                         Err(TokenError::CredentialsInvalid(text))
@@ -506,8 +522,14 @@ impl Identity {
                     // Anything else (invalid_request, invalid_scope, ...) is
                     // neither the grant nor the secret: show it, keep the grant.
                     _ => {
-                        set_status(self, id, Some(ConnectionStatus::Error), Some(text.clone()))
-                            .await;
+                        set_status(
+                            self,
+                            id,
+                            Some(ConnectionStatus::Error),
+                            Some(text.clone()),
+                            Some(owner),
+                        )
+                        .await;
                         Err(TokenError::Rejected(text))
                     }
                 }
@@ -515,7 +537,7 @@ impl Identity {
             Refreshed::Unreachable(why) => {
                 // Transient: keep the status, release the lease, record the error.
                 let text = format!("Microsoft's token endpoint was unavailable: {why}.");
-                set_status(self, id, None, Some(text.clone())).await;
+                set_status(self, id, None, Some(text.clone()), Some(owner)).await;
                 Err(TokenError::Unavailable(text))
             }
         }
