@@ -274,48 +274,54 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let e = Config::load(Cli {
-            bind: Some("nope".into()),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("bind") && e.contains("TENANT_MAIL_BIND"), "{e}");
-        let e = Config::load(Cli {
-            public_url: Some("http://example.com".into()),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("public_url"), "{e}");
-        let e = Config::load(Cli {
-            database_url: Some("mysql://x".into()),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("TENANT_MAIL_DATABASE_URL"), "{e}");
-        let e = Config::load(Cli {
-            log_level: Some("[[[".into()),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("log_level"), "{e}");
-        let e = Config::load(Cli {
-            graph_base_url: Some("http://graph.example.com/v1.0".into()),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("TENANT_MAIL_GRAPH_BASE_URL"), "{e}");
-        let e = Config::load(Cli {
-            token_keepalive_days: Some(90),
-            ..cli()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("TENANT_MAIL_TOKEN_KEEPALIVE_DAYS"), "{e}");
+        let cases: Vec<(Cli, &str)> = vec![
+            (
+                Cli {
+                    bind: Some("nope".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_BIND",
+            ),
+            (
+                Cli {
+                    public_url: Some("http://example.com".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_PUBLIC_URL",
+            ),
+            (
+                Cli {
+                    database_url: Some("mysql://x".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_DATABASE_URL",
+            ),
+            (
+                Cli {
+                    log_level: Some("[[[".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_LOG_LEVEL",
+            ),
+            (
+                Cli {
+                    graph_base_url: Some("http://graph.example.com/v1.0".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_GRAPH_BASE_URL",
+            ),
+            (
+                Cli {
+                    token_keepalive_days: Some(90),
+                    ..cli()
+                },
+                "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS",
+            ),
+        ];
+        for (bad, setting) in cases {
+            let e = Config::load(bad).unwrap_err().to_string();
+            assert!(e.contains(setting), "{setting}: {e}");
+        }
     }
 
     #[test]
