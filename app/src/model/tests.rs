@@ -215,7 +215,7 @@ fn whole_form() {
     let mut input = TenantEmailInput {
         address: "helpdesk@contoso.com".into(),
         application_id: TENANT.into(),
-        client_secret: "fake-test-secret~not-real-0123456789".into(),
+        client_secret: "fake~test~secret~1".into(),
         ..TenantEmailInput::defaults()
     };
     assert!(validate(&input, true, &ms()).is_empty());
