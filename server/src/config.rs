@@ -210,36 +210,21 @@ impl Config {
 }
 
 fn validate_public_url(value: &str) -> Result<String, ConfigError> {
-    let err = |reason: &str| {
-        invalid(
-            "public_url",
-            "TENANT_MAIL_PUBLIC_URL",
-            format!("{value:?}: {reason}"),
-        )
-    };
-    let parsed = url::Url::parse(value).map_err(|e| err(&e.to_string()))?;
-    let host = parsed.host_str().unwrap_or_default().to_string();
-    match parsed.scheme() {
-        "https" => {}
-        "http" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => {}
-        "http" => return Err(err("http is only allowed for localhost; use https")),
-        _ => return Err(err("must start with https://")),
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
-        return Err(err("must not contain a query, fragment or user name"));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_string())
+    validate_base_url(value, "public_url", "TENANT_MAIL_PUBLIC_URL")
 }
 
-/// https (or http on a loopback host, for the stand-in), no query or fragment.
 fn validate_graph_base_url(value: &str) -> Result<String, ConfigError> {
-    let err = |reason: &str| {
-        invalid(
-            "graph_base_url",
-            "TENANT_MAIL_GRAPH_BASE_URL",
-            format!("{value:?}: {reason}"),
-        )
-    };
+    validate_base_url(value, "graph_base_url", "TENANT_MAIL_GRAPH_BASE_URL")
+}
+
+/// https (http only on a loopback host: local use, the stand-in), no query,
+/// fragment or user name; returned without a trailing slash.
+fn validate_base_url(
+    value: &str,
+    setting: &'static str,
+    env: &'static str,
+) -> Result<String, ConfigError> {
+    let err = |reason: &str| invalid(setting, env, format!("{value:?}: {reason}"));
     let parsed = url::Url::parse(value).map_err(|e| err(&e.to_string()))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     match parsed.scheme() {
