@@ -9,9 +9,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
-use ms_stand_in::{
-    ConsentGrant, Control, NewApp, NewSecret, NewTenant, NewUser, StandIn, StandInConfig,
-};
+use ms_stand_in::fixture::{ADMIN, CLIENT, EXPIRED_SECRET, MAILBOX, SECRET, SECRET_ID, TENANT};
+use ms_stand_in::{ConsentGrant, Control, StandIn, StandInConfig};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use server::clock::Clock;
 use server::db::entities::{mailbox_connection, oauth_flow};
@@ -22,14 +21,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
-
-const TENANT: &str = "11111111-2222-4333-8444-555555555555";
-const CLIENT: &str = "c1c1c1c1-0000-4000-8000-000000000001";
-const SECRET: &str = "secret-value~1";
-const SECRET_ID: &str = "5ec7e7e7-0000-4000-8000-000000000001";
-const EXPIRED_SECRET: &str = "secret-value~expired";
-const MAILBOX: &str = "mailbox@contoso.com";
-const ADMIN: &str = "admin@contoso.com";
 
 /// Tenant Mail's clock follows the stand-in's manual clock, so "advance the
 /// clock" moves both sides.
@@ -76,55 +67,7 @@ async fn env(mut t: support::TestDb) -> Env {
     t.config.extra_authority_host = Some(stand_in.addr().to_string());
     t.config.graph_base_url = stand_in.graph_base();
     let redirect_uri = t.config.redirect_uri();
-    stand_in
-        .add_tenant(NewTenant {
-            id: Some(TENANT.into()),
-            domains: vec!["contoso.com".into()],
-            display_name: Some("Contoso".into()),
-        })
-        .unwrap();
-    let now = stand_in.now();
-    stand_in
-        .add_app(NewApp {
-            client_id: Some(CLIENT.into()),
-            tenant_id: TENANT.into(),
-            display_name: Some("Tenant Mail".into()),
-            redirect_uris: vec![redirect_uri.clone()],
-            secrets: vec![
-                NewSecret {
-                    value: Some(SECRET.into()),
-                    id: Some(SECRET_ID.into()),
-                    expires_at: None,
-                },
-                NewSecret {
-                    value: Some(EXPIRED_SECRET.into()),
-                    id: None,
-                    expires_at: Some(now - 1),
-                },
-            ],
-            api_permissions: vec![],
-        })
-        .unwrap();
-    let mailbox = stand_in
-        .add_user(NewUser {
-            tenant_id: TENANT.into(),
-            oid: None,
-            upn: MAILBOX.into(),
-            mail: Some(MAILBOX.into()),
-            display_name: Some("Contoso Mail".into()),
-            password: None,
-        })
-        .unwrap();
-    let admin = stand_in
-        .add_user(NewUser {
-            tenant_id: TENANT.into(),
-            oid: None,
-            upn: ADMIN.into(),
-            mail: None,
-            display_name: Some("Adele Admin".into()),
-            password: None,
-        })
-        .unwrap();
+    let contoso = ms_stand_in::fixture::seed_contoso(stand_in.control(), &redirect_uri).unwrap();
     stand_in
         .set_signed_in(&[ADMIN.to_owned(), MAILBOX.to_owned()])
         .unwrap();
@@ -170,8 +113,8 @@ async fn env(mut t: support::TestDb) -> Env {
         redirect_uri,
         tenant_id: tenant.id,
         email_id: email.id,
-        mailbox_oid: mailbox.oid,
-        admin_oid: admin.oid,
+        mailbox_oid: contoso.mailbox.oid,
+        admin_oid: contoso.admin.oid,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod control;
 pub mod demo;
 pub mod errors;
 pub mod faults;
+pub mod fixture;
 pub mod graph;
 pub mod identity;
 pub mod ledger;

@@ -1,23 +1,17 @@
 //! Shared fixture: a stand-in with one tenant, one app and three users.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::HashMap;
 
-use ms_stand_in::{ConsentGrant, NewApp, NewSecret, NewTenant, NewUser, StandIn, StandInConfig};
+pub use ms_stand_in::fixture::{ADMIN, CLIENT, EXPIRED_SECRET, MAILBOX, SECRET, SECRET_ID, TENANT};
+use ms_stand_in::{ConsentGrant, NewTenant, NewUser, StandIn, StandInConfig};
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
-pub const TENANT: &str = "11111111-2222-4333-8444-555555555555";
 pub const OTHER_TENANT: &str = "99999999-2222-4333-8444-555555555555";
-pub const CLIENT: &str = "c1c1c1c1-0000-4000-8000-000000000001";
-pub const SECRET: &str = "secret-value~1";
-pub const SECRET_ID: &str = "5ec7e7e7-0000-4000-8000-000000000001";
-pub const EXPIRED_SECRET: &str = "secret-value~expired";
 pub const REDIRECT: &str = "http://127.0.0.1:3000/core/oauth2/validated";
 pub const SCOPE: &str =
     "openid profile offline_access user.read mail.read mail.send mail.readwrite";
-pub const MAILBOX: &str = "mailbox@contoso.com";
-pub const ADMIN: &str = "admin@contoso.com";
 pub const STRANGER: &str = "someone@fabrikam.com";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -31,60 +25,12 @@ pub struct Fixture {
 
 pub async fn fixture() -> Fixture {
     let stand_in = StandIn::start(StandInConfig::default()).await.unwrap();
-    stand_in
-        .add_tenant(NewTenant {
-            id: Some(TENANT.into()),
-            domains: vec!["contoso.com".into()],
-            display_name: Some("Contoso".into()),
-        })
-        .unwrap();
+    let contoso = ms_stand_in::fixture::seed_contoso(stand_in.control(), REDIRECT).unwrap();
     stand_in
         .add_tenant(NewTenant {
             id: Some(OTHER_TENANT.into()),
             domains: vec!["fabrikam.com".into()],
             display_name: None,
-        })
-        .unwrap();
-    let now = stand_in.now();
-    stand_in
-        .add_app(NewApp {
-            client_id: Some(CLIENT.into()),
-            tenant_id: TENANT.into(),
-            display_name: Some("Tenant Mail".into()),
-            redirect_uris: vec![REDIRECT.into()],
-            secrets: vec![
-                NewSecret {
-                    value: Some(SECRET.into()),
-                    id: Some(SECRET_ID.into()),
-                    expires_at: None,
-                },
-                NewSecret {
-                    value: Some(EXPIRED_SECRET.into()),
-                    id: None,
-                    expires_at: Some(now - 1),
-                },
-            ],
-            api_permissions: vec![],
-        })
-        .unwrap();
-    let mailbox = stand_in
-        .add_user(NewUser {
-            tenant_id: TENANT.into(),
-            oid: None,
-            upn: MAILBOX.into(),
-            mail: Some(MAILBOX.into()),
-            display_name: Some("Contoso Mail".into()),
-            password: None,
-        })
-        .unwrap();
-    let admin = stand_in
-        .add_user(NewUser {
-            tenant_id: TENANT.into(),
-            oid: None,
-            upn: ADMIN.into(),
-            mail: None,
-            display_name: Some("Adele Admin".into()),
-            password: None,
         })
         .unwrap();
     stand_in
@@ -104,8 +50,8 @@ pub async fn fixture() -> Fixture {
     Fixture {
         stand_in,
         http,
-        mailbox_oid: mailbox.oid,
-        admin_oid: admin.oid,
+        mailbox_oid: contoso.mailbox.oid,
+        admin_oid: contoso.admin.oid,
     }
 }
 
