@@ -3,6 +3,7 @@
 //! `server` depends on `app`, so `app` cannot call the database directly: the
 //! server puts an `Arc<dyn Backend>` into Leptos context and server functions
 //! fetch it through `api::guard`. Inputs arrive here already validated.
+use crate::model::admin::{AdminView, AuditFilter, AuditPage};
 use crate::model::{
     ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
 };
@@ -18,24 +19,47 @@ pub enum PortError {
     /// A uniqueness rule tied to one form field.
     #[error("{field}: {message}")]
     Duplicate { field: String, message: String },
+    /// A value tied to one form field was refused (e.g. a wrong current password).
+    #[error("{field}: {message}")]
+    Rejected { field: String, message: String },
     /// Already logged by the backend under this reference id.
     #[error("internal error {0}")]
     Internal(String),
+}
+
+/// Who is acting, for authorisation and the audit log. The server's sign-in
+/// middleware puts one into every request; `admin_id` is `None` when nobody
+/// is signed in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub admin_id: Option<String>,
+    pub username: String,
+    /// SHA-256 of the session id (what the session table is keyed by).
+    pub session_key: Option<String>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.admin_id.is_some()
+    }
 }
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     fn editor_context(&self) -> EditorContext;
     async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError>;
-    async fn create_tenant(&self, name: &str) -> Result<TenantSummary, PortError>;
+    async fn create_tenant(&self, actor: &Actor, name: &str) -> Result<TenantSummary, PortError>;
     async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError>;
     async fn rename_tenant(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         expected_version: i32,
         name: &str,
     ) -> Result<TenantDetail, PortError>;
-    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), PortError>;
+    async fn delete_tenant(&self, actor: &Actor, tenant_id: &str) -> Result<(), PortError>;
     async fn get_tenant_email(
         &self,
         tenant_id: &str,
@@ -44,12 +68,14 @@ pub trait Backend: Send + Sync + 'static {
     /// `input.client_secret` is required here.
     async fn create_tenant_email(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError>;
     /// An empty `input.client_secret` keeps the stored secret.
     async fn update_tenant_email(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         email_id: &str,
         expected_version: i32,
@@ -61,7 +87,47 @@ pub trait Backend: Send + Sync + 'static {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<Option<ConnectionView>, PortError>;
-    async fn delete_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<(), PortError>;
+    async fn delete_tenant_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<(), PortError>;
+
+    // Admin accounts (the password is already validated; the backend hashes it).
+    async fn list_admins(&self, actor: &Actor) -> Result<Vec<AdminView>, PortError>;
+    async fn add_admin(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+    ) -> Result<AdminView, PortError>;
+    /// Disabling ends the admin's sessions; nobody may disable themselves.
+    async fn set_admin_disabled(
+        &self,
+        actor: &Actor,
+        admin_id: &str,
+        disabled: bool,
+    ) -> Result<AdminView, PortError>;
+    /// Checks the current password; ends the admin's other sessions.
+    async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), PortError>;
+    async fn list_audit(&self, filter: &AuditFilter, limit: u64) -> Result<AuditPage, PortError>;
+
+    /// True until the first admin exists.
+    async fn needs_setup(&self) -> Result<bool, PortError>;
+    /// Creates the first admin if `token` is a valid setup token.
+    async fn complete_setup(
+        &self,
+        actor: &Actor,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), PortError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -14,6 +14,8 @@ pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
 pub const DEFAULT_TOKEN_KEEPALIVE_DAYS: u32 = 30;
+pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
+pub const DEFAULT_SESSION_ABSOLUTE_HOURS: u32 = 12;
 
 #[derive(Debug, Parser, Default)]
 #[command(
@@ -22,7 +24,7 @@ pub const DEFAULT_TOKEN_KEEPALIVE_DAYS: u32 = 30;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -49,6 +51,40 @@ pub struct Cli {
     /// Refresh a mailbox's tokens when unused for this many days (1–80), so Microsoft's 90-day inactivity expiry never ends a connection [default: 30].
     #[arg(long, env = "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS")]
     pub token_keepalive_days: Option<u32>,
+    /// Sign an admin out after this many minutes without a request (5–1440) [default: 30].
+    #[arg(long, env = "TENANT_MAIL_SESSION_IDLE_MINUTES")]
+    pub session_idle_minutes: Option<u32>,
+    /// Sign an admin out this many hours after signing in, active or not (1–168) [default: 12].
+    #[arg(long, env = "TENANT_MAIL_SESSION_ABSOLUTE_HOURS")]
+    pub session_absolute_hours: Option<u32>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Without a command the server runs.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Manage admin accounts from the server's shell (e.g. the first admin).
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin. The password is read from standard input (one line), never from an argument.
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password for an admin (read from standard input) and end their sessions.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// List admins.
+    List,
 }
 
 /// The same settings as read from the TOML file.
@@ -63,6 +99,8 @@ struct FileConfig {
     extra_authority_host: Option<String>,
     graph_base_url: Option<String>,
     token_keepalive_days: Option<u32>,
+    session_idle_minutes: Option<u32>,
+    session_absolute_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +123,8 @@ pub struct Config {
     /// Without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`.
     pub graph_base_url: String,
     pub token_keepalive_days: u32,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +230,31 @@ impl Config {
                 "must be between 1 and 80 (Microsoft ends refresh tokens unused for 90 days)",
             ));
         }
+        let session_idle_minutes = cli
+            .session_idle_minutes
+            .or(file.session_idle_minutes)
+            .unwrap_or(DEFAULT_SESSION_IDLE_MINUTES);
+        if !(5..=1440).contains(&session_idle_minutes) {
+            return Err(invalid(
+                "session_idle_minutes",
+                "TENANT_MAIL_SESSION_IDLE_MINUTES",
+                "must be between 5 and 1440",
+            ));
+        }
+        let session_absolute_hours = cli
+            .session_absolute_hours
+            .or(file.session_absolute_hours)
+            .unwrap_or(DEFAULT_SESSION_ABSOLUTE_HOURS);
+        if !(1..=168).contains(&session_absolute_hours) {
+            return Err(invalid(
+                "session_absolute_hours",
+                "TENANT_MAIL_SESSION_ABSOLUTE_HOURS",
+                "must be between 1 and 168",
+            ));
+        }
         Ok(Self {
+            session_idle_minutes,
+            session_absolute_hours,
             bind,
             public_url,
             database_url,
@@ -301,6 +365,20 @@ mod tests {
                     ..cli()
                 },
                 "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS",
+            ),
+            (
+                Cli {
+                    session_idle_minutes: Some(1),
+                    ..cli()
+                },
+                "TENANT_MAIL_SESSION_IDLE_MINUTES",
+            ),
+            (
+                Cli {
+                    session_absolute_hours: Some(0),
+                    ..cli()
+                },
+                "TENANT_MAIL_SESSION_ABSOLUTE_HOURS",
             ),
         ];
         for (bad, setting) in cases {

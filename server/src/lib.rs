@@ -4,6 +4,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![recursion_limit = "256"]
 
+pub mod audit;
+pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;

@@ -1,5 +1,6 @@
 //! Wiring: key → database (+ migrations) → secret check → backend → router.
 //! Shared by `main` and the integration tests.
+use crate::auth::AuthService;
 use crate::backend::{verify_sealed_secrets, DbBackend};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
@@ -32,6 +33,7 @@ pub enum StartupError {
 
 pub struct Prepared {
     pub router: Router,
+    pub auth: Arc<AuthService>,
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
     pub backend: SharedBackend,
@@ -90,6 +92,7 @@ pub async fn prepare(
         },
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock_for_auth = clock.clone();
     let backend: SharedBackend = Arc::new(DbBackend::new(
         db.clone(),
         keys.clone(),
@@ -104,9 +107,20 @@ pub async fn prepare(
         std::time::Duration::from_secs(6 * 3600),
         i64::from(config.token_keepalive_days),
     );
-    let router = router(backend.clone(), db.clone(), leptos_options, oauth.clone());
+    let auth = Arc::new(AuthService::new(db.clone(), clock_for_auth, config));
+    announce_setup_token(&db, &auth, config).await?;
+    crate::auth::spawn_housekeeping(auth.clone());
+    let router = router(
+        backend.clone(),
+        db.clone(),
+        leptos_options,
+        oauth.clone(),
+        auth.clone(),
+        config,
+    );
     Ok(Prepared {
         router,
+        auth,
         db,
         keys,
         backend,
@@ -114,11 +128,36 @@ pub async fn prepare(
     })
 }
 
+/// Until the first admin exists, print a one-time setup token (see `auth::setup`).
+async fn announce_setup_token(
+    db: &DatabaseConnection,
+    auth: &AuthService,
+    config: &Config,
+) -> Result<(), StartupError> {
+    let token = crate::auth::setup::issue_if_needed(db, auth.clock.now())
+        .await
+        .map_err(|e| StartupError::Database {
+            url: redact_url(&config.database_url),
+            reason: e.to_string(),
+        })?;
+    if let Some(token) = token {
+        // Deliberately in the log: reading it proves access to the server.
+        tracing::warn!(
+            setup_url = %format!("{}/setup", config.public_url),
+            setup_token = %token,
+            "no admin account exists yet: open the setup page and enter this one-time token (valid 24 hours), or run `tenant-mail admin create --username <name>`"
+        );
+    }
+    Ok(())
+}
+
 pub fn router(
     backend: SharedBackend,
     db: DatabaseConnection,
     leptos_options: LeptosOptions,
     oauth: OAuthState,
+    auth: Arc<AuthService>,
+    config: &Config,
 ) -> Router {
     let routes = generate_route_list(App);
     let ready_db = db.clone();
@@ -127,6 +166,7 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(ready_db.clone())))
         .merge(oauth_callback::routes(oauth))
+        .merge(crate::auth::routes::routes(auth.clone()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -139,6 +179,16 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(axum::middleware::from_fn(
             crate::routes::api_status::fix_status,
+        ))
+        // Outermost last: request id → session cookie → the sign-in gate.
+        .layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            crate::auth::gate::gate,
+        ))
+        .layer(crate::auth::session_layer(config, auth.store.clone()))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
         ))
         .with_state(leptos_options)
 }

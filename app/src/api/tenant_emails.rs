@@ -57,7 +57,7 @@ pub async fn save_tenant_email(
     input: TenantEmailInput,
 ) -> Result<TenantEmailView, ApiError> {
     use crate::model::tenant_email::validate;
-    let backend = super::backend()?;
+    let (backend, actor) = super::admin()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     let creating = email_id.is_none();
     let mut input = input.trimmed();
@@ -70,7 +70,7 @@ pub async fn save_tenant_email(
         .map_err(|errors| super::fail(ApiError::Invalid(errors)))?;
     match email_id {
         None => backend
-            .create_tenant_email(&tenant_id, &input)
+            .create_tenant_email(&actor, &tenant_id, &input)
             .await
             .map_err(super::port),
         Some(id) => {
@@ -81,7 +81,7 @@ pub async fn save_tenant_email(
                 ))
             })?;
             backend
-                .update_tenant_email(&tenant_id, &id, version, &input)
+                .update_tenant_email(&actor, &tenant_id, &id, version, &input)
                 .await
                 .map_err(super::port)
         }
@@ -90,11 +90,11 @@ pub async fn save_tenant_email(
 
 #[server(prefix = "/api", endpoint = "delete_tenant_email", input = Json)]
 pub async fn delete_tenant_email(tenant_id: String, email_id: String) -> Result<(), ApiError> {
-    let backend = super::backend()?;
+    let (backend, actor) = super::admin()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     super::tenants::check_id(&email_id, "tenant email")?;
     backend
-        .delete_tenant_email(&tenant_id, &email_id)
+        .delete_tenant_email(&actor, &tenant_id, &email_id)
         .await
         .map_err(super::port)
 }

@@ -25,11 +25,11 @@ pub async fn list_tenants() -> Result<Vec<TenantSummary>, ApiError> {
 
 #[server(prefix = "/api", endpoint = "create_tenant", input = Json)]
 pub async fn create_tenant(name: String) -> Result<TenantSummary, ApiError> {
-    let backend = super::backend()?;
+    let (backend, actor) = super::admin()?;
     identifiers::validate_tenant_name(&name)
         .map_err(|m| super::fail(ApiError::invalid(fields::TENANT_NAME, m)))?;
     backend
-        .create_tenant(name.trim())
+        .create_tenant(&actor, name.trim())
         .await
         .map_err(super::port)
 }
@@ -47,19 +47,22 @@ pub async fn rename_tenant(
     version: i32,
     name: String,
 ) -> Result<TenantDetail, ApiError> {
-    let backend = super::backend()?;
+    let (backend, actor) = super::admin()?;
     check_id(&tenant_id, "tenant")?;
     identifiers::validate_tenant_name(&name)
         .map_err(|m| super::fail(ApiError::invalid(fields::TENANT_NAME, m)))?;
     backend
-        .rename_tenant(&tenant_id, version, name.trim())
+        .rename_tenant(&actor, &tenant_id, version, name.trim())
         .await
         .map_err(super::port)
 }
 
 #[server(prefix = "/api", endpoint = "delete_tenant", input = Json)]
 pub async fn delete_tenant(tenant_id: String) -> Result<(), ApiError> {
-    let backend = super::backend()?;
+    let (backend, actor) = super::admin()?;
     check_id(&tenant_id, "tenant")?;
-    backend.delete_tenant(&tenant_id).await.map_err(super::port)
+    backend
+        .delete_tenant(&actor, &tenant_id)
+        .await
+        .map_err(super::port)
 }

@@ -51,6 +51,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
+    /// No signed-in admin (never signed in, signed out, or the session expired).
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("Something went wrong on the server. Reference: {0}")]
     Internal(String),
     #[error("Could not reach the server ({0}). Your changes are still in the form; try again.")]

@@ -1,13 +1,15 @@
 //! Implements the app's `Backend` port over the database and the key ring.
+mod admins;
 mod errors;
 mod tenant_emails;
 mod tenants;
 
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
+use app::model::admin::{AdminView, AuditFilter, AuditPage};
 use app::model::EditorContext;
 use app::model::{ConnectionView, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
-use app::port::{Backend, PortError};
+use app::port::{Actor, Backend, PortError};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -44,22 +46,23 @@ impl Backend for DbBackend {
     async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError> {
         tenants::list(self).await
     }
-    async fn create_tenant(&self, name: &str) -> Result<TenantSummary, PortError> {
-        tenants::create(self, name).await
+    async fn create_tenant(&self, actor: &Actor, name: &str) -> Result<TenantSummary, PortError> {
+        tenants::create(self, actor, name).await
     }
     async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError> {
         tenants::get(self, tenant_id).await
     }
     async fn rename_tenant(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         expected_version: i32,
         name: &str,
     ) -> Result<TenantDetail, PortError> {
-        tenants::rename(self, tenant_id, expected_version, name).await
+        tenants::rename(self, actor, tenant_id, expected_version, name).await
     }
-    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), PortError> {
-        tenants::delete(self, tenant_id).await
+    async fn delete_tenant(&self, actor: &Actor, tenant_id: &str) -> Result<(), PortError> {
+        tenants::delete(self, actor, tenant_id).await
     }
     async fn get_tenant_email(
         &self,
@@ -70,19 +73,21 @@ impl Backend for DbBackend {
     }
     async fn create_tenant_email(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError> {
-        tenant_emails::create(self, tenant_id, input).await
+        tenant_emails::create(self, actor, tenant_id, input).await
     }
     async fn update_tenant_email(
         &self,
+        actor: &Actor,
         tenant_id: &str,
         email_id: &str,
         expected_version: i32,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError> {
-        tenant_emails::update(self, tenant_id, email_id, expected_version, input).await
+        tenant_emails::update(self, actor, tenant_id, email_id, expected_version, input).await
     }
     async fn connection(
         &self,
@@ -91,7 +96,54 @@ impl Backend for DbBackend {
     ) -> Result<Option<ConnectionView>, PortError> {
         tenant_emails::connection(self, tenant_id, email_id).await
     }
-    async fn delete_tenant_email(&self, tenant_id: &str, email_id: &str) -> Result<(), PortError> {
-        tenant_emails::delete(self, tenant_id, email_id).await
+    async fn delete_tenant_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<(), PortError> {
+        tenant_emails::delete(self, actor, tenant_id, email_id).await
+    }
+    async fn list_admins(&self, actor: &Actor) -> Result<Vec<AdminView>, PortError> {
+        admins::list(self, actor).await
+    }
+    async fn add_admin(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+    ) -> Result<AdminView, PortError> {
+        admins::add(self, actor, username, password).await
+    }
+    async fn set_admin_disabled(
+        &self,
+        actor: &Actor,
+        admin_id: &str,
+        disabled: bool,
+    ) -> Result<AdminView, PortError> {
+        admins::set_disabled(self, actor, admin_id, disabled).await
+    }
+    async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), PortError> {
+        admins::change_password(self, actor, current, new).await
+    }
+    async fn list_audit(&self, filter: &AuditFilter, limit: u64) -> Result<AuditPage, PortError> {
+        admins::list_audit(self, filter, limit).await
+    }
+    async fn needs_setup(&self) -> Result<bool, PortError> {
+        admins::needs_setup(self).await
+    }
+    async fn complete_setup(
+        &self,
+        actor: &Actor,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), PortError> {
+        admins::complete_setup(self, actor, token, username, password).await
     }
 }

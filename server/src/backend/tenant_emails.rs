@@ -1,15 +1,16 @@
 use super::errors::{internal, is_unique_violation, not_found};
 use super::DbBackend;
+use crate::audit::{self, Event};
 use crate::db::entities::{tenant, tenant_email};
 use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::identifiers::normalize_address;
 use app::model::{fields, ConnectionStatus, ConnectionView, TenantEmailInput, TenantEmailView};
-use app::port::PortError;
+use app::port::{Actor, PortError};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{CaseStatement, Cond, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 const TABLE: &str = "tenant_email";
@@ -67,8 +68,8 @@ fn to_view(m: tenant_email::Model, today: NaiveDate) -> TenantEmailView {
     }
 }
 
-async fn find(
-    db: &DatabaseConnection,
+async fn find<C: ConnectionTrait>(
+    db: &C,
     tenant_id: &str,
     email_id: &str,
 ) -> Result<Option<tenant_email::Model>, DbErr> {
@@ -92,6 +93,7 @@ pub async fn get(
 
 pub async fn create(
     b: &DbBackend,
+    actor: &Actor,
     tenant_id: &str,
     input: &TenantEmailInput,
 ) -> Result<TenantEmailView, PortError> {
@@ -129,15 +131,29 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    match model.insert(&b.db).await {
-        Ok(m) => Ok(to_view(m, now.date_naive())),
-        Err(e) if is_unique_violation(&e) => Err(duplicate(&input.address)),
-        Err(e) => Err(internal("create tenant email", e)),
-    }
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
+    let m = match model.insert(&txn).await {
+        Ok(m) => m,
+        Err(e) if is_unique_violation(&e) => return Err(duplicate(&input.address)),
+        Err(e) => return Err(internal("create tenant email", e)),
+    };
+    audit::record(
+        &txn,
+        now,
+        actor,
+        Event::new("tenant_email.created")
+            .target("tenant_email", &m.id, &m.address)
+            .detail(format!("tenant {tenant_id}; client secret set")),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    txn.commit().await.map_err(|e| internal("commit", e))?;
+    Ok(to_view(m, now.date_naive()))
 }
 
 pub async fn update(
     b: &DbBackend,
+    actor: &Actor,
     tenant_id: &str,
     email_id: &str,
     expected_version: i32,
@@ -210,12 +226,29 @@ pub async fn update(
                 Expr::value(Some(now)),
             );
     }
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
+    let old = find(&txn, tenant_id, email_id)
+        .await
+        .map_err(|e| internal("get tenant email", e))?;
     let result = query
         .filter(tenant_email::Column::Id.eq(email_id))
         .filter(tenant_email::Column::TenantId.eq(tenant_id))
         .filter(tenant_email::Column::Version.eq(expected_version))
-        .exec(&b.db)
+        .exec(&txn)
         .await;
+    if let (Ok(r), Some(old)) = (&result, &old) {
+        if r.rows_affected == 1 {
+            for event in update_events(old, input) {
+                audit::record(&txn, now, actor, event)
+                    .await
+                    .map_err(|e| internal("audit", e))?;
+            }
+        }
+    }
+    // A failed statement leaves nothing worth committing; dropping rolls back.
+    if result.is_ok() {
+        txn.commit().await.map_err(|e| internal("commit", e))?;
+    }
     match result {
         Ok(r) if r.rows_affected == 1 => {
             // A new Application ID or authority means the stored grant no longer
@@ -285,17 +318,72 @@ pub async fn connection(
     }))
 }
 
-pub async fn delete(b: &DbBackend, tenant_id: &str, email_id: &str) -> Result<(), PortError> {
-    let result = tenant_email::Entity::delete_many()
+pub async fn delete(
+    b: &DbBackend,
+    actor: &Actor,
+    tenant_id: &str,
+    email_id: &str,
+) -> Result<(), PortError> {
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
+    let Some(old) = find(&txn, tenant_id, email_id)
+        .await
+        .map_err(|e| internal("get tenant email", e))?
+    else {
+        return Err(not_found("tenant email"));
+    };
+    tenant_email::Entity::delete_many()
         .filter(tenant_email::Column::Id.eq(email_id))
         .filter(tenant_email::Column::TenantId.eq(tenant_id))
-        .exec(&b.db)
+        .exec(&txn)
         .await
         .map_err(|e| internal("delete tenant email", e))?;
-    if result.rows_affected == 0 {
-        return Err(not_found("tenant email"));
+    audit::record(
+        &txn,
+        b.clock.now(),
+        actor,
+        Event::new("tenant_email.deleted").target("tenant_email", email_id, &old.address),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    txn.commit().await.map_err(|e| internal("commit", e))
+}
+
+/// What an update changed, by field name (values of secrets never appear).
+fn update_events(old: &tenant_email::Model, input: &TenantEmailInput) -> Vec<Event> {
+    let mut changed = Vec::new();
+    let mut note = |name: &str, differs: bool| {
+        if differs {
+            changed.push(name.to_string());
+        }
+    };
+    note("account type", old.account_type != input.account_type);
+    note("address", old.address != input.address);
+    note("direction", old.direction != input.direction);
+    note("application id", old.application_id != input.application_id);
+    note("authority", old.authority_url != input.authority_url);
+    note(
+        "authorization endpoint",
+        old.authorization_endpoint != input.authorization_endpoint,
+    );
+    note("token endpoint", old.token_endpoint != input.token_endpoint);
+    note("scopes", old.scopes != input.scopes);
+    note(
+        "secret expiry date",
+        old.secret_expires_on != parse_date(&input.secret_expires_on),
+    );
+    let target = |e: Event| e.target("tenant_email", &old.id, &input.address);
+    let mut events = Vec::new();
+    if !changed.is_empty() {
+        let mut detail = format!("changed: {}", changed.join(", "));
+        if old.address != input.address {
+            detail.push_str(&format!(" (address was {})", old.address));
+        }
+        events.push(target(Event::new("tenant_email.updated")).detail(detail));
     }
-    Ok(())
+    if !input.client_secret.is_empty() {
+        events.push(target(Event::new("tenant_email.secret_replaced")));
+    }
+    events
 }
 
 /// Reads a stored secret in plaintext (for the token exchange, and tests).

@@ -1,12 +1,14 @@
 use super::errors::{internal, not_found};
 use super::DbBackend;
+use crate::audit::{self, Event};
 use crate::db::entities::{tenant, tenant_email};
 use app::model::tenant_email::TenantEmailSummary;
 use app::model::{AccountType, ConnectionStatus, Direction, TenantDetail, TenantSummary};
-use app::port::PortError;
+use app::port::{Actor, PortError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -45,8 +47,9 @@ pub async fn list(b: &DbBackend) -> Result<Vec<TenantSummary>, PortError> {
         .collect())
 }
 
-pub async fn create(b: &DbBackend, name: &str) -> Result<TenantSummary, PortError> {
+pub async fn create(b: &DbBackend, actor: &Actor, name: &str) -> Result<TenantSummary, PortError> {
     let now = b.clock.now();
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
     let model = tenant::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         name: Set(name.to_string()),
@@ -54,9 +57,18 @@ pub async fn create(b: &DbBackend, name: &str) -> Result<TenantSummary, PortErro
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&b.db)
+    .insert(&txn)
     .await
     .map_err(|e| internal("create tenant", e))?;
+    audit::record(
+        &txn,
+        now,
+        actor,
+        Event::new("tenant.created").target("tenant", &model.id, &model.name),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    txn.commit().await.map_err(|e| internal("commit", e))?;
     Ok(TenantSummary {
         id: model.id,
         name: model.name,
@@ -99,19 +111,41 @@ pub fn summary(e: tenant_email::Model) -> TenantEmailSummary {
 
 pub async fn rename(
     b: &DbBackend,
+    actor: &Actor,
     tenant_id: &str,
     expected_version: i32,
     name: &str,
 ) -> Result<TenantDetail, PortError> {
+    let now = b.clock.now();
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
+    let old_name = tenant::Entity::find_by_id(tenant_id.to_string())
+        .one(&txn)
+        .await
+        .map_err(|e| internal("get tenant", e))?
+        .map(|t| t.name)
+        .unwrap_or_default();
     let result = tenant::Entity::update_many()
         .col_expr(tenant::Column::Name, Expr::value(name))
         .col_expr(tenant::Column::Version, Expr::value(expected_version + 1))
-        .col_expr(tenant::Column::UpdatedAt, Expr::value(b.clock.now()))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(now))
         .filter(tenant::Column::Id.eq(tenant_id))
         .filter(tenant::Column::Version.eq(expected_version))
-        .exec(&b.db)
+        .exec(&txn)
         .await
         .map_err(|e| internal("rename tenant", e))?;
+    if result.rows_affected == 1 {
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event::new("tenant.renamed")
+                .target("tenant", tenant_id, name)
+                .detail(format!("was {old_name:?}")),
+        )
+        .await
+        .map_err(|e| internal("audit", e))?;
+    }
+    txn.commit().await.map_err(|e| internal("commit", e))?;
     if result.rows_affected == 0 {
         // Tell "gone" apart from "changed by someone else".
         get(b, tenant_id).await?;
@@ -122,13 +156,26 @@ pub async fn rename(
     get(b, tenant_id).await
 }
 
-pub async fn delete(b: &DbBackend, tenant_id: &str) -> Result<(), PortError> {
-    let result = tenant::Entity::delete_by_id(tenant_id.to_string())
-        .exec(&b.db)
+pub async fn delete(b: &DbBackend, actor: &Actor, tenant_id: &str) -> Result<(), PortError> {
+    let txn = b.db.begin().await.map_err(|e| internal("begin", e))?;
+    let Some(old) = tenant::Entity::find_by_id(tenant_id.to_string())
+        .one(&txn)
+        .await
+        .map_err(|e| internal("get tenant", e))?
+    else {
+        return Err(not_found("tenant"));
+    };
+    tenant::Entity::delete_by_id(tenant_id.to_string())
+        .exec(&txn)
         .await
         .map_err(|e| internal("delete tenant", e))?;
-    if result.rows_affected == 0 {
-        return Err(not_found("tenant"));
-    }
-    Ok(())
+    audit::record(
+        &txn,
+        b.clock.now(),
+        actor,
+        Event::new("tenant.deleted").target("tenant", tenant_id, &old.name),
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    txn.commit().await.map_err(|e| internal("commit", e))
 }

@@ -87,8 +87,11 @@ fn check_connectable(identity: &Identity, m: &tenant_email::Model) -> Result<(),
     Ok(())
 }
 
+/// `session_key` is the admin session starting the flow: the callback must
+/// arrive in the same session (a flow cookie alone could be another admin's).
 pub async fn begin(
     identity: &Identity,
+    session_key: Option<&str>,
     tenant_id: &str,
     email_id: &str,
     options: BeginOptions,
@@ -137,6 +140,7 @@ pub async fn begin(
         created_at: Set(now),
         expires_at: Set(now + chrono::Duration::seconds(FLOW_LIFETIME_SECONDS)),
         consumed_at: Set(None),
+        session_key: Set(session_key.map(str::to_string)),
     };
     row.insert(&identity.db)
         .await

@@ -142,6 +142,7 @@ pub async fn callback(
     identity: &Identity,
     raw_query: Option<&str>,
     cookie_header: Option<&str>,
+    session_key: Option<&str>,
 ) -> Outcome {
     let params = match parse(raw_query) {
         Ok(p) => p,
@@ -188,6 +189,7 @@ pub async fn callback(
         &flow,
         &params,
         cookie_value(cookie_header, &name),
+        session_key,
         now,
     )
     .await;
@@ -211,6 +213,7 @@ async fn finish(
     flow: &oauth_flow::Model,
     params: &Params,
     cookie: Option<&str>,
+    session_key: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, Failure> {
     if now > flow.expires_at {
@@ -219,6 +222,13 @@ async fn finish(
     match cookie {
         Some(value) if same(&sha256_hex(value), &flow.browser_binding) => {}
         _ => return Err(Failure::OtherBrowser),
+    }
+    // Started by one admin session, finished by the same one.
+    if let Some(expected) = &flow.session_key {
+        match session_key {
+            Some(actual) if same(actual, expected) => {}
+            _ => return Err(Failure::OtherBrowser),
+        }
     }
     match &params.iss {
         Some(iss) if !issuer_matches(&flow.issuer, iss) => return Err(Failure::IssuerMismatch),

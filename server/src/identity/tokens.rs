@@ -145,6 +145,8 @@ async fn set_status(
     lease_owner: Option<&str>,
 ) {
     let now = identity.clock.now();
+    // Only a real change is written (and audited), so a storm of failing
+    // refreshes does not flood the audit log.
     let r1 = match status {
         Some(status) => tenant_email::Entity::update_many()
             .col_expr(
@@ -152,11 +154,16 @@ async fn set_status(
                 Expr::value(status.code()),
             )
             .filter(tenant_email::Column::Id.eq(email_id))
+            .filter(tenant_email::Column::ConnectionStatus.ne(status.code()))
             .exec(&identity.db)
             .await
-            .map(|_| ()),
-        None => Ok(()),
+            .map(|r| r.rows_affected),
+        None => Ok(0),
     };
+    if let (Ok(1), Some(status)) = (&r1, status) {
+        audit_status_change(identity, email_id, status, error.as_deref()).await;
+    }
+    let r1 = r1.map(|_| ());
     let r2 = mailbox_connection::Entity::update_many()
         .col_expr(
             mailbox_connection::Column::LastError,
@@ -192,6 +199,34 @@ async fn set_status(
     if let Err(e) = r1.and(r2).and(r3) {
         let _ = internal("tokens: record status", e);
     }
+}
+
+async fn audit_status_change(
+    identity: &Identity,
+    email_id: &str,
+    status: ConnectionStatus,
+    error: Option<&str>,
+) {
+    let address = tenant_email::Entity::find_by_id(email_id.to_string())
+        .one(&identity.db)
+        .await
+        .ok()
+        .flatten()
+        .map(|e| e.address)
+        .unwrap_or_default();
+    let detail = match error {
+        Some(e) => format!("now {}: {e}", status.label()),
+        None => format!("now {}", status.label()),
+    };
+    crate::audit::record_best_effort(
+        &identity.db,
+        identity.clock.now(),
+        &crate::audit::system(),
+        crate::audit::Event::new("connection.status_changed")
+            .target("tenant_email", email_id, &address)
+            .detail(detail),
+    )
+    .await;
 }
 
 /// Tokens of another app or authority are useless for this configuration.

@@ -3,14 +3,16 @@
 //!   `different_account=1` optional) → 303 to Microsoft, with the flow cookie;
 //! - `GET /core/oauth2/validated` → 303 back to the tenant email with
 //!   `?connected=1`, or a small page that says what went wrong and what to do.
+use crate::audit::{self, Event};
 use crate::identity::callback::{self, Outcome};
 use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH};
+use app::port::Actor;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use std::sync::Arc;
 
 pub const BEGIN_PATH: &str = "/core/oauth2/begin/{tenant_id}/{email_id}";
@@ -128,14 +130,40 @@ fn cookie_header(headers: &HeaderMap) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
-async fn validated(State(state): State<OAuthState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn validated(
+    State(state): State<OAuthState>,
+    Extension(actor): Extension<Actor>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let identity = &state.identity;
     let cookies = cookie_header(&headers);
     let Outcome {
         result,
         back,
         clear_cookie,
-    } = callback::callback(identity, uri.query(), cookies.as_deref()).await;
+    } = callback::callback(
+        identity,
+        uri.query(),
+        cookies.as_deref(),
+        actor.session_key.as_deref(),
+    )
+    .await;
+    let event = match (&result, &back) {
+        (Ok(c), _) => Event::new("connection.authentication_completed").target(
+            "tenant_email",
+            &c.tenant_email_id,
+            &c.upn,
+        ),
+        (Err(f), Some((_, email_id))) => Event::new("connection.authentication_failed")
+            .failed()
+            .target("tenant_email", email_id, "")
+            .detail(format!("{}: {}", f.title(), f.explanation())),
+        (Err(f), None) => Event::new("connection.authentication_failed")
+            .failed()
+            .detail(format!("{}: {}", f.title(), f.explanation())),
+    };
+    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, event).await;
     let mut response = match &result {
         Ok(c) => see_other(&format!(
             "{}?connected=1",
@@ -164,6 +192,7 @@ fn same_origin(identity: &Identity, headers: &HeaderMap) -> bool {
 
 async fn begin_flow(
     State(state): State<OAuthState>,
+    Extension(actor): Extension<Actor>,
     Path((tenant_id, email_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -182,8 +211,17 @@ async fn begin_flow(
     let allow_new_account = url::form_urlencoded::parse(&body).any(|(k, v)| {
         k == "different_account" && matches!(v.as_ref(), "1" | "true" | "on" | "yes")
     });
+    let started = Event::new("connection.authentication_started")
+        .target("tenant_email", &email_id, "")
+        .detail(if allow_new_account {
+            "a different account allowed"
+        } else {
+            "same account"
+        });
+    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, started).await;
     match begin::begin(
         identity,
+        actor.session_key.as_deref(),
         &tenant_id,
         &email_id,
         BeginOptions { allow_new_account },

@@ -1,5 +1,9 @@
 //! SeaORM entities (what the code reads and writes; migrations define tables).
+pub mod admin;
+pub mod admin_session;
+pub mod audit_event;
 pub mod mailbox_connection;
 pub mod oauth_flow;
+pub mod setup_token;
 pub mod tenant;
 pub mod tenant_email;

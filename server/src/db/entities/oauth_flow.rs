@@ -27,6 +27,8 @@ pub struct Model {
     pub consumed_at: Option<DateTimeUtc>,
     /// The authority promised an `iss` on its responses (RFC 9207).
     pub iss_required: bool,
+    /// SHA-256 of the admin session that started the flow; the callback must come from it.
+    pub session_key: Option<String>,
 }
 
 // Hand-written: the verifier and nonce stay out of debug output.

@@ -7,6 +7,7 @@ mod m20261127_000002_create_tenant_email;
 mod m20261127_000003_create_oauth_flow_and_connection;
 mod m20261127_000004_connection_refresh_lease;
 mod m20261127_000005_oauth_flow_iss_required;
+mod m20261127_000006_admins_sessions_audit;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_oauth_flow_and_connection::Migration),
             Box::new(m20261127_000004_connection_refresh_lease::Migration),
             Box::new(m20261127_000005_oauth_flow_iss_required::Migration),
+            Box::new(m20261127_000006_admins_sessions_audit::Migration),
         ]
     }
 }

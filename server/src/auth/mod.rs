@@ -1,0 +1,121 @@
+//! Admin sign-in: accounts (argon2id), server-side sessions (tower-sessions
+//! over the database), throttling, the gate every request passes, and the
+//! one-time setup token for the first admin.
+pub mod admins;
+pub mod gate;
+pub mod password;
+pub mod redirect;
+pub mod routes;
+pub mod session_store;
+pub mod setup;
+pub mod throttle;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+pub use session_store::{session_key, DbSessionStore, SIGNED_IN_KEY};
+
+/// Who is signed in to a session (stored in the session's data).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SignedIn {
+    pub admin_id: String,
+    pub username: String,
+    /// Unix seconds: the absolute timeout counts from here.
+    pub signed_in_at: i64,
+    /// Unix seconds of the last save: the idle timeout is extended at most
+    /// once a minute, not written on every request.
+    pub touched_at: i64,
+}
+
+const TOUCH_EVERY_SECS: i64 = 60;
+
+pub struct AuthService {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: throttle::SignInThrottle,
+    pub store: DbSessionStore,
+    pub absolute_secs: i64,
+}
+
+impl AuthService {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, config: &Config) -> Self {
+        Self {
+            store: DbSessionStore::new(db.clone(), clock.clone()),
+            db,
+            clock,
+            throttle: throttle::SignInThrottle::new(throttle::Limits::default()),
+            absolute_secs: i64::from(config.session_absolute_hours) * 3600,
+        }
+    }
+
+    /// The signed-in admin of this session, enforcing the absolute timeout and
+    /// sliding the idle timeout.
+    pub async fn current(&self, session: &Session) -> Option<SignedIn> {
+        let mut signed_in = match session.get::<SignedIn>(SIGNED_IN_KEY).await {
+            Ok(s) => s?,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load session");
+                return None;
+            }
+        };
+        let now = self.clock.now().timestamp();
+        if now - signed_in.signed_in_at >= self.absolute_secs {
+            if let Err(e) = session.flush().await {
+                tracing::warn!(error = %e, "cannot end an expired session");
+            }
+            return None;
+        }
+        if now - signed_in.touched_at >= TOUCH_EVERY_SECS {
+            signed_in.touched_at = now;
+            if let Err(e) = session.insert(SIGNED_IN_KEY, &signed_in).await {
+                tracing::warn!(error = %e, "cannot extend session");
+            }
+        }
+        Some(signed_in)
+    }
+}
+
+/// The session cookie: `__Host-` + Secure on https; on a plain-http loopback
+/// public URL (development, tests) browsers would drop a Secure cookie, so it
+/// is a plain HttpOnly cookie there. Config refuses plain http elsewhere.
+pub fn session_layer(
+    config: &Config,
+    store: DbSessionStore,
+) -> SessionManagerLayer<DbSessionStore> {
+    let secure = config.public_url.starts_with("https://");
+    let name = if secure {
+        "__Host-tm_session"
+    } else {
+        "tm_session"
+    };
+    SessionManagerLayer::new(store)
+        .with_name(name)
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            config.session_idle_minutes,
+        ))))
+}
+
+/// Deletes expired sessions and idle throttle entries every hour.
+pub fn spawn_housekeeping(auth: Arc<AuthService>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match auth.store.purge_expired().await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot remove expired sessions"),
+            }
+            auth.throttle.shrink();
+        }
+    });
+}
