@@ -55,6 +55,26 @@ pub fn App() -> impl IntoView {
             })
         })
     };
+    // Navigation and sign-out only for a signed-in admin (not on sign-in/setup).
+    let signed_in_nav = move || {
+        Suspend::new(async move {
+            info.await.ok().and_then(|i| i.signed_in_as).map(|name| {
+                view! {
+                    <nav aria-label="Main">
+                        <span class="nav-section">"Admin"</span>
+                        <span aria-hidden="true">" → "</span>
+                        <A href="/admin/tenants">"Tenant Management"</A>
+                        <A href="/admin/admins">"Admins"</A>
+                        <A href="/admin/audit">"Audit log"</A>
+                    </nav>
+                    <form class="session" method="post" action="/auth/sign-out">
+                        <span class="muted" id="signed-in-as">{format!("Signed in as {name}")}</span>
+                        <button type="submit" class="link" id="sign-out">"Sign out"</button>
+                    </form>
+                }
+            })
+        })
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/tenant_mail.css"/>
         <Title text="Tenant Mail"/>
@@ -62,16 +82,16 @@ pub fn App() -> impl IntoView {
             <Transition fallback=|| ()>{demo_banner}</Transition>
             <header class="topbar">
                 <a class="brand" href="/admin/tenants">"Tenant Mail"</a>
-                <nav aria-label="Main">
-                    <span class="nav-section">"Admin"</span>
-                    <span aria-hidden="true">" → "</span>
-                    <A href="/admin/tenants">"Tenant Management"</A>
-                </nav>
+                <Transition fallback=|| ()>{signed_in_nav}</Transition>
             </header>
             <main>
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/admin/tenants"/> }/>
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/tenants"/> }/>
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
+                    <Route path=path!("/setup") view=pages::setup::SetupPage/>
+                    <Route path=path!("/admin/admins") view=pages::admins::AdminsPage/>
+                    <Route path=path!("/admin/audit") view=pages::audit::AuditPage/>
                     <Route path=path!("/admin/tenants") view=pages::tenants::TenantsPage/>
                     <Route path=path!("/admin/tenants/:tenant_id") view=pages::tenant::TenantPage/>
                     <Route

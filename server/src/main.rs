@@ -3,12 +3,14 @@
 #![recursion_limit = "256"]
 use axum::serve::ListenerExt;
 use clap::Parser;
-use server::config::{Cli, Config};
+use server::config::{Cli, Command, Config};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match Config::load(Cli::parse()) {
+    let cli = Cli::parse();
+    let command = cli.command.clone();
+    let config = match Config::load(cli) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tenant-mail: {e}");
@@ -18,6 +20,15 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .init();
+    if let Some(Command::Admin { action }) = command {
+        return match server::cli::admin(&config, action).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tenant-mail: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -50,10 +61,16 @@ async fn run(config: Config) -> Result<(), String> {
         "Tenant Mail is running at {}/admin/tenants",
         config.public_url
     );
-    axum::serve(listener, prepared.router.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    // The peer address feeds sign-in throttling and the audit log.
+    axum::serve(
+        listener,
+        prepared
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,9 @@
 //! One routed page per module.
+pub mod admins;
+pub mod audit;
 pub mod not_found;
+pub mod setup;
+pub mod sign_in;
 pub mod tenant;
 pub mod tenant_email;
 pub mod tenants;
