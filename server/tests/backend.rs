@@ -25,10 +25,14 @@ async fn crud_on_every_database() {
             .await
             .expect("prepare");
         let b = &p.backend;
-        let tenant = b.create_tenant("Contoso").await.unwrap();
+        let tenant = b.create_tenant(&support::actor(), "Contoso").await.unwrap();
         assert_eq!(tenant.email_count, 0, "{}", t.label);
         let email = b
-            .create_tenant_email(&tenant.id, &input("Help@Contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("Help@Contoso.com", SECRET),
+            )
             .await
             .unwrap();
         assert_eq!(email.values.address, "Help@Contoso.com");
@@ -51,7 +55,13 @@ async fn crud_on_every_database() {
         changed.direction = "send".into();
         changed.secret_expires_on = "2027-03-31".into();
         let updated = b
-            .update_tenant_email(&tenant.id, &email.id, email.version, &changed)
+            .update_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &email.id,
+                email.version,
+                &changed,
+            )
             .await
             .unwrap();
         assert_eq!(updated.version, email.version + 1);
@@ -61,22 +71,34 @@ async fn crud_on_every_database() {
         assert_eq!(detail.emails.len(), 1);
 
         // Wrong tenant for an existing email is "not found", not a leak.
-        let other = b.create_tenant("Fabrikam").await.unwrap();
+        let other = b
+            .create_tenant(&support::actor(), "Fabrikam")
+            .await
+            .unwrap();
         assert!(matches!(
             b.get_tenant_email(&other.id, &email.id).await,
             Err(PortError::NotFound(_))
         ));
 
-        b.delete_tenant_email(&tenant.id, &email.id).await.unwrap();
-        assert!(matches!(
-            b.delete_tenant_email(&tenant.id, &email.id).await,
-            Err(PortError::NotFound(_))
-        ));
-        b.create_tenant_email(&tenant.id, &input("again@contoso.com", SECRET))
+        b.delete_tenant_email(&support::actor(), &tenant.id, &email.id)
             .await
             .unwrap();
+        assert!(matches!(
+            b.delete_tenant_email(&support::actor(), &tenant.id, &email.id)
+                .await,
+            Err(PortError::NotFound(_))
+        ));
+        b.create_tenant_email(
+            &support::actor(),
+            &tenant.id,
+            &input("again@contoso.com", SECRET),
+        )
+        .await
+        .unwrap();
         // Deleting a tenant removes its emails (foreign key cascade on both databases).
-        b.delete_tenant(&tenant.id).await.unwrap();
+        b.delete_tenant(&support::actor(), &tenant.id)
+            .await
+            .unwrap();
         let remaining: Vec<_> =
             p.db.query_all_raw(Statement::from_string(
                 p.db.get_database_backend(),
@@ -97,30 +119,39 @@ async fn address_is_unique_per_tenant_ignoring_case() {
     for t in support::all().await {
         let p = prepare(&t.config, support::leptos_options()).await.unwrap();
         let b = &p.backend;
-        let a = b.create_tenant("A").await.unwrap();
-        let other = b.create_tenant("B").await.unwrap();
+        let a = b.create_tenant(&support::actor(), "A").await.unwrap();
+        let other = b.create_tenant(&support::actor(), "B").await.unwrap();
         let first = b
-            .create_tenant_email(&a.id, &input("desk@contoso.com", SECRET))
+            .create_tenant_email(&support::actor(), &a.id, &input("desk@contoso.com", SECRET))
             .await
             .unwrap();
         let dup = b
-            .create_tenant_email(&a.id, &input("DESK@Contoso.COM", SECRET))
+            .create_tenant_email(&support::actor(), &a.id, &input("DESK@Contoso.COM", SECRET))
             .await;
         match dup {
             Err(PortError::Duplicate { field, .. }) => assert_eq!(field, "address", "{}", t.label),
             other => panic!("expected duplicate on {}: {other:?}", t.label),
         }
         // The same mailbox in another tenant is fine.
-        b.create_tenant_email(&other.id, &input("desk@contoso.com", SECRET))
-            .await
-            .unwrap();
+        b.create_tenant_email(
+            &support::actor(),
+            &other.id,
+            &input("desk@contoso.com", SECRET),
+        )
+        .await
+        .unwrap();
         // Renaming a second email onto the first one's address is refused too.
         let second = b
-            .create_tenant_email(&a.id, &input("other@contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &a.id,
+                &input("other@contoso.com", SECRET),
+            )
             .await
             .unwrap();
         let clash = b
             .update_tenant_email(
+                &support::actor(),
                 &a.id,
                 &second.id,
                 second.version,
@@ -148,20 +179,24 @@ async fn stale_version_is_a_conflict_and_loses_nothing() {
     for t in support::all().await {
         let p = prepare(&t.config, support::leptos_options()).await.unwrap();
         let b = &p.backend;
-        let tenant = b.create_tenant("A").await.unwrap();
+        let tenant = b.create_tenant(&support::actor(), "A").await.unwrap();
         let e = b
-            .create_tenant_email(&tenant.id, &input("desk@contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("desk@contoso.com", SECRET),
+            )
             .await
             .unwrap();
         let mut alice = input("desk@contoso.com", "");
         alice.scopes = "openid offline_access mail.send mail.read".into();
-        b.update_tenant_email(&tenant.id, &e.id, e.version, &alice)
+        b.update_tenant_email(&support::actor(), &tenant.id, &e.id, e.version, &alice)
             .await
             .unwrap();
         let mut bob = input("desk@contoso.com", "");
         bob.direction = "receive".into();
         let stale = b
-            .update_tenant_email(&tenant.id, &e.id, e.version, &bob)
+            .update_tenant_email(&support::actor(), &tenant.id, &e.id, e.version, &bob)
             .await;
         assert!(
             matches!(stale, Err(PortError::Conflict(_))),
@@ -175,13 +210,23 @@ async fn stale_version_is_a_conflict_and_loses_nothing() {
             t.label
         );
         let gone = b
-            .update_tenant_email(&tenant.id, "00000000-0000-4000-8000-000000000000", 1, &bob)
+            .update_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                "00000000-0000-4000-8000-000000000000",
+                1,
+                &bob,
+            )
             .await;
         assert!(matches!(gone, Err(PortError::NotFound(_))));
-        let renamed = b.rename_tenant(&tenant.id, 1, "A2").await.unwrap();
+        let renamed = b
+            .rename_tenant(&support::actor(), &tenant.id, 1, "A2")
+            .await
+            .unwrap();
         assert_eq!(renamed.version, 2);
         assert!(matches!(
-            b.rename_tenant(&tenant.id, 1, "A3").await,
+            b.rename_tenant(&support::actor(), &tenant.id, 1, "A3")
+                .await,
             Err(PortError::Conflict(_))
         ));
     }
@@ -192,9 +237,13 @@ async fn secret_round_trip_keep_and_replace() {
     for t in support::all().await {
         let p = prepare(&t.config, support::leptos_options()).await.unwrap();
         let b = &p.backend;
-        let tenant = b.create_tenant("A").await.unwrap();
+        let tenant = b.create_tenant(&support::actor(), "A").await.unwrap();
         let e = b
-            .create_tenant_email(&tenant.id, &input("desk@contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("desk@contoso.com", SECRET),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -203,7 +252,13 @@ async fn secret_round_trip_keep_and_replace() {
         );
         // Empty secret on save = unchanged.
         let kept = b
-            .update_tenant_email(&tenant.id, &e.id, e.version, &input("desk@contoso.com", ""))
+            .update_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &e.id,
+                e.version,
+                &input("desk@contoso.com", ""),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -215,6 +270,7 @@ async fn secret_round_trip_keep_and_replace() {
         assert_eq!(kept.secret_set_at, e.secret_set_at);
         let replaced = b
             .update_tenant_email(
+                &support::actor(),
                 &tenant.id,
                 &e.id,
                 kept.version,
@@ -235,13 +291,21 @@ async fn ciphertext_moved_to_another_row_does_not_open() {
     for t in support::all().await {
         let p = prepare(&t.config, support::leptos_options()).await.unwrap();
         let b = &p.backend;
-        let tenant = b.create_tenant("A").await.unwrap();
+        let tenant = b.create_tenant(&support::actor(), "A").await.unwrap();
         let a = b
-            .create_tenant_email(&tenant.id, &input("a@contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("a@contoso.com", SECRET),
+            )
             .await
             .unwrap();
         let victim = b
-            .create_tenant_email(&tenant.id, &input("b@contoso.com", "other~secret"))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("b@contoso.com", "other~secret"),
+            )
             .await
             .unwrap();
         let dialect = p.db.get_database_backend();
@@ -275,9 +339,17 @@ async fn wrong_key_stops_start_up_with_a_clear_message() {
     for t in support::all().await {
         {
             let p = prepare(&t.config, support::leptos_options()).await.unwrap();
-            let tenant = p.backend.create_tenant("A").await.unwrap();
+            let tenant = p
+                .backend
+                .create_tenant(&support::actor(), "A")
+                .await
+                .unwrap();
             p.backend
-                .create_tenant_email(&tenant.id, &input("a@contoso.com", SECRET))
+                .create_tenant_email(
+                    &support::actor(),
+                    &tenant.id,
+                    &input("a@contoso.com", SECRET),
+                )
                 .await
                 .unwrap();
         }
@@ -301,9 +373,17 @@ async fn wrong_key_stops_start_up_with_a_clear_message() {
 async fn plaintext_secret_is_not_in_the_database_files_or_dump() {
     for t in support::all().await {
         let p = prepare(&t.config, support::leptos_options()).await.unwrap();
-        let tenant = p.backend.create_tenant("A").await.unwrap();
+        let tenant = p
+            .backend
+            .create_tenant(&support::actor(), "A")
+            .await
+            .unwrap();
         p.backend
-            .create_tenant_email(&tenant.id, &input("canary@contoso.com", SECRET))
+            .create_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &input("canary@contoso.com", SECRET),
+            )
             .await
             .unwrap();
         let mut haystack = Vec::new();

@@ -84,14 +84,24 @@ async fn env(mut t: support::TestDb) -> Env {
         .expect("prepare");
     let clock: Arc<dyn Clock> = Arc::new(StandInClock(stand_in.control().clone()));
     let identity = Arc::new(Identity::new(p.db.clone(), p.keys.clone(), clock, &t.config).unwrap());
+    // The sign-in gate normally supplies the acting admin and their session.
     let router = oauth_callback::routes::<()>(OAuthState {
         identity: identity.clone(),
-    });
+    })
+    .layer(axum::Extension(support::actor()));
     let config = t.config.clone();
-    let tenant = p.backend.create_tenant("Contoso").await.unwrap();
+    let tenant = p
+        .backend
+        .create_tenant(&support::actor(), "Contoso")
+        .await
+        .unwrap();
     let email = p
         .backend
-        .create_tenant_email(&tenant.id, &email_input(&stand_in, SECRET))
+        .create_tenant_email(
+            &support::actor(),
+            &tenant.id,
+            &email_input(&stand_in, SECRET),
+        )
         .await
         .unwrap();
     let browser = reqwest::Client::builder()
@@ -684,6 +694,7 @@ async fn wrong_and_expired_secrets_are_explained() {
                 .unwrap();
             e.backend
                 .update_tenant_email(
+                    &support::actor(),
                     &e.tenant_id,
                     &e.email_id,
                     view.version,
@@ -796,7 +807,8 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
         .begin_with("00000000-0000-4000-8000-000000000000", "")
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    // The routes are wired into the application's router.
+    // The routes are wired into the application's router, behind the sign-in
+    // gate: without an admin session nothing starts and nothing is consumed.
     let response = e
         .app_router
         .clone()
@@ -810,8 +822,7 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
         )
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let response = e
         .app_router
         .clone()
@@ -822,8 +833,11 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
         )
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/sign-in?next=%2Fcore%2Foauth2%2Fvalidated"));
     assert_eq!(
         oauth_flow::Entity::find().all(&e.db).await.unwrap().len(),
         0
@@ -954,6 +968,7 @@ async fn secrets_tokens_code_state_and_verifier_never_reach_the_logs() {
         .unwrap();
     e.backend
         .update_tenant_email(
+            &support::actor(),
             &e.tenant_id,
             &e.email_id,
             view.version,
@@ -1145,6 +1160,7 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         .unwrap();
     e.backend
         .update_tenant_email(
+            &support::actor(),
             &e.tenant_id,
             &e.email_id,
             view.version,
@@ -1174,6 +1190,7 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         .unwrap();
     e.backend
         .update_tenant_email(
+            &support::actor(),
             &e.tenant_id,
             &e.email_id,
             view.version,
@@ -1200,7 +1217,13 @@ async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
         same.address = view.values.address.to_uppercase();
         let view = e
             .backend
-            .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &same)
+            .update_tenant_email(
+                &support::actor(),
+                &e.tenant_id,
+                &e.email_id,
+                view.version,
+                &same,
+            )
             .await
             .unwrap();
         assert_eq!(e.status().await, ConnectionStatus::Connected);
@@ -1208,7 +1231,13 @@ async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
         let mut other = email_input(&e.stand_in, "");
         other.address = "someone.else@contoso.com".into();
         e.backend
-            .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &other)
+            .update_tenant_email(
+                &support::actor(),
+                &e.tenant_id,
+                &e.email_id,
+                view.version,
+                &other,
+            )
             .await
             .unwrap();
         assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
@@ -1230,7 +1259,13 @@ async fn changing_the_application_id_needs_reauthentication() {
     let mut input = email_input(&e.stand_in, "");
     input.application_id = "d2d2d2d2-0000-4000-8000-000000000002".into();
     e.backend
-        .update_tenant_email(&e.tenant_id, &e.email_id, view.version, &input)
+        .update_tenant_email(
+            &support::actor(),
+            &e.tenant_id,
+            &e.email_id,
+            view.version,
+            &input,
+        )
         .await
         .unwrap();
     // Saving through the backend marks it at once; marking again changes nothing.

@@ -16,12 +16,11 @@ async fn start(db: support::TestDb) -> Running {
     let p = prepare(&db.config, support::leptos_options())
         .await
         .expect("prepare");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, p.router.into_make_service()).await });
+    let base = support::serve(p.router).await;
+    let client = support::signed_in_browser(&p.db, &base).await;
     Running {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        base,
+        client,
         _db: db,
     }
 }

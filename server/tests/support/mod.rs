@@ -100,3 +100,87 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
         .output_name("tenant_mail")
         .build()
 }
+
+/// An admin acting in backend-level tests.
+pub fn actor() -> app::port::Actor {
+    app::port::Actor {
+        admin_id: Some("00000000-0000-4000-8000-00000000a001".into()),
+        username: "tester".into(),
+        session_key: Some("test-session".into()),
+        request_id: Some("test-request".into()),
+        ip: Some("127.0.0.1".into()),
+    }
+}
+
+pub const ADMIN_USER: &str = "tester";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// Creates an admin directly in the database.
+pub async fn create_admin(db: &sea_orm::DatabaseConnection, username: &str, password: &str) {
+    let hash = server::auth::password::hash(password).await.expect("hash");
+    server::auth::admins::create(db, username, hash, chrono::Utc::now())
+        .await
+        .expect("create admin");
+}
+
+/// Serves a router on a free loopback port, with the peer address known (as `main` does).
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    format!("http://{addr}")
+}
+
+/// The public origin every test config uses (see `config`).
+pub const ORIGIN: &str = "http://localhost:3000";
+
+/// A browser-like client: keeps cookies, does not follow redirects, and sends
+/// the app's own Origin like a same-origin page would.
+pub fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        reqwest::header::HeaderValue::from_static(ORIGIN),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// Posts the sign-in form; returns the response (303 either way).
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/auth/sign-in"))
+        .form(&[("username", username), ("password", password), ("next", "")])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A browser signed in as a fresh admin.
+pub async fn signed_in_browser(db: &sea_orm::DatabaseConnection, base: &str) -> reqwest::Client {
+    create_admin(db, ADMIN_USER, ADMIN_PASSWORD).await;
+    let client = browser();
+    let r = sign_in(&client, base, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "/admin/tenants",
+        "signed in and sent on"
+    );
+    client
+}
