@@ -1,0 +1,734 @@
+//! Admin sign-in over real HTTP on SQLite and PostgreSQL: every route and
+//! server function refuses anonymous calls, sessions (fixation, sign-out,
+//! timeouts, disabling), throttling, open redirects, setup, password changes,
+//! the CLI, and the append-only audit log.
+mod support;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use server::db::entities::{admin_session, audit_event};
+use server::startup::{prepare, Prepared};
+use std::time::Instant;
+use support::{browser, sign_in, ADMIN_PASSWORD, ADMIN_USER};
+
+/// Server functions callable without signing in. Adding one is a security
+/// decision: it must be added here too.
+const PUBLIC_SERVER_FNS: &[&str] = &["/api/app_info", "/api/setup_status", "/api/complete_setup"];
+
+struct App {
+    base: String,
+    p: Prepared,
+    _t: support::TestDb,
+}
+
+async fn app(t: support::TestDb) -> App {
+    let p = prepare(&t.config, support::leptos_options()).await.unwrap();
+    let base = support::serve(p.router.clone()).await;
+    App { base, p, _t: t }
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("tm_session="))
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("tm_session=")
+        .to_string()
+}
+
+/// A client without a cookie store that sends exactly the cookie given.
+fn with_cookie(value: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", support::ORIGIN.parse().unwrap());
+    headers.insert("cookie", format!("tm_session={value}").parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn api_status(client: &reqwest::Client, base: &str, f: &str) -> u16 {
+    client
+        .post(format!("{base}/api/{f}"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn audit_actions(db: &sea_orm::DatabaseConnection) -> Vec<(String, String, String)> {
+    audit_event::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.outcome, e.actor))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_route_and_server_function_refuses_anonymous_calls() {
+    let a = app(support::sqlite().await).await;
+    let anon = browser();
+    let fns: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(fns.len() >= 15, "server functions registered: {fns:?}");
+    for (path, method) in &fns {
+        // No state-changing server function may be reachable with GET.
+        assert_eq!(method, &axum::http::Method::POST, "{path} must be POST");
+        let r = anon
+            .post(format!("{}{path}", a.base))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        if PUBLIC_SERVER_FNS.contains(path) {
+            assert_ne!(r.status(), 401, "{path} is public");
+        } else {
+            assert_eq!(r.status(), 401, "{path} without a session");
+            let body: app::model::ApiError = r.json().await.unwrap();
+            assert!(
+                matches!(body, app::model::ApiError::Unauthorized(_)),
+                "{path}"
+            );
+        }
+    }
+    let routes = leptos_axum::generate_route_list(app::App);
+    assert!(routes.len() >= 8);
+    for route in routes {
+        let path = route
+            .path()
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') || seg.starts_with(':') {
+                    uuid::Uuid::new_v4().to_string()
+                } else {
+                    seg.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let r = anon.get(format!("{}{path}", a.base)).send().await.unwrap();
+        if path == "/sign-in" || path == "/setup" {
+            assert_eq!(r.status(), 200, "{path}");
+            continue;
+        }
+        assert_eq!(r.status(), 303, "{path}");
+        let expected = format!(
+            "/sign-in?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", &path)
+                .finish()
+        );
+        assert_eq!(location(&r), expected, "{path}");
+    }
+    // Routes outside Leptos, and paths that do not exist, are gated too.
+    for (method, path) in [
+        ("POST", "/core/oauth2/begin/00000000-0000-4000-8000-000000000000/00000000-0000-4000-8000-000000000000"),
+        ("GET", "/core/oauth2/validated?code=x&state=y"),
+        ("GET", "/no/such/page"),
+        ("POST", "/no/such/endpoint"),
+    ] {
+        let r = anon
+            .request(method.parse().unwrap(), format!("{}{path}", a.base))
+            .send()
+            .await
+            .unwrap();
+        if method == "GET" {
+            assert_eq!(r.status(), 303, "{path}");
+            assert!(location(&r).starts_with("/sign-in?next="), "{path}");
+        } else {
+            assert_eq!(r.status(), 401, "{path}");
+        }
+    }
+    // Health checks and assets stay public.
+    for path in ["/healthz", "/readyz"] {
+        let r = anon.get(format!("{}{path}", a.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn sign_in_sign_out_fixation_and_generic_errors() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+
+        // A session id planted before sign-in is replaced, and worthless.
+        let planted = "AAAAAAAAAAAAAAAAAAAAAA";
+        let client = with_cookie(planted);
+        let r = client
+            .post(format!("{}/auth/sign-in", a.base))
+            .form(&[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{label}");
+        let set = session_cookie(&r).expect("a session cookie is set at sign-in");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let first = cookie_value(&set);
+        assert_ne!(first, planted, "{label}: new id at sign-in");
+        assert_eq!(
+            api_status(&with_cookie(planted), &a.base, "list_tenants").await,
+            401
+        );
+        assert_eq!(
+            api_status(&with_cookie(&first), &a.base, "list_tenants").await,
+            200
+        );
+
+        // Signing in again (same browser) issues yet another id; the old one dies.
+        let r = with_cookie(&first)
+            .post(format!("{}/auth/sign-in", a.base))
+            .form(&[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let second = cookie_value(&session_cookie(&r).unwrap());
+        assert_ne!(second, first);
+        assert_eq!(
+            api_status(&with_cookie(&first), &a.base, "list_tenants").await,
+            401
+        );
+        assert_eq!(
+            api_status(&with_cookie(&second), &a.base, "list_tenants").await,
+            200
+        );
+
+        // The database holds only a hash of the id.
+        let keys: Vec<String> = admin_session::Entity::find()
+            .all(&a.p.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id_hash)
+            .collect();
+        assert!(!keys.iter().any(|k| k.contains(&second)), "{label}");
+
+        // Sign-out ends the session on the server: a copied cookie is dead too.
+        let r = with_cookie(&second)
+            .post(format!("{}/auth/sign-out", a.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(location(&r), "/sign-in?signed_out=1");
+        assert_eq!(
+            api_status(&with_cookie(&second), &a.base, "list_tenants").await,
+            401
+        );
+
+        // Unknown user and wrong password: the same answer.
+        let wrong = sign_in(&browser(), &a.base, ADMIN_USER, "not the password at all").await;
+        let unknown = sign_in(&browser(), &a.base, "nobody", "not the password at all").await;
+        assert_eq!(
+            location(&wrong),
+            "/sign-in?error=invalid&username=tester&next=%2Fadmin%2Ftenants"
+        );
+        assert_eq!(
+            location(&unknown),
+            "/sign-in?error=invalid&username=nobody&next=%2Fadmin%2Ftenants"
+        );
+        assert!(session_cookie(&wrong).is_none() && session_cookie(&unknown).is_none());
+
+        let actions = audit_actions(&a.p.db).await;
+        let count = |action: &str, outcome: &str| {
+            actions
+                .iter()
+                .filter(|(a, o, _)| a == action && o == outcome)
+                .count()
+        };
+        assert_eq!(count("admin.sign_in", "success"), 2, "{label}: {actions:?}");
+        assert_eq!(count("admin.sign_in", "failure"), 2, "{label}: {actions:?}");
+        assert_eq!(
+            count("admin.sign_out", "success"),
+            1,
+            "{label}: {actions:?}"
+        );
+        let rows = audit_event::Entity::find().all(&a.p.db).await.unwrap();
+        assert!(
+            rows.iter()
+                .all(|r| r.request_id.as_deref().is_some_and(|id| id.len() >= 32)
+                    && r.ip.as_deref() == Some("127.0.0.1")),
+            "every event has a request id and the client address"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_cost_the_same_as_wrong_passwords() {
+    let a = app(support::sqlite().await).await;
+    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    // Distinct usernames so the per-username throttle never kicks in; the
+    // per-IP budget (30) covers the 12 attempts.
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..6 {
+        let t = Instant::now();
+        sign_in(
+            &browser(),
+            &a.base,
+            ADMIN_USER,
+            &format!("wrong password {i}"),
+        )
+        .await;
+        wrong.push(t.elapsed());
+        let t = Instant::now();
+        sign_in(&browser(), &a.base, &format!("ghost{i}"), "wrong password").await;
+        unknown.push(t.elapsed());
+    }
+    wrong.sort();
+    unknown.sort();
+    let (w, u) = (wrong[3].as_secs_f64(), unknown[3].as_secs_f64());
+    // Skipping the hash would make unknown users ~100× faster; allow noise.
+    assert!(
+        u > w * 0.5 && u < w * 2.0,
+        "wrong {w:.4}s vs unknown {u:.4}s"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_username() {
+    let a = app(support::sqlite().await).await;
+    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    for _ in 0..5 {
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, "guess guess guess").await;
+        assert!(location(&r).contains("error=invalid"));
+    }
+    // Even the right password is refused while throttled.
+    let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+    let loc = location(&r);
+    assert!(loc.starts_with("/sign-in?error=throttled"), "{loc}");
+    assert!(loc.contains("&retry="), "{loc}");
+    assert!(session_cookie(&r).is_none());
+    let actions = audit_actions(&a.p.db).await;
+    assert!(actions.contains(&(
+        "admin.sign_in".to_string(),
+        "failure".to_string(),
+        "anonymous".to_string()
+    )));
+    let throttled = audit_event::Entity::find()
+        .all(&a.p.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail.as_deref() == Some("throttled"))
+        .count();
+    assert_eq!(throttled, 1);
+    // Another account from the same address is not locked out.
+    support::create_admin(&a.p.db, "second", ADMIN_PASSWORD).await;
+    let r = sign_in(&browser(), &a.base, "second", ADMIN_PASSWORD).await;
+    assert_eq!(location(&r), "/admin/tenants");
+}
+
+#[tokio::test]
+async fn next_only_leads_to_local_paths() {
+    let a = app(support::sqlite().await).await;
+    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    for (next, expected) in [
+        ("/admin/audit", "/admin/audit"),
+        ("//evil.example/", "/admin/tenants"),
+        ("/\\evil.example", "/admin/tenants"),
+        ("https://evil.example/", "/admin/tenants"),
+        ("javascript:alert(1)", "/admin/tenants"),
+    ] {
+        let r = browser()
+            .post(format!("{}/auth/sign-in", a.base))
+            .form(&[
+                ("username", ADMIN_USER),
+                ("password", ADMIN_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&r), expected, "{next}");
+    }
+    // A signed-in admin opening a sign-in link with a hostile next stays home.
+    // (Another account: five sign-ins used up this one's throttle budget.)
+    support::create_admin(&a.p.db, "other", ADMIN_PASSWORD).await;
+    let client = browser();
+    sign_in(&client, &a.base, "other", ADMIN_PASSWORD).await;
+    let r = client
+        .get(format!("{}/sign-in?next=//evil.example", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/admin/tenants");
+}
+
+#[tokio::test]
+async fn idle_and_absolute_timeouts_end_sessions() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        let id = cookie_value(&session_cookie(&r).unwrap());
+        let set = session_cookie(&r).unwrap();
+        assert!(
+            set.contains("Max-Age=1800"),
+            "idle timeout on the cookie: {set}"
+        );
+        assert_eq!(
+            api_status(&with_cookie(&id), &a.base, "list_tenants").await,
+            200
+        );
+
+        // Signed in 13 hours ago (absolute limit 12 h): refused, and the row is gone.
+        let row = admin_session::Entity::find()
+            .one(&a.p.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
+        let old = chrono::Utc::now().timestamp() - 13 * 3600;
+        data["signed_in"]["signed_in_at"] = old.into();
+        admin_session::Entity::update_many()
+            .col_expr(
+                admin_session::Column::Data,
+                sea_orm::sea_query::Expr::value(data.to_string()),
+            )
+            .filter(admin_session::Column::IdHash.eq(row.id_hash.clone()))
+            .exec(&a.p.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            api_status(&with_cookie(&id), &a.base, "list_tenants").await,
+            401,
+            "{label}"
+        );
+        assert_eq!(
+            admin_session::Entity::find()
+                .all(&a.p.db)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+
+        // Idle: the row's expiry has passed.
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        let id = cookie_value(&session_cookie(&r).unwrap());
+        let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+        admin_session::Entity::update_many()
+            .col_expr(
+                admin_session::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(past),
+            )
+            .exec(&a.p.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            api_status(&with_cookie(&id), &a.base, "list_tenants").await,
+            401,
+            "{label}"
+        );
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    f: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = client
+        .post(format!("{base}/api/{f}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn admins_are_added_disabled_and_change_passwords() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        let me = support::signed_in_browser(&a.p.db, &a.base).await;
+
+        // Bad input: field reasons, nothing created.
+        let (status, body) = call(
+            &me,
+            &a.base,
+            "add_admin",
+            serde_json::json!({
+                "username": "a b", "password": "short", "password_confirm": "other"
+            }),
+        )
+        .await;
+        assert_eq!(status, 422, "{label}");
+        let fields = &body["Invalid"];
+        for f in ["username", "password", "password_confirm"] {
+            assert!(fields[f].is_string(), "{f}: {body}");
+        }
+        let (status, body) = call(&me, &a.base, "add_admin", serde_json::json!({
+            "username": "Tester", "password": "a long enough password", "password_confirm": "a long enough password"
+        })).await;
+        assert_eq!(status, 422, "{label}: duplicate (case-insensitive)");
+        assert!(body["Invalid"]["username"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"));
+
+        let (status, added) = call(&me, &a.base, "add_admin", serde_json::json!({
+            "username": "Second.Admin", "password": "another long password", "password_confirm": "another long password"
+        })).await;
+        assert_eq!(status, 200, "{label}: {added}");
+        assert_eq!(added["username"], "second.admin");
+        let other = browser();
+        sign_in(&other, &a.base, "second.admin", "another long password").await;
+        assert_eq!(api_status(&other, &a.base, "list_tenants").await, 200);
+
+        // You cannot disable yourself; disabling another signs them out at once.
+        let (_, list) = call(&me, &a.base, "list_admins", serde_json::json!({})).await;
+        let my_id = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["is_you"] == true)
+            .unwrap()["id"]
+            .clone();
+        let (status, _) = call(
+            &me,
+            &a.base,
+            "set_admin_disabled",
+            serde_json::json!({"admin_id": my_id, "disabled": true}),
+        )
+        .await;
+        assert_eq!(status, 409, "{label}");
+        let (status, _) = call(
+            &me,
+            &a.base,
+            "set_admin_disabled",
+            serde_json::json!({"admin_id": added["id"], "disabled": true}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            api_status(&other, &a.base, "list_tenants").await,
+            401,
+            "{label}: signed out"
+        );
+        let r = sign_in(&browser(), &a.base, "second.admin", "another long password").await;
+        assert!(
+            location(&r).contains("error=invalid"),
+            "{label}: disabled cannot sign in"
+        );
+
+        // Changing the password: wrong current → field error; right → other sessions end, this one stays.
+        let elsewhere = browser();
+        sign_in(&elsewhere, &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        let (status, body) = call(&me, &a.base, "change_password", serde_json::json!({
+            "current_password": "not it at all", "password": "a brand new passphrase", "password_confirm": "a brand new passphrase"
+        })).await;
+        assert_eq!(status, 422);
+        assert!(body["Invalid"]["current_password"].is_string(), "{body}");
+        let (status, _) = call(&me, &a.base, "change_password", serde_json::json!({
+            "current_password": ADMIN_PASSWORD, "password": "a brand new passphrase", "password_confirm": "a brand new passphrase"
+        })).await;
+        assert_eq!(status, 200, "{label}");
+        assert_eq!(
+            api_status(&me, &a.base, "list_tenants").await,
+            200,
+            "this session stays"
+        );
+        assert_eq!(
+            api_status(&elsewhere, &a.base, "list_tenants").await,
+            401,
+            "other sessions end"
+        );
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, "a brand new passphrase").await;
+        assert_eq!(location(&r), "/admin/tenants");
+
+        // The audit log shows it all, filterable, and never a password.
+        let (status, page) = call(&me, &a.base, "list_audit", serde_json::json!({"filter": {
+            "action": "admin.", "actor": "", "text": "", "failures_only": false, "before_id": null
+        }})).await;
+        assert_eq!(status, 200);
+        let actions: Vec<&str> = page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for expected in [
+            "admin.created",
+            "admin.disabled",
+            "admin.password_changed",
+            "admin.sign_in",
+        ] {
+            assert!(
+                actions.contains(&expected),
+                "{label}: {expected} in {actions:?}"
+            );
+        }
+        let text = page.to_string();
+        assert!(!text.contains("another long password") && !text.contains("brand new passphrase"));
+        let (_, failures) = call(
+            &me,
+            &a.base,
+            "list_audit",
+            serde_json::json!({"filter": {
+                "action": "", "actor": "", "text": "", "failures_only": true, "before_id": null
+            }}),
+        )
+        .await;
+        assert!(failures["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["outcome"] == "failure"));
+        assert!(!failures["entries"].as_array().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_in_the_database() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        support::signed_in_browser(&a.p.db, &a.base).await;
+        let n = audit_event::Entity::find()
+            .all(&a.p.db)
+            .await
+            .unwrap()
+            .len();
+        assert!(n >= 1);
+        for sql in [
+            "UPDATE audit_event SET actor = 'someone else'",
+            "DELETE FROM audit_event",
+        ] {
+            let r = a.p.db.execute_unprepared(sql).await;
+            assert!(r.is_err(), "{label}: {sql} must be refused");
+            assert!(
+                r.unwrap_err().to_string().contains("append-only"),
+                "{label}"
+            );
+        }
+        assert_eq!(
+            audit_event::Entity::find()
+                .all(&a.p.db)
+                .await
+                .unwrap()
+                .len(),
+            n
+        );
+    }
+}
+
+#[tokio::test]
+async fn first_admin_through_the_setup_token() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        let anon = browser();
+        let (_, needs) = call(&anon, &a.base, "setup_status", serde_json::json!({})).await;
+        assert_eq!(needs, true, "{label}");
+        // prepare() printed one token; issue another the same way to learn its value.
+        let token = server::auth::setup::issue_if_needed(&a.p.db, chrono::Utc::now())
+            .await
+            .unwrap()
+            .expect("no admin yet, so a token is issued");
+        let body = |token: &str| {
+            serde_json::json!({
+                "setup_token": token, "username": "first", "password": "setup admin passphrase", "password_confirm": "setup admin passphrase"
+            })
+        };
+        let (status, err) = call(&anon, &a.base, "complete_setup", body("wrong-token")).await;
+        assert_eq!(status, 422, "{label}");
+        assert!(err["Invalid"]["setup_token"].is_string());
+        let (status, _) = call(&anon, &a.base, "complete_setup", body(&token)).await;
+        assert_eq!(status, 200, "{label}");
+        let (_, needs) = call(&anon, &a.base, "setup_status", serde_json::json!({})).await;
+        assert_eq!(needs, false);
+        // Used once; and no token works after the first admin exists.
+        let (status, _) = call(&anon, &a.base, "complete_setup", body(&token)).await;
+        assert_eq!(status, 409, "{label}");
+        let r = sign_in(&browser(), &a.base, "first", "setup admin passphrase").await;
+        assert_eq!(location(&r), "/admin/tenants");
+        assert!(
+            server::auth::setup::issue_if_needed(&a.p.db, chrono::Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn cli_creates_admins_with_the_password_from_stdin() {
+    use std::io::Write;
+    let t = support::sqlite().await;
+    let bin = env!("CARGO_BIN_EXE_tenant-mail");
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = std::process::Command::new(bin)
+            .args(args)
+            .env("TENANT_MAIL_DATABASE_URL", &t.config.database_url)
+            .env("TENANT_MAIL_KEY_FILE", &t.config.key_file)
+            .env("TENANT_MAIL_LOG_LEVEL", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = run(&["admin", "create", "--username", "Ops"], "too short\n");
+    assert!(!ok, "a weak password is refused: {out}");
+    assert!(out.contains("12 characters"), "{out}");
+    let (ok, out) = run(
+        &["admin", "create", "--username", "Ops"],
+        "a perfectly fine passphrase\n",
+    );
+    assert!(ok, "{out}");
+    assert!(
+        !out.contains("perfectly fine"),
+        "the password is not echoed: {out}"
+    );
+    let (ok, out) = run(&["admin", "list"], "");
+    assert!(ok && out.contains("ops\tenabled"), "{out}");
+    let (ok, _) = run(
+        &["admin", "create", "--username", "ops"],
+        "a perfectly fine passphrase\n",
+    );
+    assert!(!ok, "duplicate refused");
+
+    let a = app(t).await;
+    let r = sign_in(&browser(), &a.base, "ops", "a perfectly fine passphrase").await;
+    assert_eq!(location(&r), "/admin/tenants");
+}
