@@ -1352,3 +1352,48 @@ async fn keep_alive_refreshes_connections_idle_for_the_configured_days() {
         assert_eq!(e.status().await, ConnectionStatus::Connected);
     }
 }
+
+#[tokio::test]
+async fn a_flow_finishes_only_in_the_admin_session_that_started_it() {
+    for t in support::all().await {
+        let e = env(t).await;
+        let started = e.begin().await;
+        let back = e
+            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
+            .await;
+        // Same browser cookie, but another admin session (e.g. signed out and
+        // someone else signed in): refused before any token request.
+        let other_session = oauth_callback::routes::<()>(OAuthState {
+            identity: e.identity.clone(),
+        })
+        .layer(axum::Extension(app::port::Actor {
+            session_key: Some("another-session".into()),
+            ..support::actor()
+        }));
+        let response = other_session
+            .oneshot(
+                Request::get(back.as_str())
+                    .header("cookie", started.cookie.as_str())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", e.label);
+        assert_eq!(e.token_requests(), 0, "{}", e.label);
+        assert_eq!(e.status().await, ConnectionStatus::NotAuthenticated);
+        // The audit log records the start and the failure.
+        let actions: Vec<String> = server::db::entities::audit_event::Entity::find()
+            .all(&e.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| format!("{}:{}", a.action, a.outcome))
+            .collect();
+        assert!(actions.contains(&"connection.authentication_started:success".to_string()));
+        assert!(
+            actions.contains(&"connection.authentication_failed:failure".to_string()),
+            "{actions:?}"
+        );
+    }
+}

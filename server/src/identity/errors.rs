@@ -175,7 +175,7 @@ impl Failure {
             ),
             Failure::FlowUnknown => "This sign-in link expired or was already used; click Authenticate again.".into(),
             Failure::FlowExpired => "This sign-in link expired (sign-in must finish within 10 minutes); click Authenticate again.".into(),
-            Failure::OtherBrowser => "This sign-in was started in another browser (or its cookie is missing), so it cannot be finished here. Click Authenticate again in this browser.".into(),
+            Failure::OtherBrowser => "This sign-in was started in another browser or admin session (or its cookie is missing), so it cannot be finished here. Click Authenticate again in this browser.".into(),
             Failure::IssuerMismatch => "The response names another identity provider than the one this sign-in was sent to. Nothing was stored. Click Authenticate again.".into(),
             Failure::Authorize(e) | Failure::Token(e) => {
                 let mut text = oauth_explanation(e);
