@@ -25,9 +25,17 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   projects: [
     {
+      // Signs in once and saves the session for the app tests.
+      name: 'sign-in',
+      testDir: './tests/app',
+      testMatch: /.*\.setup\.ts/,
+      use: { baseURL: `http://127.0.0.1:${appPort}`, launchOptions: chromium },
+    },
+    {
       name: 'app',
       testDir: './tests/app',
-      use: { baseURL: `http://127.0.0.1:${appPort}`, launchOptions: chromium },
+      dependencies: ['sign-in'],
+      use: { baseURL: `http://127.0.0.1:${appPort}`, launchOptions: chromium, storageState: '.auth/admin.json' },
     },
     {
       name: 'stand-in',
@@ -37,7 +45,9 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: appBin,
+      // The first admin comes from the CLI, as an operator would create it
+      // (a no-op when it already exists in a reused data dir).
+      command: `sh -c 'printf "%s\\n" "$E2E_ADMIN_PASSWORD" | ${appBin} admin create --username e2e-admin >/dev/null 2>&1; exec ${appBin}'`,
       cwd: '..',
       url: `http://127.0.0.1:${appPort}/readyz`,
       reuseExistingServer: false,
@@ -53,6 +63,7 @@ export default defineConfig({
         TENANT_MAIL_LOG_LEVEL: 'info',
         LEPTOS_SITE_ROOT: 'target/site',
         LEPTOS_ENV: 'PROD',
+        E2E_ADMIN_PASSWORD: 'e2e admin passphrase only for tests',
       },
     },
     {

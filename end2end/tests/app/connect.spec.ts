@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { createTenant, directory, hydrated, signInAs, STAND_IN, uniqueName } from './helpers';
+import { createTenant, directory, hydrated, signInAs, STAND_IN, uniqueName, expect, test } from './helpers';
 
 test('connect: Click to Authenticate → Microsoft → validated → Click to RE Authenticate; wrong account refused', async ({ page, request, baseURL }) => {
   const d = await directory(request, baseURL!);

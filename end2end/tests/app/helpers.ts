@@ -1,4 +1,36 @@
-import { APIRequestContext, expect, Page, Request } from '@playwright/test';
+import { APIRequestContext, expect, Page, Request, test as base } from '@playwright/test';
+
+// The admin the app's webServer command creates with `tenant-mail admin create`
+// (test-only credentials; see playwright.config.ts).
+export const ADMIN = 'e2e-admin';
+export const ADMIN_PASSWORD = 'e2e admin passphrase only for tests';
+export const AUTH_FILE = '.auth/admin.json';
+
+/**
+ * Every app test fails on a Content-Security-Policy violation: the policy must
+ * allow exactly what the app does (hydration script, WASM), nothing more.
+ */
+export const test = base.extend<{ cspGuard: void }>({
+  cspGuard: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy|Content-Security-Policy/i.test(m.text())) violations.push(m.text());
+      });
+      await use();
+      expect(violations, 'CSP violations').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
+
+/** Fills and submits the sign-in form on the current page. */
+export async function signIn(page: Page, username = ADMIN, password = ADMIN_PASSWORD) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
 
 /** Waits until the WASM bundle has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN } from './helpers';
+import { APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN, expect, test } from './helpers';
 
 // Not a test of behaviour: regenerates the README's pictures (`make screenshots`).
 test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to regenerate README screenshots');

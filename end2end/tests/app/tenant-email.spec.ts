@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { APP_ID, createTenant, hydrated, recordRequests, SCOPES, uniqueName } from './helpers';
+import { APP_ID, createTenant, hydrated, recordRequests, SCOPES, uniqueName, expect, test } from './helpers';
 
 test('create a tenant, open it by double-click, add a tenant email, fix scopes client-side, save, reload', async ({ page }) => {
   const tenant = uniqueName('Contoso');
