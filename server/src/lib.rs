@@ -12,3 +12,4 @@ pub mod identity;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod web_security;

@@ -7,12 +7,16 @@ use crate::identity::Identity;
 use crate::routes::health;
 use crate::routes::oauth_callback::{self, OAuthState};
 use crate::secrets::KeyRing;
+use crate::web_security::{csrf, headers, CspNonce, SecurityPolicy};
 use app::model::authority::AuthorityPolicy;
 use app::model::EditorContext;
 use app::port::SharedBackend;
 use app::{shell, App};
+use axum::http::request::Parts;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
@@ -104,7 +108,14 @@ pub async fn prepare(
         std::time::Duration::from_secs(6 * 3600),
         i64::from(config.token_keepalive_days),
     );
-    let router = router(backend.clone(), db.clone(), leptos_options, oauth.clone());
+    let security = SecurityPolicy::from_config(config);
+    let router = router(
+        backend.clone(),
+        db.clone(),
+        leptos_options,
+        oauth.clone(),
+        security,
+    );
     Ok(Prepared {
         router,
         db,
@@ -114,15 +125,30 @@ pub async fn prepare(
     })
 }
 
+/// Leptos makes its own random nonce for each render (`provide_contexts` calls
+/// `provide_nonce`); this runs after that and replaces it with the nonce the
+/// headers layer put into the request, so the `<script nonce>` Leptos renders
+/// is the one in the response's Content-Security-Policy.
+fn provide_request_nonce() {
+    let nonce = use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(Nonce::from_value(nonce.as_arc()));
+    }
+}
+
+/// Every route, and the fallback, sit inside the same layers (outermost last):
+/// security headers (and the CSP nonce) → CSRF check → API status fix-up.
 pub fn router(
     backend: SharedBackend,
     db: DatabaseConnection,
     leptos_options: LeptosOptions,
     oauth: OAuthState,
+    security: SecurityPolicy,
 ) -> Router {
     let routes = generate_route_list(App);
     let ready_db = db.clone();
     let context_backend = backend.clone();
+    let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(ready_db.clone())))
@@ -130,15 +156,22 @@ pub fn router(
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(context_backend.clone()),
+            move || {
+                provide_context(context_backend.clone());
+                provide_request_nonce();
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(axum::middleware::from_fn(
-            crate::routes::api_status::fix_status,
+        // The 404 page is rendered with the shell too, hydration script included.
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide_request_nonce,
+            shell,
         ))
+        .layer(from_fn(crate::routes::api_status::fix_status))
+        .layer(from_fn_with_state(security.clone(), csrf::protect))
+        .layer(from_fn_with_state(security, headers::apply))
         .with_state(leptos_options)
 }

@@ -13,6 +13,10 @@ struct Running {
 }
 
 async fn start(db: support::TestDb) -> Running {
+    // A browser on Tenant Mail's pages sends its origin; the CSRF layer needs it.
+    let origin = server::web_security::SecurityPolicy::from_config(&db.config).origin;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", origin.parse().unwrap());
     let p = prepare(&db.config, support::leptos_options())
         .await
         .expect("prepare");
@@ -21,7 +25,10 @@ async fn start(db: support::TestDb) -> Running {
     tokio::spawn(async move { axum::serve(listener, p.router.into_make_service()).await });
     Running {
         base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
         _db: db,
     }
 }
