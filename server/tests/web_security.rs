@@ -43,6 +43,9 @@ const EXPECTED: &[(&str, &str)] = &[
 
 const HSTS: &str = "strict-transport-security";
 
+/// Request headers a test sends (Origin, Sec-Fetch-Site).
+type Sent<'a> = &'a [(&'a str, &'a str)];
+
 struct Running {
     base: String,
     /// Sends no Origin by itself; no redirects followed.
@@ -241,7 +244,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
 
     // method | path                                      | headers sent           | status | static
     let begin_unknown = app.begin_path(&unknown);
-    let table: &[(&str, &str, &[(&str, &str)], u16, bool)] = &[
+    let table: &[(&str, &str, Sent, u16, bool)] = &[
         ("GET", "/healthz", &[], 200, false),
         ("GET", "/readyz", &[], 200, false),
         ("GET", "/no/such/page", &[], 404, false),
@@ -377,7 +380,7 @@ async fn cross_site_state_changes_are_refused() {
     posts.sort();
     posts.push(app.begin_path(&unknown));
     // sent headers                                             | refused
-    let cases: &[(&[(&str, &str)], bool)] = &[
+    let cases: &[(Sent, bool)] = &[
         (&[("origin", EVIL)], true),
         (&[], true),
         (&[("sec-fetch-site", "cross-site")], true),
