@@ -136,7 +136,7 @@ fn provide_request_nonce() {
     }
 }
 
-/// Every route, and the fallback, sit inside the same layers (outermost last):
+/// Every route, and the fallback, sit inside the same layers, outermost first:
 /// security headers (and the CSP nonce) → CSRF check → API status fix-up.
 pub fn router(
     backend: SharedBackend,
