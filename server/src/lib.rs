@@ -15,3 +15,4 @@ pub mod identity;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod web_security;

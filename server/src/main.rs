@@ -17,8 +17,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Colour codes only on a terminal: log files and collectors get plain text.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     if let Some(Command::Admin { action }) = command {
         return match server::cli::admin(&config, action).await {

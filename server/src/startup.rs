@@ -8,12 +8,16 @@ use crate::identity::Identity;
 use crate::routes::health;
 use crate::routes::oauth_callback::{self, OAuthState};
 use crate::secrets::KeyRing;
+use crate::web_security::{csrf, headers, CspNonce, SecurityPolicy};
 use app::model::authority::AuthorityPolicy;
 use app::model::EditorContext;
 use app::port::SharedBackend;
 use app::{shell, App};
+use axum::http::request::Parts;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
@@ -110,6 +114,7 @@ pub async fn prepare(
     let auth = Arc::new(AuthService::new(db.clone(), clock_for_auth, config));
     announce_setup_token(&db, &auth, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
+    let security = SecurityPolicy::from_config(config);
     let router = router(
         backend.clone(),
         db.clone(),
@@ -117,6 +122,7 @@ pub async fn prepare(
         oauth.clone(),
         auth.clone(),
         config,
+        security,
     );
     Ok(Prepared {
         router,
@@ -151,6 +157,19 @@ async fn announce_setup_token(
     Ok(())
 }
 
+/// Leptos makes its own random nonce for each render (`provide_contexts` calls
+/// `provide_nonce`); this runs after that and replaces it with the nonce the
+/// headers layer put into the request, so the `<script nonce>` Leptos renders
+/// is the one in the response's Content-Security-Policy.
+fn provide_request_nonce() {
+    let nonce = use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(Nonce::from_value(nonce.as_arc()));
+    }
+}
+
+/// Every route, and the fallback, sit inside the same layers, outermost first:
+/// security headers (and the CSP nonce) → CSRF check → API status fix-up.
 pub fn router(
     backend: SharedBackend,
     db: DatabaseConnection,
@@ -158,10 +177,12 @@ pub fn router(
     oauth: OAuthState,
     auth: Arc<AuthService>,
     config: &Config,
+    security: SecurityPolicy,
 ) -> Router {
     let routes = generate_route_list(App);
     let ready_db = db.clone();
     let context_backend = backend.clone();
+    let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(ready_db.clone())))
@@ -170,22 +191,28 @@ pub fn router(
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(context_backend.clone()),
+            move || {
+                provide_context(context_backend.clone());
+                provide_request_nonce();
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(axum::middleware::from_fn(
-            crate::routes::api_status::fix_status,
+        // The 404 page is rendered with the shell too, hydration script included.
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide_request_nonce,
+            shell,
         ))
-        // Outermost last: request id → session cookie → the sign-in gate.
-        .layer(axum::middleware::from_fn_with_state(
-            auth.clone(),
-            crate::auth::gate::gate,
-        ))
+        .layer(from_fn(crate::routes::api_status::fix_status))
+        // Innermost first: the sign-in gate needs the session; a cross-site
+        // request is refused before any session is touched; every answer
+        // (refusals included) gets the security headers and a request id.
+        .layer(from_fn_with_state(auth.clone(), crate::auth::gate::gate))
         .layer(crate::auth::session_layer(config, auth.store.clone()))
+        .layer(from_fn_with_state(security.clone(), csrf::protect))
+        .layer(from_fn_with_state(security, headers::apply))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
             tower_http::request_id::MakeRequestUuid,

@@ -817,6 +817,7 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
                 "/core/oauth2/begin/{}/00000000-0000-4000-8000-000000000000",
                 e.tenant_id
             ))
+            .header("origin", "http://localhost:3000")
             .body(Body::empty())
             .unwrap(),
         )

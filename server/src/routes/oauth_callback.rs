@@ -6,6 +6,7 @@
 use crate::audit::{self, Event};
 use crate::identity::callback::{self, Outcome};
 use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH};
+use crate::web_security::{csrf, CspNonce};
 use app::port::Actor;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -62,12 +63,8 @@ fn harden(headers: &mut HeaderMap) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    // Content-Security-Policy comes from the web-security layer, with the
+    // nonce this page's <style> carries.
 }
 
 fn cookie(identity: &Identity, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
@@ -82,8 +79,13 @@ fn cookie(identity: &Identity, name: &str, value: &str, max_age: i64) -> Option<
     .ok()
 }
 
-/// The failure page: what happened, what to do, and a link back.
-pub fn failure_page(failure: &Failure, back: Option<&(String, String)>) -> Response {
+/// The failure page: what happened, what to do, and a link back. `nonce` is
+/// the response's CSP nonce (the page's only inline style needs it).
+pub fn failure_page(
+    failure: &Failure,
+    back: Option<&(String, String)>,
+    nonce: Option<&CspNonce>,
+) -> Response {
     let link = match back {
         Some((t, e)) => email_page(t, e),
         None => "/admin/tenants".to_string(),
@@ -95,11 +97,14 @@ pub fn failure_page(failure: &Failure, back: Option<&(String, String)>) -> Respo
     };
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} — Tenant Mail</title>\
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style></head>\
+<style{nonce}>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style></head>\
 <body><main><h1>{title}</h1><p id=\"explanation\" role=\"alert\">{text}</p><p><a id=\"back\" href=\"{link}\">{link_text}</a></p></main></body></html>\n",
         title = escape(failure.title()),
         text = escape(&failure.explanation()),
         link = escape(&link),
+        nonce = nonce
+            .map(|n| format!(" nonce=\"{}\"", escape(n.as_str())))
+            .unwrap_or_default(),
     );
     let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, body).into_response();
@@ -130,9 +135,13 @@ fn cookie_header(headers: &HeaderMap) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
+/// The nonce the web-security layer chose for this response, if it runs.
+type Nonce = Option<Extension<CspNonce>>;
+
 async fn validated(
     State(state): State<OAuthState>,
     Extension(actor): Extension<Actor>,
+    nonce: Nonce,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
@@ -169,7 +178,7 @@ async fn validated(
             "{}?connected=1",
             email_page(&c.tenant_id, &c.tenant_email_id)
         )),
-        Err(f) => failure_page(f, back.as_ref()),
+        Err(f) => failure_page(f, back.as_ref(), nonce.as_ref().map(|n| &n.0)),
     };
     if let Some(v) = clear_cookie.and_then(|name| cookie(identity, &name, "", 0)) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -177,35 +186,27 @@ async fn validated(
     response
 }
 
-/// A cross-site page must not be able to start flows in the admin's browser.
-fn same_origin(identity: &Identity, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
-    }
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => origin == identity.public_origin(),
-        None => true,
-    }
-}
-
 async fn begin_flow(
     State(state): State<OAuthState>,
     Extension(actor): Extension<Actor>,
+    nonce: Nonce,
     Path((tenant_id, email_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let identity = &state.identity;
     let back = (tenant_id.clone(), email_id.clone());
-    if !same_origin(identity, &headers) {
+    let nonce = nonce.as_ref().map(|n| &n.0);
+    // The router's CSRF layer already refuses cross-site posts; checked here
+    // too (same rule) so these routes are safe wherever they are mounted.
+    if !csrf::is_same_origin(&identity.public_origin(), &headers) {
         return failure_page(
             &Failure::NotConnectable(format!(
                 "This request did not come from Tenant Mail's own pages. Open Tenant Mail at {} and click Authenticate there.",
                 identity.public_url
             )),
             Some(&back),
+            nonce,
         );
     }
     let allow_new_account = url::form_urlencoded::parse(&body).any(|(k, v)| {
@@ -240,7 +241,7 @@ async fn begin_flow(
             }
             response
         }
-        Err(f) => failure_page(&f, Some(&back)),
+        Err(f) => failure_page(&f, Some(&back), nonce),
     }
 }
 

@@ -1,0 +1,485 @@
+//! Web security over real HTTP: the security headers on every kind of response
+//! (pages, server functions, OAuth routes, health, static files, 404s, refusals),
+//! the CSP nonce matching the page's scripts, and the CSRF origin rule for every
+//! server function and POST route.
+mod support;
+
+use app::model::ApiError;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use server::startup::prepare;
+use server::web_security::SecurityPolicy;
+
+/// The test config's public URL is `http://localhost:3000`.
+const ORIGIN: &str = "http://localhost:3000";
+const EVIL: &str = "http://evil.example";
+const NONCE: &str = "<N>";
+
+/// Every response carries exactly these (http deployment: no HSTS). `<N>` is
+/// the response's nonce; `cache-control` is absent on static assets.
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; \
+         script-src 'self' 'nonce-<N>' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-<N>'; \
+         img-src 'self' data:; \
+         connect-src 'self'; \
+         font-src 'self'; \
+         object-src 'none'; \
+         base-uri 'none'; \
+         frame-ancestors 'none'; \
+         form-action 'self' https://login.microsoftonline.com https://login.microsoftonline.us \
+         https://login.partner.microsoftonline.cn https://login.chinacloudapi.cn http://127.0.0.1:5999",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    ("cache-control", "no-store"),
+];
+
+const HSTS: &str = "strict-transport-security";
+
+/// Request headers a test sends (Origin, Sec-Fetch-Site).
+type Sent<'a> = &'a [(&'a str, &'a str)];
+
+struct Running {
+    base: String,
+    /// Sends no Origin by itself; no redirects followed.
+    client: reqwest::Client,
+    tenant_id: String,
+    email_id: String,
+    _db: support::TestDb,
+    _site: tempfile::TempDir,
+}
+
+/// A site root with one static asset, so the static-file path is always tested.
+fn site() -> (tempfile::TempDir, leptos::config::LeptosOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/tenant_mail.css"), "body{}\n").unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("tenant_mail")
+        .site_root(dir.path().display().to_string())
+        .build();
+    (dir, options)
+}
+
+async fn start_with(db: support::TestDb) -> Running {
+    let (site, options) = site();
+    let p = prepare(&db.config, options).await.expect("prepare");
+    let base = support::serve(p.router.clone()).await;
+    // Signed in (cookie store), but sending no Origin unless a test adds one.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    support::create_admin(&p.db, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
+    let r = client
+        .post(format!("{base}/auth/sign-in"))
+        .header("origin", ORIGIN)
+        .form(&[
+            ("username", support::ADMIN_USER),
+            ("password", support::ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/admin/tenants");
+    let mut app = Running {
+        base,
+        client,
+        tenant_id: String::new(),
+        email_id: String::new(),
+        _db: db,
+        _site: site,
+    };
+    let origin = SecurityPolicy::from_config(&app._db.config).origin;
+    let (status, body) = app
+        .post_from(&origin, "/api/create_tenant", r#"{"name":"Contoso"}"#)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.tenant_id = json_id(&body);
+    let email = serde_json::json!({
+        "tenant_id": app.tenant_id,
+        "email_id": null,
+        "version": null,
+        "replace_secret": false,
+        "input": {
+            "account_type": "microsoft365_graph",
+            "address": "helpdesk@contoso.com",
+            "direction": "send_receive",
+            "application_id": "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40",
+            "client_secret": "fake-secret-for-tests",
+            "secret_expires_on": "",
+            // The configured loopback stand-in host: nothing here ever leaves 127.0.0.1.
+            "authority_url": "http://127.0.0.1:5999/common",
+            "authorization_endpoint": "/oauth2/v2.0/authorize",
+            "token_endpoint": "/oauth2/v2.0/token",
+            "scopes": "openid offline_access mail.send mail.read"
+        }
+    });
+    let (status, body) = app
+        .post_from(&origin, "/api/save_tenant_email", &email.to_string())
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.email_id = json_id(&body);
+    app
+}
+
+async fn start() -> Running {
+    start_with(support::sqlite().await).await
+}
+
+fn json_id(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Running {
+    async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let r = request.send().await.unwrap();
+        Reply {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+    async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+    /// A POST with the given request headers (Origin, Sec-Fetch-Site).
+    async fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let content_type = if path.starts_with("/api/") {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        self.send(request).await
+    }
+    async fn post_from(&self, origin: &str, path: &str, body: &str) -> (u16, String) {
+        let r = self.post(path, &[("origin", origin)], body).await;
+        (r.status.as_u16(), r.body)
+    }
+    fn begin_path(&self, email_id: &str) -> String {
+        format!("/core/oauth2/begin/{}/{email_id}", self.tenant_id)
+    }
+    /// Every Leptos page route with its parameters filled in.
+    fn page_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = leptos_axum::generate_route_list(app::App)
+            .iter()
+            .map(|r| {
+                r.path()
+                    .split('/')
+                    .map(|segment| {
+                        let name = segment
+                            .strip_prefix(':')
+                            .or_else(|| segment.strip_prefix('{')?.strip_suffix('}'));
+                        match name {
+                            Some("tenant_id") => self.tenant_id.clone(),
+                            Some("email_id") => self.email_id.clone(),
+                            Some(_) => uuid::Uuid::new_v4().to_string(),
+                            None => segment.to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .map(|p| if p.is_empty() { "/".to_string() } else { p })
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(|v| v.to_str().unwrap().to_string())
+}
+
+/// The nonce in a CSP header (the same `'nonce-…'` appears in script-src and style-src).
+fn csp_nonce(headers: &HeaderMap) -> String {
+    let csp = header(headers, "content-security-policy").expect("a CSP");
+    let start = csp.find("'nonce-").expect("a nonce in the CSP") + "'nonce-".len();
+    let end = csp[start..].find('\'').unwrap();
+    csp[start..start + end].to_string()
+}
+
+/// Asserts the snapshot: each expected header with its value, and no HSTS.
+fn assert_snapshot(what: &str, reply: &Reply, cacheable: bool) {
+    let nonce = csp_nonce(&reply.headers);
+    for (name, expected) in EXPECTED {
+        let actual = header(&reply.headers, name).map(|v| v.replace(&nonce, NONCE));
+        if *name == "cache-control" && cacheable {
+            assert_ne!(actual.as_deref(), Some("no-store"), "{what}: {name}");
+            continue;
+        }
+        assert_eq!(actual.as_deref(), Some(*expected), "{what}: {name}");
+    }
+    assert_eq!(header(&reply.headers, HSTS), None, "{what}: HSTS over http");
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = start().await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let pages = app.page_paths();
+    assert!(pages.len() >= 6, "route list: {pages:?}");
+    for path in &pages {
+        let r = app.get(path).await;
+        assert!(
+            r.status == StatusCode::OK || r.status.is_redirection(),
+            "{path}: {}",
+            r.status
+        );
+        assert_snapshot(&format!("page {path}"), &r, false);
+    }
+
+    // method | path                                      | headers sent           | status | static
+    let begin_unknown = app.begin_path(&unknown);
+    let table: &[(&str, &str, Sent, u16, bool)] = &[
+        ("GET", "/healthz", &[], 200, false),
+        ("GET", "/readyz", &[], 200, false),
+        ("GET", "/no/such/page", &[], 404, false),
+        ("GET", "/pkg/tenant_mail.css", &[], 200, true),
+        ("GET", "/pkg/missing.js", &[], 404, false),
+        ("GET", "/core/oauth2/validated", &[], 400, false),
+        (
+            "GET",
+            "/core/oauth2/validated?state=a&state=b",
+            &[],
+            400,
+            false,
+        ),
+        (
+            "GET",
+            "/core/oauth2/validated?code=x&state=nope",
+            &[],
+            400,
+            false,
+        ),
+        ("POST", &begin_unknown, &[("origin", ORIGIN)], 404, false),
+        ("POST", &begin_unknown, &[("origin", EVIL)], 403, false),
+        (
+            "POST",
+            "/api/list_tenants",
+            &[("origin", ORIGIN)],
+            200,
+            false,
+        ),
+        ("POST", "/api/get_tenant", &[("origin", ORIGIN)], 400, false),
+        ("POST", "/api/list_tenants", &[("origin", EVIL)], 403, false),
+        ("POST", "/no/such/page", &[("origin", EVIL)], 403, false),
+    ];
+    for (method, path, sent, status, cacheable) in table {
+        let r = match *method {
+            "GET" => app.get(path).await,
+            _ => app.post(path, sent, "{}").await,
+        };
+        let what = format!("{method} {path} {sent:?}");
+        assert_eq!(r.status.as_u16(), *status, "{what}: {}", r.body);
+        assert_snapshot(&what, &r, *cacheable);
+    }
+
+    // Without a session: the sign-in gate's refusals and the sign-in pages.
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", app.base);
+    let anonymous = [
+        ("GET /admin/tenants", anon.get(url("/admin/tenants")), 303),
+        ("GET /sign-in", anon.get(url("/sign-in")), 200),
+        ("GET /setup", anon.get(url("/setup")), 200),
+        (
+            "POST /api/list_tenants",
+            anon.post(url("/api/list_tenants"))
+                .header("origin", ORIGIN)
+                .body("{}"),
+            401,
+        ),
+        (
+            "POST /auth/sign-in",
+            anon.post(url("/auth/sign-in"))
+                .header("origin", ORIGIN)
+                .form(&[("username", "nobody"), ("password", "wrong")]),
+            303,
+        ),
+        (
+            "POST /auth/sign-in cross-site",
+            anon.post(url("/auth/sign-in"))
+                .header("origin", EVIL)
+                .form(&[("username", "nobody"), ("password", "wrong")]),
+            403,
+        ),
+    ];
+    for (what, request, status) in anonymous {
+        let r = app.send(request).await;
+        assert_eq!(r.status.as_u16(), status, "{what}: {}", r.body);
+        assert_snapshot(&format!("anonymous {what}"), &r, false);
+    }
+}
+
+#[tokio::test]
+async fn hsts_only_over_https() {
+    let mut db = support::sqlite().await;
+    db.config.public_url = "https://mail.example".into();
+    let (_site, options) = site();
+    let p = prepare(&db.config, options).await.expect("prepare");
+    use tower::ServiceExt;
+    for path in ["/healthz", "/admin/tenants", "/no/such/page"] {
+        let response = p
+            .router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()[HSTS],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}
+
+/// `<script` / `<style` tags and the value of their nonce attribute.
+fn tag_nonces(html: &str, tag: &str) -> Vec<Option<String>> {
+    let open = format!("<{tag}");
+    html.match_indices(&open)
+        .filter(|(i, _)| {
+            // `<script>` or `<script ...>`, not `<scripts`.
+            matches!(html[i + open.len()..].chars().next(), Some('>' | ' '))
+        })
+        .map(|(i, _)| {
+            let tag_text = &html[i..i + html[i..].find('>').unwrap()];
+            let start = tag_text.find("nonce=\"")? + "nonce=\"".len();
+            let end = tag_text[start..].find('"')?;
+            Some(tag_text[start..start + end].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_script_carries_the_responses_nonce() {
+    let app = start().await;
+    let mut seen = std::collections::HashSet::new();
+    let tenant_page = format!("/admin/tenants/{}", app.tenant_id);
+    let email_page = format!("/admin/tenants/{}/emails/{}", app.tenant_id, app.email_id);
+    for path in [
+        "/admin/tenants",
+        "/admin/tenants",
+        tenant_page.as_str(),
+        email_page.as_str(),
+        "/no/such/page",
+    ] {
+        let r = app.get(path).await;
+        let nonce = csp_nonce(&r.headers);
+        assert!(seen.insert(nonce.clone()), "{path}: nonce reused");
+        let scripts = tag_nonces(&r.body, "script");
+        assert!(!scripts.is_empty(), "{path}: no hydration script");
+        for found in scripts.iter().chain(tag_nonces(&r.body, "style").iter()) {
+            assert_eq!(found.as_deref(), Some(nonce.as_str()), "{path}: {}", r.body);
+        }
+    }
+    // The OAuth failure page's inline style is allowed by the same nonce.
+    let r = app.get("/core/oauth2/validated").await;
+    let styles = tag_nonces(&r.body, "style");
+    assert_eq!(styles, [Some(csp_nonce(&r.headers))], "{}", r.body);
+}
+
+#[tokio::test]
+async fn server_functions_are_all_post() {
+    let fns: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(fns.len() >= 9, "{fns:?}");
+    for (path, method) in fns {
+        assert_eq!(method, axum::http::Method::POST, "{path} must be a POST");
+        assert!(path.starts_with("/api/"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let app = start().await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let mut posts: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    posts.sort();
+    posts.push(app.begin_path(&unknown));
+    // sent headers                                             | refused
+    let cases: &[(Sent, bool)] = &[
+        (&[("origin", EVIL)], true),
+        (&[], true),
+        (&[("sec-fetch-site", "cross-site")], true),
+        (&[("sec-fetch-site", "same-site")], true),
+        (&[("origin", EVIL), ("sec-fetch-site", "same-origin")], true),
+        (
+            &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+            true,
+        ),
+        (&[("origin", ORIGIN)], false),
+        (
+            &[("origin", ORIGIN), ("sec-fetch-site", "same-origin")],
+            false,
+        ),
+        // A plain form POST under Referrer-Policy: no-referrer (Chromium).
+        (
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+            false,
+        ),
+        (&[("sec-fetch-site", "same-origin")], false),
+    ];
+    for path in &posts {
+        for (sent, refused) in cases {
+            let r = app.post(path, sent, "{}").await;
+            let what = format!("POST {path} {sent:?}: {} {}", r.status, r.body);
+            assert_eq!(r.status == StatusCode::FORBIDDEN, *refused, "{what}");
+            if *refused && path.starts_with("/api/") {
+                // The frontend shows this message.
+                let error: ApiError = serde_json::from_str(&r.body).expect(&what);
+                assert!(
+                    matches!(&error, ApiError::BadRequest(m) if m.contains(ORIGIN)),
+                    "{what}"
+                );
+            } else if *refused {
+                assert!(r.body.contains("did not come from Tenant Mail"), "{what}");
+            }
+        }
+    }
+    // Nothing was created by the refused calls (and the same-origin `{}` ones were 4xx).
+    let (_, list) = app.post_from(ORIGIN, "/api/list_tenants", "{}").await;
+    let tenants: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(tenants.as_array().map(Vec::len), Some(1), "{list}");
+    // Safe methods are never checked.
+    let r = app
+        .send(
+            app.client
+                .get(format!("{}/healthz", app.base))
+                .header("origin", EVIL),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
