@@ -61,7 +61,7 @@ pub fn SignInPage() -> impl IntoView {
                 class:hidden=move || !has_error && local_error.get().is_none()>
                 {move || local_error.get().or_else(|| error.clone()).unwrap_or_default()}
             </div>
-            <form method="post" action="/auth/sign-in" class="stacked" on:submit=submit>
+            <form method="post" action="/auth/sign-in" class="stacked" novalidate on:submit=submit>
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
                     <label for="username">"Username"</label>

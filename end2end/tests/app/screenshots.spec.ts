@@ -51,6 +51,25 @@ test('README screenshots', async ({ page }) => {
   await page.locator('#connect-success').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/connected.png', fullPage: true });
   await signInAsPicker(page, d);
+
+  // Admins and the audit log.
+  await page.goto('/admin/admins');
+  await hydrated(page);
+  await page.screenshot({ path: 'screenshots/admins.png', fullPage: true });
+  await page.goto('/admin/audit');
+  await hydrated(page);
+  await expect(page.locator('#audit tbody tr').first()).toBeVisible();
+  await page.screenshot({ path: 'screenshots/audit-log.png', fullPage: true });
+});
+
+test('README screenshot: sign-in', async ({ browser }) => {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, viewport: { width: 1100, height: 620 } });
+  const page = await context.newPage();
+  await page.goto('/admin/tenants');
+  await hydrated(page);
+  await page.getByLabel('Username').fill('e2e-admin');
+  await page.screenshot({ path: 'screenshots/sign-in.png' });
+  await context.close();
 });
 
 // The account picker the admin sees at "Microsoft" (the stand-in), with the trap account listed first.

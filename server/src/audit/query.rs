@@ -80,7 +80,9 @@ pub async fn list<C: sea_orm::ConnectionTrait>(
 }
 
 fn view(r: audit_event::Model) -> AuditEntryView {
-    let target = match (r.target_type, r.target_label) {
+    // A target whose name was unknown when recorded is shown by its id.
+    let label = r.target_label.filter(|l| !l.is_empty()).or(r.target_id);
+    let target = match (r.target_type, label) {
         (Some(kind), Some(label)) => Some(format!("{kind}: {label}")),
         (Some(kind), None) => Some(kind),
         (None, label) => label,
