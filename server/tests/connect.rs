@@ -198,52 +198,17 @@ impl Env {
         }
     }
 
-    /// Follows the stand-in's pages: picks `account_oid` in the picker and
-    /// answers the consent page with `consent` ("accept"/"cancel"). Returns the
-    /// path and query Microsoft redirected back to.
+    /// Passes the stand-in's sign-in pages; returns the callback path and query.
     async fn sign_in(&self, authorize_url: &str, account_oid: &str, consent: &str) -> String {
-        let mut response = self.browser.get(authorize_url).send().await.unwrap();
-        for _ in 0..5 {
-            if response.status().is_redirection() {
-                let location = response
-                    .headers()
-                    .get("location")
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_string();
-                let rest = location
-                    .strip_prefix(&self.redirect_uri)
-                    .unwrap_or_else(|| panic!("redirected elsewhere: {location}"));
-                return format!("{}{rest}", server::config::CALLBACK_PATH);
-            }
-            let html = response.text().await.unwrap();
-            let req = req_of(&html);
-            let (path, form): (&str, Vec<(&str, &str)>) = if html.contains("Pick an account") {
-                (
-                    "select",
-                    vec![("req", req.as_str()), ("account", account_oid)],
-                )
-            } else if html.contains("Permissions requested") {
-                (
-                    "consent",
-                    vec![("req", req.as_str()), ("decision", consent)],
-                )
-            } else {
-                panic!("unexpected page: {html}");
-            };
-            response = self
-                .browser
-                .post(format!(
-                    "{}/common/oauth2/v2.0/authorize/{path}",
-                    self.stand_in.base_url()
-                ))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-        }
-        panic!("too many pages");
+        support::pass_sign_in(
+            &self.browser,
+            &self.stand_in.base_url(),
+            authorize_url,
+            &self.redirect_uri,
+            account_oid,
+            consent,
+        )
+        .await
     }
 
     async fn callback(&self, path_and_query: &str, cookie: Option<&str>) -> Reply {
@@ -316,16 +281,6 @@ impl Env {
         }
         all
     }
-}
-
-fn req_of(html: &str) -> String {
-    let marker = "name=\"req\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no req in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').unwrap();
-    html[start..start + end].to_owned()
 }
 
 fn query_of(url: &str) -> HashMap<String, String> {

@@ -184,3 +184,60 @@ pub async fn signed_in_browser(db: &sea_orm::DatabaseConnection, base: &str) -> 
     );
     client
 }
+
+fn req_of(html: &str) -> String {
+    let marker = "name=\"req\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no req in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap();
+    html[start..start + end].to_owned()
+}
+
+/// Follows the stand-in's sign-in pages like a browser: picks `account_oid`
+/// in the picker and answers the consent page with `consent` ("accept" or
+/// "cancel"). Returns the callback path and query Microsoft redirected back to.
+pub async fn pass_sign_in(
+    browser: &reqwest::Client,
+    stand_in_base: &str,
+    authorize_url: &str,
+    redirect_uri: &str,
+    account_oid: &str,
+    consent: &str,
+) -> String {
+    let mut response = browser.get(authorize_url).send().await.unwrap();
+    for _ in 0..5 {
+        if response.status().is_redirection() {
+            let location = response.headers()["location"].to_str().unwrap().to_string();
+            let rest = location
+                .strip_prefix(redirect_uri)
+                .unwrap_or_else(|| panic!("redirected elsewhere: {location}"));
+            return format!("{}{rest}", server::config::CALLBACK_PATH);
+        }
+        let html = response.text().await.unwrap();
+        let req = req_of(&html);
+        let (path, form): (&str, Vec<(&str, &str)>) = if html.contains("Pick an account") {
+            (
+                "select",
+                vec![("req", req.as_str()), ("account", account_oid)],
+            )
+        } else if html.contains("Permissions requested") {
+            (
+                "consent",
+                vec![("req", req.as_str()), ("decision", consent)],
+            )
+        } else {
+            panic!("unexpected page: {html}");
+        };
+        response = browser
+            .post(format!(
+                "{stand_in_base}/common/oauth2/v2.0/authorize/{path}"
+            ))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+    }
+    panic!("too many pages");
+}

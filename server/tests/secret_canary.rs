@@ -1,0 +1,407 @@
+//! Secret canary: a random client secret and the tokens a real connection
+//! produces must appear nowhere they could leak — not in any page, server
+//! function answer, response header, served asset, log line (captured at
+//! trace level), SQLite file or `pg_dump` — raw, base64, base64url,
+//! URL-encoded or JSON-escaped.
+mod support;
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ms_stand_in::fixture::{MAILBOX, TENANT};
+use ms_stand_in::{ConsentGrant, NewApp, NewSecret, StandIn, StandInConfig};
+use sea_orm::EntityTrait;
+use server::db::entities::mailbox_connection;
+use server::secrets::Binding;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Server functions that only read. Every registered function must be listed
+/// here or in `WRITES`, so a new one is crawled (or consciously skipped).
+const READS: &[&str] = &[
+    "app_info",
+    "setup_status",
+    "list_tenants",
+    "get_tenant",
+    "load_email_editor",
+    "list_admins",
+    "list_audit",
+];
+const WRITES: &[&str] = &[
+    "create_tenant",
+    "rename_tenant",
+    "delete_tenant",
+    "save_tenant_email",
+    "delete_tenant_email",
+    "add_admin",
+    "set_admin_disabled",
+    "change_password",
+    "complete_setup",
+];
+
+#[derive(Clone)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line of this test process, at trace level (the stand-in plays
+/// Microsoft and is not Tenant Mail's log, so it is left out).
+fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = Captured(buffer.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace,ms_stand_in=off"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        buffer
+    })
+    .clone()
+}
+
+fn random_canary() -> String {
+    use rand::Rng;
+    let tail: String = rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
+    format!("Cnry~{tail}")
+}
+
+/// The forms a value takes when encoded. For base64, the value may start at
+/// any of three byte offsets inside a longer encoded string, so each
+/// alignment's stable middle part is searched.
+fn encodings(value: &str) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("raw".to_string(), value.to_string()),
+        (
+            "url-encoded".into(),
+            url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
+        ),
+        (
+            "json-escaped".into(),
+            serde_json::to_string(value)
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+        ),
+    ];
+    for (name, engine) in [
+        ("base64", &STANDARD),
+        ("base64-nopad", &STANDARD_NO_PAD),
+        ("base64url", &URL_SAFE),
+        ("base64url-nopad", &URL_SAFE_NO_PAD),
+    ] {
+        for offset in 0..3 {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(value.as_bytes());
+            let encoded = engine.encode(&bytes);
+            let skip = if offset == 0 { 0 } else { 4 };
+            let core = &encoded[skip..encoded.len() - 4];
+            out.push((format!("{name}@{offset}"), core.to_string()));
+        }
+    }
+    out
+}
+
+fn assert_absent(canaries: &[(&str, String)], place: &str, haystack: &[u8]) {
+    let text = String::from_utf8_lossy(haystack);
+    for (what, value) in canaries {
+        for (encoding, needle) in encodings(value) {
+            assert!(
+                !text.contains(&needle),
+                "the {what} leaked into {place} ({encoding})"
+            );
+        }
+    }
+}
+
+fn fill(path: &str, tenant_id: &str, email_id: &str) -> String {
+    path.split('/')
+        .map(
+            |seg| match seg.trim_matches(|c| c == '{' || c == '}' || c == ':') {
+                "tenant_id" => tenant_id.to_string(),
+                "email_id" => email_id.to_string(),
+                _ => seg.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn canary_secret_and_tokens_never_leave_the_server() {
+    let logs = logs();
+    for mut t in support::all().await {
+        let label = t.label;
+        // Microsoft, with an app whose secret is this run's canary.
+        let secret = random_canary();
+        let stand_in = StandIn::start(StandInConfig {
+            clock: ms_stand_in::Clock::system(),
+            ..StandInConfig::default()
+        })
+        .await
+        .unwrap();
+        t.config.extra_authority_host = Some(stand_in.addr().to_string());
+        t.config.graph_base_url = stand_in.graph_base();
+        let redirect_uri = t.config.redirect_uri();
+        let contoso =
+            ms_stand_in::fixture::seed_contoso(stand_in.control(), &redirect_uri).unwrap();
+        let app_reg = stand_in
+            .add_app(NewApp {
+                client_id: None,
+                tenant_id: TENANT.into(),
+                display_name: Some("Canary".into()),
+                redirect_uris: vec![redirect_uri.clone()],
+                secrets: vec![NewSecret {
+                    value: Some(secret.clone()),
+                    id: None,
+                    expires_at: None,
+                }],
+                api_permissions: vec![],
+            })
+            .unwrap();
+        stand_in.set_signed_in(&[MAILBOX.to_owned()]).unwrap();
+        stand_in
+            .grant_consent(ConsentGrant {
+                client_id: app_reg.client_id.clone(),
+                tenant_id: Some(TENANT.into()),
+                ..ConsentGrant::default()
+            })
+            .unwrap();
+
+        let p = server::startup::prepare(&t.config, support::leptos_options())
+            .await
+            .unwrap();
+        let base = support::serve(p.router.clone()).await;
+        let admin = support::signed_in_browser(&p.db, &base).await;
+        let call = |f: &'static str, body: serde_json::Value| {
+            let admin = admin.clone();
+            let base = base.clone();
+            async move {
+                let r = admin
+                    .post(format!("{base}/api/{f}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let headers = format!("{:?}", r.headers());
+                let text = r.text().await.unwrap();
+                assert!(status.is_success(), "{f}: {status} {text}");
+                (text, headers)
+            }
+        };
+
+        let (tenant, _) = call("create_tenant", serde_json::json!({"name": "Canary Ltd"})).await;
+        let tenant_id = serde_json::from_str::<serde_json::Value>(&tenant).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (email, _) = call(
+            "save_tenant_email",
+            serde_json::json!({
+                "tenant_id": tenant_id, "email_id": null, "version": null, "replace_secret": false,
+                "input": {
+                    "account_type": "microsoft365_graph",
+                    "address": MAILBOX,
+                    "direction": "send_receive",
+                    "application_id": app_reg.client_id,
+                    "client_secret": secret,
+                    "secret_expires_on": "",
+                    "authority_url": stand_in.authority("common"),
+                    "authorization_endpoint": "/oauth2/v2.0/authorize",
+                    "token_endpoint": "/oauth2/v2.0/token",
+                    "scopes": "openid profile offline_access user.read mail.read mail.send"
+                }
+            }),
+        )
+        .await;
+        let email_id = serde_json::from_str::<serde_json::Value>(&email).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // Connect for real: begin → Microsoft's pages → callback.
+        let begun = admin
+            .post(format!("{base}/core/oauth2/begin/{tenant_id}/{email_id}"))
+            .form(&[("x", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(begun.status(), 303, "{label}");
+        let authorize = begun.headers()["location"].to_str().unwrap().to_string();
+        let oid = contoso.mailbox.oid.clone();
+        let back = support::pass_sign_in(
+            &admin,
+            &stand_in.base_url(),
+            &authorize,
+            &redirect_uri,
+            &oid,
+            "accept",
+        )
+        .await;
+        let done = admin.get(format!("{base}{back}")).send().await.unwrap();
+        assert!(
+            done.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("?connected=1"),
+            "{label}: connected"
+        );
+        // A refresh too, so the refresh path has run (and logged) as well.
+        p.oauth
+            .identity
+            .refresh_if_unused_since(&email_id, chrono::Utc::now() + chrono::Duration::hours(1))
+            .await
+            .expect("refresh");
+
+        // The tokens as stored now (sealed) are canaries too.
+        let conn = mailbox_connection::Entity::find_by_id(email_id.clone())
+            .one(&p.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let open = |column: &str, sealed: &str| {
+            p.keys
+                .open(
+                    sealed,
+                    &Binding {
+                        table: "mailbox_connection",
+                        column,
+                        row_id: &email_id,
+                    },
+                )
+                .unwrap()
+        };
+        let canaries = vec![
+            ("client secret", secret.clone()),
+            ("refresh token", open("refresh_token", &conn.refresh_token)),
+            (
+                "access token",
+                open("access_token", conn.access_token.as_deref().unwrap()),
+            ),
+        ];
+        for (what, value) in &canaries {
+            assert!(value.len() >= 16, "{what} is long enough to search for");
+        }
+
+        // Crawl every page (as the admin) with real ids, and some variants.
+        let mut paths: Vec<String> = leptos_axum::generate_route_list(app::App)
+            .iter()
+            .map(|r| fill(r.path(), &tenant_id, &email_id))
+            .collect();
+        paths.extend([
+            format!("/admin/tenants/{tenant_id}/emails/{email_id}?connected=1"),
+            "/sign-in?error=invalid&username=x".into(),
+            "/no/such/page".into(),
+            "/healthz".into(),
+            "/readyz".into(),
+            "/core/oauth2/validated?code=x&state=y".into(),
+        ]);
+        for path in &paths {
+            let r = admin.get(format!("{base}{path}")).send().await.unwrap();
+            let headers = format!("{:?}", r.headers());
+            let body = r.bytes().await.unwrap();
+            assert_absent(
+                &canaries,
+                &format!("GET {path} headers"),
+                headers.as_bytes(),
+            );
+            assert_absent(&canaries, &format!("GET {path}"), &body);
+        }
+
+        // Every read server function, with real arguments.
+        let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(p, _)| p.trim_start_matches("/api/").to_string())
+            .collect();
+        for f in &registered {
+            assert!(
+                READS.contains(&f.as_str()) || WRITES.contains(&f.as_str()),
+                "classify server function {f} as a read or a write in this test"
+            );
+        }
+        let filter = serde_json::json!({"action": "", "actor": "", "text": "", "failures_only": false, "before_id": null});
+        for (f, body) in [
+            ("app_info", serde_json::json!({})),
+            ("setup_status", serde_json::json!({})),
+            ("list_tenants", serde_json::json!({})),
+            ("get_tenant", serde_json::json!({"tenant_id": tenant_id})),
+            (
+                "load_email_editor",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
+            ),
+            ("list_admins", serde_json::json!({})),
+            ("list_audit", serde_json::json!({ "filter": filter })),
+        ] {
+            let (text, headers) = call(f, body).await;
+            assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
+            assert_absent(
+                &canaries,
+                &format!("server function {f} headers"),
+                headers.as_bytes(),
+            );
+        }
+        assert_eq!(READS.len(), 7, "every read function is called above");
+
+        // Served assets, when a release build exists.
+        let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+        if let Ok(entries) = std::fs::read_dir(&site) {
+            for entry in entries.flatten() {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                assert_absent(&canaries, &entry.path().display().to_string(), &bytes);
+            }
+        }
+
+        // Every log line so far.
+        let captured = logs.lock().unwrap().clone();
+        assert!(
+            String::from_utf8_lossy(&captured).contains("oauth callback connected the mailbox"),
+            "the log capture works"
+        );
+        assert_absent(&canaries, "the log", &captured);
+
+        // The database at rest.
+        match &t.pg_database {
+            None => {
+                p.db.clone().close().await.ok();
+                for entry in std::fs::read_dir(t.dir.path()).unwrap().flatten() {
+                    if entry.file_name().to_string_lossy().starts_with("test.db") {
+                        let bytes = std::fs::read(entry.path()).unwrap();
+                        assert_absent(
+                            &canaries,
+                            &format!("{label} file {:?}", entry.file_name()),
+                            &bytes,
+                        );
+                    }
+                }
+            }
+            Some(_) => {
+                let pg_dump =
+                    std::env::var("TENANT_MAIL_TEST_PG_DUMP").unwrap_or_else(|_| "pg_dump".into());
+                let out = std::process::Command::new(pg_dump)
+                    .arg("--dbname")
+                    .arg(&t.config.database_url)
+                    .output()
+                    .expect("run pg_dump");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert!(String::from_utf8_lossy(&out.stdout).contains(MAILBOX));
+                assert_absent(&canaries, "pg_dump", &out.stdout);
+            }
+        }
+    }
+}
