@@ -171,7 +171,7 @@ pub async fn begin(
     );
     Ok(Begun {
         authorize_url: url.to_string(),
-        cookie_name: cookie_name(&state_hash),
+        cookie_name: cookie_name(&state_hash, identity.secure_cookies()),
         cookie_value,
         max_age_seconds: FLOW_LIFETIME_SECONDS,
     })

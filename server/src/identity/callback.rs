@@ -163,7 +163,7 @@ pub async fn callback(
         }
     };
     let state_hash = sha256_hex(&params.state);
-    let name = cookie_name(&state_hash);
+    let name = cookie_name(&state_hash, identity.secure_cookies());
     let now = identity.clock.now();
     let flow = match flow::consume(&identity.db, &state_hash, now).await {
         Ok(Ok(flow)) => flow,

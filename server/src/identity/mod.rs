@@ -47,8 +47,11 @@ pub const LEEWAY_SECONDS: i64 = 120;
 /// Prefix of the flow cookie; the rest of its name comes from the state, so
 /// two flows in two tabs do not overwrite each other.
 pub const COOKIE_PREFIX: &str = "tm_oauth_";
-/// The cookie is only sent to the OAuth routes.
+/// On plain-http loopback (development, tests) the cookie is only sent to the
+/// OAuth routes. Over https it is a `__Host-` cookie, which must use `/`: the
+/// prefix makes the browser refuse a copy planted by a sibling subdomain.
 pub const COOKIE_PATH: &str = "/core/oauth2/";
+pub const HOST_COOKIE_PATH: &str = "/";
 
 /// Everything the flow needs; cheap to clone.
 #[derive(Clone)]
@@ -159,7 +162,20 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 }
 
 /// Name of the cookie that binds the flow with this state hash to a browser.
-pub fn cookie_name(state_hash: &str) -> String {
+pub fn cookie_name(state_hash: &str, secure: bool) -> String {
     let short: String = state_hash.chars().take(16).collect();
-    format!("{COOKIE_PREFIX}{short}")
+    let host = if secure { "__Host-" } else { "" };
+    format!("{host}{COOKIE_PREFIX}{short}")
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use super::cookie_name;
+
+    #[test]
+    fn flow_cookies_are_host_cookies_over_https() {
+        let hash = "0123456789abcdef0123456789abcdef";
+        assert_eq!(cookie_name(hash, true), "__Host-tm_oauth_0123456789abcdef");
+        assert_eq!(cookie_name(hash, false), "tm_oauth_0123456789abcdef");
+    }
 }

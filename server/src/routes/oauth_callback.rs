@@ -5,7 +5,7 @@
 //!   `?connected=1`, or a small page that says what went wrong and what to do.
 use crate::audit::{self, Event};
 use crate::identity::callback::{self, Outcome};
-use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH};
+use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH, HOST_COOKIE_PATH};
 use crate::web_security::{csrf, CspNonce};
 use app::port::Actor;
 use axum::body::Bytes;
@@ -68,13 +68,13 @@ fn harden(headers: &mut HeaderMap) {
 }
 
 fn cookie(identity: &Identity, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if identity.secure_cookies() {
-        "; Secure"
+    let (path, secure) = if identity.secure_cookies() {
+        (HOST_COOKIE_PATH, "; Secure")
     } else {
-        ""
+        (COOKIE_PATH, "")
     };
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
     ))
     .ok()
 }
