@@ -24,7 +24,7 @@ port=3900
 export TENANT_MAIL_BIND=127.0.0.1:$port TENANT_MAIL_PUBLIC_URL=http://127.0.0.1:$port \
   TENANT_MAIL_DATABASE_URL="sqlite://$dir/bench.db?mode=rwc" TENANT_MAIL_KEY_FILE="$dir/key" \
   TENANT_MAIL_LOG_LEVEL=warn LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD
-bench_password="bench admin passphrase $(date +%s%N)"
+bench_password="load test passphrase $(date +%s%N)"
 printf '%s\n' "$bench_password" | target/release/tenant-mail admin create --username bench >/dev/null
 target/release/tenant-mail >"$dir/server.log" 2>&1 &
 server=$!

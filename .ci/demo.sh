@@ -16,7 +16,10 @@ trap 'kill $stand_in 2>/dev/null' EXIT
 sleep 1
 cat <<INFO
 
-Demo: open http://localhost:3000/admin/tenants
+Demo: the first time, create an admin: open http://localhost:3000/setup and enter the
+  one-time setup token Tenant Mail prints below ("setup_token=…"), or run
+  target/release/tenant-mail admin create --username <name>  (password on stdin).
+  Then sign in at http://localhost:3000/sign-in →
   New tenant → Add → Email address: noreply@contoso.com
   OAuth2 Configuration: Application ID and Secret key as printed above,
   Authentication Authority URL: http://127.0.0.1:$port/3f8c2b1e-5d4a-4c6b-9e7f-1a2b3c4d5e6f

@@ -31,6 +31,17 @@ pub fn discovery_url(authority: &str) -> String {
 const MAX_DOCUMENT: usize = 256 * 1024;
 
 async fn get_json(http: &reqwest::Client, url: &str, what: &str) -> Result<Vec<u8>, Failure> {
+    get_json_or_status(http, url, what)
+        .await
+        .map_err(|(_, f)| f)
+}
+
+/// Like `get_json`, also telling which HTTP status (if any) caused the failure.
+async fn get_json_or_status(
+    http: &reqwest::Client,
+    url: &str,
+    what: &str,
+) -> Result<Vec<u8>, (Option<u16>, Failure)> {
     let unreachable = |detail: String| {
         tracing::warn!(%url, %detail, "{what} request failed");
         Failure::Unreachable(format!("The {what} at {url} could not be read ({detail})."))
@@ -40,17 +51,20 @@ async fn get_json(http: &reqwest::Client, url: &str, what: &str) -> Result<Vec<u
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| unreachable(error_kind(&e)))?;
+        .map_err(|e| (None, unreachable(error_kind(&e))))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(unreachable(format!("HTTP {}", status.as_u16())));
+        return Err((
+            Some(status.as_u16()),
+            unreachable(format!("HTTP {}", status.as_u16())),
+        ));
     }
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| unreachable(error_kind(&e)))?;
+        .map_err(|e| (None, unreachable(error_kind(&e))))?;
     if bytes.len() > MAX_DOCUMENT {
-        return Err(unreachable("response too large".into()));
+        return Err((None, unreachable("response too large".into())));
     }
     Ok(bytes.to_vec())
 }
@@ -80,12 +94,26 @@ fn same_scheme_rules(authority: &str, uri: &str) -> bool {
     }
 }
 
+/// The issuer and the key set must live on the authority's own host: a
+/// discovery document pointing elsewhere would let that other host sign
+/// id_tokens this flow accepts.
+fn same_host(authority: &str, uri: &str) -> bool {
+    match (url::Url::parse(authority), url::Url::parse(uri)) {
+        (Ok(a), Ok(u)) => {
+            a.host_str().is_some() && a.host_str() == u.host_str() && a.port() == u.port()
+        }
+        _ => false,
+    }
+}
+
 /// Entra's v2.0 location first, then OpenID Connect Discovery's own
-/// (`{issuer}/.well-known/openid-configuration`) for other providers.
+/// (`{issuer}/.well-known/openid-configuration`) — but only when the first
+/// answered 404: an outage or a bad document must not silently switch layouts.
 pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discovered, Failure> {
     match discover_at(http, authority, &discovery_url(authority)).await {
         Ok(d) => Ok(d),
-        Err(first) => {
+        Err((status, first)) if status != Some(404) => Err(first),
+        Err((_, first)) => {
             let generic = format!(
                 "{}/.well-known/openid-configuration",
                 authority.trim_end_matches('/')
@@ -101,18 +129,29 @@ async fn discover_at(
     http: &reqwest::Client,
     authority: &str,
     url: &str,
-) -> Result<Discovered, Failure> {
+) -> Result<Discovered, (Option<u16>, Failure)> {
     let url = url.to_string();
-    let bytes = get_json(http, &url, "OpenID discovery document").await?;
+    let bytes = get_json_or_status(http, &url, "OpenID discovery document").await?;
     let doc: Document = serde_json::from_slice(&bytes).map_err(|_| {
-        Failure::Unreachable(format!(
+        (
+            None,
+            Failure::Unreachable(format!(
             "The OpenID discovery document at {url} is not valid JSON with issuer and jwks_uri."
-        ))
+        )),
+        )
     })?;
-    if doc.issuer.is_empty() || !same_scheme_rules(authority, &doc.jwks_uri) {
-        return Err(Failure::Unreachable(format!(
-            "The OpenID discovery document at {url} has an unusable issuer or jwks_uri."
-        )));
+    let usable = !doc.issuer.is_empty()
+        && same_scheme_rules(authority, &doc.jwks_uri)
+        && same_host(authority, &doc.jwks_uri)
+        && same_host(authority, &doc.issuer);
+    if !usable {
+        tracing::warn!(%url, issuer = %doc.issuer, jwks_uri = %doc.jwks_uri, "discovery document points away from the authority's host");
+        return Err((
+            None,
+            Failure::Unreachable(format!(
+                "The OpenID discovery document at {url} has an issuer or jwks_uri that is not on the authority's host."
+            )),
+        ));
     }
     Ok(Discovered {
         issuer: doc.issuer,
@@ -155,4 +194,31 @@ pub async fn keys(http: &reqwest::Client, jwks_uri: &str) -> Result<Jwks, Failur
             "The signing key set at {jwks_uri} is not a valid JWKS."
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_host;
+
+    #[test]
+    fn issuer_and_keys_must_be_on_the_authoritys_host() {
+        let a = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
+        assert!(same_host(
+            a,
+            "https://login.microsoftonline.com/tid/discovery/v2.0/keys"
+        ));
+        assert!(same_host(
+            a,
+            "https://login.microsoftonline.com/{tenantid}/v2.0"
+        ));
+        assert!(!same_host(a, "https://evil.example/keys"));
+        assert!(!same_host(
+            a,
+            "https://login.microsoftonline.com.evil.example/keys"
+        ));
+        assert!(!same_host(a, "not a url"));
+        let local = "http://127.0.0.1:5999/common";
+        assert!(same_host(local, "http://127.0.0.1:5999/x/keys"));
+        assert!(!same_host(local, "http://127.0.0.1:6000/x/keys"));
+    }
 }
