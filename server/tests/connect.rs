@@ -1353,3 +1353,52 @@ async fn a_flow_finishes_only_in_the_admin_session_that_started_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_spoofed_mail_attribute_from_another_tenant_is_not_trusted() {
+    for t in support::all().await {
+        let e = env(t).await;
+        // Mallory's own tenant gives her user the mailbox's address as `mail`
+        // (any tenant admin can); the authority is `common`, so her tenant may answer.
+        e.stand_in
+            .add_tenant(ms_stand_in::NewTenant {
+                id: Some("99999999-2222-4333-8444-555555555555".into()),
+                domains: vec!["evil.example".into()],
+                display_name: Some("Evil".into()),
+            })
+            .unwrap();
+        let mallory = e
+            .stand_in
+            .add_user(ms_stand_in::NewUser {
+                tenant_id: "99999999-2222-4333-8444-555555555555".into(),
+                oid: None,
+                upn: "mallory@evil.example".into(),
+                mail: Some(MAILBOX.into()),
+                display_name: Some("Not the helpdesk".into()),
+                password: None,
+            })
+            .unwrap();
+        e.stand_in
+            .set_signed_in(&[MAILBOX.to_owned(), "mallory@evil.example".to_owned()])
+            .unwrap();
+        e.stand_in
+            .grant_consent(ConsentGrant {
+                client_id: CLIENT.into(),
+                tenant_id: Some("99999999-2222-4333-8444-555555555555".into()),
+                ..ConsentGrant::default()
+            })
+            .unwrap();
+        let r = e.connect_as(&mallory.oid).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}: {}", e.label, r.body);
+        assert!(r.body.contains("Address not verified"), "{}", r.body);
+        assert!(r.body.contains("only trusts the user principal name"));
+        assert!(
+            e.connection().await.is_none(),
+            "{}: nothing stored",
+            e.label
+        );
+        // The real mailbox still connects through the same `common` authority.
+        let r = e.connect_as(&e.mailbox_oid).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}

@@ -31,6 +31,11 @@ pub enum Failure {
         signed_in: String,
         expected: String,
     },
+    /// Only `mail` matched, under a multi-tenant authority (see `guard::check`).
+    UnverifiedAddress {
+        signed_in: String,
+        expected: String,
+    },
     /// A re-authentication came back with another user than the pinned one.
     DifferentPinnedAccount {
         pinned: String,
@@ -134,6 +139,7 @@ impl Failure {
             Failure::NotFound => 404,
             Failure::Authorize(_)
             | Failure::WrongAccount { .. }
+            | Failure::UnverifiedAddress { .. }
             | Failure::DifferentPinnedAccount { .. }
             | Failure::ConfigurationChanged => 403,
             Failure::Token(_)
@@ -158,6 +164,7 @@ impl Failure {
             Failure::IdToken(_) => "Microsoft's sign-in answer could not be verified",
             Failure::Graph(_) => "Microsoft Graph did not confirm the account",
             Failure::WrongAccount { .. } => "Wrong account",
+            Failure::UnverifiedAddress { .. } => "Address not verified",
             Failure::DifferentPinnedAccount { .. } => "A different account signed in",
             Failure::ConfigurationChanged => "The Tenant Email changed during sign-in",
             Failure::NotConnectable(_) => "This Tenant Email cannot be connected yet",
@@ -199,6 +206,9 @@ impl Failure {
             Failure::Graph(reason) => format!("{reason} Nothing was stored."),
             Failure::WrongAccount { signed_in, expected } => format!(
                 "You signed in as {signed_in}, but this Tenant Email is {expected}. Choose {expected} in Microsoft's account picker, or sign out of {signed_in} / use a private window, then click Authenticate again."
+            ),
+            Failure::UnverifiedAddress { signed_in, expected } => format!(
+                "{signed_in} signed in, and only its mail attribute says {expected}. With a multi-tenant authority (common or organizations) any Microsoft tenant can set that attribute, so Tenant Mail only trusts the user principal name. Put your Directory (tenant) ID into the Authentication Authority URL, save, and click Authenticate again."
             ),
             Failure::DifferentPinnedAccount { pinned, signed_in } => format!(
                 "This Tenant Email is connected to the Microsoft account {pinned}, but {signed_in} signed in now. The existing connection was kept. To connect a different account on purpose, choose \"Connect a different account\"."

@@ -14,13 +14,34 @@ pub fn graph_address(me: &Me) -> String {
         .to_string()
 }
 
+/// True for `…/common`, `…/organizations`, `…/consumers`: any tenant may answer.
+pub fn is_multi_tenant_authority(authority: &str) -> bool {
+    let last = authority
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    app::model::authority::WELL_KNOWN_TENANTS.contains(&last.to_ascii_lowercase().as_str())
+}
+
+fn same_address(value: Option<&str>, configured: &str) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case(configured.trim()))
+}
+
 /// `pinned` is the connected user's `(oid, tid, upn)`, if any; `allow_new_account`
 /// is the admin's explicit "connect a different account". An `oid` is only
 /// unique within its tenant, so the tenant is pinned with it.
+///
+/// With a multi-tenant authority any Microsoft tenant can answer, and any
+/// tenant's admin can put any address into a user's `mail` attribute (the
+/// "nOAuth" mistake). A user principal name must be on a domain its tenant has
+/// verified, so only the UPN is trusted there; a tenant-specific authority
+/// also accepts `mail`, which that tenant's own admins control.
 pub fn check(
     claims: &Claims,
     me: &Me,
     configured_address: &str,
+    multi_tenant_authority: bool,
     pinned: Option<(&str, &str, &str)>,
     allow_new_account: bool,
 ) -> Result<(), Failure> {
@@ -41,7 +62,15 @@ pub fn check(
             expected: configured_address.to_string(),
         });
     }
-    if !graph_address(me).eq_ignore_ascii_case(configured_address.trim()) {
+    let upn_matches = same_address(me.user_principal_name.as_deref(), configured_address);
+    let mail_matches = same_address(me.mail.as_deref(), configured_address);
+    if multi_tenant_authority && mail_matches && !upn_matches {
+        return Err(Failure::UnverifiedAddress {
+            signed_in: me.user_principal_name.clone().unwrap_or(signed_in),
+            expected: configured_address.to_string(),
+        });
+    }
+    if !upn_matches && !mail_matches {
         return Err(Failure::WrongAccount {
             signed_in,
             expected: configured_address.to_string(),
@@ -84,9 +113,9 @@ mod tests {
     #[test]
     fn the_configured_mailbox_and_the_pinned_user_in_the_pinned_tenant() {
         let (c, m) = (claims("o1", "t1"), me("o1", "Desk@Contoso.com"));
-        assert!(check(&c, &m, "desk@contoso.com", None, false).is_ok());
+        assert!(check(&c, &m, "desk@contoso.com", false, None, false).is_ok());
         assert!(
-            check(&c, &m, "other@contoso.com", None, false).is_err(),
+            check(&c, &m, "other@contoso.com", false, None, false).is_err(),
             "wrong mailbox"
         );
         assert!(
@@ -94,6 +123,7 @@ mod tests {
                 &c,
                 &me("o2", "desk@contoso.com"),
                 "desk@contoso.com",
+                false,
                 None,
                 false
             )
@@ -104,6 +134,7 @@ mod tests {
             &c,
             &m,
             "desk@contoso.com",
+            false,
             Some(("o1", "t1", "desk@contoso.com")),
             false
         )
@@ -113,6 +144,7 @@ mod tests {
                 &c,
                 &m,
                 "desk@contoso.com",
+                false,
                 Some(("o9", "t1", "x@contoso.com")),
                 false
             )
@@ -124,6 +156,7 @@ mod tests {
             &c,
             &m,
             "desk@contoso.com",
+            false,
             Some(("o1", "t2", "desk@contoso.com")),
             false
         )
@@ -133,9 +166,37 @@ mod tests {
             &c,
             &m,
             "desk@contoso.com",
+            false,
             Some(("o9", "t2", "x@contoso.com")),
             true
         )
         .is_ok());
+    }
+
+    #[test]
+    fn multi_tenant_authorities_trust_only_the_upn() {
+        let c = claims("o1", "t1");
+        let spoofed: Me = serde_json::from_value(serde_json::json!({
+            "id": "o1", "mail": "desk@contoso.com", "userPrincipalName": "mallory@evil.onmicrosoft.com"
+        }))
+        .unwrap();
+        assert!(matches!(
+            check(&c, &spoofed, "desk@contoso.com", true, None, false),
+            Err(Failure::UnverifiedAddress { .. })
+        ));
+        // A tenant-specific authority: that tenant's admins own `mail`.
+        assert!(check(&c, &spoofed, "desk@contoso.com", false, None, false).is_ok());
+        // The UPN itself is always good enough.
+        let m = me("o1", "desk@contoso.com");
+        assert!(check(&c, &m, "desk@contoso.com", true, None, false).is_ok());
+        assert!(is_multi_tenant_authority(
+            "https://login.microsoftonline.com/common"
+        ));
+        assert!(is_multi_tenant_authority(
+            "https://login.microsoftonline.com/Organizations/"
+        ));
+        assert!(!is_multi_tenant_authority(
+            "https://login.microsoftonline.com/79c6ff55-b7e0-4517-bfd7-b4fffb6fee40"
+        ));
     }
 }

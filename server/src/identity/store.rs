@@ -85,6 +85,7 @@ pub async fn save(
         claims,
         me,
         &email.address,
+        guard::is_multi_tenant_authority(&flow.authority),
         existing
             .as_ref()
             .map(|c| (c.oid.as_str(), c.tid.as_str(), c.upn.as_str())),
