@@ -23,7 +23,7 @@ bench:
 ## Regenerate the README screenshots (needs a release build)
 screenshots:
 	@. .ci/install.sh && install_build_tools && cargo leptos build --release && \
-	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test --project app screenshots setup; rm -rf $$d
+	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test screenshots setup --project app; s=$$?; rm -rf $$d; exit $$s
 
 fmt:
 	cargo fmt --all

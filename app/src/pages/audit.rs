@@ -93,6 +93,7 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 fn AuditTable(entries: Vec<AuditEntryView>) -> impl IntoView {
     view! {
+        <div class="table-scroll">
         <table class="grid" id="audit">
             <thead><tr><th>"Time (UTC)"</th><th>"Admin"</th><th>"Action"</th><th>"Outcome"</th><th>"Target"</th><th>"Detail"</th><th>"From"</th></tr></thead>
             <tbody>
@@ -112,5 +113,6 @@ fn AuditTable(entries: Vec<AuditEntryView>) -> impl IntoView {
                 }}).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }

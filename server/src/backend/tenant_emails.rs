@@ -143,7 +143,7 @@ pub async fn create(
         actor,
         Event::new("tenant_email.created")
             .target("tenant_email", &m.id, &m.address)
-            .detail(format!("tenant {tenant_id}; client secret set")),
+            .detail("client secret set"),
     )
     .await
     .map_err(|e| internal("audit", e))?;

@@ -21,6 +21,8 @@ pub struct BeginOptions {
 /// Where to send the browser, and the cookie that binds the flow to it.
 pub struct Begun {
     pub authorize_url: String,
+    /// The mailbox address the flow is for (the `login_hint`).
+    pub address: String,
     pub cookie_name: String,
     /// Random; only its SHA-256 is stored.
     pub cookie_value: String,
@@ -171,6 +173,7 @@ pub async fn begin(
     );
     Ok(Begun {
         authorize_url: url.to_string(),
+        address: email.address.clone(),
         cookie_name: cookie_name(&state_hash, identity.secure_cookies()),
         cookie_value,
         max_age_seconds: FLOW_LIFETIME_SECONDS,

@@ -212,23 +212,29 @@ async fn begin_flow(
     let allow_new_account = url::form_urlencoded::parse(&body).any(|(k, v)| {
         k == "different_account" && matches!(v.as_ref(), "1" | "true" | "on" | "yes")
     });
-    let started = Event::new("connection.authentication_started")
-        .target("tenant_email", &email_id, "")
-        .detail(if allow_new_account {
-            "a different account allowed"
-        } else {
-            "same account"
-        });
-    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, started).await;
-    match begin::begin(
+    let result = begin::begin(
         identity,
         actor.session_key.as_deref(),
         &tenant_id,
         &email_id,
         BeginOptions { allow_new_account },
     )
-    .await
-    {
+    .await;
+    let event = match &result {
+        Ok(begun) => Event::new("connection.authentication_started")
+            .target("tenant_email", &email_id, &begun.address)
+            .detail(if allow_new_account {
+                "a different account allowed"
+            } else {
+                "the connected account (or a first connection)"
+            }),
+        Err(f) => Event::new("connection.authentication_failed")
+            .failed()
+            .target("tenant_email", &email_id, "")
+            .detail(format!("{}: {}", f.title(), f.explanation())),
+    };
+    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, event).await;
+    match result {
         Ok(begun) => {
             let mut response = see_other(&begun.authorize_url);
             if let Some(v) = cookie(
