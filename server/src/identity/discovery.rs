@@ -107,13 +107,15 @@ fn same_host(authority: &str, uri: &str) -> bool {
 }
 
 /// Entra's v2.0 location first, then OpenID Connect Discovery's own
-/// (`{issuer}/.well-known/openid-configuration`) — but only when the first
-/// answered 404: an outage or a bad document must not silently switch layouts.
+/// (`{issuer}/.well-known/openid-configuration`) for other providers — only
+/// when the first location has no discovery document (a 4xx or something that
+/// is not one). An outage (network error, 5xx) or a document pointing at
+/// another host is an error, not a reason to look elsewhere.
 pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discovered, Failure> {
     match discover_at(http, authority, &discovery_url(authority)).await {
         Ok(d) => Ok(d),
-        Err((status, first)) if status != Some(404) => Err(first),
-        Err((_, first)) => {
+        Err(Miss::Fatal(first)) => Err(first),
+        Err(Miss::Absent(first)) => {
             let generic = format!(
                 "{}/.well-known/openid-configuration",
                 authority.trim_end_matches('/')
@@ -125,20 +127,30 @@ pub async fn discover(http: &reqwest::Client, authority: &str) -> Result<Discove
     }
 }
 
+/// Why a discovery location gave nothing.
+enum Miss {
+    /// No discovery document there: another location may have one.
+    Absent(Failure),
+    /// The provider is down or its document is unsafe: stop.
+    Fatal(Failure),
+}
+
 async fn discover_at(
     http: &reqwest::Client,
     authority: &str,
     url: &str,
-) -> Result<Discovered, (Option<u16>, Failure)> {
+) -> Result<Discovered, Miss> {
     let url = url.to_string();
-    let bytes = get_json_or_status(http, &url, "OpenID discovery document").await?;
+    let bytes = get_json_or_status(http, &url, "OpenID discovery document")
+        .await
+        .map_err(|(status, f)| match status {
+            Some(400..=499) => Miss::Absent(f),
+            _ => Miss::Fatal(f),
+        })?;
     let doc: Document = serde_json::from_slice(&bytes).map_err(|_| {
-        (
-            None,
-            Failure::Unreachable(format!(
+        Miss::Absent(Failure::Unreachable(format!(
             "The OpenID discovery document at {url} is not valid JSON with issuer and jwks_uri."
-        )),
-        )
+        )))
     })?;
     let usable = !doc.issuer.is_empty()
         && same_scheme_rules(authority, &doc.jwks_uri)
@@ -146,12 +158,9 @@ async fn discover_at(
         && same_host(authority, &doc.issuer);
     if !usable {
         tracing::warn!(%url, issuer = %doc.issuer, jwks_uri = %doc.jwks_uri, "discovery document points away from the authority's host");
-        return Err((
-            None,
-            Failure::Unreachable(format!(
-                "The OpenID discovery document at {url} has an issuer or jwks_uri that is not on the authority's host."
-            )),
-        ));
+        return Err(Miss::Fatal(Failure::Unreachable(format!(
+            "The OpenID discovery document at {url} has an issuer or jwks_uri that is not on the authority's host."
+        ))));
     }
     Ok(Discovered {
         issuer: doc.issuer,
