@@ -8,6 +8,7 @@ pub mod connection;
 pub mod errors;
 pub mod fields;
 pub mod identifiers;
+pub mod mail;
 pub mod scopes;
 pub mod tenant;
 pub mod tenant_email;

@@ -1,0 +1,309 @@
+//! Outgoing mail as the application (host API) and the admin ("Send test
+//! email") hand it over, its validation, and the outbox states.
+use super::identifiers::validate_address;
+use super::FieldErrors;
+use serde::{Deserialize, Serialize};
+
+pub const TO: &str = "to";
+pub const CC: &str = "cc";
+pub const BCC: &str = "bcc";
+pub const REPLY_TO: &str = "reply_to";
+pub const SUBJECT: &str = "subject";
+pub const BODY: &str = "body";
+pub const ATTACHMENTS: &str = "attachments";
+pub const IDEMPOTENCY_KEY: &str = "idempotency_key";
+
+/// Exchange Online refuses more recipients than this on one message.
+pub const MAX_RECIPIENTS: usize = 500;
+/// Graph accepts attachments up to 150 MB through upload sessions; Exchange's
+/// default message size limit is 35 MB, so that is the product's limit.
+pub const MAX_ATTACHMENT_BYTES: usize = 35 * 1024 * 1024;
+pub const MAX_TOTAL_ATTACHMENT_BYTES: usize = 35 * 1024 * 1024;
+/// Below this an attachment travels inside the draft; above it, an upload session.
+pub const INLINE_ATTACHMENT_LIMIT: usize = 3 * 1024 * 1024;
+pub const MAX_SUBJECT_CHARS: usize = 998;
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingAttachment {
+    pub name: String,
+    /// e.g. `application/pdf`; `application/octet-stream` when empty.
+    #[serde(default)]
+    pub content_type: String,
+    /// The bytes, base64 (standard alphabet).
+    pub content_base64: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    #[serde(default)]
+    pub reply_to: Vec<String>,
+    pub subject: String,
+    /// Plain text body. When `html_body` is also given, Graph gets the HTML
+    /// (a Graph message has one body).
+    #[serde(default)]
+    pub text_body: Option<String>,
+    #[serde(default)]
+    pub html_body: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<OutgoingAttachment>,
+    /// Unique per sending mailbox: enqueueing the same key again returns the
+    /// message already queued instead of a second one.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Decoded attachment sizes, without allocating: base64 length × 3 / 4 minus padding.
+pub fn decoded_len(b64: &str) -> Option<usize> {
+    let t = b64.trim();
+    if t.len() % 4 != 0
+        || !t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+    {
+        return None;
+    }
+    let pad = t.bytes().rev().take_while(|c| *c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    Some(t.len() / 4 * 3 - pad)
+}
+
+fn check_list(errors: &mut FieldErrors, field: &str, list: &[String], required: bool) {
+    if required && list.iter().all(|a| a.trim().is_empty()) {
+        errors.add(field, "Add at least one recipient.");
+        return;
+    }
+    for address in list {
+        if let Err(m) = validate_address(address) {
+            errors.add(field, format!("{address:?}: {m}"));
+            return;
+        }
+    }
+}
+
+/// Every problem, per field. An empty result means the message can be queued.
+pub fn validate(m: &OutgoingMessage) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    check_list(&mut errors, TO, &m.to, m.cc.is_empty() && m.bcc.is_empty());
+    check_list(&mut errors, CC, &m.cc, false);
+    check_list(&mut errors, BCC, &m.bcc, false);
+    check_list(&mut errors, REPLY_TO, &m.reply_to, false);
+    let recipients = m.to.len() + m.cc.len() + m.bcc.len();
+    if recipients > MAX_RECIPIENTS {
+        errors.add(
+            TO,
+            format!(
+                "{recipients} recipients; Exchange allows at most {MAX_RECIPIENTS} per message."
+            ),
+        );
+    }
+    if m.subject.chars().count() > MAX_SUBJECT_CHARS {
+        errors.add(
+            SUBJECT,
+            format!("Use at most {MAX_SUBJECT_CHARS} characters."),
+        );
+    }
+    if m.subject.contains(['\r', '\n']) {
+        errors.add(SUBJECT, "A subject is one line.");
+    }
+    let text = m.text_body.as_deref().unwrap_or_default();
+    let html = m.html_body.as_deref().unwrap_or_default();
+    if text.trim().is_empty() && html.trim().is_empty() {
+        errors.add(BODY, "Add a text or HTML body.");
+    }
+    if text.len() > MAX_BODY_BYTES || html.len() > MAX_BODY_BYTES {
+        errors.add(
+            BODY,
+            format!("A body is at most {} MB.", MAX_BODY_BYTES / 1024 / 1024),
+        );
+    }
+    let mut total = 0usize;
+    for a in &m.attachments {
+        let name = a.name.trim();
+        if name.is_empty() || name.len() > 255 || name.contains(['/', '\\', '\0']) {
+            errors.add(ATTACHMENTS, format!("{name:?} is not a usable file name."));
+            break;
+        }
+        match decoded_len(&a.content_base64) {
+            None => {
+                errors.add(
+                    ATTACHMENTS,
+                    format!("{name}: content_base64 is not base64."),
+                );
+                break;
+            }
+            Some(n) if n > MAX_ATTACHMENT_BYTES => {
+                errors.add(ATTACHMENTS, format!("{name} is larger than 35 MB."));
+                break;
+            }
+            Some(n) => total += n,
+        }
+    }
+    if total > MAX_TOTAL_ATTACHMENT_BYTES {
+        errors.add(ATTACHMENTS, "Attachments add up to more than 35 MB.");
+    }
+    if let Some(key) = &m.idempotency_key {
+        if key.is_empty()
+            || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+            || key.chars().any(|c| c.is_control())
+        {
+            errors.add(
+                IDEMPOTENCY_KEY,
+                format!("1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters."),
+            );
+        }
+    }
+    errors
+}
+
+/// Where a queued message is. `Held`: the mailbox needs re-authentication (or
+/// its credentials are invalid); kept, and released when it is connected again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+    Held,
+    Cancelled,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 6] = [
+        OutboxState::Queued,
+        OutboxState::Sending,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Held,
+        OutboxState::Cancelled,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Held => "held",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "Queued",
+            OutboxState::Sending => "Sending",
+            OutboxState::Sent => "Sent",
+            OutboxState::Failed => "Failed",
+            OutboxState::Held => "Held (re-authenticate)",
+            OutboxState::Cancelled => "Cancelled",
+        }
+    }
+    /// No further change will happen on its own.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            OutboxState::Sent | OutboxState::Failed | OutboxState::Cancelled
+        )
+    }
+}
+
+/// One outbox entry as the UI and the host API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntryView {
+    pub id: String,
+    pub state: OutboxState,
+    pub subject: String,
+    pub to: Vec<String>,
+    pub attempts: i32,
+    /// Why it failed or is held, or the last transient error while retrying.
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub next_attempt_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_message() -> OutgoingMessage {
+        OutgoingMessage {
+            to: vec!["someone@contoso.com".into()],
+            subject: "Hello".into(),
+            text_body: Some("Hi".into()),
+            ..OutgoingMessage::default()
+        }
+    }
+
+    #[test]
+    fn a_plain_message_is_valid() {
+        assert!(validate(&ok_message()).is_empty());
+    }
+
+    #[test]
+    fn each_problem_is_reported_on_its_field() {
+        let m = OutgoingMessage {
+            to: vec![],
+            cc: vec!["not an address".into()],
+            subject: "two\nlines".into(),
+            text_body: None,
+            attachments: vec![OutgoingAttachment {
+                name: "a.pdf".into(),
+                content_type: String::new(),
+                content_base64: "***".into(),
+            }],
+            idempotency_key: Some(String::new()),
+            ..OutgoingMessage::default()
+        };
+        let e = validate(&m);
+        for f in [CC, SUBJECT, BODY, ATTACHMENTS, IDEMPOTENCY_KEY] {
+            assert!(e.get(f).is_some(), "{f}: {e:?}");
+        }
+        let none = OutgoingMessage {
+            to: vec![],
+            ..ok_message()
+        };
+        assert!(validate(&none).get(TO).is_some());
+        let many = OutgoingMessage {
+            to: (0..501).map(|i| format!("u{i}@contoso.com")).collect(),
+            ..ok_message()
+        };
+        assert!(validate(&many).get(TO).unwrap().contains("500"));
+    }
+
+    #[test]
+    fn attachment_sizes_come_from_the_base64_length() {
+        assert_eq!(decoded_len("aGVsbG8="), Some(5));
+        assert_eq!(decoded_len("aGVsbG8h"), Some(6));
+        assert_eq!(decoded_len("abc"), None);
+        assert_eq!(decoded_len("a==="), None);
+        let big = OutgoingMessage {
+            attachments: vec![OutgoingAttachment {
+                name: "big.bin".into(),
+                content_type: String::new(),
+                content_base64: "A".repeat((MAX_ATTACHMENT_BYTES / 3 + 1) * 4),
+            }],
+            ..ok_message()
+        };
+        assert!(validate(&big).get(ATTACHMENTS).unwrap().contains("35 MB"));
+    }
+
+    #[test]
+    fn states_round_trip() {
+        for s in OutboxState::ALL {
+            assert_eq!(OutboxState::from_code(s.code()), Some(s));
+        }
+    }
+}
