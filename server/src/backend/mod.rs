@@ -13,6 +13,7 @@ use app::port::{Actor, Backend, PortError};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub use errors::is_unique_violation;
 pub use tenant_emails::{open_secret, verify_sealed_secrets};
 
 pub struct DbBackend {

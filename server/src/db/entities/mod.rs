@@ -2,8 +2,11 @@
 pub mod admin;
 pub mod admin_session;
 pub mod audit_event;
+pub mod graph_slot;
 pub mod mailbox_connection;
 pub mod oauth_flow;
+pub mod outbox_attachment;
+pub mod outbox_message;
 pub mod setup_token;
 pub mod tenant;
 pub mod tenant_email;

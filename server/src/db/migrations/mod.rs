@@ -8,6 +8,7 @@ mod m20261127_000003_create_oauth_flow_and_connection;
 mod m20261127_000004_connection_refresh_lease;
 mod m20261127_000005_oauth_flow_iss_required;
 mod m20261127_000006_admins_sessions_audit;
+mod m20261127_000007_outbox;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_connection_refresh_lease::Migration),
             Box::new(m20261127_000005_oauth_flow_iss_required::Migration),
             Box::new(m20261127_000006_admins_sessions_audit::Migration),
+            Box::new(m20261127_000007_outbox::Migration),
         ]
     }
 }
