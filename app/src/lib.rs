@@ -102,6 +102,10 @@ pub fn App() -> impl IntoView {
                         path=path!("/admin/tenants/:tenant_id/emails/:email_id")
                         view=pages::tenant_email::TenantEmailPage
                     />
+                    <Route
+                        path=path!("/admin/tenants/:tenant_id/emails/:email_id/outbox")
+                        view=pages::outbox::OutboxPage
+                    />
                 </Routes>
             </main>
         </Router>

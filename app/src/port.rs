@@ -4,6 +4,7 @@
 //! server puts an `Arc<dyn Backend>` into Leptos context and server functions
 //! fetch it through `api::guard`. Inputs arrive here already validated.
 use crate::model::admin::{AdminView, AuditFilter, AuditPage};
+use crate::model::mail::{OutboxEntryView, OutboxState};
 use crate::model::{
     ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
 };
@@ -117,6 +118,30 @@ pub trait Backend: Send + Sync + 'static {
         new: &str,
     ) -> Result<(), PortError>;
     async fn list_audit(&self, filter: &AuditFilter, limit: u64) -> Result<AuditPage, PortError>;
+
+    /// Queues a test message from the tenant email to `to`.
+    async fn send_test_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        to: &str,
+    ) -> Result<OutboxEntryView, PortError>;
+    /// Newest first.
+    async fn list_outbox(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Vec<OutboxEntryView>, PortError>;
+    /// Retry (`Queued`) or cancel (`Cancelled`) a message that is not being sent.
+    async fn change_outbox_message(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+        to: OutboxState,
+    ) -> Result<(), PortError>;
 
     /// True until the first admin exists.
     async fn needs_setup(&self) -> Result<bool, PortError>;

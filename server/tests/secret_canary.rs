@@ -25,6 +25,7 @@ const READS: &[&str] = &[
     "load_email_editor",
     "list_admins",
     "list_audit",
+    "list_outbox",
 ];
 const WRITES: &[&str] = &[
     "create_tenant",
@@ -36,6 +37,8 @@ const WRITES: &[&str] = &[
     "set_admin_disabled",
     "change_password",
     "complete_setup",
+    "send_test_email",
+    "change_outbox_message",
 ];
 
 #[derive(Clone)]
@@ -343,6 +346,10 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
             ),
             ("list_admins", serde_json::json!({})),
             ("list_audit", serde_json::json!({ "filter": filter })),
+            (
+                "list_outbox",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
+            ),
         ] {
             let (text, headers) = call(f, body).await;
             assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
@@ -352,7 +359,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 headers.as_bytes(),
             );
         }
-        assert_eq!(READS.len(), 7, "every read function is called above");
+        assert_eq!(READS.len(), 8, "every read function is called above");
 
         // Served assets, when a release build exists.
         let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");

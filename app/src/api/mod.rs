@@ -3,6 +3,7 @@
 mod admins;
 mod app_info;
 mod audit;
+mod outbox;
 mod setup;
 mod tenant_emails;
 mod tenants;
@@ -10,6 +11,7 @@ mod tenants;
 pub use admins::*;
 pub use app_info::*;
 pub use audit::*;
+pub use outbox::*;
 pub use setup::*;
 pub use tenant_emails::*;
 pub use tenants::*;

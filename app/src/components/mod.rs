@@ -2,5 +2,6 @@
 pub mod copy_button;
 pub mod error_banner;
 pub mod field;
+pub mod live;
 pub mod status_badge;
 pub mod tabs;

@@ -2,6 +2,7 @@
 pub mod admins;
 pub mod audit;
 pub mod not_found;
+pub mod outbox;
 pub mod setup;
 pub mod sign_in;
 pub mod tenant;

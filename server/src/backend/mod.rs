@@ -1,12 +1,14 @@
 //! Implements the app's `Backend` port over the database and the key ring.
 mod admins;
 mod errors;
+mod outbox;
 mod tenant_emails;
 mod tenants;
 
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
 use app::model::admin::{AdminView, AuditFilter, AuditPage};
+use app::model::mail::{OutboxEntryView, OutboxState};
 use app::model::EditorContext;
 use app::model::{ConnectionView, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
 use app::port::{Actor, Backend, PortError};
@@ -18,6 +20,8 @@ pub use tenant_emails::{open_secret, verify_sealed_secrets};
 
 pub struct DbBackend {
     pub(crate) db: DatabaseConnection,
+    /// Wakes the outbox workers right after an enqueue instead of at their next poll.
+    outbox_wake: Arc<tokio::sync::Notify>,
     pub(crate) keys: Arc<KeyRing>,
     pub(crate) clock: Arc<dyn Clock>,
     context: EditorContext,
@@ -32,10 +36,21 @@ impl DbBackend {
     ) -> Self {
         Self {
             db,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
             keys,
             clock,
             context,
         }
+    }
+}
+
+impl DbBackend {
+    /// The outbox workers listen on this.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+    pub(crate) fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
     }
 }
 
@@ -134,6 +149,32 @@ impl Backend for DbBackend {
     }
     async fn list_audit(&self, filter: &AuditFilter, limit: u64) -> Result<AuditPage, PortError> {
         admins::list_audit(self, filter, limit).await
+    }
+    async fn send_test_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        to: &str,
+    ) -> Result<OutboxEntryView, PortError> {
+        outbox::send_test(self, actor, tenant_id, email_id, to).await
+    }
+    async fn list_outbox(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Vec<OutboxEntryView>, PortError> {
+        outbox::list(self, tenant_id, email_id).await
+    }
+    async fn change_outbox_message(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+        to: OutboxState,
+    ) -> Result<(), PortError> {
+        outbox::change(self, actor, tenant_id, email_id, message_id, to).await
     }
     async fn needs_setup(&self) -> Result<bool, PortError> {
         admins::needs_setup(self).await

@@ -128,6 +128,14 @@ pub async fn save(
         .exec(&txn)
         .await
         .map_err(|e| internal("connect: set status", e))?;
+    // Mail held while the grant was gone goes out again, in the same commit
+    // that makes the mailbox usable.
+    let released = crate::mail::outbox::store::release_held(&txn, id, now)
+        .await
+        .map_err(|e| internal("connect: release held mail", e))?;
+    if released > 0 {
+        tracing::info!(tenant_email_id = %id, released, "held outbox messages queued again");
+    }
     txn.commit()
         .await
         .map_err(|e| internal("commit connect transaction", e))?;

@@ -3,6 +3,7 @@ mod connect;
 mod general;
 mod inputs;
 mod oauth;
+mod send_test;
 mod state;
 
 use crate::api::{load_email_editor, EmailEditorData, SaveTenantEmail};
@@ -184,6 +185,22 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
 
     let back_href = format!("/admin/tenants/{tenant_id}");
     let connect_tenant_id = tenant_id.clone();
+    // Test sending once the saved mailbox is connected and sends.
+    let send_test = (status == ConnectionStatus::Connected)
+        .then(|| {
+            let saved = state.saved.get_untracked();
+            let email_id = state.email_id.get_untracked()?;
+            saved.direction().sends().then(|| {
+                view! {
+                    <send_test::SendTestPanel
+                        tenant_id=tenant_id.clone()
+                        email_id
+                        address=saved.address.clone()
+                    />
+                }
+            })
+        })
+        .flatten();
     let title = move || {
         if state.email_id.get().is_none() {
             "Add Tenant Email".to_string()
@@ -233,6 +250,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 just_connected
             />
         </Show>
+        {send_test}
     }
 }
 

@@ -1,0 +1,327 @@
+//! Sending: claim due messages, then for each one draft → remember the draft
+//! id → send. Whenever a message comes back with a draft id (a retry, a crash,
+//! an ambiguous answer) the draft is looked up first: already sent → done,
+//! still a draft → send it. So a message is sent at most once by Tenant Mail;
+//! a crash between creating a draft and storing its id leaves an unsent
+//! draft in the mailbox, never a second copy at the recipient.
+use super::store;
+use crate::clock::Clock;
+use crate::db::entities::outbox_message;
+use crate::identity::tokens::TokenError;
+use crate::identity::Identity;
+use crate::mail::graph::{backoff, DraftState, GraphClient, GraphError, PreparedAttachment};
+use crate::mail::slots::MailboxSlots;
+use app::model::mail::{OutboxState, OutgoingMessage};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    /// Messages claimed per round.
+    pub batch: u64,
+    /// Longer than the slowest send (two Graph calls plus waiting for a slot).
+    pub lease: chrono::Duration,
+    /// A message not sent by then fails, with the last reason.
+    pub max_age: chrono::Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// How often an idle worker looks for due messages (enqueues wake it at once).
+    pub idle_poll: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            batch: 64,
+            lease: chrono::Duration::minutes(5),
+            max_age: chrono::Duration::hours(24),
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(600),
+            idle_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+pub struct Outbox {
+    db: DatabaseConnection,
+    identity: Arc<Identity>,
+    graph: GraphClient,
+    slots: Arc<MailboxSlots>,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    wake: Arc<Notify>,
+    config: OutboxConfig,
+}
+
+/// What became of one message in one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Retrying,
+    Held,
+    Failed,
+    /// Our lease was taken over (we were too slow); the new owner decides.
+    LostLease,
+}
+
+impl Outbox {
+    pub fn new(
+        db: DatabaseConnection,
+        identity: Arc<Identity>,
+        graph: GraphClient,
+        slots: Arc<MailboxSlots>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        config: OutboxConfig,
+    ) -> Self {
+        Self {
+            db,
+            identity,
+            graph,
+            slots,
+            clock,
+            owner: uuid::Uuid::new_v4().to_string(),
+            wake,
+            config,
+        }
+    }
+
+    /// Claims one batch and processes it; returns what happened to each message.
+    pub async fn run_once(self: &Arc<Self>) -> Vec<Outcome> {
+        let now = self.clock.now();
+        let claimed =
+            match store::claim(&self.db, &self.owner, now, self.config.lease, self.config.batch)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: cannot claim messages");
+                    return Vec::new();
+                }
+            };
+        let mut tasks = tokio::task::JoinSet::new();
+        for m in claimed {
+            let this = self.clone();
+            tasks.spawn(async move { this.process(m).await });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(o) => outcomes.push(o),
+                // The lease runs out and another round picks the message up.
+                Err(e) => tracing::error!(error = %e, "outbox: a send task panicked"),
+            }
+        }
+        outcomes
+    }
+
+    /// Runs until the process ends: a round whenever woken or every `idle_poll`.
+    pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                let done = self.run_once().await;
+                if done.is_empty() {
+                    let _ = tokio::time::timeout(self.config.idle_poll, self.wake.notified()).await;
+                }
+            }
+        })
+    }
+
+    async fn process(&self, m: outbox_message::Model) -> Outcome {
+        let now = self.clock.now();
+        if now - m.created_at > self.config.max_age {
+            // Before giving up, make sure it did not go out after all.
+            if let Some(id) = &m.graph_message_id {
+                if let Ok(token) = self.identity.access_token(&m.tenant_email_id).await {
+                    if let Ok(DraftState::Sent) = self.call(&m, |g| g.draft_state(&token.token, id)).await {
+                        return self.sent(&m).await;
+                    }
+                }
+            }
+            let reason = format!(
+                "Not sent within {} hours{}.",
+                self.config.max_age.num_hours(),
+                m.last_error
+                    .as_deref()
+                    .map(|e| format!(" (last problem: {e})"))
+                    .unwrap_or_default()
+            );
+            return self.finish(&m, OutboxState::Failed, &reason).await;
+        }
+        let token = match self.identity.access_token(&m.tenant_email_id).await {
+            Ok(t) => t.token,
+            Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
+                return self.finish(&m, OutboxState::Held, &why).await;
+            }
+            Err(TokenError::NotConnected) => {
+                return self
+                    .finish(
+                        &m,
+                        OutboxState::Held,
+                        "The mailbox is not connected yet: click Authenticate on its Tenant Email.",
+                    )
+                    .await;
+            }
+            Err(e) => return self.retry(&m, None, &e.to_string()).await,
+        };
+
+        let draft_id = match &m.graph_message_id {
+            // Seen before: find out whether it already went out.
+            Some(id) => match self.call(&m, |g| g.draft_state(&token, id)).await {
+                Ok(DraftState::Sent) => return self.sent(&m).await,
+                Ok(DraftState::Draft) => id.clone(),
+                Ok(DraftState::Missing) => {
+                    return self
+                        .finish(
+                            &m,
+                            OutboxState::Failed,
+                            "The draft was removed from the mailbox before it was sent (deleted in Outlook?). Retry to send it again.",
+                        )
+                        .await
+                }
+                Err(e) => return self.graph_error(&m, &e).await,
+            },
+            None => match self.create_draft(&m, &token).await {
+                Ok(id) => id,
+                Err(outcome) => return outcome,
+            },
+        };
+
+        match self.call(&m, |g| g.send_draft(&token, &draft_id)).await {
+            Ok(()) => self.sent(&m).await,
+            Err(GraphError::Ambiguous(why)) => {
+                // It may have gone out: ask before doing anything else.
+                match self.call(&m, |g| g.draft_state(&token, &draft_id)).await {
+                    Ok(DraftState::Sent) => self.sent(&m).await,
+                    _ => self.retry(&m, None, &format!("Sending was interrupted ({why}); checking again shortly.")).await,
+                }
+            }
+            Err(e) => self.graph_error(&m, &e).await,
+        }
+    }
+
+    async fn create_draft(&self, m: &outbox_message::Model, token: &str) -> Result<String, Outcome> {
+        let message: OutgoingMessage = match serde_json::from_str(&m.message) {
+            Ok(msg) => msg,
+            Err(e) => {
+                return Err(self
+                    .finish(m, OutboxState::Failed, &format!("The stored message is unreadable ({e})."))
+                    .await)
+            }
+        };
+        let attachments = match store::attachments(&self.db, &m.id).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|a| PreparedAttachment {
+                    name: a.name,
+                    content_type: a.content_type,
+                    bytes: a.content,
+                })
+                .collect::<Vec<_>>(),
+            Err(e) => return Err(self.retry(m, None, &format!("database: {e}")).await),
+        };
+        match self.call(m, |g| g.create_draft(token, &message, &attachments)).await {
+            Ok(id) => match store::record_draft(&self.db, &m.id, &self.owner, &id, self.clock.now()).await {
+                Ok(true) => Ok(id),
+                Ok(false) => Err(Outcome::LostLease),
+                // The draft exists but we could not remember it: an unsent
+                // draft stays behind; the next attempt makes a new one.
+                Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
+            },
+            Err(e) => Err(self.graph_error(m, &e).await),
+        }
+    }
+
+    /// One Graph request inside one of the mailbox's four slots.
+    async fn call<'a, T, F, Fut>(&'a self, m: &outbox_message::Model, f: F) -> Result<T, GraphError>
+    where
+        F: FnOnce(&'a GraphClient) -> Fut,
+        Fut: std::future::Future<Output = Result<T, GraphError>>,
+    {
+        let slot = self
+            .slots
+            .acquire(&m.tenant_email_id)
+            .await
+            .map_err(|e| GraphError::Internal(format!("slot: {e}")))?;
+        let result = f(&self.graph).await;
+        slot.release().await;
+        result
+    }
+
+    async fn graph_error(&self, m: &outbox_message::Model, e: &GraphError) -> Outcome {
+        match e {
+            GraphError::Busy { retry_after, .. } => self.retry(m, *retry_after, &e.describe()).await,
+            GraphError::Ambiguous(_) | GraphError::Unreachable(_) | GraphError::Internal(_) => {
+                self.retry(m, None, &e.describe()).await
+            }
+            GraphError::Unauthorized { .. } => {
+                // The access token was refused early (revoked, rotated keys):
+                // get a new one before the next attempt; a dead grant shows up there.
+                let cutoff = self.clock.now() + chrono::Duration::hours(1);
+                match self.identity.refresh_if_unused_since(&m.tenant_email_id, cutoff).await {
+                    Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
+                        self.finish(m, OutboxState::Held, &why).await
+                    }
+                    _ => self.retry(m, None, &e.describe()).await,
+                }
+            }
+            GraphError::Rejected { .. } => self.finish(m, OutboxState::Failed, &e.describe()).await,
+        }
+    }
+
+    async fn sent(&self, m: &outbox_message::Model) -> Outcome {
+        match store::mark_sent(&self.db, &m.id, &self.owner, self.clock.now()).await {
+            Ok(true) => {
+                tracing::info!(outbox_id = %m.id, tenant_email_id = %m.tenant_email_id, attempts = m.attempts, "outbox: sent");
+                Outcome::Sent
+            }
+            Ok(false) => Outcome::LostLease,
+            Err(e) => {
+                // Sent, but not recorded: the next claim looks the draft up and records it.
+                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: sent but not recorded yet");
+                Outcome::Retrying
+            }
+        }
+    }
+
+    async fn finish(&self, m: &outbox_message::Model, state: OutboxState, why: &str) -> Outcome {
+        match store::finish(&self.db, &m.id, &self.owner, state, why, self.clock.now()).await {
+            Ok(true) => {
+                tracing::info!(outbox_id = %m.id, state = state.code(), reason = %why, "outbox: message {}", state.code());
+                match state {
+                    OutboxState::Held => Outcome::Held,
+                    _ => Outcome::Failed,
+                }
+            }
+            Ok(false) => Outcome::LostLease,
+            Err(e) => {
+                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot record the outcome; the lease will expire and it is retried");
+                Outcome::Retrying
+            }
+        }
+    }
+
+    async fn retry(&self, m: &outbox_message::Model, after: Option<Duration>, why: &str) -> Outcome {
+        let wait = after.unwrap_or_else(|| {
+            backoff(
+                m.attempts.max(1) as u32 - 1,
+                self.config.backoff_base,
+                self.config.backoff_cap,
+                &mut rand::thread_rng(),
+            )
+        });
+        let now = self.clock.now();
+        let due: DateTime<Utc> = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        match store::reschedule(&self.db, &m.id, &self.owner, due, why, now).await {
+            Ok(true) => Outcome::Retrying,
+            Ok(false) => Outcome::LostLease,
+            Err(e) => {
+                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot reschedule; the lease will expire");
+                Outcome::Retrying
+            }
+        }
+    }
+}
