@@ -7,8 +7,7 @@ mod support;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
-use ms_stand_in::fixture::{MAILBOX, TENANT};
-use ms_stand_in::{ConsentGrant, NewApp, NewSecret, StandIn, StandInConfig};
+use ms_stand_in::fixture::MAILBOX;
 use sea_orm::EntityTrait;
 use server::db::entities::mailbox_connection;
 use server::secrets::Binding;
@@ -145,49 +144,13 @@ fn fill(path: &str, tenant_id: &str, email_id: &str) -> String {
 #[tokio::test]
 async fn canary_secret_and_tokens_never_leave_the_server() {
     let logs = logs();
-    for mut t in support::all().await {
+    for t in support::all().await {
         let label = t.label;
-        // Microsoft, with an app whose secret is this run's canary.
+        // Microsoft, with an app whose secret is this run's canary, and a real connection.
         let secret = random_canary();
-        let stand_in = StandIn::start(StandInConfig {
-            clock: ms_stand_in::Clock::system(),
-            ..StandInConfig::default()
-        })
-        .await
-        .unwrap();
-        t.config.extra_authority_host = Some(stand_in.addr().to_string());
-        t.config.graph_base_url = stand_in.graph_base();
-        let redirect_uri = t.config.redirect_uri();
-        let contoso =
-            ms_stand_in::fixture::seed_contoso(stand_in.control(), &redirect_uri).unwrap();
-        let app_reg = stand_in
-            .add_app(NewApp {
-                client_id: None,
-                tenant_id: TENANT.into(),
-                display_name: Some("Canary".into()),
-                redirect_uris: vec![redirect_uri.clone()],
-                secrets: vec![NewSecret {
-                    value: Some(secret.clone()),
-                    id: None,
-                    expires_at: None,
-                }],
-                api_permissions: vec![],
-            })
-            .unwrap();
-        stand_in.set_signed_in(&[MAILBOX.to_owned()]).unwrap();
-        stand_in
-            .grant_consent(ConsentGrant {
-                client_id: app_reg.client_id.clone(),
-                tenant_id: Some(TENANT.into()),
-                ..ConsentGrant::default()
-            })
-            .unwrap();
-
-        let p = server::startup::prepare(&t.config, support::leptos_options())
-            .await
-            .unwrap();
-        let base = support::serve(p.router.clone()).await;
-        let admin = support::signed_in_browser(&p.db, &base).await;
+        let c = support::connected_mailbox(t, &secret).await;
+        let (p, base, admin) = (&c.p, c.base.clone(), c.admin.clone());
+        let (tenant_id, email_id) = (c.tenant_id.clone(), c.email_id.clone());
         let call = |f: &'static str, body: serde_json::Value| {
             let admin = admin.clone();
             let base = base.clone();
@@ -205,63 +168,6 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 (text, headers)
             }
         };
-
-        let (tenant, _) = call("create_tenant", serde_json::json!({"name": "Canary Ltd"})).await;
-        let tenant_id = serde_json::from_str::<serde_json::Value>(&tenant).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let (email, _) = call(
-            "save_tenant_email",
-            serde_json::json!({
-                "tenant_id": tenant_id, "email_id": null, "version": null, "replace_secret": false,
-                "input": {
-                    "account_type": "microsoft365_graph",
-                    "address": MAILBOX,
-                    "direction": "send_receive",
-                    "application_id": app_reg.client_id,
-                    "client_secret": secret,
-                    "secret_expires_on": "",
-                    "authority_url": stand_in.authority("common"),
-                    "authorization_endpoint": "/oauth2/v2.0/authorize",
-                    "token_endpoint": "/oauth2/v2.0/token",
-                    "scopes": "openid profile offline_access user.read mail.read mail.send"
-                }
-            }),
-        )
-        .await;
-        let email_id = serde_json::from_str::<serde_json::Value>(&email).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-
-        // Connect for real: begin → Microsoft's pages → callback.
-        let begun = admin
-            .post(format!("{base}/core/oauth2/begin/{tenant_id}/{email_id}"))
-            .form(&[("x", "")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(begun.status(), 303, "{label}");
-        let authorize = begun.headers()["location"].to_str().unwrap().to_string();
-        let oid = contoso.mailbox.oid.clone();
-        let back = support::pass_sign_in(
-            &admin,
-            &stand_in.base_url(),
-            &authorize,
-            &redirect_uri,
-            &oid,
-            "accept",
-        )
-        .await;
-        let done = admin.get(format!("{base}{back}")).send().await.unwrap();
-        assert!(
-            done.headers()["location"]
-                .to_str()
-                .unwrap()
-                .ends_with("?connected=1"),
-            "{label}: connected"
-        );
         // A refresh too, so the refresh path has run (and logged) as well.
         p.oauth
             .identity
@@ -379,10 +285,10 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         assert_absent(&canaries, "the log", &captured);
 
         // The database at rest.
-        match &t.pg_database {
+        match &c.t.pg_database {
             None => {
                 p.db.clone().close().await.ok();
-                for entry in std::fs::read_dir(t.dir.path()).unwrap().flatten() {
+                for entry in std::fs::read_dir(c.t.dir.path()).unwrap().flatten() {
                     if entry.file_name().to_string_lossy().starts_with("test.db") {
                         let bytes = std::fs::read(entry.path()).unwrap();
                         assert_absent(
@@ -398,7 +304,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                     std::env::var("TENANT_MAIL_TEST_PG_DUMP").unwrap_or_else(|_| "pg_dump".into());
                 let out = std::process::Command::new(pg_dump)
                     .arg("--dbname")
-                    .arg(&t.config.database_url)
+                    .arg(&c.t.config.database_url)
                     .output()
                     .expect("run pg_dump");
                 assert!(

@@ -241,3 +241,154 @@ pub async fn pass_sign_in(
     }
     panic!("too many pages");
 }
+
+/// Tenant Mail served over HTTP with a signed-in admin and one tenant email
+/// connected for real through the stand-in (a system-clock stand-in, so
+/// tokens and Tenant Mail's clock agree).
+pub struct Connected {
+    pub stand_in: ms_stand_in::StandIn,
+    pub p: server::startup::Prepared,
+    pub base: String,
+    pub admin: reqwest::Client,
+    pub tenant_id: String,
+    pub email_id: String,
+    pub mailbox_oid: String,
+    pub redirect_uri: String,
+    pub client_id: String,
+    pub t: TestDb,
+}
+
+impl Connected {
+    /// Calls a server function as the admin; panics unless it succeeds.
+    pub async fn call(&self, f: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = self
+            .admin
+            .post(format!("{}/api/{f}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(status.is_success(), "{f}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Click to (RE) Authenticate → Microsoft → callback, as the mailbox.
+    pub async fn connect(&self) {
+        let begun = self
+            .admin
+            .post(format!(
+                "{}/core/oauth2/begin/{}/{}",
+                self.base, self.tenant_id, self.email_id
+            ))
+            .form(&[("x", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(begun.status(), 303, "{}", self.t.label);
+        let authorize = begun.headers()["location"].to_str().unwrap().to_string();
+        let back = pass_sign_in(
+            &self.admin,
+            &self.stand_in.base_url(),
+            &authorize,
+            &self.redirect_uri,
+            &self.mailbox_oid,
+            "accept",
+        )
+        .await;
+        let done = self
+            .admin
+            .get(format!("{}{back}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let location = done.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.ends_with("?connected=1"),
+            "{}: {location}",
+            self.t.label
+        );
+    }
+}
+
+/// See [`Connected`]. `secret` becomes the app registration's client secret.
+pub async fn connected_mailbox(mut t: TestDb, secret: &str) -> Connected {
+    use ms_stand_in::fixture::{MAILBOX, TENANT};
+    let stand_in = ms_stand_in::StandIn::start(ms_stand_in::StandInConfig {
+        clock: ms_stand_in::Clock::system(),
+        ..ms_stand_in::StandInConfig::default()
+    })
+    .await
+    .unwrap();
+    t.config.extra_authority_host = Some(stand_in.addr().to_string());
+    t.config.graph_base_url = stand_in.graph_base();
+    let redirect_uri = t.config.redirect_uri();
+    let contoso = ms_stand_in::fixture::seed_contoso(stand_in.control(), &redirect_uri).unwrap();
+    let app_reg = stand_in
+        .add_app(ms_stand_in::NewApp {
+            client_id: None,
+            tenant_id: TENANT.into(),
+            display_name: Some("Tenant Mail under test".into()),
+            redirect_uris: vec![redirect_uri.clone()],
+            secrets: vec![ms_stand_in::NewSecret {
+                value: Some(secret.to_string()),
+                id: None,
+                expires_at: None,
+            }],
+            api_permissions: vec![],
+        })
+        .unwrap();
+    stand_in.set_signed_in(&[MAILBOX.to_owned()]).unwrap();
+    stand_in
+        .grant_consent(ms_stand_in::ConsentGrant {
+            client_id: app_reg.client_id.clone(),
+            tenant_id: Some(TENANT.into()),
+            ..ms_stand_in::ConsentGrant::default()
+        })
+        .unwrap();
+    let p = server::startup::prepare(&t.config, leptos_options())
+        .await
+        .unwrap();
+    let base = serve(p.router.clone()).await;
+    let admin = signed_in_browser(&p.db, &base).await;
+    let mut c = Connected {
+        stand_in,
+        p,
+        base,
+        admin,
+        tenant_id: String::new(),
+        email_id: String::new(),
+        mailbox_oid: contoso.mailbox.oid.clone(),
+        redirect_uri,
+        client_id: app_reg.client_id.clone(),
+        t,
+    };
+    let tenant = c
+        .call("create_tenant", serde_json::json!({"name": "Contoso Ltd"}))
+        .await;
+    c.tenant_id = tenant["id"].as_str().unwrap().to_string();
+    let email = c
+        .call(
+            "save_tenant_email",
+            serde_json::json!({
+                "tenant_id": c.tenant_id, "email_id": null, "version": null, "replace_secret": false,
+                "input": {
+                    "account_type": "microsoft365_graph",
+                    "address": MAILBOX,
+                    "direction": "send_receive",
+                    "application_id": app_reg.client_id,
+                    "client_secret": secret,
+                    "secret_expires_on": "",
+                    "authority_url": c.stand_in.authority("common"),
+                    "authorization_endpoint": "/oauth2/v2.0/authorize",
+                    "token_endpoint": "/oauth2/v2.0/token",
+                    "scopes": "openid profile offline_access user.read mail.read mail.send mail.readwrite"
+                }
+            }),
+        )
+        .await;
+    c.email_id = email["id"].as_str().unwrap().to_string();
+    c.connect().await;
+    c
+}
