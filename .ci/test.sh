@@ -33,7 +33,10 @@ step "clippy hydrate (-D warnings)" cargo clippy --locked -p frontend -p app --f
 step "start PostgreSQL" start_postgres
 step "unit + integration tests (SQLite + PostgreSQL)" cargo test --locked -p app --features app/ssr -p server -p ms-stand-in
 step "release build (cargo leptos)" cargo leptos build --release
-step "Playwright (Chromium)" env E2E_DATA_DIR="$e2e_dir" bash -c 'cd end2end && npx playwright test'
+# Free loopback ports, so a stray process on the defaults cannot break the run.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+step "Playwright (Chromium)" env E2E_DATA_DIR="$e2e_dir" APP_PORT="$(free_port)" STAND_IN_PORT="$(free_port)" SETUP_APP_PORT="$(free_port)" \
+  bash -c 'cd end2end && npx playwright test'
 
 echo
 echo "==> timings"

@@ -3,7 +3,7 @@ import { APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN, expect, 
 // Not a test of behaviour: regenerates the README's pictures (`make screenshots`).
 test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to regenerate README screenshots');
 
-test('README screenshots', async ({ page }) => {
+test('README screenshots', async ({ page, baseURL }) => {
   await page.setViewportSize({ width: 1100, height: 820 });
   await createTenant(page, 'Contoso Ltd');
   await page.getByRole('link', { name: 'Add' }).click();
@@ -32,7 +32,7 @@ test('README screenshots', async ({ page }) => {
   await page.screenshot({ path: 'screenshots/tenants.png', fullPage: true });
 
   // A connected mailbox, through the stand-in.
-  const d = await directory(page.request, 'http://127.0.0.1:3000');
+  const d = await directory(page.request, baseURL!);
   await createTenant(page, 'Northwind');
   await page.getByRole('link', { name: 'Add' }).click();
   await hydrated(page);

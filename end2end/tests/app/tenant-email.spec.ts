@@ -1,6 +1,6 @@
 import { APP_ID, createTenant, hydrated, recordRequests, SCOPES, uniqueName, expect, test } from './helpers';
 
-test('create a tenant, open it by double-click, add a tenant email, fix scopes client-side, save, reload', async ({ page }) => {
+test('create a tenant, open it by double-click, add a tenant email, fix scopes client-side, save, reload', async ({ page, baseURL }) => {
   const tenant = uniqueName('Contoso');
   const address = `helpdesk-${Date.now()}@contoso.com`;
   const secret = `Canary~${Math.random().toString(36).slice(2)}X9q-secret-value`;
@@ -33,7 +33,7 @@ test('create a tenant, open it by double-click, add a tenant email, fix scopes c
   await page.getByLabel('Secret key').fill(secret);
   await expect(page.getByLabel('Authorization Endpoint')).toHaveValue('/oauth2/v2.0/authorize');
   await expect(page.getByLabel('Token Request Endpoint')).toHaveValue('/oauth2/v2.0/token');
-  await expect(page.locator('#redirect_uri')).toHaveValue('http://127.0.0.1:3000/core/oauth2/validated');
+  await expect(page.locator('#redirect_uri')).toHaveValue(`${baseURL}/core/oauth2/validated`);
 
   // The Tenant ID helper fills the authority.
   await page.getByLabel('Tenant ID helper').fill(APP_ID);
