@@ -62,7 +62,7 @@ pub struct OutgoingMessage {
 /// Decoded attachment sizes, without allocating: base64 length × 3 / 4 minus padding.
 pub fn decoded_len(b64: &str) -> Option<usize> {
     let t = b64.trim();
-    if t.len() % 4 != 0
+    if !t.len().is_multiple_of(4)
         || !t
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
