@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod identity;
+pub mod mail;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
