@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::faults::FaultSpec;
+use crate::identity::token::ACCESS_TOKEN_SECONDS;
 use crate::ledger::Ledger;
 use crate::model::{
     App, ConsentGrant, ExpireRefreshTokens, IncomingMail, Limits, NewApp, NewSecret, NewTenant,
     NewUser, RefreshExpiry, Secret, Tenant, User,
 };
-use crate::state::{random_token, Shared, Void};
+use crate::state::{random_token, AccessGrant, Shared, Void};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ControlError {
@@ -336,6 +337,38 @@ impl Control {
         Ok(count)
     }
 
+    /// Mints a Graph access token for `user` and app `client_id` without the sign-in, consent and
+    /// token endpoint (for tests of Graph clients). It carries the app's API permissions, lives
+    /// as long as a token from the token endpoint, and `expire_access_tokens` ends it too.
+    pub fn issue_access_token(&self, user: &str, client_id: &str) -> Result<String, ControlError> {
+        let now = self.shared.now();
+        let mut store = self.shared.lock();
+        let oid = store
+            .find_user(user)
+            .map(|u| u.oid.clone())
+            .ok_or_else(|| ControlError::UnknownUser(user.to_owned()))?;
+        let app = store
+            .app(client_id)
+            .cloned()
+            .ok_or_else(|| ControlError::UnknownApp(client_id.to_owned()))?;
+        let token = random_token("EwA.");
+        store.access_tokens.insert(
+            token.clone(),
+            AccessGrant {
+                client_id: app.client_id.clone(),
+                oid,
+                scopes: app
+                    .api_permissions
+                    .iter()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect(),
+                issued_at: now,
+                expires_at: now + ACCESS_TOKEN_SECONDS,
+            },
+        );
+        Ok(token)
+    }
+
     /// Delivers incoming mail; returns the new message's immutable id.
     pub fn deliver(&self, mail: IncomingMail) -> Result<String, ControlError> {
         let now = self.shared.now();
@@ -432,6 +465,11 @@ struct Advance {
     seconds: u64,
 }
 
+#[derive(Deserialize)]
+struct IssueAccessToken {
+    client_id: String,
+}
+
 #[derive(Serialize)]
 struct Count {
     count: usize,
@@ -453,6 +491,10 @@ pub fn router() -> Router<Shared> {
         .route(
             "/_stand-in/users/{user}/expire-access-tokens",
             post(expire_access_tokens),
+        )
+        .route(
+            "/_stand-in/users/{user}/access-tokens",
+            post(issue_access_token),
         )
         .route("/_stand-in/users/{user}/expire-delta", post(expire_delta))
         .route(
@@ -566,6 +608,24 @@ async fn expire_access_tokens(State(s): State<Shared>, Path(user): Path<String>)
         control(s)
             .expire_access_tokens(&user)
             .map(|count| Count { count }),
+    )
+}
+
+async fn issue_access_token(
+    State(s): State<Shared>,
+    Path(user): Path<String>,
+    Json(body): Json<IssueAccessToken>,
+) -> Response {
+    reply(
+        control(s)
+            .issue_access_token(&user, &body.client_id)
+            .map(|token| {
+                json!({
+                    "token_type": "Bearer",
+                    "access_token": token,
+                    "expires_in": ACCESS_TOKEN_SECONDS,
+                })
+            }),
     )
 }
 

@@ -137,6 +137,48 @@ async fn missing_unknown_and_expired_tokens_are_401() {
 }
 
 #[tokio::test]
+async fn control_mints_access_tokens_without_sign_in() {
+    let f = fixture().await;
+    let token = f.stand_in.issue_access_token(MAILBOX, CLIENT).unwrap();
+    let me = |token: String| f.http.get(f.graph("/me")).bearer_auth(token).send();
+    let r = me(token.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["mail"], MAILBOX);
+
+    let minted: Value = f
+        .http
+        .post(format!(
+            "{}/_stand-in/users/{MAILBOX}/access-tokens",
+            f.stand_in.base_url()
+        ))
+        .json(&json!({"client_id": CLIENT}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(minted["expires_in"], 3599);
+    let other = minted["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(other, token);
+    assert_eq!(me(other.clone()).await.unwrap().status(), 200);
+
+    assert_eq!(f.stand_in.expire_access_tokens(MAILBOX).unwrap(), 2);
+    assert_graph_error(me(other).await.unwrap(), 401, "InvalidAuthenticationToken").await;
+    assert_eq!(
+        f.stand_in.issue_access_token("nobody@contoso.com", CLIENT),
+        Err(ms_stand_in::ControlError::UnknownUser(
+            "nobody@contoso.com".into()
+        ))
+    );
+    assert_eq!(
+        f.stand_in.issue_access_token(MAILBOX, "not-an-app"),
+        Err(ms_stand_in::ControlError::UnknownApp("not-an-app".into()))
+    );
+}
+
+#[tokio::test]
 async fn missing_scope_is_403_access_denied() {
     let f = fixture().await;
     f.consent_all();
@@ -638,6 +680,15 @@ async fn attachments_inline_and_by_upload_session() {
             .unwrap();
     assert_eq!(r.status(), 201);
     assert!(r.headers().contains_key("location"));
+    let puts: Vec<u16> =
+        m.f.stand_in
+            .ledger()
+            .graph_requests
+            .iter()
+            .filter(|g| g.method == "PUT" && g.path.starts_with("/upload/"))
+            .map(|g| g.status)
+            .collect();
+    assert_eq!(puts, [401, 400, 200, 201], "upload PUTs are in the ledger");
 
     let list: Value = m
         .get(&format!("/me/messages/{id}/attachments"))

@@ -1,4 +1,6 @@
-//! Mail through Microsoft Graph: the outbox (sending) and the per-mailbox
+//! Mail through Microsoft Graph: the Graph client (one attempt per call; the
+//! callers decide about retries), the outbox (sending) and the per-mailbox
 //! request slots shared by everything that calls Graph for a mailbox.
+pub mod graph;
 pub mod outbox;
 pub mod slots;

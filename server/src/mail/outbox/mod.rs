@@ -2,3 +2,4 @@
 //! Graph (`worker`). A message is committed before anyone is told "queued";
 //! each state change is guarded by the lease of the worker that holds it.
 pub mod store;
+pub mod worker;

@@ -1,0 +1,140 @@
+//! The Graph message JSON for a draft, and where each attachment travels.
+
+use std::fmt;
+
+use app::model::mail::{OutgoingMessage, INLINE_ATTACHMENT_LIMIT};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+/// Graph refuses request bodies over 4 MB (413); attachments are placed so no request exceeds it.
+pub(crate) const REQUEST_LIMIT: usize = 4 * 1024 * 1024;
+
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// An attachment decoded and ready to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Attachment contents are customer data: debug output shows only their size.
+impl fmt::Debug for PreparedAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedAttachment")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .finish()
+    }
+}
+
+impl PreparedAttachment {
+    pub(crate) fn content_type(&self) -> &str {
+        match self.content_type.trim() {
+            "" => DEFAULT_CONTENT_TYPE,
+            given => given,
+        }
+    }
+}
+
+/// What `GET /me/messages/{id}?$select=isDraft` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftState {
+    Draft,
+    Sent,
+    /// 404: deleted, or never created.
+    Missing,
+}
+
+/// How an attachment reaches the draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Inside the `POST /me/messages` body.
+    Inline,
+    /// Its own `POST /me/messages/{id}/attachments`, when the draft body has no room left for it.
+    Post,
+    /// `createUploadSession` and chunked PUTs: too large for any single JSON request.
+    UploadSession,
+}
+
+/// Small attachments go inline while the draft request stays under [`REQUEST_LIMIT`]; the rest get
+/// requests of their own. Without this, two 2 MB files (each "small") would make the draft a 5.3 MB
+/// request that Graph refuses for good.
+pub(crate) fn plan(message: &OutgoingMessage, attachments: &[PreparedAttachment]) -> Vec<Route> {
+    let mut room = REQUEST_LIMIT.saturating_sub(json_len(&message_json(message, &[])));
+    attachments
+        .iter()
+        .map(|a| {
+            let size = inline_json_len(a);
+            if a.bytes.len() >= INLINE_ATTACHMENT_LIMIT || size >= REQUEST_LIMIT {
+                Route::UploadSession
+            } else if size < room {
+                room -= size;
+                Route::Inline
+            } else {
+                Route::Post
+            }
+        })
+        .collect()
+}
+
+fn json_len(value: &Value) -> usize {
+    value.to_string().len()
+}
+
+/// An upper bound on an attachment's JSON size, without encoding it: base64 is 4 bytes per 3, and
+/// a JSON string escape is at most 6 bytes per byte of name or content type; 128 covers keys and
+/// punctuation.
+fn inline_json_len(a: &PreparedAttachment) -> usize {
+    a.bytes.len().div_ceil(3) * 4 + (a.name.len() + a.content_type().len()) * 6 + 128
+}
+
+/// `#microsoft.graph.fileAttachment` with base64 `contentBytes`.
+pub(crate) fn file_attachment_json(a: &PreparedAttachment) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "name": a.name,
+        "contentType": a.content_type(),
+        "contentBytes": STANDARD.encode(&a.bytes),
+    })
+}
+
+/// The draft: a Graph message has one body, so HTML wins when both are given.
+pub(crate) fn message_json(m: &OutgoingMessage, inline: &[&PreparedAttachment]) -> Value {
+    let html = m.html_body.as_deref().filter(|h| !h.trim().is_empty());
+    let body = match html {
+        Some(html) => json!({"contentType": "HTML", "content": html}),
+        None => json!({
+            "contentType": "Text",
+            "content": m.text_body.as_deref().unwrap_or_default(),
+        }),
+    };
+    let mut out = Map::new();
+    out.insert("subject".into(), Value::from(m.subject.as_str()));
+    out.insert("body".into(), body);
+    for (key, list) in [
+        ("toRecipients", &m.to),
+        ("ccRecipients", &m.cc),
+        ("bccRecipients", &m.bcc),
+        ("replyTo", &m.reply_to),
+    ] {
+        if !list.is_empty() {
+            out.insert(key.into(), recipients(list));
+        }
+    }
+    if !inline.is_empty() {
+        let attachments = inline.iter().map(|a| file_attachment_json(a)).collect();
+        out.insert("attachments".into(), Value::Array(attachments));
+    }
+    Value::Object(out)
+}
+
+fn recipients(addresses: &[String]) -> Value {
+    addresses
+        .iter()
+        .map(|address| json!({"emailAddress": {"address": address.trim()}}))
+        .collect()
+}

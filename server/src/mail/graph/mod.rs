@@ -1,0 +1,232 @@
+//! A small Microsoft Graph client for sending mail as draft-then-send (issue 5).
+//!
+//! One call is one attempt: the outbox worker decides about retries from the [`GraphError`] kind,
+//! using [`parse_retry_after`] and [`backoff`]. Tokens and attachment bytes are never logged.
+
+mod errors;
+mod message;
+mod retry;
+#[cfg(test)]
+mod tests;
+mod upload;
+
+use std::time::Duration;
+
+use app::model::mail::OutgoingMessage;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use url::Url;
+
+pub use errors::GraphError;
+pub use message::{DraftState, PreparedAttachment};
+pub use retry::{backoff, parse_retry_after};
+
+use message::Route;
+
+/// Asks Graph for immutable ids, which survive the draft's move to Sent Items: the id stored before
+/// sending still finds the message afterwards, which is how an ambiguous send is resolved.
+const PREFER_IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
+
+/// Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// base_url like "https://graph.microsoft.com/v1.0" (config.graph_base_url, no trailing slash).
+    /// reqwest client: connect timeout 10 s, total timeout 60 s, redirects disabled, rustls.
+    pub fn new(base_url: &str) -> Result<Self, GraphError> {
+        let base = Url::parse(base_url.trim_end_matches('/'))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
+            .ok_or_else(|| {
+                GraphError::Internal("the Graph base URL is not an http(s) URL".into())
+            })?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            // A redirect from Graph is unexpected; following it would resend the bearer token.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("tenant-mail/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GraphError::Internal(format!(
+                    "cannot build the HTTP client: {}",
+                    errors::chain(e)
+                ))
+            })?;
+        Ok(Self { http, base })
+    }
+
+    /// POST /me/messages (Prefer: IdType="ImmutableId"), small attachments inline; large ones
+    /// (> app::model::mail::INLINE_ATTACHMENT_LIMIT) via upload session after the draft exists.
+    /// Returns the draft's immutable id.
+    ///
+    /// `message.attachments` is ignored: the caller passes them decoded as `attachments`. If adding
+    /// an attachment fails, the half-built draft is deleted (best effort) so that a retry, which
+    /// creates a new draft, leaves no stray one behind; a draft is never sent here, so an orphan
+    /// can never become a duplicate mail.
+    pub async fn create_draft(
+        &self,
+        token: &str,
+        message: &OutgoingMessage,
+        attachments: &[PreparedAttachment],
+    ) -> Result<String, GraphError> {
+        let routes = message::plan(message, attachments);
+        let inline: Vec<&PreparedAttachment> = attachments
+            .iter()
+            .zip(&routes)
+            .filter(|(_, r)| **r == Route::Inline)
+            .map(|(a, _)| a)
+            .collect();
+        let body = message::message_json(message, &inline);
+        let request = self.request(Method::POST, &["me", "messages"], token)?;
+        let response = self.execute(request.json(&body)).await?;
+        let created = read_json(response).await?;
+        let id = created["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| GraphError::Internal("Graph created a draft but returned no id".into()))?
+            .to_owned();
+        for (attachment, route) in attachments.iter().zip(&routes) {
+            let added = match route {
+                Route::Inline => continue,
+                Route::Post => self.add_attachment(token, &id, attachment).await,
+                Route::UploadSession => upload::upload(self, token, &id, attachment).await,
+            };
+            if let Err(e) = added {
+                self.discard(token, &id).await;
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
+    /// POST /me/messages/{id}/send → 202.
+    pub async fn send_draft(&self, token: &str, id: &str) -> Result<(), GraphError> {
+        let request = self.request(Method::POST, &["me", "messages", id, "send"], token)?;
+        // Graph wants a body length on POST; an empty body is what the API documents.
+        self.execute(request.header(reqwest::header::CONTENT_LENGTH, "0"))
+            .await
+            .map(drop)
+    }
+
+    /// GET /me/messages/{id}?$select=isDraft (Prefer: IdType="ImmutableId").
+    pub async fn draft_state(&self, token: &str, id: &str) -> Result<DraftState, GraphError> {
+        let mut url = self.url(&["me", "messages", id])?;
+        // Set verbatim: query_pairs_mut would encode `$` as %24.
+        url.set_query(Some("$select=isDraft"));
+        let request = self.authorized(Method::GET, url, token);
+        let response = match self.execute(request).await {
+            // A 404 about the mailbox itself says nothing about the draft: keep it an error.
+            Err(GraphError::Rejected {
+                status: 404, code, ..
+            }) if code != "MailboxNotEnabledForRESTAPI" => return Ok(DraftState::Missing),
+            other => other?,
+        };
+        match read_json(response).await?["isDraft"].as_bool() {
+            Some(true) => Ok(DraftState::Draft),
+            Some(false) => Ok(DraftState::Sent),
+            None => Err(GraphError::Internal("Graph's answer has no isDraft".into())),
+        }
+    }
+
+    /// POST /me/messages/{id}/attachments: a small attachment that did not fit in the draft body.
+    async fn add_attachment(
+        &self,
+        token: &str,
+        id: &str,
+        attachment: &PreparedAttachment,
+    ) -> Result<(), GraphError> {
+        let request = self.request(Method::POST, &["me", "messages", id, "attachments"], token)?;
+        self.execute(request.json(&message::file_attachment_json(attachment)))
+            .await
+            .map(drop)
+    }
+
+    /// DELETE /me/messages/{id}, ignoring failure: only tidies up after a failed create_draft.
+    async fn discard(&self, token: &str, id: &str) {
+        let deleted = match self.request(Method::DELETE, &["me", "messages", id], token) {
+            Ok(request) => self.execute(request).await.map(drop),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = deleted {
+            tracing::warn!(error = %e.describe(), "could not delete an incomplete draft");
+        }
+    }
+
+    /// `{base}/seg/seg…`, each segment percent-encoded (REST ids may contain `/` or `+`).
+    fn url(&self, segments: &[&str]) -> Result<Url, GraphError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| GraphError::Internal("the Graph base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        segments: &[&str],
+        token: &str,
+    ) -> Result<RequestBuilder, GraphError> {
+        Ok(self.authorized(method, self.url(segments)?, token))
+    }
+
+    fn authorized(&self, method: Method, url: Url, token: &str) -> RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(token)
+            .header("Prefer", PREFER_IMMUTABLE_IDS)
+            // Lets Microsoft support find a request from our logs.
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Sends; any non-2xx answer becomes a [`GraphError`] (its body read for Graph's error).
+    async fn execute(&self, request: RequestBuilder) -> Result<Response, GraphError> {
+        let response = request.send().await.map_err(errors::from_reqwest)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        // A body we cannot read still leaves the status to go by.
+        let body = response.bytes().await.unwrap_or_default();
+        Err(errors::from_status(
+            status,
+            &headers,
+            &body,
+            chrono::Utc::now(),
+        ))
+    }
+}
+
+/// The JSON of a 2xx answer. Failing to read it means Graph acted but we missed the result:
+/// Ambiguous, never a retryable "busy", because a 2xx must not be repeated blindly.
+async fn read_json(response: Response) -> Result<Value, GraphError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| {
+        GraphError::Ambiguous(format!(
+            "{status} but the answer was cut off: {}",
+            errors::chain(e)
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|_| {
+        GraphError::Internal(format!(
+            "{status} with a body that is not JSON ({} bytes)",
+            bytes.len()
+        ))
+    })
+}
