@@ -49,6 +49,7 @@ async fn run(config: Config) -> Result<(), String> {
     let prepared = server::startup::prepare(&config, leptos_options)
         .await
         .map_err(|e| e.to_string())?;
+    prepared.outbox.clone().spawn();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {} (TENANT_MAIL_BIND): {e}", config.bind))?

@@ -33,10 +33,14 @@ pub enum StartupError {
     Secrets(String),
     #[error("{0}")]
     Identity(#[from] crate::identity::BuildError),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 pub struct Prepared {
     pub router: Router,
+    /// Not running yet: `main` spawns it (tests drive it round by round).
+    pub outbox: Arc<crate::mail::outbox::worker::Outbox>,
     pub auth: Arc<AuthService>,
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
@@ -97,12 +101,13 @@ pub async fn prepare(
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let clock_for_auth = clock.clone();
-    let backend: SharedBackend = Arc::new(DbBackend::new(
+    let backend_impl = Arc::new(DbBackend::new(
         db.clone(),
         keys.clone(),
         clock.clone(),
         context,
     ));
+    let backend: SharedBackend = backend_impl.clone();
     let oauth = OAuthState {
         identity: Arc::new(Identity::new(db.clone(), keys.clone(), clock, config)?),
     };
@@ -111,6 +116,7 @@ pub async fn prepare(
         std::time::Duration::from_secs(6 * 3600),
         i64::from(config.token_keepalive_days),
     );
+    let outbox = build_outbox(config, &db, &oauth, &backend_impl, clock_for_auth.clone())?;
     let auth = Arc::new(AuthService::new(db.clone(), clock_for_auth, config));
     announce_setup_token(&db, &auth, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
@@ -126,12 +132,34 @@ pub async fn prepare(
     );
     Ok(Prepared {
         router,
+        outbox,
         auth,
         db,
         keys,
         backend,
         oauth,
     })
+}
+
+fn build_outbox(
+    config: &Config,
+    db: &DatabaseConnection,
+    oauth: &OAuthState,
+    backend: &DbBackend,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<crate::mail::outbox::worker::Outbox>, StartupError> {
+    use crate::mail::{graph::GraphClient, outbox::worker, slots::MailboxSlots};
+    let graph =
+        GraphClient::new(&config.graph_base_url).map_err(|e| StartupError::Mail(e.describe()))?;
+    Ok(Arc::new(worker::Outbox::new(
+        db.clone(),
+        oauth.identity.clone(),
+        graph,
+        Arc::new(MailboxSlots::new(db, clock.clone())),
+        clock,
+        backend.outbox_wake(),
+        worker::OutboxConfig::default(),
+    )))
 }
 
 /// Until the first admin exists, print a one-time setup token (see `auth::setup`).

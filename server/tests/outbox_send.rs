@@ -81,10 +81,17 @@ async fn drain(workers: &[Arc<Outbox>], c: &support::Connected, ids: &[String], 
         let rounds: Vec<_> = workers.iter().map(|w| w.run_once()).collect();
         futures_join(rounds).await;
         let now = states(c, ids).await;
-        if now.iter().all(|s| ["sent", "failed", "held", "cancelled"].contains(&s.as_str())) {
+        if now
+            .iter()
+            .all(|s| ["sent", "failed", "held", "cancelled"].contains(&s.as_str()))
+        {
             return;
         }
-        assert!(start.elapsed() < limit, "{}: not final in time: {now:?}", c.t.label);
+        assert!(
+            start.elapsed() < limit,
+            "{}: not final in time: {now:?}",
+            c.t.label
+        );
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
 }
@@ -109,12 +116,24 @@ async fn futures_join<F: std::future::Future>(futures: Vec<F>) {
 
 fn assert_sent_once(c: &support::Connected, n: usize) {
     let ledger = c.stand_in.ledger();
-    let mine: Vec<_> = ledger.sent.iter().filter(|s| s.mailbox == MAILBOX).collect();
+    let mine: Vec<_> = ledger
+        .sent
+        .iter()
+        .filter(|s| s.mailbox == MAILBOX)
+        .collect();
     assert_eq!(mine.len(), n, "{}: distinct messages sent", c.t.label);
     for s in &mine {
-        assert_eq!(s.send_count, 1, "{}: {:?} sent {} times", c.t.label, s.subject, s.send_count);
+        assert_eq!(
+            s.send_count, 1,
+            "{}: {:?} sent {} times",
+            c.t.label, s.subject, s.send_count
+        );
     }
-    let high = ledger.concurrency_high_water.get(MAILBOX).copied().unwrap_or(0);
+    let high = ledger
+        .concurrency_high_water
+        .get(MAILBOX)
+        .copied()
+        .unwrap_or(0);
     assert!(high <= 4, "{}: {high} Graph requests in flight", c.t.label);
 }
 
@@ -124,12 +143,32 @@ async fn every_message_is_sent_once_through_throttling_and_dropped_connections()
         let c = support::connected_mailbox(t, "outbox-test-secret~1").await;
         c.stand_in.clear_ledger();
         for (endpoint, fault, count) in [
-            ("createMessage", Fault::TooManyRequests { retry_after: "0.2".into() }, 3),
-            ("sendDraft", Fault::TooManyRequests { retry_after: "0.1".into() }, 3),
-            ("sendDraft", Fault::ServiceUnavailable { retry_after: None }, 2),
+            (
+                "createMessage",
+                Fault::TooManyRequests {
+                    retry_after: "0.2".into(),
+                },
+                3,
+            ),
+            (
+                "sendDraft",
+                Fault::TooManyRequests {
+                    retry_after: "0.1".into(),
+                },
+                3,
+            ),
+            (
+                "sendDraft",
+                Fault::ServiceUnavailable { retry_after: None },
+                2,
+            ),
             ("sendDraft", Fault::DropAfterBody, 2),
             ("createMessage", Fault::DropBeforeBody, 1),
-            ("getMessage", Fault::ServiceUnavailable { retry_after: None }, 1),
+            (
+                "getMessage",
+                Fault::ServiceUnavailable { retry_after: None },
+                1,
+            ),
         ] {
             c.stand_in.add_fault(FaultSpec {
                 endpoint: endpoint.into(),
@@ -139,12 +178,22 @@ async fn every_message_is_sent_once_through_throttling_and_dropped_connections()
         }
         let ids = enqueue(&c, 16).await;
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(60)).await;
-        assert!(states(&c, &ids).await.iter().all(|s| s == "sent"), "{}", c.t.label);
+        assert!(
+            states(&c, &ids).await.iter().all(|s| s == "sent"),
+            "{}",
+            c.t.label
+        );
         assert_sent_once(&c, 16);
         // Some messages needed more than one try, and say nothing is wrong now.
         let rows = outbox_message::Entity::find().all(&c.p.db).await.unwrap();
-        assert!(rows.iter().any(|r| r.attempts > 1), "{}: faults were hit", c.t.label);
-        assert!(rows.iter().all(|r| r.last_error.is_none() && r.sent_at.is_some()));
+        assert!(
+            rows.iter().any(|r| r.attempts > 1),
+            "{}: faults were hit",
+            c.t.label
+        );
+        assert!(rows
+            .iter()
+            .all(|r| r.last_error.is_none() && r.sent_at.is_some()));
     }
 }
 
@@ -154,12 +203,20 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let c = support::connected_mailbox(t, "outbox-test-secret~2").await;
         c.stand_in.clear_ledger();
         let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
-        let token = c.p.oauth.identity.access_token(&c.email_id).await.unwrap().token;
+        let token =
+            c.p.oauth
+                .identity
+                .access_token(&c.email_id)
+                .await
+                .unwrap()
+                .token;
         let short = chrono::Duration::milliseconds(300);
         let now = chrono::Utc::now;
         let ids = enqueue(&c, 4).await;
         // A dead worker claimed everything (then was killed at a different step per message).
-        let claimed = store::claim(&c.p.db, "dead-worker", now(), short, 10).await.unwrap();
+        let claimed = store::claim(&c.p.db, "dead-worker", now(), short, 10)
+            .await
+            .unwrap();
         assert_eq!(claimed.len(), 4);
         let by_id = |id: &str| claimed.iter().find(|m| m.id == id).unwrap().clone();
         // 0: died right after claiming.
@@ -171,23 +228,43 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let m2 = by_id(&ids[2]);
         let msg2: OutgoingMessage = serde_json::from_str(&m2.message).unwrap();
         let d2 = graph.create_draft(&token, &msg2, &[]).await.unwrap();
-        assert!(store::record_draft(&c.p.db, &m2.id, "dead-worker", &d2, now()).await.unwrap());
+        assert!(
+            store::record_draft(&c.p.db, &m2.id, "dead-worker", &d2, now())
+                .await
+                .unwrap()
+        );
         // 3: died after Graph accepted the send, before recording it.
         let m3 = by_id(&ids[3]);
         let msg3: OutgoingMessage = serde_json::from_str(&m3.message).unwrap();
         let d3 = graph.create_draft(&token, &msg3, &[]).await.unwrap();
-        assert!(store::record_draft(&c.p.db, &m3.id, "dead-worker", &d3, now()).await.unwrap());
+        assert!(
+            store::record_draft(&c.p.db, &m3.id, "dead-worker", &d3, now())
+                .await
+                .unwrap()
+        );
         graph.send_draft(&token, &d3).await.unwrap();
-        assert_eq!(graph.draft_state(&token, &d3).await.unwrap(), DraftState::Sent);
+        assert_eq!(
+            graph.draft_state(&token, &d3).await.unwrap(),
+            DraftState::Sent
+        );
 
         // The restarted instance takes over once the leases run out.
         tokio::time::sleep(Duration::from_millis(400)).await;
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
-        assert!(states(&c, &ids).await.iter().all(|s| s == "sent"), "{}", c.t.label);
+        assert!(
+            states(&c, &ids).await.iter().all(|s| s == "sent"),
+            "{}",
+            c.t.label
+        );
         assert_sent_once(&c, 4);
         // The orphan draft of message 1 was never sent; message 3 was not sent twice.
         assert_eq!(
-            store::get(&c.p.db, &ids[3]).await.unwrap().unwrap().graph_message_id.as_deref(),
+            store::get(&c.p.db, &ids[3])
+                .await
+                .unwrap()
+                .unwrap()
+                .graph_message_id
+                .as_deref(),
             Some(d3.as_str())
         );
     }
@@ -204,14 +281,28 @@ async fn a_lost_grant_holds_mail_until_reauthentication() {
         // refuses it (401), the refresh finds the grant gone → held.
         let ids = enqueue(&c, 3).await;
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
-        assert!(states(&c, &ids).await.iter().all(|s| s == "held"), "{}", c.t.label);
+        assert!(
+            states(&c, &ids).await.iter().all(|s| s == "held"),
+            "{}",
+            c.t.label
+        );
         let held = store::get(&c.p.db, &ids[0]).await.unwrap().unwrap();
-        assert!(held.last_error.unwrap().to_lowercase().contains("sign"), "the reason is shown");
-        assert!(c.stand_in.ledger().sent.is_empty(), "nothing sent, nothing lost");
+        assert!(
+            held.last_error.unwrap().to_lowercase().contains("sign"),
+            "the reason is shown"
+        );
+        assert!(
+            c.stand_in.ledger().sent.is_empty(),
+            "nothing sent, nothing lost"
+        );
 
         c.connect().await;
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
-        assert!(states(&c, &ids).await.iter().all(|s| s == "sent"), "{}", c.t.label);
+        assert!(
+            states(&c, &ids).await.iter().all(|s| s == "sent"),
+            "{}",
+            c.t.label
+        );
         assert_sent_once(&c, 3);
     }
 }

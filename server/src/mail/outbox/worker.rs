@@ -92,16 +92,21 @@ impl Outbox {
     /// Claims one batch and processes it; returns what happened to each message.
     pub async fn run_once(self: &Arc<Self>) -> Vec<Outcome> {
         let now = self.clock.now();
-        let claimed =
-            match store::claim(&self.db, &self.owner, now, self.config.lease, self.config.batch)
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox: cannot claim messages");
-                    return Vec::new();
-                }
-            };
+        let claimed = match store::claim(
+            &self.db,
+            &self.owner,
+            now,
+            self.config.lease,
+            self.config.batch,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: cannot claim messages");
+                return Vec::new();
+            }
+        };
         let mut tasks = tokio::task::JoinSet::new();
         for m in claimed {
             let this = self.clone();
@@ -136,7 +141,9 @@ impl Outbox {
             // Before giving up, make sure it did not go out after all.
             if let Some(id) = &m.graph_message_id {
                 if let Ok(token) = self.identity.access_token(&m.tenant_email_id).await {
-                    if let Ok(DraftState::Sent) = self.call(&m, |g| g.draft_state(&token.token, id)).await {
+                    if let Ok(DraftState::Sent) =
+                        self.call(&m, |g| g.draft_state(&token.token, id)).await
+                    {
                         return self.sent(&m).await;
                     }
                 }
@@ -196,19 +203,34 @@ impl Outbox {
                 // It may have gone out: ask before doing anything else.
                 match self.call(&m, |g| g.draft_state(&token, &draft_id)).await {
                     Ok(DraftState::Sent) => self.sent(&m).await,
-                    _ => self.retry(&m, None, &format!("Sending was interrupted ({why}); checking again shortly.")).await,
+                    _ => {
+                        self.retry(
+                            &m,
+                            None,
+                            &format!("Sending was interrupted ({why}); checking again shortly."),
+                        )
+                        .await
+                    }
                 }
             }
             Err(e) => self.graph_error(&m, &e).await,
         }
     }
 
-    async fn create_draft(&self, m: &outbox_message::Model, token: &str) -> Result<String, Outcome> {
+    async fn create_draft(
+        &self,
+        m: &outbox_message::Model,
+        token: &str,
+    ) -> Result<String, Outcome> {
         let message: OutgoingMessage = match serde_json::from_str(&m.message) {
             Ok(msg) => msg,
             Err(e) => {
                 return Err(self
-                    .finish(m, OutboxState::Failed, &format!("The stored message is unreadable ({e})."))
+                    .finish(
+                        m,
+                        OutboxState::Failed,
+                        &format!("The stored message is unreadable ({e})."),
+                    )
                     .await)
             }
         };
@@ -223,14 +245,20 @@ impl Outbox {
                 .collect::<Vec<_>>(),
             Err(e) => return Err(self.retry(m, None, &format!("database: {e}")).await),
         };
-        match self.call(m, |g| g.create_draft(token, &message, &attachments)).await {
-            Ok(id) => match store::record_draft(&self.db, &m.id, &self.owner, &id, self.clock.now()).await {
-                Ok(true) => Ok(id),
-                Ok(false) => Err(Outcome::LostLease),
-                // The draft exists but we could not remember it: an unsent
-                // draft stays behind; the next attempt makes a new one.
-                Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
-            },
+        match self
+            .call(m, |g| g.create_draft(token, &message, &attachments))
+            .await
+        {
+            Ok(id) => {
+                match store::record_draft(&self.db, &m.id, &self.owner, &id, self.clock.now()).await
+                {
+                    Ok(true) => Ok(id),
+                    Ok(false) => Err(Outcome::LostLease),
+                    // The draft exists but we could not remember it: an unsent
+                    // draft stays behind; the next attempt makes a new one.
+                    Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
+                }
+            }
             Err(e) => Err(self.graph_error(m, &e).await),
         }
     }
@@ -253,7 +281,9 @@ impl Outbox {
 
     async fn graph_error(&self, m: &outbox_message::Model, e: &GraphError) -> Outcome {
         match e {
-            GraphError::Busy { retry_after, .. } => self.retry(m, *retry_after, &e.describe()).await,
+            GraphError::Busy { retry_after, .. } => {
+                self.retry(m, *retry_after, &e.describe()).await
+            }
             GraphError::Ambiguous(_) | GraphError::Unreachable(_) | GraphError::Internal(_) => {
                 self.retry(m, None, &e.describe()).await
             }
@@ -261,8 +291,13 @@ impl Outbox {
                 // The access token was refused early (revoked, rotated keys):
                 // get a new one before the next attempt; a dead grant shows up there.
                 let cutoff = self.clock.now() + chrono::Duration::hours(1);
-                match self.identity.refresh_if_unused_since(&m.tenant_email_id, cutoff).await {
-                    Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
+                match self
+                    .identity
+                    .refresh_if_unused_since(&m.tenant_email_id, cutoff)
+                    .await
+                {
+                    Err(TokenError::NeedsReauth(why))
+                    | Err(TokenError::CredentialsInvalid(why)) => {
                         self.finish(m, OutboxState::Held, &why).await
                     }
                     _ => self.retry(m, None, &e.describe()).await,
@@ -304,7 +339,12 @@ impl Outbox {
         }
     }
 
-    async fn retry(&self, m: &outbox_message::Model, after: Option<Duration>, why: &str) -> Outcome {
+    async fn retry(
+        &self,
+        m: &outbox_message::Model,
+        after: Option<Duration>,
+        why: &str,
+    ) -> Outcome {
         let wait = after.unwrap_or_else(|| {
             backoff(
                 m.attempts.max(1) as u32 - 1,
@@ -314,7 +354,8 @@ impl Outbox {
             )
         });
         let now = self.clock.now();
-        let due: DateTime<Utc> = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        let due: DateTime<Utc> =
+            now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
         match store::reschedule(&self.db, &m.id, &self.owner, due, why, now).await {
             Ok(true) => Outcome::Retrying,
             Ok(false) => Outcome::LostLease,
