@@ -50,6 +50,19 @@ test('README screenshots', async ({ page, baseURL }) => {
   await expect(page.locator('#connect-success')).toBeVisible();
   await page.locator('#connect-success').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/connected.png', fullPage: true });
+
+  // Send test email: followed live until Microsoft (the stand-in) accepted it; then the Outbox.
+  await hydrated(page);
+  await page.locator('#test-to').fill(d.other);
+  await page.locator('#send-test').click();
+  await expect(page.locator('#test-progress')).toHaveAttribute('data-state', 'sent', { timeout: 20_000 });
+  await page.locator('#send-test-heading').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'screenshots/send-test.png' });
+  const emailPage = page.url();
+  await page.locator('#open-outbox').click();
+  await expect(page.locator('#outbox tbody tr').first()).toHaveAttribute('data-state', 'sent');
+  await page.screenshot({ path: 'screenshots/outbox.png', fullPage: true });
+  await page.goto(emailPage);
   await signInAsPicker(page, d);
 
   // Admins and the audit log.
