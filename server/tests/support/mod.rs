@@ -276,11 +276,16 @@ impl Connected {
 
     /// Click to (RE) Authenticate → Microsoft → callback, as the mailbox.
     pub async fn connect(&self) {
+        self.connect_email(&self.email_id, &self.mailbox_oid).await;
+    }
+
+    /// The same for another tenant email of this tenant, signing in as `oid`.
+    pub async fn connect_email(&self, email_id: &str, oid: &str) {
         let begun = self
             .admin
             .post(format!(
                 "{}/core/oauth2/begin/{}/{}",
-                self.base, self.tenant_id, self.email_id
+                self.base, self.tenant_id, email_id
             ))
             .form(&[("x", "")])
             .send()
@@ -293,7 +298,7 @@ impl Connected {
             &self.stand_in.base_url(),
             &authorize,
             &self.redirect_uri,
-            &self.mailbox_oid,
+            oid,
             "accept",
         )
         .await;
