@@ -23,6 +23,7 @@ use std::time::Duration;
 fn config() -> OutboxConfig {
     OutboxConfig {
         batch: 64,
+        max_in_flight: 64,
         lease: chrono::Duration::seconds(30),
         max_age: chrono::Duration::hours(1),
         backoff_base: Duration::from_millis(20),
@@ -353,4 +354,33 @@ async fn two_instances_on_one_postgres_share_the_four_slots() {
     assert_sent_once(&c, 24);
     let high = c.stand_in.ledger().concurrency_high_water[MAILBOX];
     assert!(high >= 2, "the instances did work in parallel ({high})");
+}
+
+#[tokio::test]
+async fn the_running_worker_picks_up_new_mail_as_it_comes() {
+    let c = support::connected_mailbox(support::sqlite().await, "outbox-test-secret~6").await;
+    c.stand_in.clear_ledger();
+    let w = worker(&c);
+    let running = w.clone().spawn();
+    let mut ids = enqueue(&c, 5).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for i in 100..105 {
+        ids.push(
+            store::enqueue(&c.p.db, chrono::Utc::now(), &c.email_id, &message(i))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let start = std::time::Instant::now();
+    while states(&c, &ids).await.iter().any(|s| s != "sent") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not sent in time"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.abort();
+    assert_eq!(w.sent_total(), 10);
+    assert_sent_once(&c, 10);
 }

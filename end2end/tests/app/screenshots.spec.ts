@@ -56,7 +56,7 @@ test('README screenshots', async ({ page, baseURL }) => {
   await page.locator('#test-to').fill(d.other);
   await page.locator('#send-test').click();
   await expect(page.locator('#test-progress')).toHaveAttribute('data-state', 'sent', { timeout: 20_000 });
-  await page.locator('#send-test-heading').scrollIntoViewIfNeeded();
+  await page.locator('#test-progress').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/send-test.png' });
   const emailPage = page.url();
   await page.locator('#open-outbox').click();

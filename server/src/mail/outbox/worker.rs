@@ -20,8 +20,11 @@ use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
-    /// Messages claimed per round.
+    /// Messages claimed at most at once.
     pub batch: u64,
+    /// Messages being worked on at once by this instance (the per-mailbox
+    /// slots still allow only four Graph requests per mailbox).
+    pub max_in_flight: usize,
     /// Longer than the slowest send (two Graph calls plus waiting for a slot).
     pub lease: chrono::Duration,
     /// A message not sent by then fails, with the last reason.
@@ -36,6 +39,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             batch: 64,
+            max_in_flight: 256,
             lease: chrono::Duration::minutes(5),
             max_age: chrono::Duration::hours(24),
             backoff_base: Duration::from_secs(2),
@@ -54,6 +58,7 @@ pub struct Outbox {
     owner: String,
     wake: Arc<Notify>,
     config: OutboxConfig,
+    sent_total: std::sync::atomic::AtomicU64,
 }
 
 /// What became of one message in one round.
@@ -86,7 +91,13 @@ impl Outbox {
             owner: uuid::Uuid::new_v4().to_string(),
             wake,
             config,
+            sent_total: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Messages this instance has sent since it started.
+    pub fn sent_total(&self) -> u64 {
+        self.sent_total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Claims one batch and processes it; returns what happened to each message.
@@ -123,13 +134,39 @@ impl Outbox {
         outcomes
     }
 
-    /// Runs until the process ends: a round whenever woken or every `idle_poll`.
+    /// Runs until the process ends. Claims more work whenever a send
+    /// finishes (it never waits for a whole batch), when woken by an enqueue,
+    /// and every `idle_poll`, keeping up to `max_in_flight` messages going.
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
             loop {
-                let done = self.run_once().await;
-                if done.is_empty() {
+                let room = self.config.max_in_flight.saturating_sub(tasks.len());
+                if room > 0 {
+                    let limit = (room as u64).min(self.config.batch);
+                    let now = self.clock.now();
+                    match store::claim(&self.db, &self.owner, now, self.config.lease, limit).await {
+                        Ok(claimed) => {
+                            for m in claimed {
+                                let this = self.clone();
+                                tasks.spawn(async move { this.process(m).await });
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "outbox: cannot claim messages"),
+                    }
+                }
+                if tasks.is_empty() {
                     let _ = tokio::time::timeout(self.config.idle_poll, self.wake.notified()).await;
+                    continue;
+                }
+                tokio::select! {
+                    done = tasks.join_next() => {
+                        if let Some(Err(e)) = done {
+                            tracing::error!(error = %e, "outbox: a send task panicked");
+                        }
+                    }
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(self.config.idle_poll) => {}
                 }
             }
         })
@@ -234,7 +271,13 @@ impl Outbox {
                     .await)
             }
         };
-        let attachments = match store::attachments(&self.db, &m.id).await {
+        // Most messages have none: skip the query then.
+        let stored = if message.attachments.is_empty() {
+            Ok(Vec::new())
+        } else {
+            store::attachments(&self.db, &m.id).await
+        };
+        let attachments = match stored {
             Ok(list) => list
                 .into_iter()
                 .map(|a| PreparedAttachment {
@@ -310,6 +353,8 @@ impl Outbox {
     async fn sent(&self, m: &outbox_message::Model) -> Outcome {
         match store::mark_sent(&self.db, &m.id, &self.owner, self.clock.now()).await {
             Ok(true) => {
+                self.sent_total
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(outbox_id = %m.id, tenant_email_id = %m.tenant_email_id, attempts = m.attempts, "outbox: sent");
                 Outcome::Sent
             }
