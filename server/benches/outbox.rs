@@ -8,7 +8,6 @@
 //! leased claim, draft, storing the draft id (a durable commit), send, and
 //! recording "sent" (another durable commit), on SQLite with synchronous=FULL.
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use app::model::mail::OutgoingMessage;
@@ -57,7 +56,7 @@ async fn setup(n: usize) -> Setup {
                 password: None,
             })
             .unwrap();
-        c.stand_in.set_signed_in(&[upn.clone()]).unwrap();
+        c.stand_in.set_signed_in(std::slice::from_ref(&upn)).unwrap();
         let email = c
             .call(
                 "save_tenant_email",
