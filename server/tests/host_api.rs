@@ -276,6 +276,24 @@ async fn host_api_end_to_end() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body}");
         assert!(body["fields"]["idempotency_key"].is_string(), "{label}");
 
+        // Over the body limit: 413 with a JSON body. Sent in-process so the
+        // server refusing mid-upload cannot race the client.
+        let huge = vec![b' '; server::routes::host_api::MAX_BODY_BYTES + 1];
+        let request = axum::http::Request::post(format!("/v1/mailboxes/{mb_a}/messages"))
+            .header("authorization", format!("Bearer {token_a}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(huge))
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(p.router.clone(), request)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{label}");
+        let body = axum::body::to_bytes(r.into_body(), 64 * 1024)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "too_large", "{label}");
+
         // A receive-only mailbox does not send.
         let (status, body) = api.send(Some(&token_a), &receive_only, None, &hello).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body}");
