@@ -12,7 +12,7 @@ pub mod openapi;
 
 use crate::clock::Clock;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -48,6 +48,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(state: HostApiState) -> Router<S
         )
         .route("/v1/messages/{id}", get(messages::status))
         .route("/v1/openapi.json", get(openapi::document))
+        // Unknown `/v1` paths answer in JSON too, not with the admin UI's 404 page.
+        .route("/v1/{*rest}", any(|| async { Failure::NotFound }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
