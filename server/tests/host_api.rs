@@ -155,6 +155,20 @@ async fn host_api_end_to_end() {
             !format!("{audit:?}").contains(&token_a),
             "{label}: not audited"
         );
+        // The tenant editor's tab lists it (prefix only).
+        let page = admin
+            .get(format!("{base}/admin/tenants/{tenant_a}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("API tokens") && page.contains("billing"),
+            "{label}"
+        );
+        assert!(!page.contains(&token_a), "{label}");
         // Name validated on the server too.
         let (status, _) = call(
             &admin,
