@@ -4,6 +4,7 @@
 //! server puts an `Arc<dyn Backend>` into Leptos context and server functions
 //! fetch it through `api::guard`. Inputs arrive here already validated.
 use crate::model::admin::{AdminView, AuditFilter, AuditPage};
+use crate::model::api_token::{ApiTokenView, CreatedApiToken};
 use crate::model::mail::{OutboxEntryView, OutboxState};
 use crate::model::{
     ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
@@ -142,6 +143,22 @@ pub trait Backend: Send + Sync + 'static {
         message_id: &str,
         to: OutboxState,
     ) -> Result<(), PortError>;
+
+    /// A tenant's host-API tokens, newest first (never the tokens themselves).
+    async fn list_api_tokens(&self, tenant_id: &str) -> Result<Vec<ApiTokenView>, PortError>;
+    /// Makes a token; the plaintext is in the result and nowhere else.
+    async fn create_api_token(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<CreatedApiToken, PortError>;
+    async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        token_id: &str,
+    ) -> Result<ApiTokenView, PortError>;
 
     /// True until the first admin exists.
     async fn needs_setup(&self) -> Result<bool, PortError>;

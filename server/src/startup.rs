@@ -6,6 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
 use crate::identity::Identity;
 use crate::routes::health;
+use crate::routes::host_api::{self, HostApiState};
 use crate::routes::oauth_callback::{self, OAuthState};
 use crate::secrets::KeyRing;
 use crate::web_security::{csrf, headers, CspNonce, SecurityPolicy};
@@ -108,6 +109,11 @@ pub async fn prepare(
         context,
     ));
     let backend: SharedBackend = backend_impl.clone();
+    let host_api = HostApiState {
+        db: db.clone(),
+        clock: clock.clone(),
+        outbox_wake: backend_impl.outbox_wake(),
+    };
     let oauth = OAuthState {
         identity: Arc::new(Identity::new(db.clone(), keys.clone(), clock, config)?),
     };
@@ -123,12 +129,12 @@ pub async fn prepare(
     let security = SecurityPolicy::from_config(config);
     let router = router(
         backend.clone(),
-        db.clone(),
         leptos_options,
         oauth.clone(),
         auth.clone(),
         config,
         security,
+        host_api,
     );
     Ok(Prepared {
         router,
@@ -200,15 +206,16 @@ fn provide_request_nonce() {
 /// security headers (and the CSP nonce) → CSRF check → API status fix-up.
 pub fn router(
     backend: SharedBackend,
-    db: DatabaseConnection,
     leptos_options: LeptosOptions,
     oauth: OAuthState,
     auth: Arc<AuthService>,
     config: &Config,
     security: SecurityPolicy,
+    host_api: HostApiState,
 ) -> Router {
     let routes = generate_route_list(App);
-    let ready_db = db.clone();
+    // The host API's connection is the one the readiness check pings.
+    let ready_db = host_api.db.clone();
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     Router::new()
@@ -216,6 +223,7 @@ pub fn router(
         .route("/readyz", get(move || health::readyz(ready_db.clone())))
         .merge(oauth_callback::routes(oauth))
         .merge(crate::auth::routes::routes(auth.clone()))
+        .merge(host_api::routes(host_api))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -25,6 +25,7 @@ const READS: &[&str] = &[
     "list_admins",
     "list_audit",
     "list_outbox",
+    "list_api_tokens",
 ];
 const WRITES: &[&str] = &[
     "create_tenant",
@@ -38,6 +39,8 @@ const WRITES: &[&str] = &[
     "complete_setup",
     "send_test_email",
     "change_outbox_message",
+    "create_api_token",
+    "revoke_api_token",
 ];
 
 #[derive(Clone)]
@@ -193,7 +196,19 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 )
                 .unwrap()
         };
+        // A host-API token: its plaintext is in create's answer, once, and
+        // must be nowhere else (pages, other answers, logs, database).
+        let created = admin
+            .post(format!("{base}/api/create_api_token"))
+            .json(&serde_json::json!({"tenant_id": tenant_id, "name": "canary"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "create_api_token");
+        let created: serde_json::Value = created.json().await.unwrap();
+        let api_token = created["secret"].as_str().unwrap().to_string();
         let canaries = vec![
+            ("API token", api_token),
             ("client secret", secret.clone()),
             ("refresh token", open("refresh_token", &conn.refresh_token)),
             (
@@ -256,6 +271,10 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 "list_outbox",
                 serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
             ),
+            (
+                "list_api_tokens",
+                serde_json::json!({"tenant_id": tenant_id}),
+            ),
         ] {
             let (text, headers) = call(f, body).await;
             assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
@@ -265,7 +284,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 headers.as_bytes(),
             );
         }
-        assert_eq!(READS.len(), 8, "every read function is called above");
+        assert_eq!(READS.len(), 9, "every read function is called above");
 
         // Served assets, when a release build exists.
         let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");

@@ -25,6 +25,7 @@ pub const MAX_SUBJECT_CHARS: usize = 998;
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingAttachment {
     pub name: String,
@@ -35,6 +36,7 @@ pub struct OutgoingAttachment {
     pub content_base64: String,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMessage {
     pub to: Vec<String>,
@@ -166,6 +168,7 @@ pub fn validate(m: &OutgoingMessage) -> FieldErrors {
 
 /// Where a queued message is. `Held`: the mailbox needs re-authentication (or
 /// its credentials are invalid); kept, and released when it is connected again.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
@@ -219,6 +222,7 @@ impl OutboxState {
 }
 
 /// One outbox entry as the UI and the host API show it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntryView {
     pub id: String,

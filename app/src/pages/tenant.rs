@@ -1,4 +1,4 @@
-//! The tenant editor: Tenant Emails tab (default) and General tab.
+//! The tenant editor: Tenant Emails tab (default), API tokens and General tabs.
 use crate::api::{get_tenant, DeleteTenant, DeleteTenantEmail, RenameTenant};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::status_badge::StatusBadge;
@@ -56,6 +56,11 @@ fn TenantEditor(
             has_error: Signal::from(false),
         },
         TabSpec {
+            id: "tokens",
+            label: "API tokens",
+            has_error: Signal::from(false),
+        },
+        TabSpec {
             id: "general",
             label: "General",
             has_error: Signal::from(false),
@@ -68,6 +73,9 @@ fn TenantEditor(
         <TabBar tabs active label="Tenant sections"/>
         <div role="tabpanel" id="panel-emails" aria-labelledby="tab-emails" hidden=move || active.get() != "emails">
             <EmailsTab tenant_id=tenant.id.clone() emails=tenant.emails.clone() delete_email/>
+        </div>
+        <div role="tabpanel" id="panel-tokens" aria-labelledby="tab-tokens" hidden=move || active.get() != "tokens">
+            <super::api_tokens::ApiTokensTab tenant_id=tenant.id.clone()/>
         </div>
         <div role="tabpanel" id="panel-general" aria-labelledby="tab-general" hidden=move || active.get() != "general">
             <GeneralTab tenant rename/>

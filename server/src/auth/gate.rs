@@ -15,7 +15,9 @@ use std::sync::Arc;
 use tower_sessions::Session;
 
 /// Paths served without a signed-in admin: the sign-in and setup screens and
-/// what they call, health checks, and static assets.
+/// what they call, health checks, static assets, and the host-application
+/// API under `/v1/`, which has its own bearer-token authentication (see
+/// `routes::host_api`) and ignores the admin session.
 pub fn is_public(path: &str) -> bool {
     matches!(
         path,
@@ -30,13 +32,18 @@ pub fn is_public(path: &str) -> bool {
             | "/readyz"
             | "/favicon.ico"
     ) || path.starts_with("/pkg/")
+        || crate::routes::host_api::is_host_api(path)
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Public paths that never need to know who is asking: no session lookup.
+/// `/v1/` is among them so an admin's session cookie sent along with a host
+/// API request is not even read: it must grant nothing there.
 fn needs_no_session(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/favicon.ico") || path.starts_with("/pkg/")
+    matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+        || path.starts_with("/pkg/")
+        || crate::routes::host_api::is_host_api(path)
 }
 
 pub async fn gate(

@@ -2,6 +2,7 @@
 //! over the database), throttling, the gate every request passes, and the
 //! one-time setup token for the first admin.
 pub mod admins;
+pub mod api_token;
 pub mod gate;
 pub mod password;
 pub mod redirect;

@@ -1,5 +1,6 @@
 //! Implements the app's `Backend` port over the database and the key ring.
 mod admins;
+mod api_tokens;
 mod errors;
 mod outbox;
 mod tenant_emails;
@@ -8,6 +9,7 @@ mod tenants;
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
 use app::model::admin::{AdminView, AuditFilter, AuditPage};
+use app::model::api_token::{ApiTokenView, CreatedApiToken};
 use app::model::mail::{OutboxEntryView, OutboxState};
 use app::model::EditorContext;
 use app::model::{ConnectionView, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
@@ -175,6 +177,25 @@ impl Backend for DbBackend {
         to: OutboxState,
     ) -> Result<(), PortError> {
         outbox::change(self, actor, tenant_id, email_id, message_id, to).await
+    }
+    async fn list_api_tokens(&self, tenant_id: &str) -> Result<Vec<ApiTokenView>, PortError> {
+        api_tokens::list(self, tenant_id).await
+    }
+    async fn create_api_token(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<CreatedApiToken, PortError> {
+        api_tokens::create(self, actor, tenant_id, name).await
+    }
+    async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        token_id: &str,
+    ) -> Result<ApiTokenView, PortError> {
+        api_tokens::revoke(self, actor, tenant_id, token_id).await
     }
     async fn needs_setup(&self) -> Result<bool, PortError> {
         admins::needs_setup(self).await

@@ -1,4 +1,5 @@
-//! Routes outside Leptos: health checks, the OAuth connect flow (and later the host API).
+//! Routes outside Leptos: health checks, the OAuth connect flow and the host-application API (`/v1`).
 pub mod api_status;
 pub mod health;
+pub mod host_api;
 pub mod oauth_callback;

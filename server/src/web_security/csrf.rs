@@ -8,6 +8,12 @@
 //! Authenticate" form sends `Origin: null`). Only then does
 //! `Sec-Fetch-Site: same-origin` suffice. A request with neither (curl, old
 //! browsers) is refused: being strict costs nothing for a browser-only admin UI.
+//!
+//! The one exception is the host-application API under `/v1/`: it is called
+//! by servers, not browsers, and authenticated only by a bearer token in the
+//! `Authorization` header, which a cross-site page cannot make a browser send.
+//! It reads no cookie (the sign-in gate skips the session there), so there is
+//! no ambient credential for a forged request to ride on.
 use super::SecurityPolicy;
 use app::model::ApiError;
 use axum::extract::{Request, State};
@@ -41,7 +47,10 @@ pub async fn protect(
     request: Request,
     next: Next,
 ) -> Response {
-    if is_safe(request.method()) || is_same_origin(&policy.origin, request.headers()) {
+    if is_safe(request.method())
+        || crate::routes::host_api::is_host_api(request.uri().path())
+        || is_same_origin(&policy.origin, request.headers())
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

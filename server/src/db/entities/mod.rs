@@ -1,6 +1,7 @@
 //! SeaORM entities (what the code reads and writes; migrations define tables).
 pub mod admin;
 pub mod admin_session;
+pub mod api_token;
 pub mod audit_event;
 pub mod graph_slot;
 pub mod mailbox_connection;

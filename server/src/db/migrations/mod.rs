@@ -9,6 +9,7 @@ mod m20261127_000004_connection_refresh_lease;
 mod m20261127_000005_oauth_flow_iss_required;
 mod m20261127_000006_admins_sessions_audit;
 mod m20261127_000007_outbox;
+mod m20261127_000008_api_token;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_oauth_flow_iss_required::Migration),
             Box::new(m20261127_000006_admins_sessions_audit::Migration),
             Box::new(m20261127_000007_outbox::Migration),
+            Box::new(m20261127_000008_api_token::Migration),
         ]
     }
 }

@@ -1,0 +1,55 @@
+//! The host-application REST API (`/v1`): the application that owns the
+//! tenants queues mail and reads its status with a per-tenant bearer token.
+//!
+//! Authentication is the bearer token alone. These routes are public to the
+//! admin sign-in gate and exempt from the browser CSRF check (see
+//! `auth::gate::is_public` and `web_security::csrf`): no cookie is read here,
+//! so an admin session in the same browser grants nothing on `/v1`.
+mod bearer;
+mod failure;
+mod messages;
+pub mod openapi;
+
+use crate::clock::Clock;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub use bearer::Caller;
+pub use failure::Failure;
+
+/// The path prefix that `is_public` and the CSRF check exempt.
+pub const PREFIX: &str = "/v1/";
+
+/// Attachments travel as base64 inside the JSON (35 MB of attachments is
+/// about 47 MB encoded), so the limit is well above axum's 2 MB default.
+pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct HostApiState {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the outbox workers right after an enqueue.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+pub fn is_host_api(path: &str) -> bool {
+    path.starts_with(PREFIX)
+}
+
+/// Generic over the outer router's state: these routes carry their own.
+pub fn routes<S: Clone + Send + Sync + 'static>(state: HostApiState) -> Router<S> {
+    Router::new()
+        .route(
+            "/v1/mailboxes/{tenant_email_id}/messages",
+            post(messages::send),
+        )
+        .route("/v1/messages/{id}", get(messages::status))
+        .route("/v1/openapi.json", get(openapi::document))
+        // Unknown `/v1` paths answer in JSON too, not with the admin UI's 404 page.
+        .route("/v1/{*rest}", any(|| async { Failure::NotFound }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,63 @@
+//! The OpenAPI document of `/v1`, generated from the handlers and types with
+//! utoipa, so it cannot drift from the code. Served without a token: it
+//! describes the API, it reveals no data.
+use super::messages::{self, Accepted};
+use app::model::mail::{OutboxEntryView, OutboxState, OutgoingAttachment, OutgoingMessage};
+use axum::Json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Every error body: `error` is a stable code (`unauthorized`, `not_found`,
+/// `invalid`, `bad_request`, `idempotency_key_reused`, `not_sending`,
+/// `too_large`, `internal`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: Option<String>,
+    /// With `invalid`: field name → reason.
+    pub fields: Option<BTreeMap<String, String>>,
+    /// With `internal`: quote it when reporting the problem.
+    pub reference: Option<String>,
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A tenant's API token (`tm_…`), made in the admin console under Tenant → API tokens.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenant Mail host API", version = "1"),
+    paths(messages::send, messages::status),
+    components(schemas(
+        OutgoingMessage,
+        OutgoingAttachment,
+        OutboxEntryView,
+        OutboxState,
+        Accepted,
+        ErrorBody
+    )),
+    modifiers(&BearerScheme),
+    security(("bearer" = []))
+)]
+pub struct HostApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(HostApiDoc::openapi())
+}
