@@ -65,6 +65,15 @@ test('README screenshots', async ({ page, baseURL }) => {
   await page.goto(emailPage);
   await signInAsPicker(page, d);
 
+  // API tokens of a tenant, right after creating one (shown once).
+  await createTenant(page, 'Litware');
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'API tokens' }).click();
+  await page.getByLabel('New token name').fill('Helpdesk app');
+  await page.getByRole('button', { name: 'New token' }).click();
+  await expect(page.locator('#new-token-value')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/api-tokens.png', fullPage: true });
+
   // Admins and the audit log.
   await page.goto('/admin/admins');
   await hydrated(page);
