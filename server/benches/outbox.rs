@@ -56,7 +56,9 @@ async fn setup(n: usize) -> Setup {
                 password: None,
             })
             .unwrap();
-        c.stand_in.set_signed_in(std::slice::from_ref(&upn)).unwrap();
+        c.stand_in
+            .set_signed_in(std::slice::from_ref(&upn))
+            .unwrap();
         let email = c
             .call(
                 "save_tenant_email",
