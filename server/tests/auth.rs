@@ -732,3 +732,27 @@ async fn cli_creates_admins_with_the_password_from_stdin() {
     let r = sign_in(&browser(), &a.base, "ops", "a perfectly fine passphrase").await;
     assert_eq!(location(&r), "/admin/tenants");
 }
+
+#[tokio::test]
+async fn a_deleted_session_is_not_brought_back_by_a_late_save() {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        let store = a.p.auth.store.clone();
+        let mut record = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
+        };
+        store.create(&mut record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_some());
+        // Signed out (or disabled) elsewhere, while a request of this session was running…
+        store.delete(&record.id).await.unwrap();
+        // …which then ends and saves its changed session.
+        record.data.insert("touched".into(), serde_json::json!(1));
+        store.save(&record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none(), "{label}");
+    }
+}

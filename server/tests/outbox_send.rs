@@ -384,3 +384,70 @@ async fn the_running_worker_picks_up_new_mail_as_it_comes() {
     assert_eq!(w.sent_total(), 10);
     assert_sent_once(&c, 10);
 }
+
+#[tokio::test]
+async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
+    for t in support::all().await {
+        let c = support::connected_mailbox(t, "outbox-test-secret~7").await;
+        c.stand_in.clear_ledger();
+        let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+        let token =
+            c.p.oauth
+                .identity
+                .access_token(&c.email_id)
+                .await
+                .unwrap()
+                .token;
+        let ids = enqueue(&c, 1).await;
+        // A worker recorded a draft and died; the draft is gone for good since
+        // (purged from Deleted Items): Graph answers 404 for its id.
+        let claimed = store::claim(
+            &c.p.db,
+            "00000000-dead-4000-8000-000000000000",
+            chrono::Utc::now(),
+            chrono::Duration::milliseconds(200),
+            1,
+        )
+        .await
+        .unwrap();
+        let owner = claimed[0].lease_owner.clone().unwrap();
+        let gone = "AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AGoneGoneGoneGone";
+        assert!(
+            store::record_draft(&c.p.db, &ids[0], &owner, gone, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            graph.draft_state(&token, gone).await.unwrap(),
+            DraftState::Missing
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+
+        drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
+        let failed = store::get(&c.p.db, &ids[0]).await.unwrap().unwrap();
+        assert_eq!(failed.state, "failed", "{}", c.t.label);
+        assert!(failed
+            .last_error
+            .unwrap()
+            .contains("Retry sends a new copy"));
+        assert!(
+            failed.graph_message_id.is_none(),
+            "the vanished draft is forgotten"
+        );
+        assert!(c.stand_in.ledger().sent.is_empty());
+
+        // The admin's Retry makes a new draft and sends it once.
+        assert!(store::admin_transition(
+            &c.p.db,
+            &c.email_id,
+            &ids[0],
+            OutboxState::Queued,
+            chrono::Utc::now()
+        )
+        .await
+        .unwrap());
+        drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
+        assert_eq!(states(&c, &ids).await, vec!["sent"], "{}", c.t.label);
+        assert_sent_once(&c, 1);
+    }
+}

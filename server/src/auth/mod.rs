@@ -72,6 +72,22 @@ impl AuthService {
             return None;
         }
         if now - signed_in.touched_at >= TOUCH_EVERY_SECS {
+            // Once a minute, also make sure the admin still exists and is enabled.
+            let gone = match admins::find(&self.db, &signed_in.admin_id).await {
+                Ok(Some(a)) => a.disabled_at.is_some(),
+                Ok(None) => true,
+                // A database hiccup is not a reason to sign anyone out.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot re-check the signed-in admin");
+                    false
+                }
+            };
+            if gone {
+                if let Err(e) = session.flush().await {
+                    tracing::warn!(error = %e, "cannot end the session of a disabled admin");
+                }
+                return None;
+            }
             signed_in.touched_at = now;
             if let Err(e) = session.insert(SIGNED_IN_KEY, &signed_in).await {
                 tracing::warn!(error = %e, "cannot extend session");

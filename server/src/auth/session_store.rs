@@ -106,18 +106,28 @@ impl SessionStore for DbSessionStore {
         Err(backend("could not allocate a session id"))
     }
 
+    /// Updates only: a row deleted meanwhile (sign-out elsewhere, admin
+    /// disabled, password changed) stays deleted even if a request that had
+    /// loaded the session before finishes afterwards. New sessions and
+    /// rotated ids go through `create`.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        admin_session::Entity::insert(row(record, self.clock.now())?)
-            .on_conflict(
-                OnConflict::column(admin_session::Column::IdHash)
-                    .update_columns([
-                        admin_session::Column::AdminId,
-                        admin_session::Column::Data,
-                        admin_session::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
+        admin_session::Entity::update_many()
+            .col_expr(
+                admin_session::Column::AdminId,
+                sea_orm::sea_query::Expr::value(admin_id_of(record)),
             )
-            .exec_without_returning(&self.db)
+            .col_expr(
+                admin_session::Column::Data,
+                sea_orm::sea_query::Expr::value(
+                    serde_json::to_string(&record.data).map_err(backend)?,
+                ),
+            )
+            .col_expr(
+                admin_session::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(to_chrono(record.expiry_date)),
+            )
+            .filter(admin_session::Column::IdHash.eq(session_key(&record.id)))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())

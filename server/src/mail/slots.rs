@@ -18,7 +18,6 @@ pub struct MailboxSlots {
     local: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Set on PostgreSQL only: SQLite means one instance, so the semaphore suffices.
     shared: Option<DatabaseConnection>,
-    owner: String,
     /// Longer than the Graph client's total timeout, so a live holder never loses it.
     lease: chrono::Duration,
     clock: Arc<dyn crate::clock::Clock>,
@@ -61,7 +60,6 @@ impl MailboxSlots {
         Self {
             local: Mutex::new(HashMap::new()),
             shared,
-            owner: uuid::Uuid::new_v4().to_string(),
             lease: chrono::Duration::seconds(90),
             clock,
         }
@@ -88,6 +86,8 @@ impl MailboxSlots {
             });
         };
         ensure_rows(db, mailbox).await?;
+        // One owner per acquisition, so releasing can only free this slot.
+        let owner = uuid::Uuid::new_v4().to_string();
         let mut wait = Duration::from_millis(5);
         loop {
             let now = self.clock.now();
@@ -97,7 +97,7 @@ impl MailboxSlots {
                 let won = graph_slot::Entity::update_many()
                     .col_expr(
                         graph_slot::Column::LeaseOwner,
-                        Expr::value(Some(self.owner.clone())),
+                        Expr::value(Some(owner.clone())),
                     )
                     .col_expr(
                         graph_slot::Column::LeaseUntil,
@@ -117,7 +117,7 @@ impl MailboxSlots {
                 if won {
                     return Ok(Slot {
                         _permit: permit,
-                        shared: Some((db.clone(), mailbox.to_string(), slot, self.owner.clone())),
+                        shared: Some((db.clone(), mailbox.to_string(), slot, owner.clone())),
                     });
                 }
             }

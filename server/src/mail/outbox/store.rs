@@ -329,6 +329,28 @@ pub async fn finish(
     update_leased(db, id, owner, columns).await
 }
 
+/// The draft vanished (deleted in Outlook, or sent and then deleted from Sent
+/// Items — Graph cannot tell): fail, and forget the draft so that an admin's
+/// Retry makes a new one instead of looking for the vanished draft forever.
+pub async fn fail_and_forget_draft(
+    db: &DatabaseConnection,
+    id: &str,
+    owner: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut columns = release_columns(OutboxState::Failed, now);
+    columns.push((
+        outbox_message::Column::LastError,
+        Expr::value(Some(error.to_string())),
+    ));
+    columns.push((
+        outbox_message::Column::GraphMessageId,
+        Expr::value(Option::<String>::None),
+    ));
+    update_leased(db, id, owner, columns).await
+}
+
 /// After a successful (re-)authentication: everything held for the mailbox
 /// goes back to the queue. Returns how many.
 pub async fn release_held<C: ConnectionTrait>(

@@ -55,7 +55,6 @@ pub struct Outbox {
     graph: GraphClient,
     slots: Arc<MailboxSlots>,
     clock: Arc<dyn Clock>,
-    owner: String,
     wake: Arc<Notify>,
     config: OutboxConfig,
     sent_total: std::sync::atomic::AtomicU64,
@@ -70,6 +69,11 @@ pub enum Outcome {
     Failed,
     /// Our lease was taken over (we were too slow); the new owner decides.
     LostLease,
+}
+
+/// The lease the message was claimed under (every state change names it).
+fn lease_of(m: &outbox_message::Model) -> &str {
+    m.lease_owner.as_deref().unwrap_or_default()
 }
 
 impl Outbox {
@@ -88,11 +92,17 @@ impl Outbox {
             graph,
             slots,
             clock,
-            owner: uuid::Uuid::new_v4().to_string(),
             wake,
             config,
             sent_total: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// A lease owner for one claim. Unique per claim, not per instance: if
+    /// this instance re-claims a message whose lease ran out while a slow task
+    /// of its own still holds it, the slow task's writes must fail.
+    fn claim_token(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
     }
 
     /// Messages this instance has sent since it started.
@@ -105,7 +115,7 @@ impl Outbox {
         let now = self.clock.now();
         let claimed = match store::claim(
             &self.db,
-            &self.owner,
+            &self.claim_token(),
             now,
             self.config.lease,
             self.config.batch,
@@ -145,7 +155,9 @@ impl Outbox {
                 if room > 0 {
                     let limit = (room as u64).min(self.config.batch);
                     let now = self.clock.now();
-                    match store::claim(&self.db, &self.owner, now, self.config.lease, limit).await {
+                    match store::claim(&self.db, &self.claim_token(), now, self.config.lease, limit)
+                        .await
+                    {
                         Ok(claimed) => {
                             for m in claimed {
                                 let this = self.clone();
@@ -217,15 +229,7 @@ impl Outbox {
             Some(id) => match self.call(&m, |g| g.draft_state(&token, id)).await {
                 Ok(DraftState::Sent) => return self.sent(&m).await,
                 Ok(DraftState::Draft) => id.clone(),
-                Ok(DraftState::Missing) => {
-                    return self
-                        .finish(
-                            &m,
-                            OutboxState::Failed,
-                            "The draft was removed from the mailbox before it was sent (deleted in Outlook?). Retry to send it again.",
-                        )
-                        .await
-                }
+                Ok(DraftState::Missing) => return self.draft_vanished(&m).await,
                 Err(e) => return self.graph_error(&m, &e).await,
             },
             None => match self.create_draft(&m, &token).await {
@@ -250,7 +254,30 @@ impl Outbox {
                     }
                 }
             }
+            // A 404 on send: another worker that took over a stalled lease may
+            // have sent it already. Ask before calling it a failure.
+            Err(e @ GraphError::Rejected { status: 404, .. }) => {
+                match self.call(&m, |g| g.draft_state(&token, &draft_id)).await {
+                    Ok(DraftState::Sent) => self.sent(&m).await,
+                    Ok(DraftState::Missing) => self.draft_vanished(&m).await,
+                    _ => self.graph_error(&m, &e).await,
+                }
+            }
             Err(e) => self.graph_error(&m, &e).await,
+        }
+    }
+
+    async fn draft_vanished(&self, m: &outbox_message::Model) -> Outcome {
+        let why = "The draft disappeared from the mailbox before Tenant Mail saw it sent (deleted in Outlook, or sent and then deleted from Sent Items). Retry sends a new copy.";
+        match store::fail_and_forget_draft(&self.db, &m.id, lease_of(m), why, self.clock.now())
+            .await
+        {
+            Ok(true) => Outcome::Failed,
+            Ok(false) => Outcome::LostLease,
+            Err(e) => {
+                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot record the outcome; the lease will expire");
+                Outcome::Retrying
+            }
         }
     }
 
@@ -293,7 +320,7 @@ impl Outbox {
             .await
         {
             Ok(id) => {
-                match store::record_draft(&self.db, &m.id, &self.owner, &id, self.clock.now()).await
+                match store::record_draft(&self.db, &m.id, lease_of(m), &id, self.clock.now()).await
                 {
                     Ok(true) => Ok(id),
                     Ok(false) => Err(Outcome::LostLease),
@@ -351,7 +378,7 @@ impl Outbox {
     }
 
     async fn sent(&self, m: &outbox_message::Model) -> Outcome {
-        match store::mark_sent(&self.db, &m.id, &self.owner, self.clock.now()).await {
+        match store::mark_sent(&self.db, &m.id, lease_of(m), self.clock.now()).await {
             Ok(true) => {
                 self.sent_total
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -368,7 +395,7 @@ impl Outbox {
     }
 
     async fn finish(&self, m: &outbox_message::Model, state: OutboxState, why: &str) -> Outcome {
-        match store::finish(&self.db, &m.id, &self.owner, state, why, self.clock.now()).await {
+        match store::finish(&self.db, &m.id, lease_of(m), state, why, self.clock.now()).await {
             Ok(true) => {
                 tracing::info!(outbox_id = %m.id, state = state.code(), reason = %why, "outbox: message {}", state.code());
                 match state {
@@ -401,7 +428,7 @@ impl Outbox {
         let now = self.clock.now();
         let due: DateTime<Utc> =
             now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
-        match store::reschedule(&self.db, &m.id, &self.owner, due, why, now).await {
+        match store::reschedule(&self.db, &m.id, lease_of(m), due, why, now).await {
             Ok(true) => Outcome::Retrying,
             Ok(false) => Outcome::LostLease,
             Err(e) => {
