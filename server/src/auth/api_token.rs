@@ -3,7 +3,6 @@
 //! bits need no slow hash.
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 pub const TOKEN_PREFIX: &str = "tm_";
 /// How many leading characters are kept for display.
@@ -19,10 +18,7 @@ pub fn generate() -> String {
 }
 
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hashing::sha256_hex(token)
 }
 
 pub fn display_prefix(token: &str) -> String {

@@ -5,7 +5,6 @@ use crate::clock::Clock;
 use crate::db::entities::admin_session;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -42,11 +41,7 @@ impl DbSessionStore {
 
 /// What the session table is keyed by, and what audit/flow rows refer to.
 pub fn session_key(id: &Id) -> String {
-    hex(&Sha256::digest(id.to_string().as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hashing::sha256_hex(id.to_string())
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {

@@ -10,17 +10,13 @@ use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
-use sha2::{Digest, Sha256};
 
 /// A token printed at a start stays usable this long (several instances may
 /// each print one; any of them works).
 pub const TOKEN_LIFETIME_HOURS: i64 = 24;
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hashing::sha256_hex(token.trim())
 }
 
 /// Makes a new setup token if no admin exists yet; returns it for the log.

@@ -136,14 +136,7 @@ impl Identity {
     }
 }
 
-/// Lower-case hex SHA-256, for state and cookie digests.
-pub(crate) fn sha256_hex(value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub(crate) use crate::hashing::sha256_hex;
 
 /// `count` random bytes, base64url without padding.
 pub(crate) fn random_token(count: usize) -> String {

@@ -11,7 +11,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnqueueError {
@@ -37,10 +36,7 @@ pub struct Enqueued {
 
 fn request_hash(message: &OutgoingMessage) -> String {
     let canonical = serde_json::to_vec(message).unwrap_or_default();
-    Sha256::digest(&canonical)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hashing::sha256_hex(canonical)
 }
 
 /// Validates, then commits the message and its attachments in one transaction.
