@@ -2,6 +2,7 @@
 pub mod copy_button;
 pub mod error_banner;
 pub mod field;
+pub mod inline_confirm;
 pub mod live;
 pub mod status_badge;
 pub mod tabs;

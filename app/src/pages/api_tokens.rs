@@ -3,6 +3,7 @@
 use crate::api::{list_api_tokens, CreateApiToken, RevokeApiToken};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::inline_confirm::InlineConfirm;
 use crate::model::api_token::{validate_token_name, ApiTokenView, TOKEN_NAME};
 use crate::model::ApiError;
 use leptos::prelude::*;
@@ -105,7 +106,7 @@ fn TokenTable(
         .into_iter()
         .map(|t| {
             let revoked = t.revoked_at.is_some();
-            let (id_show, id_click, id_do) = (t.id.clone(), t.id.clone(), t.id.clone());
+            let id_do = t.id.clone();
             let tid = tenant_id.clone();
             let name = t.name.clone();
             view! {
@@ -117,36 +118,16 @@ fn TokenTable(
                     <td>{t.revoked_at.clone().unwrap_or_default()}</td>
                     <td class="actions">
                         {(!revoked).then(move || view! {
-                            <Show
-                                when={
-                                    let id = id_show.clone();
-                                    move || confirming.get().as_deref() == Some(id.as_str())
-                                }
-                                fallback={
-                                    let id = id_click.clone();
-                                    move || {
-                                        let id = id.clone();
-                                        view! {
-                                            <button type="button" class="danger-link"
-                                                on:click=move |_| confirming.set(Some(id.clone()))>"Revoke"</button>
-                                        }
-                                    }
-                                }
-                            >
-                                {
-                                    let (tid, id, name) = (tid.clone(), id_do.clone(), name.clone());
-                                    view! {
-                                        <span class="confirm" role="group" aria-label="Confirm revoke">
-                                            {format!("Revoke {name}? Applications using it are refused at once. ")}
-                                            <button type="button" class="danger" on:click=move |_| {
-                                                revoke.dispatch(RevokeApiToken { tenant_id: tid.clone(), token_id: id.clone() });
-                                                confirming.set(None);
-                                            }>"Revoke"</button>
-                                            <button type="button" class="secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                                        </span>
-                                    }
-                                }
-                            </Show>
+                            <InlineConfirm
+                                confirming
+                                key=id_do.clone()
+                                action="Revoke"
+                                group_label="Confirm revoke"
+                                question=format!("Revoke {name}? Applications using it are refused at once. ")
+                                on_confirm=Callback::new(move |_| {
+                                    revoke.dispatch(RevokeApiToken { tenant_id: tid.clone(), token_id: id_do.clone() });
+                                })
+                            />
                         })}
                     </td>
                 </tr>

@@ -1,6 +1,7 @@
 //! The tenant editor: Tenant Emails tab (default), API tokens and General tabs.
 use crate::api::{get_tenant, DeleteTenant, DeleteTenantEmail, RenameTenant};
 use crate::components::error_banner::ErrorBanner;
+use crate::components::inline_confirm::InlineConfirm;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tabs::{TabBar, TabSpec};
 use crate::model::tenant_email::TenantEmailSummary;
@@ -100,8 +101,7 @@ fn EmailsTab(
             let (nav1, nav2) = (navigate.clone(), navigate.clone());
             let (h1, h2) = (href.clone(), href.clone());
             let id = e.id.clone();
-            let (id_for_show, id_for_click, id_for_delete) = (id.clone(), id.clone(), id.clone());
-            let tid = tenant_id.clone();
+            let (tid, id_for_delete) = (tenant_id.clone(), id.clone());
             let address = e.address.clone();
             view! {
                 <tr
@@ -121,30 +121,16 @@ fn EmailsTab(
                     <td>{e.direction.label()}</td>
                     <td><StatusBadge status=Some(e.status)/></td>
                     <td class="actions">
-                        <Show
-                            when=move || confirming.get().as_deref() == Some(id_for_show.as_str())
-                            fallback=move || {
-                                let id = id_for_click.clone();
-                                view! {
-                                    <button type="button" class="danger-link"
-                                        on:click=move |_| confirming.set(Some(id.clone()))>"Delete"</button>
-                                }
-                            }
-                        >
-                            {
-                                let (tid, id, address) = (tid.clone(), id_for_delete.clone(), address.clone());
-                                view! {
-                                    <span class="confirm" role="group" aria-label="Confirm delete">
-                                        {format!("Delete {address}? Its settings and secret are removed. ")}
-                                        <button type="button" class="danger" on:click=move |_| {
-                                            delete_email.dispatch(DeleteTenantEmail { tenant_id: tid.clone(), email_id: id.clone() });
-                                            confirming.set(None);
-                                        }>"Delete"</button>
-                                        <button type="button" class="secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                                    </span>
-                                }
-                            }
-                        </Show>
+                        <InlineConfirm
+                            confirming
+                            key=id.clone()
+                            action="Delete"
+                            group_label="Confirm delete"
+                            question=format!("Delete {address}? Its settings and secret are removed. ")
+                            on_confirm=Callback::new(move |_| {
+                                delete_email.dispatch(DeleteTenantEmail { tenant_id: tid.clone(), email_id: id_for_delete.clone() });
+                            })
+                        />
                     </td>
                 </tr>
             }
