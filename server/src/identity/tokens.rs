@@ -23,7 +23,10 @@ use oauth2::{
     ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IsolationLevel,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
 use std::time::Duration;
 
 /// Refresh this long before the access token expires.
@@ -102,16 +105,30 @@ async fn load(
     identity: &Identity,
     email_id: &str,
 ) -> Result<(mailbox_connection::Model, tenant_email::Model), TokenError> {
+    // Both rows from one snapshot: a status and its reason are written
+    // together, so they must be read together too.
+    let isolation = match identity.db.get_database_backend() {
+        DbBackend::Postgres => Some(IsolationLevel::RepeatableRead),
+        _ => None, // SQLite: a transaction reads from one snapshot anyway.
+    };
+    let txn = identity
+        .db
+        .begin_with_config(isolation, None)
+        .await
+        .map_err(|e| internal("tokens: begin read", e))?;
     let conn = mailbox_connection::Entity::find_by_id(email_id.to_string())
-        .one(&identity.db)
+        .one(&txn)
         .await
         .map_err(|e| internal("tokens: read connection", e))?
         .ok_or(TokenError::NotConnected)?;
     let email = tenant_email::Entity::find_by_id(email_id.to_string())
-        .one(&identity.db)
+        .one(&txn)
         .await
         .map_err(|e| internal("tokens: read tenant email", e))?
         .ok_or(TokenError::NotConnected)?;
+    txn.commit()
+        .await
+        .map_err(|e| internal("tokens: end read", e))?;
     Ok((conn, email))
 }
 
@@ -144,27 +161,24 @@ async fn set_status(
     error: Option<String>,
     lease_owner: Option<&str>,
 ) {
-    let now = identity.clock.now();
-    // Only a real change is written (and audited), so a storm of failing
-    // refreshes does not flood the audit log.
-    let r1 = match status {
-        Some(status) => tenant_email::Entity::update_many()
-            .col_expr(
-                tenant_email::Column::ConnectionStatus,
-                Expr::value(status.code()),
-            )
-            .filter(tenant_email::Column::Id.eq(email_id))
-            .filter(tenant_email::Column::ConnectionStatus.ne(status.code()))
-            .exec(&identity.db)
-            .await
-            .map(|r| r.rows_affected),
-        None => Ok(0),
-    };
-    if let (Ok(1), Some(status)) = (&r1, status) {
-        audit_status_change(identity, email_id, status, error.as_deref()).await;
+    if let Err(e) = write_status(identity, email_id, status, error, lease_owner).await {
+        let _ = internal("tokens: record status", e);
     }
-    let r1 = r1.map(|_| ());
-    let r2 = mailbox_connection::Entity::update_many()
+}
+
+/// One transaction, so a reader never sees the new status without its reason
+/// (the outbox copies that reason onto held messages) and the audit entry
+/// exists exactly when the status changed.
+async fn write_status(
+    identity: &Identity,
+    email_id: &str,
+    status: Option<ConnectionStatus>,
+    error: Option<String>,
+    lease_owner: Option<&str>,
+) -> Result<(), DbErr> {
+    let now = identity.clock.now();
+    let txn = identity.db.begin().await?;
+    mailbox_connection::Entity::update_many()
         .col_expr(
             mailbox_connection::Column::LastError,
             Expr::value(error.clone()),
@@ -174,13 +188,29 @@ async fn set_status(
             Expr::value(error.as_ref().map(|_| now)),
         )
         .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
-        .exec(&identity.db)
-        .await
-        .map(|_| ());
+        .exec(&txn)
+        .await?;
+    // Only a real change is written (and audited), so a storm of failing
+    // refreshes does not flood the audit log.
+    if let Some(status) = status {
+        let changed = tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::ConnectionStatus,
+                Expr::value(status.code()),
+            )
+            .filter(tenant_email::Column::Id.eq(email_id))
+            .filter(tenant_email::Column::ConnectionStatus.ne(status.code()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if changed == 1 {
+            audit_status_change(&txn, now, email_id, status, error.as_deref()).await?;
+        }
+    }
     // Only the lease's holder may release it: a caller that never held it (or
     // whose lease expired and was taken over) must not free someone else's.
-    let r3 = match lease_owner {
-        Some(owner) => mailbox_connection::Entity::update_many()
+    if let Some(owner) = lease_owner {
+        mailbox_connection::Entity::update_many()
             .col_expr(
                 mailbox_connection::Column::RefreshLeaseUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
@@ -191,42 +221,37 @@ async fn set_status(
             )
             .filter(mailbox_connection::Column::TenantEmailId.eq(email_id))
             .filter(mailbox_connection::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&identity.db)
-            .await
-            .map(|_| ()),
-        None => Ok(()),
-    };
-    if let Err(e) = r1.and(r2).and(r3) {
-        let _ = internal("tokens: record status", e);
+            .exec(&txn)
+            .await?;
     }
+    txn.commit().await
 }
 
-async fn audit_status_change(
-    identity: &Identity,
+async fn audit_status_change<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
     email_id: &str,
     status: ConnectionStatus,
     error: Option<&str>,
-) {
+) -> Result<(), DbErr> {
     let address = tenant_email::Entity::find_by_id(email_id.to_string())
-        .one(&identity.db)
-        .await
-        .ok()
-        .flatten()
+        .one(conn)
+        .await?
         .map(|e| e.address)
         .unwrap_or_default();
     let detail = match error {
         Some(e) => format!("now {}: {e}", status.label()),
         None => format!("now {}", status.label()),
     };
-    crate::audit::record_best_effort(
-        &identity.db,
-        identity.clock.now(),
+    crate::audit::record(
+        conn,
+        now,
         &crate::audit::system(),
         crate::audit::Event::new("connection.status_changed")
             .target("tenant_email", email_id, &address)
             .detail(detail),
     )
-    .await;
+    .await
 }
 
 /// Tokens of another app or authority are useless for this configuration.
