@@ -5,6 +5,7 @@
 //! fetch it through `api::guard`. Inputs arrive here already validated.
 use crate::model::admin::{AdminView, AuditFilter, AuditPage};
 use crate::model::api_token::{ApiTokenView, CreatedApiToken};
+use crate::model::inbox::{InboxPage, ReceivedMessage};
 use crate::model::mail::{OutboxEntryView, OutboxState};
 use crate::model::{
     ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
@@ -143,6 +144,23 @@ pub trait Backend: Send + Sync + 'static {
         message_id: &str,
         to: OutboxState,
     ) -> Result<(), PortError>;
+
+    /// A page of received mail, newest first, older than position `before`.
+    async fn inbox_page(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+        before: Option<i64>,
+    ) -> Result<InboxPage, PortError>;
+    async fn received_message(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+    ) -> Result<ReceivedMessage, PortError>;
+    /// Sync now: checks the mailbox at once instead of at its next interval.
+    async fn sync_now(&self, actor: &Actor, tenant_id: &str, email_id: &str)
+        -> Result<(), PortError>;
 
     /// A tenant's host-API tokens, newest first (never the tokens themselves).
     async fn list_api_tokens(&self, tenant_id: &str) -> Result<Vec<ApiTokenView>, PortError>;

@@ -50,6 +50,7 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     prepared.outbox.clone().spawn();
+    prepared.inbox.clone().spawn();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {} (TENANT_MAIL_BIND): {e}", config.bind))?

@@ -42,6 +42,7 @@ pub struct Prepared {
     pub router: Router,
     /// Not running yet: `main` spawns it (tests drive it round by round).
     pub outbox: Arc<crate::mail::outbox::worker::Outbox>,
+    pub inbox: Arc<crate::mail::inbox::sync::Inbox>,
     pub auth: Arc<AuthService>,
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
@@ -122,7 +123,7 @@ pub async fn prepare(
         std::time::Duration::from_secs(6 * 3600),
         i64::from(config.token_keepalive_days),
     );
-    let outbox = build_outbox(config, &db, &oauth, &backend_impl, clock_for_auth.clone())?;
+    let (outbox, inbox) = build_mail(config, &db, &oauth, &backend_impl, clock_for_auth.clone())?;
     let auth = Arc::new(AuthService::new(db.clone(), clock_for_auth, config));
     announce_setup_token(&db, &auth, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
@@ -139,6 +140,7 @@ pub async fn prepare(
     Ok(Prepared {
         router,
         outbox,
+        inbox,
         auth,
         db,
         keys,
@@ -147,25 +149,45 @@ pub async fn prepare(
     })
 }
 
-fn build_outbox(
+/// Sending and receiving share one set of per-mailbox Graph slots, so together
+/// they stay within Microsoft's four concurrent requests per mailbox.
+#[allow(clippy::type_complexity)]
+fn build_mail(
     config: &Config,
     db: &DatabaseConnection,
     oauth: &OAuthState,
     backend: &DbBackend,
     clock: Arc<dyn Clock>,
-) -> Result<Arc<crate::mail::outbox::worker::Outbox>, StartupError> {
-    use crate::mail::{graph::GraphClient, outbox::worker, slots::MailboxSlots};
+) -> Result<
+    (
+        Arc<crate::mail::outbox::worker::Outbox>,
+        Arc<crate::mail::inbox::sync::Inbox>,
+    ),
+    StartupError,
+> {
+    use crate::mail::{graph::GraphClient, inbox::sync, outbox::worker, slots::MailboxSlots};
     let graph =
         GraphClient::new(&config.graph_base_url).map_err(|e| StartupError::Mail(e.describe()))?;
-    Ok(Arc::new(worker::Outbox::new(
+    let slots = Arc::new(MailboxSlots::new(db, clock.clone()));
+    let outbox = Arc::new(worker::Outbox::new(
+        db.clone(),
+        oauth.identity.clone(),
+        graph.clone(),
+        slots.clone(),
+        clock.clone(),
+        backend.outbox_wake(),
+        worker::OutboxConfig::default(),
+    ));
+    let inbox = Arc::new(sync::Inbox::new(
         db.clone(),
         oauth.identity.clone(),
         graph,
-        Arc::new(MailboxSlots::new(db, clock.clone())),
+        slots,
         clock,
-        backend.outbox_wake(),
-        worker::OutboxConfig::default(),
-    )))
+        backend.inbox_wake(),
+        sync::InboxConfig::default(),
+    ));
+    Ok((outbox, inbox))
 }
 
 /// Until the first admin exists, print a one-time setup token (see `auth::setup`).

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod errors;
 pub mod fields;
 pub mod identifiers;
+pub mod inbox;
 pub mod mail;
 pub mod scopes;
 pub mod tenant;

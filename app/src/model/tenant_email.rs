@@ -1,6 +1,7 @@
 //! Tenant emails: the mailbox an application uses, and its OAuth2 settings.
 use super::authority::{self, AuthorityPolicy};
 use super::errors::FieldErrors;
+use super::inbox::{self, ReceivingInput};
 use super::{fields, identifiers, scopes};
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +127,9 @@ pub struct TenantEmailInput {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub scopes: String,
+    /// The Receiving tab (used when the mailbox receives).
+    #[serde(default)]
+    pub receiving: ReceivingInput,
 }
 
 // Hand-written so the secret can never end up in a log line via `{:?}`.
@@ -149,6 +153,7 @@ impl std::fmt::Debug for TenantEmailInput {
             .field("authorization_endpoint", &self.authorization_endpoint)
             .field("token_endpoint", &self.token_endpoint)
             .field("scopes", &self.scopes)
+            .field("receiving", &self.receiving)
             .finish()
     }
 }
@@ -167,6 +172,7 @@ impl TenantEmailInput {
             authorization_endpoint: "/oauth2/v2.0/authorize".into(),
             token_endpoint: "/oauth2/v2.0/token".into(),
             scopes: scopes::DEFAULT_SCOPES.into(),
+            receiving: ReceivingInput::default(),
         }
     }
 
@@ -184,6 +190,7 @@ impl TenantEmailInput {
             authorization_endpoint: self.authorization_endpoint.trim().into(),
             token_endpoint: self.token_endpoint.trim().into(),
             scopes: self.scopes.clone(),
+            receiving: self.receiving.trimmed(),
         }
     }
 
@@ -218,7 +225,7 @@ pub fn validate_field(
         }
         fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
         fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction()),
-        _ => Ok(()),
+        other => inbox::validate_field(other, &input.receiving, input.direction().receives()),
     }
 }
 
@@ -233,6 +240,11 @@ pub const ALL_FIELDS: &[&str] = &[
     fields::AUTHORIZATION_ENDPOINT,
     fields::TOKEN_ENDPOINT,
     fields::SCOPES,
+    fields::RECEIVE_FOLDER,
+    fields::AFTER_PROCESSING,
+    fields::MOVE_TO_FOLDER,
+    fields::POLL_INTERVAL,
+    fields::IMPORT_SINCE,
 ];
 
 /// Validates the whole form. `secret_required` is true on create, and when the

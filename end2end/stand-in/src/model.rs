@@ -157,6 +157,22 @@ pub struct IncomingMail {
     pub received_at: Option<i64>,
     #[serde(default)]
     pub internet_message_id: Option<String>,
+    #[serde(default)]
+    pub cc: Vec<Address>,
+    #[serde(default)]
+    pub attachments: Vec<IncomingAttachment>,
+}
+
+/// A file attached to delivered mail; `content` is the file itself (JSON: an array of bytes).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IncomingAttachment {
+    pub name: String,
+    #[serde(default)]
+    pub content_type: String,
+    #[serde(default)]
+    pub content: Vec<u8>,
+    #[serde(default)]
+    pub is_inline: bool,
 }
 
 /// Why refresh tokens stop working.

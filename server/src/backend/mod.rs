@@ -2,6 +2,7 @@
 mod admins;
 mod api_tokens;
 mod errors;
+mod inbox;
 mod outbox;
 mod tenant_emails;
 mod tenants;
@@ -10,6 +11,7 @@ use crate::clock::Clock;
 use crate::secrets::KeyRing;
 use app::model::admin::{AdminView, AuditFilter, AuditPage};
 use app::model::api_token::{ApiTokenView, CreatedApiToken};
+use app::model::inbox::{InboxPage, ReceivedMessage};
 use app::model::mail::{OutboxEntryView, OutboxState};
 use app::model::EditorContext;
 use app::model::{ConnectionView, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary};
@@ -24,6 +26,8 @@ pub struct DbBackend {
     pub(crate) db: DatabaseConnection,
     /// Wakes the outbox workers right after an enqueue instead of at their next poll.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the inbox sync at once (Sync now).
+    inbox_wake: Arc<tokio::sync::Notify>,
     pub(crate) keys: Arc<KeyRing>,
     pub(crate) clock: Arc<dyn Clock>,
     context: EditorContext,
@@ -39,6 +43,7 @@ impl DbBackend {
         Self {
             db,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            inbox_wake: Arc::new(tokio::sync::Notify::new()),
             keys,
             clock,
             context,
@@ -53,6 +58,13 @@ impl DbBackend {
     }
     pub(crate) fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
+    }
+    /// The inbox sync listens on this.
+    pub fn inbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.inbox_wake.clone()
+    }
+    pub(crate) fn wake_inbox(&self) {
+        self.inbox_wake.notify_one();
     }
 }
 
@@ -160,6 +172,30 @@ impl Backend for DbBackend {
         to: &str,
     ) -> Result<OutboxEntryView, PortError> {
         outbox::send_test(self, actor, tenant_id, email_id, to).await
+    }
+    async fn inbox_page(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+        before: Option<i64>,
+    ) -> Result<InboxPage, PortError> {
+        inbox::page(self, tenant_id, email_id, before).await
+    }
+    async fn received_message(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+    ) -> Result<ReceivedMessage, PortError> {
+        inbox::message(self, tenant_id, email_id, message_id).await
+    }
+    async fn sync_now(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<(), PortError> {
+        inbox::sync_now(self, actor, tenant_id, email_id).await
     }
     async fn list_outbox(
         &self,

@@ -2,6 +2,7 @@ use super::errors::{internal, is_unique_violation, not_found};
 use super::DbBackend;
 use crate::audit::{self, Event};
 use crate::db::entities::{tenant, tenant_email};
+use crate::mail::inbox::settings;
 use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::identifiers::normalize_address;
 use app::model::{fields, ConnectionStatus, ConnectionView, TenantEmailInput, TenantEmailView};
@@ -37,6 +38,7 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
 
 fn to_view(m: tenant_email::Model, today: NaiveDate) -> TenantEmailView {
     let secret_expires_in_days = m.secret_expires_on.map(|d| (d - today).num_days());
+    let receiving = settings::receiving_input(&m);
     let values = TenantEmailInput {
         account_type: m.account_type,
         address: m.address,
@@ -50,6 +52,7 @@ fn to_view(m: tenant_email::Model, today: NaiveDate) -> TenantEmailView {
             .unwrap_or_default(),
         authority_url: m.authority_url,
         authorization_endpoint: m.authorization_endpoint,
+        receiving,
         token_endpoint: m.token_endpoint,
         scopes: m.scopes,
     };
@@ -111,6 +114,7 @@ pub async fn create(
         .keys
         .seal(&input.client_secret, &binding(&id))
         .map_err(|e| internal("seal secret", e))?;
+    let receiving = settings::stored(&input.receiving);
     let model = tenant_email::ActiveModel {
         id: Set(id.clone()),
         tenant_id: Set(tenant_id.to_string()),
@@ -127,6 +131,11 @@ pub async fn create(
         token_endpoint: Set(input.token_endpoint.clone()),
         scopes: Set(input.scopes.clone()),
         connection_status: Set(ConnectionStatus::NotAuthenticated.code().to_string()),
+        receive_folder: Set(receiving.folder),
+        after_processing: Set(receiving.after_processing),
+        move_to_folder: Set(receiving.move_to_folder),
+        poll_interval_seconds: Set(receiving.poll_interval_seconds),
+        import_since: Set(receiving.import_since),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -160,6 +169,7 @@ pub async fn update(
     input: &TenantEmailInput,
 ) -> Result<TenantEmailView, PortError> {
     let now = b.clock.now();
+    let receiving = settings::stored(&input.receiving);
     let mut query = tenant_email::Entity::update_many()
         .col_expr(
             tenant_email::Column::AccountType,
@@ -204,6 +214,26 @@ pub async fn update(
         .col_expr(
             tenant_email::Column::ConnectionStatus,
             status_after_address_change(input),
+        )
+        .col_expr(
+            tenant_email::Column::ReceiveFolder,
+            Expr::value(receiving.folder),
+        )
+        .col_expr(
+            tenant_email::Column::AfterProcessing,
+            Expr::value(receiving.after_processing),
+        )
+        .col_expr(
+            tenant_email::Column::MoveToFolder,
+            Expr::value(receiving.move_to_folder),
+        )
+        .col_expr(
+            tenant_email::Column::PollIntervalSeconds,
+            Expr::value(receiving.poll_interval_seconds),
+        )
+        .col_expr(
+            tenant_email::Column::ImportSince,
+            Expr::value(receiving.import_since),
         )
         .col_expr(
             tenant_email::Column::Version,
@@ -367,6 +397,10 @@ fn update_events(old: &tenant_email::Model, input: &TenantEmailInput) -> Vec<Eve
     );
     note("token endpoint", old.token_endpoint != input.token_endpoint);
     note("scopes", old.scopes != input.scopes);
+    note(
+        "receiving settings",
+        settings::changed(old, &input.receiving),
+    );
     note(
         "secret expiry date",
         old.secret_expires_on != parse_date(&input.secret_expires_on),

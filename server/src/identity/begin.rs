@@ -61,6 +61,7 @@ fn as_input(m: &tenant_email::Model) -> TenantEmailInput {
         authorization_endpoint: m.authorization_endpoint.clone(),
         token_endpoint: m.token_endpoint.clone(),
         scopes: m.scopes.clone(),
+        receiving: crate::mail::inbox::settings::receiving_input(m),
     }
 }
 

@@ -1,8 +1,9 @@
-//! The tenant email editor: General and OAuth2 Configuration tabs, Save.
+//! The tenant email editor: General, OAuth2 Configuration and Receiving tabs, Save.
 mod connect;
 mod general;
 mod inputs;
 mod oauth;
+mod receiving;
 mod send_test;
 mod state;
 
@@ -16,6 +17,17 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use state::FormState;
 
 const GENERAL_FIELDS: &[&str] = &[fields::ACCOUNT_TYPE, fields::ADDRESS, fields::DIRECTION];
+
+/// The tab that shows a field (so a refused Save opens the right one).
+fn tab_of(field: &str) -> &'static str {
+    if GENERAL_FIELDS.contains(&field) {
+        "general"
+    } else if crate::model::inbox::RECEIVING_FIELDS.contains(&field) {
+        "receiving"
+    } else {
+        "oauth2"
+    }
+}
 
 #[component]
 pub fn TenantEmailPage() -> impl IntoView {
@@ -78,36 +90,40 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
         AccountType::from_code(&state.account_type.get()).is_some_and(|t| t.uses_oauth2())
     });
 
-    let has_error_in = move |general: bool| {
-        Signal::derive(move || {
-            state
-                .errors
-                .read()
-                .0
-                .keys()
-                .any(|k| GENERAL_FIELDS.contains(&k.as_str()) == general)
-        })
+    let has_error_in = move |tab: &'static str| {
+        Signal::derive(move || state.errors.read().0.keys().any(|k| tab_of(k) == tab))
     };
-    let mut tabs = vec![TabSpec {
-        id: "general",
-        label: "General",
-        has_error: has_error_in(true),
-    }];
-    tabs.push(TabSpec {
-        id: "oauth2",
-        label: "OAuth2 Configuration",
-        has_error: has_error_in(false),
-    });
+    let tabs = vec![
+        TabSpec {
+            id: "general",
+            label: "General",
+            has_error: has_error_in("general"),
+        },
+        TabSpec {
+            id: "oauth2",
+            label: "OAuth2 Configuration",
+            has_error: has_error_in("oauth2"),
+        },
+        TabSpec {
+            id: "receiving",
+            label: "Receiving",
+            has_error: has_error_in("receiving"),
+        },
+    ];
 
     // Show the first tab that holds a message, so a refused Save is never a mystery.
     let reveal_errors = move || {
-        let general_bad = state
-            .errors
-            .read_untracked()
-            .0
-            .keys()
-            .any(|k| GENERAL_FIELDS.contains(&k.as_str()));
-        active.set(if general_bad { "general" } else { "oauth2" });
+        let first = ["general", "oauth2", "receiving"].into_iter().find(|tab| {
+            state
+                .errors
+                .read_untracked()
+                .0
+                .keys()
+                .any(|k| tab_of(k) == *tab)
+        });
+        if let Some(tab) = first {
+            active.set(tab);
+        }
     };
 
     let tid_for_nav = tenant_id.clone();
@@ -225,6 +241,9 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 <Show when=move || uses_oauth.get() fallback=|| view! { <p>"This account type needs no OAuth2 configuration."</p> }>
                     <oauth::OAuthTab state redirect_uri=context.redirect_uri.clone()/>
                 </Show>
+            </div>
+            <div role="tabpanel" id="panel-receiving" aria-labelledby="tab-receiving" hidden=move || active.get() != "receiving">
+                <receiving::ReceivingTab state/>
             </div>
             {move || banner.get().map(|e| view! { <ErrorBanner error=e/> })}
             {move || notice.get().map(|n| view! { <div class="banner banner-ok" role="status">{n}</div> })}

@@ -1,6 +1,7 @@
 //! The editor's form state: one signal per field, which fields were touched,
 //! current messages, and the last saved values (to know what is unsaved).
 use crate::model::authority::AuthorityPolicy;
+use crate::model::inbox::ReceivingInput;
 use crate::model::tenant_email::{validate, validate_field};
 use crate::model::{fields, FieldErrors, TenantEmailInput, TenantEmailView};
 use leptos::prelude::*;
@@ -17,6 +18,11 @@ pub struct FormState {
     pub authorization_endpoint: RwSignal<String>,
     pub token_endpoint: RwSignal<String>,
     pub scopes: RwSignal<String>,
+    pub receive_folder: RwSignal<String>,
+    pub after_processing: RwSignal<String>,
+    pub move_to_folder: RwSignal<String>,
+    pub poll_interval: RwSignal<String>,
+    pub import_since: RwSignal<String>,
     pub tenant_id_helper: RwSignal<String>,
     pub errors: RwSignal<FieldErrors>,
     touched: RwSignal<Vec<&'static str>>,
@@ -54,6 +60,11 @@ impl FormState {
             authorization_endpoint: RwSignal::new(values.authorization_endpoint.clone()),
             token_endpoint: RwSignal::new(values.token_endpoint.clone()),
             scopes: RwSignal::new(values.scopes.clone()),
+            receive_folder: RwSignal::new(values.receiving.folder.clone()),
+            after_processing: RwSignal::new(values.receiving.after_processing.clone()),
+            move_to_folder: RwSignal::new(values.receiving.move_to_folder.clone()),
+            poll_interval: RwSignal::new(values.receiving.poll_interval_seconds.clone()),
+            import_since: RwSignal::new(values.receiving.import_since.clone()),
             tenant_id_helper: RwSignal::new(String::new()),
             errors: RwSignal::new(FieldErrors::new()),
             touched: RwSignal::new(touched),
@@ -81,6 +92,11 @@ impl FormState {
             fields::AUTHORIZATION_ENDPOINT => self.authorization_endpoint,
             fields::TOKEN_ENDPOINT => self.token_endpoint,
             fields::SCOPES => self.scopes,
+            fields::RECEIVE_FOLDER => self.receive_folder,
+            fields::AFTER_PROCESSING => self.after_processing,
+            fields::MOVE_TO_FOLDER => self.move_to_folder,
+            fields::POLL_INTERVAL => self.poll_interval,
+            fields::IMPORT_SINCE => self.import_since,
             _ => self.tenant_id_helper,
         }
     }
@@ -106,6 +122,13 @@ impl FormState {
             authorization_endpoint: self.authorization_endpoint.get(),
             token_endpoint: self.token_endpoint.get(),
             scopes: self.scopes.get(),
+            receiving: ReceivingInput {
+                folder: self.receive_folder.get(),
+                after_processing: self.after_processing.get(),
+                move_to_folder: self.move_to_folder.get(),
+                poll_interval_seconds: self.poll_interval.get(),
+                import_since: self.import_since.get(),
+            },
         }
     }
 
@@ -154,6 +177,16 @@ impl FormState {
         // Scope rules depend on the direction.
         if field == fields::DIRECTION {
             self.recheck(fields::SCOPES);
+        }
+        // The destination folder matters only when moving, and must differ
+        // from the folder received from.
+        if matches!(field, fields::AFTER_PROCESSING | fields::RECEIVE_FOLDER) {
+            let showing = self
+                .errors
+                .with_untracked(|e| e.get(fields::MOVE_TO_FOLDER).is_some());
+            if showing {
+                self.recheck(fields::MOVE_TO_FOLDER);
+            }
         }
     }
 
@@ -207,6 +240,11 @@ pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
         fields::AUTHORIZATION_ENDPOINT => &input.authorization_endpoint,
         fields::TOKEN_ENDPOINT => &input.token_endpoint,
         fields::SCOPES => &input.scopes,
+        fields::RECEIVE_FOLDER => &input.receiving.folder,
+        fields::AFTER_PROCESSING => &input.receiving.after_processing,
+        fields::MOVE_TO_FOLDER => &input.receiving.move_to_folder,
+        fields::POLL_INTERVAL => &input.receiving.poll_interval_seconds,
+        fields::IMPORT_SINCE => &input.receiving.import_since,
         _ => "",
     }
 }

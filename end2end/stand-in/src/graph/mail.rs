@@ -743,6 +743,21 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
     let rest_id = store.next_graph_id("MSG");
     let conversation_id = store.next_graph_id("CNV");
     let received = mail.received_at.unwrap_or(now);
+    let attachments = mail
+        .attachments
+        .into_iter()
+        .map(|a| crate::state::Attachment {
+            id: store.next_graph_id("ATT"),
+            name: a.name,
+            content_type: if a.content_type.is_empty() {
+                "application/octet-stream".to_owned()
+            } else {
+                a.content_type
+            },
+            bytes: a.content,
+            is_inline: a.is_inline,
+        })
+        .collect();
     let message = Message {
         internet_message_id: mail
             .internet_message_id
@@ -755,7 +770,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         body: mail.body,
         from: Some(mail.from),
         to: vec![sender(&user)],
-        cc: Vec::new(),
+        cc: mail.cc,
         bcc: Vec::new(),
         created: received,
         modified: received,
@@ -765,7 +780,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         is_draft: false,
         importance: "normal".to_owned(),
         conversation_id,
-        attachments: Vec::new(),
+        attachments,
         change_seq: 0,
     };
     insert(store, &user.oid, message);

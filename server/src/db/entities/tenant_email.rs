@@ -21,6 +21,12 @@ pub struct Model {
     pub token_endpoint: String,
     pub scopes: String,
     pub connection_status: String,
+    pub receive_folder: String,
+    pub after_processing: String,
+    pub move_to_folder: Option<String>,
+    pub poll_interval_seconds: i32,
+    /// Mail received before this is not imported; `None` = from when receiving starts.
+    pub import_since: Option<DateTimeUtc>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -10,6 +10,7 @@ mod m20261127_000005_oauth_flow_iss_required;
 mod m20261127_000006_admins_sessions_audit;
 mod m20261127_000007_outbox;
 mod m20261127_000008_api_token;
+mod m20261127_000009_inbox;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_admins_sessions_audit::Migration),
             Box::new(m20261127_000007_outbox::Migration),
             Box::new(m20261127_000008_api_token::Migration),
+            Box::new(m20261127_000009_inbox::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! using [`parse_retry_after`] and [`backoff`]. Tokens and attachment bytes are never logged.
 
 mod errors;
+mod inbox;
 mod message;
 mod retry;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use errors::GraphError;
+pub use inbox::{Address, DeltaMessage, DeltaPage, GraphAttachment, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
 
