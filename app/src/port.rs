@@ -159,8 +159,12 @@ pub trait Backend: Send + Sync + 'static {
         message_id: &str,
     ) -> Result<ReceivedMessage, PortError>;
     /// Sync now: checks the mailbox at once instead of at its next interval.
-    async fn sync_now(&self, actor: &Actor, tenant_id: &str, email_id: &str)
-        -> Result<(), PortError>;
+    async fn sync_now(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<(), PortError>;
 
     /// A tenant's host-API tokens, newest first (never the tokens themselves).
     async fn list_api_tokens(&self, tenant_id: &str) -> Result<Vec<ApiTokenView>, PortError>;

@@ -96,10 +96,14 @@ impl ReceivingInput {
 fn validate_folder(value: &str, what: &str) -> Result<(), String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(format!("Enter the {what}: a folder name such as inbox or archive, or a folder id."));
+        return Err(format!(
+            "Enter the {what}: a folder name such as inbox or archive, or a folder id."
+        ));
     }
     if v.chars().count() > MAX_FOLDER_CHARS {
-        return Err(format!("A folder id is at most {MAX_FOLDER_CHARS} characters."));
+        return Err(format!(
+            "A folder id is at most {MAX_FOLDER_CHARS} characters."
+        ));
     }
     if v.contains(['/', '\\', '?', '#']) || v.chars().any(char::is_whitespace) {
         return Err(
@@ -122,7 +126,9 @@ fn validate_import_since(value: &str) -> Result<(), String> {
     validate_optional_date(date)?;
     let hm: Vec<&str> = time.split(':').collect();
     let ok = hm.len() == 2
-        && hm.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()))
+        && hm
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()))
         && hm[0].parse::<u32>().is_ok_and(|h| h < 24)
         && hm[1].parse::<u32>().is_ok_and(|m| m < 60);
     if !ok {
@@ -323,7 +329,15 @@ mod tests {
     #[test]
     fn poll_interval_bounds() {
         let mut i = input();
-        for (v, ok) in [("15", true), ("14", false), ("86400", true), ("86401", false), ("1m", false), ("", false), ("-5", false)] {
+        for (v, ok) in [
+            ("15", true),
+            ("14", false),
+            ("86400", true),
+            ("86401", false),
+            ("1m", false),
+            ("", false),
+            ("-5", false),
+        ] {
             i.poll_interval_seconds = v.into();
             assert_eq!(check(&i, fields::POLL_INTERVAL).is_ok(), ok, "{v}");
         }
@@ -341,13 +355,25 @@ mod tests {
         i.move_to_folder = "Processed mail/2026".into();
         assert!(check(&i, fields::MOVE_TO_FOLDER).is_err(), "a path");
         i.after_processing = "leave".into();
-        assert_eq!(check(&i, fields::MOVE_TO_FOLDER), Ok(()), "ignored unless moving");
+        assert_eq!(
+            check(&i, fields::MOVE_TO_FOLDER),
+            Ok(()),
+            "ignored unless moving"
+        );
     }
 
     #[test]
     fn import_since_format() {
         let mut i = input();
-        for (v, ok) in [("", true), ("2026-11-27T09:30", true), ("2026-11-27 09:30", true), ("2026-02-30T09:30", false), ("2026-11-27T24:00", false), ("2026-11-27", false), ("yesterday", false)] {
+        for (v, ok) in [
+            ("", true),
+            ("2026-11-27T09:30", true),
+            ("2026-11-27 09:30", true),
+            ("2026-02-30T09:30", false),
+            ("2026-11-27T24:00", false),
+            ("2026-11-27", false),
+            ("yesterday", false),
+        ] {
             i.import_since = v.into();
             assert_eq!(check(&i, fields::IMPORT_SINCE).is_ok(), ok, "{v}");
         }

@@ -49,7 +49,9 @@ pub fn summary(m: &inbox_message::Model) -> ReceivedSummary {
     }
 }
 
-pub fn to_addresses(m: &inbox_message::Model) -> (Vec<MailAddress>, Vec<MailAddress>, Vec<MailAddress>) {
+pub fn to_addresses(
+    m: &inbox_message::Model,
+) -> (Vec<MailAddress>, Vec<MailAddress>, Vec<MailAddress>) {
     (
         addresses(&m.to_json),
         addresses(&m.cc_json),
@@ -121,13 +123,15 @@ pub async fn message(
         .await
         .map_err(|e| internal("read attachments", e))?
         .into_iter()
-        .map(|(id, name, content_type, size, is_inline)| ReceivedAttachment {
-            id,
-            name,
-            content_type,
-            size,
-            is_inline,
-        })
+        .map(
+            |(id, name, content_type, size, is_inline)| ReceivedAttachment {
+                id,
+                name,
+                content_type,
+                size,
+                is_inline,
+            },
+        )
         .collect();
     let (to, cc, reply_to) = to_addresses(&m);
     Ok(ReceivedMessage {
@@ -154,7 +158,9 @@ pub async fn sync_now(
     if !receives {
         return Err(PortError::Rejected {
             field: "sync".into(),
-            message: "This Tenant Email only sends; set its direction to Receive or Send and receive.".into(),
+            message:
+                "This Tenant Email only sends; set its direction to Receive or Send and receive."
+                    .into(),
         });
     }
     if mb.connection_status != ConnectionStatus::Connected.code() {
@@ -177,4 +183,3 @@ pub async fn sync_now(
     .await;
     Ok(())
 }
-

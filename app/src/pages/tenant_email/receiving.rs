@@ -15,9 +15,8 @@ pub fn ReceivingTab(state: FormState) -> impl IntoView {
         .map(|a| (a.code(), a.label()))
         .collect();
     let actions = StoredValue::new(actions);
-    let receives = move || {
-        Direction::from_code(&state.direction.get()).is_none_or(|d| d.receives())
-    };
+    let receives =
+        move || Direction::from_code(&state.direction.get()).is_none_or(|d| d.receives());
     let moving = move || state.after_processing.get() == AfterProcessing::Move.code();
     view! {
         <Show

@@ -191,7 +191,11 @@ impl MigrationTrait for Migration {
                             .string_len(512)
                             .not_null(),
                     )
-                    .col(ColumnDef::new(InboxMessage::InternetMessageId).text().not_null())
+                    .col(
+                        ColumnDef::new(InboxMessage::InternetMessageId)
+                            .text()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(InboxMessage::FromName).text().null())
                     .col(ColumnDef::new(InboxMessage::FromAddress).text().null())
                     .col(ColumnDef::new(InboxMessage::ToJson).text().not_null())
@@ -290,8 +294,16 @@ impl MigrationTrait for Migration {
                             .text()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(InboxAttachment::Size).big_integer().not_null())
-                    .col(ColumnDef::new(InboxAttachment::IsInline).boolean().not_null())
+                    .col(
+                        ColumnDef::new(InboxAttachment::Size)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(InboxAttachment::IsInline)
+                            .boolean()
+                            .not_null(),
+                    )
                     // Null for attachments that are not files (an attached item or a link).
                     .col(ColumnDef::new(InboxAttachment::Content).blob().null())
                     .foreign_key(

@@ -127,7 +127,10 @@ fn message(v: &Value) -> Result<DeltaMessage, GraphError> {
             .as_str()
             .unwrap_or("text")
             .to_ascii_lowercase(),
-        body: v["body"]["content"].as_str().unwrap_or_default().to_string(),
+        body: v["body"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         has_attachments: v["hasAttachments"].as_bool().unwrap_or(false),
     })
 }

@@ -24,10 +24,7 @@ pub struct DueMailbox {
 /// clicked, or their poll interval has passed since the last sync; and not
 /// leased by another sync.
 pub async fn due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<DueMailbox>, DbErr> {
-    let receiving = [
-        Direction::Receive.code(),
-        Direction::SendAndReceive.code(),
-    ];
+    let receiving = [Direction::Receive.code(), Direction::SendAndReceive.code()];
     let emails: Vec<(String, i32)> = tenant_email::Entity::find()
         .select_only()
         .column(tenant_email::Column::Id)
@@ -151,8 +148,14 @@ pub async fn start_over(
         vec![
             (inbox_sync::Column::Folder, Expr::value(folder)),
             (inbox_sync::Column::Since, Expr::value(since)),
-            (inbox_sync::Column::NextLink, Expr::value(Option::<String>::None)),
-            (inbox_sync::Column::DeltaLink, Expr::value(Option::<String>::None)),
+            (
+                inbox_sync::Column::NextLink,
+                Expr::value(Option::<String>::None),
+            ),
+            (
+                inbox_sync::Column::DeltaLink,
+                Expr::value(Option::<String>::None),
+            ),
         ],
     )
     .await
@@ -170,12 +173,18 @@ pub async fn release(
         tenant_email_id,
         owner,
         vec![
-            (inbox_sync::Column::LeaseOwner, Expr::value(Option::<String>::None)),
+            (
+                inbox_sync::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            ),
             (
                 inbox_sync::Column::LeaseUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             ),
-            (inbox_sync::Column::LastError, Expr::value(error.map(str::to_string))),
+            (
+                inbox_sync::Column::LastError,
+                Expr::value(error.map(str::to_string)),
+            ),
         ],
     )
     .await
@@ -352,10 +361,16 @@ pub async fn commit_page(
             columns.push((inbox_sync::Column::NextLink, Expr::value(Some(link))));
         }
         Continue::Delta(link) => {
-            columns.push((inbox_sync::Column::NextLink, Expr::value(Option::<String>::None)));
+            columns.push((
+                inbox_sync::Column::NextLink,
+                Expr::value(Option::<String>::None),
+            ));
             columns.push((inbox_sync::Column::DeltaLink, Expr::value(Some(link))));
             columns.push((inbox_sync::Column::LastSyncAt, Expr::value(Some(now))));
-            columns.push((inbox_sync::Column::LastError, Expr::value(Option::<String>::None)));
+            columns.push((
+                inbox_sync::Column::LastError,
+                Expr::value(Option::<String>::None),
+            ));
             // A Sync now clicked before this round began is answered by it.
             if state
                 .sync_requested_at
@@ -451,7 +466,10 @@ pub async fn action_outcome(
     error: Option<&str>,
 ) -> Result<(), DbErr> {
     inbox_message::Entity::update_many()
-        .col_expr(inbox_message::Column::ActionState, Expr::value(state.code()))
+        .col_expr(
+            inbox_message::Column::ActionState,
+            Expr::value(state.code()),
+        )
         .col_expr(
             inbox_message::Column::ActionError,
             Expr::value(error.map(str::to_string)),
@@ -523,7 +541,9 @@ pub async fn after(
 }
 
 pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Option<inbox_message::Model>, DbErr> {
-    inbox_message::Entity::find_by_id(id.to_string()).one(db).await
+    inbox_message::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await
 }
 
 /// Attachments of a message, without their bytes.
@@ -568,7 +588,10 @@ pub async fn acknowledge(
         return Ok(0);
     }
     Ok(inbox_message::Entity::update_many()
-        .col_expr(inbox_message::Column::AcknowledgedAt, Expr::value(Some(now)))
+        .col_expr(
+            inbox_message::Column::AcknowledgedAt,
+            Expr::value(Some(now)),
+        )
         .filter(inbox_message::Column::TenantEmailId.eq(tenant_email_id))
         .filter(inbox_message::Column::Id.is_in(ids.iter().cloned()))
         .filter(inbox_message::Column::AcknowledgedAt.is_null())

@@ -51,7 +51,10 @@ impl Default for InboxConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
     /// A round completed: this many new messages, over this many pages.
-    Synced { new: usize, pages: usize },
+    Synced {
+        new: usize,
+        pages: usize,
+    },
     /// Another sync holds the mailbox, or it no longer exists.
     Skipped,
     /// Graph asked us to slow down; the next poll continues where this stopped.
@@ -72,6 +75,16 @@ impl SyncOutcome {
             }
         }
     }
+}
+
+/// Mail clocks are Exchange's, not ours, and `receivedDateTime` has whole
+/// seconds: "from now" starts a little earlier, so a message that arrives as
+/// receiving starts is not lost to a few seconds of clock difference.
+const CLOCK_ALLOWANCE_SECONDS: i64 = 60;
+
+fn default_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let whole = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    whole - chrono::Duration::seconds(CLOCK_ALLOWANCE_SECONDS)
 }
 
 /// Where the next delta page comes from.
@@ -199,7 +212,7 @@ impl Inbox {
         };
         let now = self.clock.now();
         let owner = uuid::Uuid::new_v4().to_string();
-        let wanted_since = email.import_since.unwrap_or(now);
+        let wanted_since = email.import_since.unwrap_or_else(|| default_start(now));
         let state = match store::claim(
             &self.db,
             tenant_email_id,
@@ -235,16 +248,18 @@ impl Inbox {
             .await
             {
                 return self
-                    .finish(tenant_email_id, &owner, SyncOutcome::Failed(format!("database: {e}")))
+                    .finish(
+                        tenant_email_id,
+                        &owner,
+                        SyncOutcome::Failed(format!("database: {e}")),
+                    )
                     .await;
             }
             link = Link::Start;
         }
-        let after = AfterProcessing::from_code(&email.after_processing)
-            .unwrap_or(AfterProcessing::Leave);
-        let mut outcome = self
-            .rounds(&email, &owner, link, since, after)
-            .await;
+        let after =
+            AfterProcessing::from_code(&email.after_processing).unwrap_or(AfterProcessing::Leave);
+        let mut outcome = self.rounds(&email, &owner, link, since, after).await;
         if matches!(outcome, SyncOutcome::Synced { .. }) && after != AfterProcessing::Leave {
             if let Some(problem) = self.apply_actions(&email, &owner, after).await {
                 outcome = problem;
@@ -257,7 +272,12 @@ impl Inbox {
         self.finish(tenant_email_id, &owner, outcome).await
     }
 
-    async fn finish(&self, tenant_email_id: &str, owner: &str, outcome: SyncOutcome) -> SyncOutcome {
+    async fn finish(
+        &self,
+        tenant_email_id: &str,
+        owner: &str,
+        outcome: SyncOutcome,
+    ) -> SyncOutcome {
         if outcome == SyncOutcome::LostLease {
             return outcome;
         }
@@ -317,7 +337,10 @@ impl Inbox {
                 Ok(p) => p,
                 Err(e) if e.is_sync_state_lost() && resyncs < self.config.max_resyncs => {
                     resyncs += 1;
-                    tracing::info!(tenant_email_id = id, "inbox: Graph lost the delta state; full resync");
+                    tracing::info!(
+                        tenant_email_id = id,
+                        "inbox: Graph lost the delta state; full resync"
+                    );
                     if let Err(e) =
                         store::start_over(&self.db, id, owner, &email.receive_folder, since).await
                     {
@@ -420,9 +443,8 @@ impl Inbox {
                 // grant shows up there and marks the mailbox.
                 let cutoff = self.clock.now() + chrono::Duration::hours(1);
                 match self.identity.refresh_if_unused_since(id, cutoff).await {
-                    Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
-                        SyncOutcome::Waiting(why)
-                    }
+                    Err(TokenError::NeedsReauth(why))
+                    | Err(TokenError::CredentialsInvalid(why)) => SyncOutcome::Waiting(why),
                     _ => SyncOutcome::Failed(e.describe()),
                 }
             }
@@ -460,7 +482,8 @@ impl Inbox {
             let mut tasks = tokio::task::JoinSet::new();
             for (message_id, graph_id) in pending {
                 let this = self.clone();
-                let (token, destination, mailbox) = (token.clone(), destination.clone(), id.to_string());
+                let (token, destination, mailbox) =
+                    (token.clone(), destination.clone(), id.to_string());
                 tasks.spawn(async move {
                     let result = this
                         .call(&mailbox, |g| async move {
