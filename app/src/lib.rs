@@ -106,6 +106,14 @@ pub fn App() -> impl IntoView {
                         path=path!("/admin/tenants/:tenant_id/emails/:email_id/outbox")
                         view=pages::outbox::OutboxPage
                     />
+                    <Route
+                        path=path!("/admin/tenants/:tenant_id/emails/:email_id/inbox")
+                        view=pages::inbox::InboxPage
+                    />
+                    <Route
+                        path=path!("/admin/tenants/:tenant_id/emails/:email_id/inbox/:message_id")
+                        view=pages::inbox::InboxPage
+                    />
                 </Routes>
             </main>
         </Router>

@@ -238,6 +238,7 @@ pub fn router(
     let routes = generate_route_list(App);
     // The host API's connection is the one the readiness check pings.
     let ready_db = host_api.db.clone();
+    let files_db = host_api.db.clone();
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     Router::new()
@@ -246,6 +247,7 @@ pub fn router(
         .merge(oauth_callback::routes(oauth))
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
+        .merge(crate::routes::received_files::routes(files_db))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

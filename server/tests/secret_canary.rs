@@ -26,6 +26,8 @@ const READS: &[&str] = &[
     "list_audit",
     "list_outbox",
     "list_api_tokens",
+    "load_inbox",
+    "read_received",
 ];
 const WRITES: &[&str] = &[
     "create_tenant",
@@ -41,6 +43,7 @@ const WRITES: &[&str] = &[
     "change_outbox_message",
     "create_api_token",
     "revoke_api_token",
+    "sync_now",
 ];
 
 #[derive(Clone)]
@@ -154,6 +157,29 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         let c = support::connected_mailbox(t, &secret).await;
         let (p, base, admin) = (&c.p, c.base.clone(), c.admin.clone());
         let (tenant_id, email_id) = (c.tenant_id.clone(), c.email_id.clone());
+        // Received mail too, so the Inbox and its reader have something to show
+        // (the first sync sets the start; mail after it is imported).
+        p.inbox.sync_mailbox(&email_id).await;
+        c.stand_in
+            .deliver(ms_stand_in::IncomingMail {
+                to_user: MAILBOX.into(),
+                from: ms_stand_in::Address {
+                    name: "Fabrikam".into(),
+                    address: "support@fabrikam.example".into(),
+                },
+                subject: "Canary inbox message".into(),
+                body: "<p>Hello</p>".into(),
+                content_type: Some("html".into()),
+                ..ms_stand_in::IncomingMail::default()
+            })
+            .unwrap();
+        p.inbox.sync_mailbox(&email_id).await;
+        let received_id = server::mail::inbox::store::newest(&p.db, &email_id, None, 1)
+            .await
+            .unwrap()
+            .first()
+            .map(|m| m.id.clone())
+            .expect("a received message");
         let call = |f: &'static str, body: serde_json::Value| {
             let admin = admin.clone();
             let base = base.clone();
@@ -227,6 +253,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
             .collect();
         paths.extend([
             format!("/admin/tenants/{tenant_id}/emails/{email_id}?connected=1"),
+            format!("/admin/tenants/{tenant_id}/emails/{email_id}/inbox/{received_id}"),
             "/sign-in?error=invalid&username=x".into(),
             "/no/such/page".into(),
             "/healthz".into(),
@@ -275,6 +302,14 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 "list_api_tokens",
                 serde_json::json!({"tenant_id": tenant_id}),
             ),
+            (
+                "load_inbox",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id, "before": null}),
+            ),
+            (
+                "read_received",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id, "message_id": received_id}),
+            ),
         ] {
             let (text, headers) = call(f, body).await;
             assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
@@ -284,7 +319,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 headers.as_bytes(),
             );
         }
-        assert_eq!(READS.len(), 9, "every read function is called above");
+        assert_eq!(READS.len(), 11, "every read function is called above");
 
         // Served assets, when a release build exists.
         let site = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");

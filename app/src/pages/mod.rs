@@ -2,6 +2,7 @@
 pub mod admins;
 pub mod api_tokens;
 pub mod audit;
+pub mod inbox;
 pub mod not_found;
 pub mod outbox;
 pub mod setup;

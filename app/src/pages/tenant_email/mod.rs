@@ -200,6 +200,17 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
     };
 
     let back_href = format!("/admin/tenants/{tenant_id}");
+    // A saved mailbox's mail, by direction.
+    let mail_links = state.email_id.get_untracked().map(|id| {
+        let direction = state.saved.get_untracked().direction();
+        let base = format!("/admin/tenants/{tenant_id}/emails/{id}");
+        view! {
+            <nav class="mail-links" aria-label="Mail">
+                {direction.receives().then(|| view! { <a href=format!("{base}/inbox") id="nav-inbox">"Inbox"</a> })}
+                {direction.sends().then(|| view! { <a href=format!("{base}/outbox") id="nav-outbox">"Outbox"</a> })}
+            </nav>
+        }
+    });
     let connect_tenant_id = tenant_id.clone();
     // Test sending once the saved mailbox is connected and sends.
     let send_test = (status == ConnectionStatus::Connected)
@@ -232,6 +243,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
             " / Tenant Emails"
         </p>
         <h1>{title} " " <StatusBadge status=Some(status)/></h1>
+        {mail_links}
         <form class="form" on:submit=on_save novalidate>
             <TabBar tabs active label="Tenant email sections"/>
             <div role="tabpanel" id="panel-general" aria-labelledby="tab-general" hidden=move || active.get() != "general">

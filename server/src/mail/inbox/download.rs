@@ -1,0 +1,76 @@
+//! Serving a stored attachment as a download (admin UI and host API).
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+/// `attachment; filename="…"; filename*=UTF-8''…`: an ASCII fallback for old
+/// clients and the exact name (RFC 6266 / 5987) for the rest. Quotes,
+/// backslashes, control and non-ASCII characters never reach the header raw.
+pub fn content_disposition(name: &str) -> HeaderValue {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let fallback = if fallback.trim().is_empty() {
+        "attachment".to_string()
+    } else {
+        fallback
+    };
+    let exact = utf8_percent_encode(name, NON_ALPHANUMERIC);
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// The bytes as a download. The declared type is kept only when it parses
+/// as a MIME type; with `nosniff` and `attachment` the browser saves the file
+/// instead of rendering it inside the app's origin.
+pub fn file_response(name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let kind = content_type
+        .parse::<mime::Mime>()
+        .ok()
+        .and_then(|m| HeaderValue::from_str(m.as_ref()).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CONTENT_DISPOSITION, content_disposition(name)),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped() {
+        let v = content_disposition("in\"voice\r\n 42 €.pdf");
+        let s = v.to_str().unwrap();
+        assert!(
+            s.starts_with("attachment; filename=\"in_voice__ 42 _.pdf\""),
+            "{s}"
+        );
+        assert!(
+            s.contains("filename*=UTF-8''in%22voice%0D%0A%2042%20%E2%82%AC%2Epdf"),
+            "{s}"
+        );
+        assert!(content_disposition("")
+            .to_str()
+            .unwrap()
+            .contains("filename=\"attachment\""));
+    }
+}
