@@ -1,0 +1,103 @@
+import { request as apiRequest } from '@playwright/test';
+import { createTenant, directory, expect, hydrated, signInAs, STAND_IN, test, uniqueName } from './helpers';
+
+test('receiving settings are checked field by field on the Receiving tab', async ({ page }) => {
+  await createTenant(page, uniqueName('Receiving'));
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await page.getByLabel('Check for new mail every (seconds)').fill('5');
+  await page.getByLabel('Check for new mail every (seconds)').blur();
+  await expect(page.locator('#poll_interval_seconds-error')).toContainText('between every 15 seconds');
+  await page.getByLabel('After a message is received').selectOption('move');
+  await page.getByLabel('Move to folder').fill('inbox');
+  await page.getByLabel('Move to folder').blur();
+  await expect(page.locator('#move_to_folder-error')).toContainText('choose another folder');
+  // A send-only mailbox has nothing to receive: the tab says so instead.
+  await page.getByRole('tab', { name: 'General' }).click();
+  await page.getByLabel('Direction').selectOption('send');
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await expect(page.locator('#receiving-off')).toBeVisible();
+});
+
+test('mail that arrives shows up in the Inbox after Sync now, and opens in the reader', async ({ page, request, baseURL }) => {
+  const d = await directory(request, baseURL!);
+  await createTenant(page, uniqueName('Inbox'));
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(d.mailbox);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Application ID').fill(d.clientId);
+  await page.getByLabel('Secret key').fill(d.secret);
+  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await page.getByLabel('After a message is received').selectOption('mark_read');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#authenticate')).toBeEnabled();
+  await page.locator('#authenticate').click();
+  await signInAs(page, d.mailbox);
+  await page.waitForURL(/\?connected=1$/);
+  await hydrated(page);
+
+  await page.locator('#nav-inbox').click();
+  await expect(page.getByRole('heading', { name: 'Inbox' })).toBeVisible();
+  await hydrated(page);
+  // The first check happens on its own shortly after connecting.
+  await expect(page.locator('#inbox-status')).toContainText('Last checked', { timeout: 20_000 });
+  await expect(page.locator('#inbox-empty')).toBeVisible();
+
+  const pdf = Array.from({ length: 3000 }, (_, i) => i % 251);
+  const delivered = await request.post(`${STAND_IN}/_stand-in/mail`, {
+    data: {
+      to_user: d.mailbox,
+      from: { name: 'Fabrikam Support', address: 'support@fabrikam.example' },
+      subject: 'Ticket 1042: printer on fire',
+      body: '<p>The printer on floor 2 is <b>on fire</b>.</p><img src="https://tracker.example/p.gif"><script>alert(1)</script>',
+      content_type: 'html',
+      cc: [{ name: 'Facilities', address: 'facilities@fabrikam.example' }],
+      attachments: [{ name: 'photo evidence.pdf', content_type: 'application/pdf', content: pdf }],
+    },
+  });
+  expect(delivered.ok()).toBeTruthy();
+
+  await page.locator('#sync-now').click();
+  const row = page.locator('#inbox tbody tr').first();
+  await expect(row).toContainText('Ticket 1042: printer on fire', { timeout: 20_000 });
+  await expect(row).toContainText('Fabrikam Support <support@fabrikam.example>');
+  await expect(row.locator('td.num')).toHaveText('1');
+
+  await row.getByRole('link', { name: 'Ticket 1042: printer on fire' }).click();
+  await expect(page).toHaveURL(/\/inbox\/[0-9a-f-]{36}$/);
+  await expect(page.locator('#reader-subject')).toHaveText('Ticket 1042: printer on fire');
+  await expect(page.locator('#reader')).toContainText('Facilities <facilities@fabrikam.example>');
+  // The HTML is shown sanitised, in a sandboxed frame without scripts or remote images.
+  const frame = page.locator('#reader-html');
+  await expect(frame).toHaveAttribute('sandbox', 'allow-popups allow-popups-to-escape-sandbox');
+  const srcdoc = await frame.getAttribute('srcdoc');
+  expect(srcdoc).toContain('<b>on fire</b>');
+  expect(srcdoc).not.toContain('script');
+  expect(srcdoc).not.toContain('tracker.example');
+  await expect(page.frameLocator('#reader-html').locator('b')).toHaveText('on fire');
+  await page.locator('#show-text').click();
+  await expect(page.locator('#reader-text')).toContainText('on fire');
+
+  // The attachment downloads with its bytes, for the signed-in admin only.
+  const link = page.locator('#reader-attachments a');
+  await expect(link).toHaveText('photo evidence.pdf');
+  const href = await link.getAttribute('href');
+  const file = await page.request.get(href!);
+  expect(file.status()).toBe(200);
+  expect(file.headers()['content-disposition']).toContain('attachment');
+  expect(Array.from(await file.body())).toEqual(pdf);
+  const stranger = await apiRequest.newContext({ storageState: { cookies: [], origins: [] } });
+  const anonymous = await stranger.get(`${baseURL}${href}`, { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(303);
+  expect(anonymous.headers()['location']).toContain('/sign-in');
+  await stranger.dispose();
+
+  // Marked read in the mailbox once stored (the after-processing action).
+  await expect.poll(async () => {
+    const inbox = await (await request.get(`${STAND_IN}/_stand-in/users/${d.mailbox}/folders/inbox/messages`)).json();
+    return inbox.value.find((m: { subject: string }) => m.subject === 'Ticket 1042: printer on fire')?.isRead;
+  }, { timeout: 20_000 }).toBe(true);
+});
