@@ -82,7 +82,7 @@ fn StatusLine(status: InboxStatus) -> impl IntoView {
         "Sync requested…".to_string()
     } else {
         match &status.last_sync_at {
-            Some(at) => format!("Last checked {} UTC", when(at)),
+            Some(at) => format!("Last checked {} UTC.", when(at)),
             None => "Waiting for the first check…".to_string(),
         }
     };

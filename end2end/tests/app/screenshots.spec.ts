@@ -62,6 +62,36 @@ test('README screenshots', async ({ page, baseURL }) => {
   await page.locator('#open-outbox').click();
   await expect(page.locator('#outbox tbody tr').first()).toHaveAttribute('data-state', 'sent');
   await page.screenshot({ path: 'screenshots/outbox.png', fullPage: true });
+
+  // The Receiving tab, then the Inbox with a message open in the reader.
+  await page.goto(emailPage);
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await page.getByLabel('After a message is received').selectOption('move');
+  await page.getByLabel('Move to folder').fill('archive');
+  await page.screenshot({ path: 'screenshots/receiving.png', fullPage: true });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  for (const [name, address, subject, body] of [
+    ['Fabrikam Support', 'support@fabrikam.example', 'Ticket 1042: printer on fire', '<p>Hello,</p><p>The printer on floor 2 is <b>on fire</b> again. Photo attached.</p><p>Regards,<br>Megan</p>'],
+    ['Adele Vance', 'adele@fabrikam.example', 'Re: Invoice 2026-118', '<p>Paid today, thank you.</p>'],
+    ['Northwind Orders', 'orders@northwind.example', 'Order 5531 shipped', '<p>Your order is on its way.</p>'],
+  ]) {
+    await page.request.post(`${STAND_IN}/_stand-in/mail`, {
+      data: {
+        to_user: d.mailbox, from: { name, address }, subject, body, content_type: 'html',
+        attachments: subject.startsWith('Ticket') ? [{ name: 'printer.jpg', content_type: 'image/jpeg', content: Array.from({ length: 48_000 }, (_, i) => i % 256) }] : [],
+      },
+    });
+  }
+  await page.locator('#nav-inbox').click();
+  await hydrated(page);
+  await page.locator('#sync-now').click();
+  await expect(page.locator('#inbox tbody tr')).toHaveCount(3, { timeout: 20_000 });
+  await page.locator('#inbox tbody tr').last().getByRole('link').click();
+  await expect(page.locator('#reader-subject')).toBeVisible();
+  await expect(page.frameLocator('#reader-html').locator('b')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/inbox.png', fullPage: true });
   await page.goto(emailPage);
   await signInAsPicker(page, d);
 
