@@ -1,0 +1,254 @@
+//! `cargo bench -p server --bench inbox`: time and peak memory to ingest
+//! 10,000 received messages through Tenant Mail's inbox sync, next to a raw
+//! reqwest loop fetching the same delta pages (same page size, same
+//! `$select`) and parsing them, in one run. Each figure is the median of
+//! `RUNS` runs.
+//!
+//! Tenant Mail's number includes everything the sync does per page: the
+//! lease, the dedupe lookup, rendering HTML to text, and one durable commit
+//! per page (messages + continuation link), on SQLite with synchronous=FULL.
+//! Peak memory is the highest resident size sampled (every 2 ms) during the
+//! run minus the resident size before it; the stand-in serving the pages
+//! lives in the same process, so both columns include its share.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use ms_stand_in::fixture::MAILBOX;
+use ms_stand_in::{Address, IncomingMail};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use server::db::entities::{inbox_message, inbox_sync, tenant_email};
+use server::mail::graph::GraphClient;
+use server::mail::inbox::sync::{Inbox, InboxConfig, SyncOutcome};
+use server::mail::slots::MailboxSlots;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 3;
+const MESSAGES: usize = 10_000;
+
+fn body(i: usize) -> String {
+    format!(
+        "<html><body><p>Hello,</p><p>This is message {i}: a customer writes about their order, \
+         with a paragraph of ordinary text that a helpdesk would receive every day. \
+         It mentions an order number, a delivery date and a polite request for help.</p>\
+         <ul><li>Order: {i}</li><li>Priority: normal</li></ul><p>Kind regards,<br>A customer</p></body></html>"
+    )
+}
+
+/// kB from a `/proc/self/status` line such as `VmHWM:   123456 kB`.
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples the resident size every 2 ms on its own thread until stopped;
+/// the peak minus the size at the start is the run's peak memory.
+struct PeakRss {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<u64>,
+    before: u64,
+}
+
+impl PeakRss {
+    fn start() -> Self {
+        let before = status_kb("VmRSS:");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let sampler = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_kb("VmRSS:"));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak.max(status_kb("VmRSS:"))
+        });
+        Self {
+            stop,
+            sampler,
+            before,
+        }
+    }
+
+    /// MiB above the resident size at `start`.
+    fn finish(self) -> f64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = self.sampler.join().unwrap_or(0);
+        peak.saturating_sub(self.before) as f64 / 1024.0
+    }
+}
+
+async fn forget_received(c: &support::Connected) {
+    inbox_message::Entity::delete_many()
+        .filter(inbox_message::Column::TenantEmailId.eq(&c.email_id))
+        .exec(&c.p.db)
+        .await
+        .unwrap();
+    inbox_sync::Entity::delete_many()
+        .filter(inbox_sync::Column::TenantEmailId.eq(&c.email_id))
+        .exec(&c.p.db)
+        .await
+        .unwrap();
+}
+
+async fn tenant_mail_run(c: &support::Connected) -> (Duration, f64) {
+    forget_received(c).await;
+    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
+    let inbox = Arc::new(Inbox::new(
+        c.p.db.clone(),
+        c.p.oauth.identity.clone(),
+        GraphClient::new(&c.t.config.graph_base_url).unwrap(),
+        Arc::new(MailboxSlots::new(&c.p.db, clock.clone())),
+        clock,
+        Arc::new(tokio::sync::Notify::new()),
+        InboxConfig::default(),
+    ));
+    let memory = PeakRss::start();
+    let start = Instant::now();
+    let outcome = inbox.sync_mailbox(&c.email_id).await;
+    let took = start.elapsed();
+    let peak = memory.finish();
+    assert!(
+        matches!(outcome, SyncOutcome::Synced { new, .. } if new == MESSAGES),
+        "{outcome:?}"
+    );
+    (took, peak)
+}
+
+async fn raw_run(c: &support::Connected) -> (Duration, f64) {
+    let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+    let since = chrono::DateTime::from_timestamp(0, 0).unwrap();
+    let mut link = graph.delta_start("inbox", since).unwrap();
+    let token = c
+        .stand_in
+        .issue_access_token(MAILBOX, &c.client_id)
+        .unwrap();
+    let http = reqwest::Client::new();
+    let memory = PeakRss::start();
+    let start = Instant::now();
+    let mut seen = 0;
+    loop {
+        let page: serde_json::Value = http
+            .get(&link)
+            .bearer_auth(&token)
+            .header(
+                "Prefer",
+                format!(
+                    "IdType=\"ImmutableId\", odata.maxpagesize={}",
+                    server::mail::graph::PAGE_SIZE
+                ),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen += page["value"].as_array().map(Vec::len).unwrap_or(0);
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => link = next.to_string(),
+            None => break,
+        }
+    }
+    let took = start.elapsed();
+    let peak = memory.finish();
+    assert_eq!(seen, MESSAGES);
+    (took, peak)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+async fn setup() -> support::Connected {
+    let c = support::connected_mailbox(support::sqlite().await, "bench-secret~0123456789").await;
+    // Everything delivered is imported: the start is long before.
+    tenant_email::Entity::update_many()
+        .col_expr(
+            tenant_email::Column::ImportSince,
+            Expr::value(chrono::DateTime::from_timestamp(0, 0)),
+        )
+        .filter(tenant_email::Column::Id.eq(&c.email_id))
+        .exec(&c.p.db)
+        .await
+        .unwrap();
+    for i in 0..MESSAGES {
+        c.stand_in
+            .deliver(IncomingMail {
+                to_user: MAILBOX.into(),
+                from: Address {
+                    name: format!("Customer {i}"),
+                    address: format!("customer{i}@fabrikam.example"),
+                },
+                subject: format!("Order {i}: a question"),
+                body: body(i),
+                content_type: Some("html".into()),
+                ..IncomingMail::default()
+            })
+            .unwrap();
+    }
+    c
+}
+
+/// Peak memory needs a fresh process per figure: in a long-lived one the
+/// allocator reuses what earlier runs freed and the resident size stays flat.
+fn peak_in_child(mode: &str) -> f64 {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("INBOX_BENCH_CHILD", mode)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_mib "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+#[tokio::main]
+async fn main() {
+    if let Ok(mode) = std::env::var("INBOX_BENCH_CHILD") {
+        let c = setup().await;
+        let (_, peak) = if mode == "raw" {
+            raw_run(&c).await
+        } else {
+            tenant_mail_run(&c).await
+        };
+        println!("peak_mib {peak:.1}");
+        return;
+    }
+    println!(
+        "inbox ingest of {MESSAGES} messages vs raw fetching of the same delta pages (median of {RUNS} runs; stand-in on loopback; SQLite)"
+    );
+    let (ours_peak, raw_peak) = (peak_in_child("ours"), peak_in_child("raw"));
+    println!(
+        "peak memory above the process's size before the run (fresh process each): Tenant Mail +{ours_peak:.1} MiB, raw fetch +{raw_peak:.1} MiB"
+    );
+    let c = setup().await;
+    for latency_ms in [0u64, 50] {
+        if latency_ms > 0 {
+            c.stand_in.add_fault(ms_stand_in::FaultSpec {
+                endpoint: "delta".into(),
+                count: u32::MAX,
+                fault: ms_stand_in::Fault::Delay { millis: latency_ms },
+            });
+        }
+        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            raw.push(raw_run(&c).await.0.as_secs_f64());
+            ours.push(tenant_mail_run(&c).await.0.as_secs_f64());
+        }
+        let (o, w) = (median(ours), median(raw));
+        println!(
+            "Graph latency {latency_ms:>2} ms per page: Tenant Mail {o:>6.2} s ({:>6.0} msg/s)   raw fetch {w:>6.2} s ({:>6.0} msg/s)   time ratio {:.2}",
+            MESSAGES as f64 / o,
+            MESSAGES as f64 / w,
+            o / w
+        );
+    }
+}
