@@ -24,6 +24,8 @@ start_postgres() {
   export TENANT_MAIL_TEST_POSTGRES_URL="postgres://tenant_mail@127.0.0.1:$PG_PORT/postgres"
   export TENANT_MAIL_TEST_PG_DUMP="$PG_BIN/pg_dump"
   export TENANT_MAIL_REQUIRE_POSTGRES=1
+  # The chaos test restarts the server as a crash would (immediate shutdown).
+  export TENANT_MAIL_TEST_PG_RESTART="${run[*]} $PG_BIN/pg_ctl -D $PG_DIR/data -w -m immediate -l $PG_DIR/server.log restart"
   echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($PG_DIR)"
 }
 

@@ -16,6 +16,7 @@ pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
 pub const DEFAULT_TOKEN_KEEPALIVE_DAYS: u32 = 30;
 pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
 pub const DEFAULT_SESSION_ABSOLUTE_HOURS: u32 = 12;
+pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
 
 #[derive(Debug, Parser, Default)]
 #[command(
@@ -24,7 +25,7 @@ pub const DEFAULT_SESSION_ABSOLUTE_HOURS: u32 = 12;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -57,6 +58,9 @@ pub struct Cli {
     /// Sign an admin out this many hours after signing in, active or not (1–168) [default: 12].
     #[arg(long, env = "TENANT_MAIL_SESSION_ABSOLUTE_HOURS")]
     pub session_absolute_hours: Option<u32>,
+    /// How long a worker owns a message it is sending (10–3600 s). After a crash, another worker (or the restarted one) takes the message over once this has passed [default: 300].
+    #[arg(long, env = "TENANT_MAIL_OUTBOX_LEASE_SECONDS")]
+    pub outbox_lease_seconds: Option<u32>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -101,6 +105,7 @@ struct FileConfig {
     token_keepalive_days: Option<u32>,
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
+    outbox_lease_seconds: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +130,7 @@ pub struct Config {
     pub token_keepalive_days: u32,
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
+    pub outbox_lease_seconds: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -252,9 +258,21 @@ impl Config {
                 "must be between 1 and 168",
             ));
         }
+        let outbox_lease_seconds = cli
+            .outbox_lease_seconds
+            .or(file.outbox_lease_seconds)
+            .unwrap_or(DEFAULT_OUTBOX_LEASE_SECONDS);
+        if !(10..=3600).contains(&outbox_lease_seconds) {
+            return Err(invalid(
+                "outbox_lease_seconds",
+                "TENANT_MAIL_OUTBOX_LEASE_SECONDS",
+                "must be between 10 and 3600",
+            ));
+        }
         Ok(Self {
             session_idle_minutes,
             session_absolute_hours,
+            outbox_lease_seconds,
             bind,
             public_url,
             database_url,

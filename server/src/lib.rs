@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod failpoints;
 pub mod hashing;
 pub mod identity;
 pub mod mail;

@@ -42,6 +42,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    // Reads FAILPOINTS in test builds only (see `server::failpoints`): a
+    // production build never looks at the variable.
+    let _failpoints = fail::has_failpoints().then(fail::FailScenario::setup);
     let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| e.to_string())?
         .leptos_options;

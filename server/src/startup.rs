@@ -176,7 +176,10 @@ fn build_mail(
         slots.clone(),
         clock.clone(),
         backend.outbox_wake(),
-        worker::OutboxConfig::default(),
+        worker::OutboxConfig {
+            lease: chrono::Duration::seconds(i64::from(config.outbox_lease_seconds)),
+            ..worker::OutboxConfig::default()
+        },
     ));
     let inbox = Arc::new(sync::Inbox::new(
         db.clone(),

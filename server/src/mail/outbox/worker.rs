@@ -185,6 +185,9 @@ impl Outbox {
     }
 
     async fn process(&self, m: outbox_message::Model) -> Outcome {
+        fail::fail_point!("outbox::claimed", |_| crate::failpoints::stop_here(
+            "outbox::claimed"
+        ));
         let now = self.clock.now();
         if now - m.created_at > self.config.max_age {
             // Before giving up, make sure it did not go out after all.
@@ -238,6 +241,9 @@ impl Outbox {
             },
         };
 
+        fail::fail_point!("outbox::before_send", |_| {
+            crate::failpoints::stop_here("outbox::before_send")
+        });
         match self.call(&m, |g| g.send_draft(&token, &draft_id)).await {
             Ok(()) => self.sent(&m).await,
             Err(GraphError::Ambiguous(why)) => {
@@ -320,6 +326,9 @@ impl Outbox {
             .await
         {
             Ok(id) => {
+                fail::fail_point!("outbox::after_draft", |_| {
+                    crate::failpoints::stop_here("outbox::after_draft")
+                });
                 match store::record_draft(&self.db, &m.id, lease_of(m), &id, self.clock.now()).await
                 {
                     Ok(true) => Ok(id),
@@ -378,6 +387,9 @@ impl Outbox {
     }
 
     async fn sent(&self, m: &outbox_message::Model) -> Outcome {
+        fail::fail_point!("outbox::after_send", |_| crate::failpoints::stop_here(
+            "outbox::after_send"
+        ));
         match store::mark_sent(&self.db, &m.id, lease_of(m), self.clock.now()).await {
             Ok(true) => {
                 self.sent_total

@@ -1,0 +1,240 @@
+//! Process-level chaos for the outbox, on SQLite and PostgreSQL: the real
+//! `tenant-mail` binary is `kill -9`ed at each step of a send (claimed, draft
+//! created but not recorded, draft recorded but not sent, sent but not
+//! recorded) and started again; on PostgreSQL, the database is also
+//! restarted (immediate shutdown) in the middle of a run. The stand-in's
+//! ledger must show every message sent exactly once.
+//!
+//! The steps are reached through `fail` crate failpoints, which only this
+//! test build compiles in: the process stops at the step and is killed there.
+mod support;
+
+use app::model::mail::OutgoingMessage;
+use server::mail::outbox::store;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The shortest lease the configuration accepts: a killed worker's message
+/// is taken over this long after it was claimed.
+const LEASE_SECONDS: u64 = 10;
+
+struct Server {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(c: &support::Connected, failpoints: &str) -> Self {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenant-mail"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env("TENANT_MAIL_BIND", format!("127.0.0.1:{port}"))
+            .env("TENANT_MAIL_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("TENANT_MAIL_DATABASE_URL", &c.t.config.database_url)
+            .env("TENANT_MAIL_KEY_FILE", &c.t.config.key_file)
+            .env(
+                "TENANT_MAIL_EXTRA_AUTHORITY_HOST",
+                c.t.config.extra_authority_host.clone().unwrap_or_default(),
+            )
+            .env("TENANT_MAIL_GRAPH_BASE_URL", &c.t.config.graph_base_url)
+            .env(
+                "TENANT_MAIL_OUTBOX_LEASE_SECONDS",
+                LEASE_SECONDS.to_string(),
+            )
+            .env("TENANT_MAIL_LOG_LEVEL", "info")
+            .env("FAILPOINTS", failpoints)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tenant-mail");
+        let log = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push_str(&(line + "\n"));
+                }
+            });
+        }
+        Self { child, log }
+    }
+
+    async fn wait_for_log(&self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while !self.log.lock().unwrap().contains(needle) {
+            assert!(
+                start.elapsed() < limit,
+                "waited {limit:?} for {needle:?}; log:\n{}",
+                self.log.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no destructors, no flush, no goodbye.
+    fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn message(i: usize) -> OutgoingMessage {
+    OutgoingMessage {
+        to: vec![format!("chaos{i}@fabrikam.com")],
+        subject: format!("Chaos {i}"),
+        text_body: Some(format!("Message {i} survives crashes.")),
+        ..OutgoingMessage::default()
+    }
+}
+
+async fn enqueue(c: &support::Connected, range: std::ops::Range<usize>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in range {
+        ids.push(
+            store::enqueue(&c.p.db, chrono::Utc::now(), &c.email_id, &message(i))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    ids
+}
+
+async fn wait_all_sent(c: &support::Connected, ids: &[String], limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let mut states = Vec::new();
+        for id in ids {
+            states.push(store::get(&c.p.db, id).await.unwrap().unwrap().state);
+        }
+        if states.iter().all(|s| s == "sent") {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{}: not all sent after {limit:?}: {states:?}",
+            c.t.label
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn assert_sent_once(c: &support::Connected, range: std::ops::Range<usize>) {
+    let ledger = c.stand_in.ledger();
+    for i in range {
+        let subject = format!("Chaos {i}");
+        let sent: Vec<_> = ledger
+            .sent
+            .iter()
+            .filter(|s| s.subject == subject)
+            .collect();
+        assert_eq!(
+            sent.len(),
+            1,
+            "{}: {subject} is in the ledger once",
+            c.t.label
+        );
+        assert_eq!(
+            sent[0].send_count, 1,
+            "{}: {subject} was sent once",
+            c.t.label
+        );
+    }
+    let high = ledger
+        .concurrency_high_water
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    assert!(
+        high <= 4,
+        "{}: at most four requests in flight per mailbox ({high})",
+        c.t.label
+    );
+}
+
+#[tokio::test]
+async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate_nothing() {
+    for t in support::all().await {
+        let c = support::connected_mailbox(t, "chaos-test-secret~1").await;
+        c.stand_in.clear_ledger();
+        let ids = enqueue(&c, 0..4).await;
+        // One message walks through every crash point: each kill leaves it
+        // leased; the next server takes it over once the lease has passed and
+        // carries it to the next step, where it is killed again.
+        for step in ["claimed", "after_draft", "before_send", "after_send"] {
+            let server = Server::start(&c, &format!("outbox::{step}=1*return"));
+            server
+                .wait_for_log(
+                    &format!("failpoint=\"outbox::{step}\""),
+                    Duration::from_secs(LEASE_SECONDS * 3 + 30),
+                )
+                .await;
+            server.kill9();
+        }
+        let server = Server::start(&c, "");
+        wait_all_sent(&c, &ids, Duration::from_secs(LEASE_SECONDS * 3 + 30)).await;
+        server.kill9();
+        assert_sent_once(&c, 0..4);
+        // A kill between creating a draft and recording it leaves an unsent
+        // draft behind (never a second mail): at most one per kill.
+        let drafts = c
+            .stand_in
+            .messages(ms_stand_in::fixture::MAILBOX, "drafts")
+            .unwrap();
+        assert!(
+            drafts.len() <= 4,
+            "{}: {} stray drafts",
+            c.t.label,
+            drafts.len()
+        );
+
+        // PostgreSQL restarted (immediate shutdown, as a crash) mid-run.
+        let Some(restart) = std::env::var("TENANT_MAIL_TEST_PG_RESTART")
+            .ok()
+            .filter(|_| c.t.label == "postgres")
+        else {
+            continue;
+        };
+        c.stand_in.add_fault(ms_stand_in::FaultSpec {
+            endpoint: "graph".into(),
+            count: 400,
+            fault: ms_stand_in::Fault::Delay { millis: 100 },
+        });
+        let ids = enqueue(&c, 100..130).await;
+        let server = Server::start(&c, "");
+        server
+            .wait_for_log("outbox: sent", Duration::from_secs(60))
+            .await;
+        let status = Command::new("sh")
+            .args(["-c", &restart])
+            .status()
+            .expect("restart PostgreSQL");
+        assert!(status.success(), "PostgreSQL restarted");
+        wait_all_sent(&c, &ids, Duration::from_secs(LEASE_SECONDS * 6 + 60)).await;
+        server.kill9();
+        assert_sent_once(&c, 100..130);
+    }
+}
