@@ -249,8 +249,8 @@ fn release_columns(state: OutboxState, now: DateTime<Utc>) -> Vec<(outbox_messag
 }
 
 /// The draft exists: remember its id before anything else happens.
-pub async fn record_draft(
-    db: &DatabaseConnection,
+pub async fn record_draft<C: ConnectionTrait>(
+    db: &C,
     id: &str,
     owner: &str,
     graph_id: &str,
@@ -271,8 +271,8 @@ pub async fn record_draft(
     .await
 }
 
-pub async fn mark_sent(
-    db: &DatabaseConnection,
+pub async fn mark_sent<C: ConnectionTrait>(
+    db: &C,
     id: &str,
     owner: &str,
     now: DateTime<Utc>,

@@ -4,6 +4,7 @@
 //! still a draft → send it. So a message is sent at most once by Tenant Mail;
 //! a crash between creating a draft and storing its id leaves an unsent
 //! draft in the mailbox, never a second copy at the recipient.
+use super::group_commit::GroupCommit;
 use super::store;
 use crate::clock::Clock;
 use crate::db::entities::outbox_message;
@@ -38,8 +39,11 @@ pub struct OutboxConfig {
 impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
-            batch: 64,
-            max_in_flight: 256,
+            batch: 128,
+            // Messages waiting for one of their mailbox's four slots cost a
+            // parked task each; enough of them in flight keeps every mailbox
+            // busy instead of a few mailboxes queueing while others idle.
+            max_in_flight: 2048,
             lease: chrono::Duration::minutes(5),
             max_age: chrono::Duration::hours(24),
             backoff_base: Duration::from_secs(2),
@@ -57,6 +61,8 @@ pub struct Outbox {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     config: OutboxConfig,
+    /// "Draft recorded" and "sent" share commits under load.
+    commits: GroupCommit,
     sent_total: std::sync::atomic::AtomicU64,
 }
 
@@ -87,6 +93,7 @@ impl Outbox {
         config: OutboxConfig,
     ) -> Self {
         Self {
+            commits: GroupCommit::start(db.clone()),
             db,
             identity,
             graph,
@@ -329,7 +336,10 @@ impl Outbox {
                 fail::fail_point!("outbox::after_draft", |_| {
                     crate::failpoints::stop_here("outbox::after_draft")
                 });
-                match store::record_draft(&self.db, &m.id, lease_of(m), &id, self.clock.now()).await
+                match self
+                    .commits
+                    .record_draft(&m.id, lease_of(m), &id, self.clock.now())
+                    .await
                 {
                     Ok(true) => Ok(id),
                     Ok(false) => Err(Outcome::LostLease),
@@ -390,7 +400,11 @@ impl Outbox {
         fail::fail_point!("outbox::after_send", |_| crate::failpoints::stop_here(
             "outbox::after_send"
         ));
-        match store::mark_sent(&self.db, &m.id, lease_of(m), self.clock.now()).await {
+        match self
+            .commits
+            .mark_sent(&m.id, lease_of(m), self.clock.now())
+            .await
+        {
             Ok(true) => {
                 self.sent_total
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
