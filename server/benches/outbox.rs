@@ -192,9 +192,9 @@ async fn main() {
     // request (real Graph takes 100–400 ms) it is what a deployment sees.
     for (latency_ms, mailboxes, per_mailbox) in [
         (0u64, 1usize, 200usize),
-        (0, 50, 10),
+        (0, 50, 40),
         (50, 1, 100),
-        (50, 50, 10),
+        (50, 50, 40),
     ] {
         let s = setup(mailboxes).await;
         if latency_ms > 0 {
@@ -221,8 +221,15 @@ async fn main() {
                 .copied()
                 .max()
                 .unwrap_or(0);
+        let throttled =
+            s.c.stand_in
+                .ledger()
+                .graph_requests
+                .iter()
+                .filter(|r| r.status == 429)
+                .count();
         println!(
-            "Graph latency {latency_ms:>2} ms, {mailboxes:>3} mailbox(es) × {per_mailbox:>3} messages: Tenant Mail {o:>8.1}/s   raw loop {w:>8.1}/s   ratio {:.2}   (max in flight per mailbox: {high})",
+            "Graph latency {latency_ms:>2} ms, {mailboxes:>3} mailbox(es) × {per_mailbox:>3} messages: Tenant Mail {o:>8.1}/s   raw loop {w:>8.1}/s   ratio {:.2}   (max in flight per mailbox: {high}; 429s: {throttled})",
             o / w
         );
     }

@@ -63,6 +63,7 @@ pub struct Outbox {
     config: OutboxConfig,
     /// "Draft recorded" and "sent" share commits under load.
     commits: GroupCommit,
+    recent_tokens: RecentTokens,
     sent_total: std::sync::atomic::AtomicU64,
 }
 
@@ -75,6 +76,48 @@ pub enum Outcome {
     Failed,
     /// Our lease was taken over (we were too slow); the new owner decides.
     LostLease,
+}
+
+/// Access tokens looked up in the last moments, per mailbox. A burst of
+/// messages for one mailbox would otherwise read and decrypt the same token
+/// once per message. Kept for two seconds only, so a mailbox that needs
+/// re-authentication, or was re-pointed, is noticed as quickly as before (a
+/// token is always read just before the calls that use it anyway); dropped
+/// at once when Graph refuses it.
+#[derive(Default)]
+struct RecentTokens(
+    std::sync::Mutex<
+        std::collections::HashMap<String, (String, std::time::Instant, DateTime<Utc>)>,
+    >,
+);
+
+const RECENT_TOKEN_TTL: Duration = Duration::from_secs(2);
+
+impl RecentTokens {
+    fn get(&self, mailbox: &str) -> Option<String> {
+        let map = self.0.lock().ok()?;
+        let (token, at, expires_at) = map.get(mailbox)?;
+        let fresh = at.elapsed() < RECENT_TOKEN_TTL
+            && *expires_at - chrono::Duration::minutes(1) > Utc::now();
+        fresh.then(|| token.clone())
+    }
+    fn put(&self, mailbox: &str, token: &crate::identity::tokens::AccessToken) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(
+                mailbox.to_string(),
+                (
+                    token.token.clone(),
+                    std::time::Instant::now(),
+                    token.expires_at,
+                ),
+            );
+        }
+    }
+    fn forget(&self, mailbox: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(mailbox);
+        }
+    }
 }
 
 /// The lease the message was claimed under (every state change names it).
@@ -94,6 +137,7 @@ impl Outbox {
     ) -> Self {
         Self {
             commits: GroupCommit::start(db.clone()),
+            recent_tokens: RecentTokens::default(),
             db,
             identity,
             graph,
@@ -157,25 +201,48 @@ impl Outbox {
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut tasks = tokio::task::JoinSet::new();
+            // When to ask the database for more work. After a claim that came
+            // back short the queue is drained: finishing sends then need not
+            // ask again (each ask is a write on the database) until an
+            // enqueue wakes us or `idle_poll` passes.
+            let mut next_claim = tokio::time::Instant::now();
             loop {
                 let room = self.config.max_in_flight.saturating_sub(tasks.len());
-                if room > 0 {
+                if room > 0 && tokio::time::Instant::now() >= next_claim {
                     let limit = (room as u64).min(self.config.batch);
                     let now = self.clock.now();
-                    match store::claim(&self.db, &self.claim_token(), now, self.config.lease, limit)
-                        .await
+                    let drained = match store::claim(
+                        &self.db,
+                        &self.claim_token(),
+                        now,
+                        self.config.lease,
+                        limit,
+                    )
+                    .await
                     {
                         Ok(claimed) => {
+                            let short = (claimed.len() as u64) < limit;
                             for m in claimed {
                                 let this = self.clone();
                                 tasks.spawn(async move { this.process(m).await });
                             }
+                            short
                         }
-                        Err(e) => tracing::warn!(error = %e, "outbox: cannot claim messages"),
-                    }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox: cannot claim messages");
+                            true
+                        }
+                    };
+                    next_claim = tokio::time::Instant::now()
+                        + if drained {
+                            self.config.idle_poll
+                        } else {
+                            Duration::ZERO
+                        };
                 }
                 if tasks.is_empty() {
-                    let _ = tokio::time::timeout(self.config.idle_poll, self.wake.notified()).await;
+                    let _ = tokio::time::timeout_at(next_claim, self.wake.notified()).await;
+                    next_claim = tokio::time::Instant::now();
                     continue;
                 }
                 tokio::select! {
@@ -184,8 +251,8 @@ impl Outbox {
                             tracing::error!(error = %e, "outbox: a send task panicked");
                         }
                     }
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(self.config.idle_poll) => {}
+                    _ = self.wake.notified() => next_claim = tokio::time::Instant::now(),
+                    _ = tokio::time::sleep_until(next_claim) => {}
                 }
             }
         })
@@ -217,8 +284,8 @@ impl Outbox {
             );
             return self.finish(&m, OutboxState::Failed, &reason).await;
         }
-        let token = match self.identity.access_token(&m.tenant_email_id).await {
-            Ok(t) => t.token,
+        let token = match self.token(&m.tenant_email_id).await {
+            Ok(t) => t,
             Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
                 return self.finish(&m, OutboxState::Held, &why).await;
             }
@@ -352,6 +419,17 @@ impl Outbox {
         }
     }
 
+    /// The mailbox's access token. Messages of one mailbox that go out
+    /// together share one lookup (see [`RecentTokens`]).
+    async fn token(&self, tenant_email_id: &str) -> Result<String, TokenError> {
+        if let Some(token) = self.recent_tokens.get(tenant_email_id) {
+            return Ok(token);
+        }
+        let token = self.identity.access_token(tenant_email_id).await?;
+        self.recent_tokens.put(tenant_email_id, &token);
+        Ok(token.token)
+    }
+
     /// One Graph request inside one of the mailbox's four slots.
     async fn call<'a, T, F, Fut>(&'a self, m: &outbox_message::Model, f: F) -> Result<T, GraphError>
     where
@@ -377,6 +455,7 @@ impl Outbox {
                 self.retry(m, None, &e.describe()).await
             }
             GraphError::Unauthorized { .. } => {
+                self.recent_tokens.forget(&m.tenant_email_id);
                 // The access token was refused early (revoked, rotated keys):
                 // get a new one before the next attempt; a dead grant shows up there.
                 let cutoff = self.clock.now() + chrono::Duration::hours(1);
