@@ -85,11 +85,10 @@ pub enum Outcome {
 /// token is always read just before the calls that use it anyway); dropped
 /// at once when Graph refuses it.
 #[derive(Default)]
-struct RecentTokens(
-    std::sync::Mutex<
-        std::collections::HashMap<String, (String, std::time::Instant, DateTime<Utc>)>,
-    >,
-);
+struct RecentTokens(std::sync::Mutex<std::collections::HashMap<String, RecentToken>>);
+
+/// The token, when it was read, and when Microsoft said it expires.
+type RecentToken = (String, std::time::Instant, DateTime<Utc>);
 
 const RECENT_TOKEN_TTL: Duration = Duration::from_secs(2);
 
