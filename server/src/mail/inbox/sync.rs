@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::db::entities::tenant_email;
 use crate::identity::tokens::TokenError;
 use crate::identity::Identity;
-use crate::mail::graph::{DeltaMessage, GraphClient, GraphError};
+use crate::mail::graph::{DeltaMessage, DeltaPage, GraphClient, GraphError};
 use crate::mail::slots::MailboxSlots;
 use app::model::inbox::{ActionState, AfterProcessing};
 use chrono::{DateTime, Utc};
@@ -315,6 +315,8 @@ impl Inbox {
     ) -> SyncOutcome {
         let id = email.id.as_str();
         let (mut pages, mut new, mut resyncs) = (0usize, 0usize, 0u32);
+        // The next page, fetched while the previous one was being committed.
+        let mut prefetched: Option<Result<DeltaPage, GraphError>> = None;
         loop {
             let url = match link {
                 Link::Start => match self.graph.delta_start(&email.receive_folder, since) {
@@ -333,7 +335,11 @@ impl Inbox {
                 Ok(t) => t,
                 Err(outcome) => return outcome,
             };
-            let page = match self.call(id, |g| g.delta_page(&token, &url)).await {
+            let fetched = match prefetched.take() {
+                Some(page) => page,
+                None => self.call(id, |g| g.delta_page(&token, &url)).await,
+            };
+            let page = match fetched {
                 Ok(p) => p,
                 Err(e) if e.is_sync_state_lost() && resyncs < self.config.max_resyncs => {
                     resyncs += 1;
@@ -360,7 +366,10 @@ impl Inbox {
                 Continue::Next(n) => Some(n.clone()),
                 Continue::Delta(_) => None,
             };
-            match store::commit_page(
+            // Commit this page while the next one travels: Graph's latency
+            // hides the durable commit. What is stored is the same either way;
+            // a prefetched page whose commit failed is simply dropped.
+            let commit = store::commit_page(
                 &self.db,
                 id,
                 owner,
@@ -370,13 +379,20 @@ impl Inbox {
                 continue_at.0,
                 self.clock.now(),
                 self.config.lease,
-            )
-            .await
-            {
+            );
+            let fetch_next = async {
+                match (&next_link, complete) {
+                    (Some(n), false) => Some(self.call(id, |g| g.delta_page(&token, n)).await),
+                    _ => None,
+                }
+            };
+            let (committed, next_page) = tokio::join!(commit, fetch_next);
+            match committed {
                 Ok(n) => new += n,
                 Err(CommitError::LostLease) => return SyncOutcome::LostLease,
                 Err(CommitError::Db(e)) => return SyncOutcome::Failed(format!("database: {e}")),
             }
+            prefetched = next_page;
             pages += 1;
             match next_link {
                 Some(n) if !complete => link = Link::Next(n),
@@ -391,7 +407,7 @@ impl Inbox {
         &self,
         id: &str,
         token: &str,
-        page: crate::mail::graph::DeltaPage,
+        page: DeltaPage,
         since: DateTime<Utc>,
     ) -> Result<(Vec<NewMessage>, (Continue, Vec<String>)), SyncOutcome> {
         let continue_at = match (page.next_link, page.delta_link) {
