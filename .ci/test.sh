@@ -32,7 +32,7 @@ step "clippy ssr (-D warnings)" cargo clippy --locked -p app --features app/ssr 
 step "clippy hydrate (-D warnings)" cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 step "start PostgreSQL" start_postgres
 # A hung test must fail the run, not hold CI past its time limit.
-step "unit + integration tests (SQLite + PostgreSQL)" timeout 1800 cargo test --locked -p app --features app/ssr -p server -p ms-stand-in
+step "unit + integration tests (SQLite + PostgreSQL)" timeout 1800 cargo test --locked -p app --features app/ssr,server/failpoints -p server -p ms-stand-in
 step "release build (cargo leptos)" cargo leptos build --release
 # Free loopback ports, so a stray process on the defaults cannot break the run.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

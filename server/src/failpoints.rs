@@ -1,7 +1,7 @@
 //! Crash points for the process-level chaos tests (`server/tests/chaos.rs`).
 //!
-//! `fail::fail_point!` is compiled in only when the `fail` crate's
-//! `failpoints` feature is on, which only the test build enables; there,
+//! `fail::fail_point!` is compiled in only with this crate's `failpoints`
+//! feature, which `make test` enables and release builds never do; there,
 //! `FAILPOINTS=outbox::after_draft=return` makes the process stop at that
 //! step so the test can `kill -9` it exactly there.
 

@@ -5,8 +5,9 @@
 //! restarted (immediate shutdown) in the middle of a run. The stand-in's
 //! ledger must show every message sent exactly once.
 //!
-//! The steps are reached through `fail` crate failpoints, which only this
-//! test build compiles in: the process stops at the step and is killed there.
+//! The steps are reached through `fail` crate failpoints, compiled in only
+//! with the `failpoints` feature (`make test` enables it): the process stops
+//! at the step and is killed there.
 mod support;
 
 use app::model::mail::OutgoingMessage;
@@ -176,6 +177,10 @@ fn assert_sent_once(c: &support::Connected, range: std::ops::Range<usize>) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the crash points: cargo test -p server --features failpoints (make test does)"
+)]
 async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate_nothing() {
     for t in support::all().await {
         let c = support::connected_mailbox(t, "chaos-test-secret~1").await;
