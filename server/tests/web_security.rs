@@ -54,6 +54,7 @@ struct Running {
     email_id: String,
     _db: support::TestDb,
     _site: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// A site root with one static asset, so the static-file path is always tested.
@@ -68,7 +69,15 @@ fn site() -> (tempfile::TempDir, leptos::config::LeptosOptions) {
     (dir, options)
 }
 
+/// These tests run one at a time: twice in ~35 runs one of them waited
+/// forever on a response while its siblings ran beside it (never alone).
+/// Until that is understood they do not overlap, and every request has a
+/// deadline, so a stall fails with the request's URL instead of holding CI.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn start_with(db: support::TestDb) -> Running {
+    let turn = ONE_AT_A_TIME.lock().await;
     let (site, options) = site();
     let p = prepare(&db.config, options).await.expect("prepare");
     let base = support::serve(p.router.clone()).await;
@@ -76,6 +85,7 @@ async fn start_with(db: support::TestDb) -> Running {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_DEADLINE)
         .build()
         .unwrap();
     support::create_admin(&p.db, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
@@ -97,6 +107,7 @@ async fn start_with(db: support::TestDb) -> Running {
         email_id: String::new(),
         _db: db,
         _site: site,
+        _turn: turn,
     };
     let origin = SecurityPolicy::from_config(&app._db.config).origin;
     let (status, body) = app
@@ -303,6 +314,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     // Without a session: the sign-in gate's refusals and the sign-in pages.
     let anon = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_DEADLINE)
         .build()
         .unwrap();
     let url = |p: &str| format!("{}{p}", app.base);

@@ -151,6 +151,8 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A stalled answer fails the test with its URL instead of holding CI.
+        .timeout(std::time::Duration::from_secs(120))
         .default_headers(headers)
         .build()
         .unwrap()
