@@ -361,7 +361,7 @@ async fn host_api_end_to_end() {
 }
 
 #[tokio::test]
-async fn openapi_document_lists_both_paths_and_the_bearer_scheme() {
+async fn openapi_document_lists_every_path_and_the_bearer_scheme() {
     let t = support::sqlite().await;
     let p = server::startup::prepare(&t.config, support::leptos_options())
         .await
@@ -376,6 +376,22 @@ async fn openapi_document_lists_both_paths_and_the_bearer_scheme() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths["/v1/mailboxes/{tenant_email_id}/messages"]["post"].is_object());
     assert!(paths["/v1/messages/{id}"]["get"].is_object());
+    let received = &paths["/v1/mailboxes/{tenant_email_id}/received"]["get"];
+    let params: Vec<&str> = received["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["tenant_email_id", "after", "limit", "pending"]);
+    assert!(paths["/v1/mailboxes/{tenant_email_id}/received/acknowledge"]["post"].is_object());
+    let download = &paths["/v1/received/{message_id}/attachments/{attachment_id}"]["get"];
+    let file = &download["responses"]["200"]["content"]["application/octet-stream"]["schema"];
+    assert_eq!(file["$ref"], "#/components/schemas/FileBytes");
+    assert_eq!(
+        doc["components"]["schemas"]["FileBytes"]["format"],
+        "binary"
+    );
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
@@ -385,6 +401,13 @@ async fn openapi_document_lists_both_paths_and_the_bearer_scheme() {
         "OutboxEntryView",
         "Accepted",
         "ErrorBody",
+        "ReceivedPage",
+        "ReceivedMail",
+        "ReceivedFile",
+        "MailAddress",
+        "ActionState",
+        "AcknowledgeRequest",
+        "Acknowledged",
     ] {
         assert!(schemas.contains_key(name), "{name}");
     }

@@ -4,10 +4,9 @@ use super::errors::{internal, not_found};
 use super::DbBackend;
 use crate::audit::{self, Event};
 use crate::db::entities::{inbox_message, tenant_email};
-use crate::mail::inbox::{store, text};
+use crate::mail::inbox::{store, text, view};
 use app::model::inbox::{
-    ActionState, InboxPage, InboxStatus, MailAddress, ReceivedAttachment, ReceivedMessage,
-    ReceivedSummary,
+    InboxPage, InboxStatus, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
 };
 use app::model::{ConnectionStatus, Direction};
 use app::port::{Actor, PortError};
@@ -28,35 +27,18 @@ async fn mailbox(
         .ok_or_else(|| not_found("tenant email"))
 }
 
-fn addresses(json: &str) -> Vec<MailAddress> {
-    serde_json::from_str(json).unwrap_or_default()
-}
-
 pub fn summary(m: &inbox_message::Model) -> ReceivedSummary {
     ReceivedSummary {
         id: m.id.clone(),
         seq: m.seq,
-        from: m.from_address.as_ref().map(|address| MailAddress {
-            name: m.from_name.clone().unwrap_or_default(),
-            address: address.clone(),
-        }),
+        from: view::sender(m),
         subject: m.subject.clone(),
         received_at: m.received_at.to_rfc3339(),
         attachment_count: u32::try_from(m.attachment_count).unwrap_or(0),
-        action: ActionState::from_code(&m.action_state).unwrap_or(ActionState::None),
+        action: view::action(m),
         acknowledged: m.acknowledged_at.is_some(),
         left_folder: m.left_folder_at.is_some(),
     }
-}
-
-pub fn to_addresses(
-    m: &inbox_message::Model,
-) -> (Vec<MailAddress>, Vec<MailAddress>, Vec<MailAddress>) {
-    (
-        addresses(&m.to_json),
-        addresses(&m.cc_json),
-        addresses(&m.reply_to_json),
-    )
 }
 
 pub async fn page(
@@ -133,7 +115,7 @@ pub async fn message(
             },
         )
         .collect();
-    let (to, cc, reply_to) = to_addresses(&m);
+    let (to, cc, reply_to) = view::recipients(&m);
     Ok(ReceivedMessage {
         summary: summary(&m),
         to,

@@ -5,3 +5,4 @@ pub mod settings;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod view;

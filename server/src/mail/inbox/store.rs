@@ -599,3 +599,52 @@ pub async fn acknowledge(
         .await?
         .rows_affected)
 }
+
+/// An attachment's description, without its bytes.
+#[derive(Debug, Clone)]
+pub struct AttachmentInfo {
+    pub message_id: String,
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub is_inline: bool,
+}
+
+/// The attachments of several messages in one query (a host API page lists
+/// up to 200 messages), by name within each message.
+pub async fn attachments_of(
+    db: &DatabaseConnection,
+    message_ids: &[String],
+) -> Result<Vec<AttachmentInfo>, DbErr> {
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String, String, i64, bool)> = inbox_attachment::Entity::find()
+        .select_only()
+        .column(inbox_attachment::Column::MessageId)
+        .column(inbox_attachment::Column::Id)
+        .column(inbox_attachment::Column::Name)
+        .column(inbox_attachment::Column::ContentType)
+        .column(inbox_attachment::Column::Size)
+        .column(inbox_attachment::Column::IsInline)
+        .filter(inbox_attachment::Column::MessageId.is_in(message_ids.iter().cloned()))
+        .order_by_asc(inbox_attachment::Column::Name)
+        .order_by_asc(inbox_attachment::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(message_id, id, name, content_type, size, is_inline)| AttachmentInfo {
+                message_id,
+                id,
+                name,
+                content_type,
+                size,
+                is_inline,
+            },
+        )
+        .collect())
+}

@@ -12,6 +12,9 @@ pub enum Failure {
     Unauthorized,
     /// Does not exist, or belongs to another tenant: never says which.
     NotFound,
+    /// It exists and is the caller's, but there is nothing to give (an
+    /// attachment that is only described): `not_found`, with why.
+    NotFoundBecause(&'static str),
     Invalid(FieldErrors),
     /// Not JSON, or not the shape of the request.
     BadRequest(String),
@@ -44,6 +47,10 @@ impl IntoResponse for Failure {
                     .into_response();
             }
             Failure::NotFound => (StatusCode::NOT_FOUND, json!({"error": "not_found"})),
+            Failure::NotFoundBecause(message) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "message": message}),
+            ),
             Failure::Invalid(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({"error": "invalid", "fields": fields.0}),

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -25,7 +26,7 @@ pub struct Accepted {
 }
 
 /// Whether the tenant email exists and belongs to the caller's tenant.
-async fn owns_mailbox(
+pub(super) async fn owns_mailbox(
     state: &HostApiState,
     caller: &Caller,
     tenant_email_id: &str,
@@ -40,7 +41,7 @@ async fn owns_mailbox(
     )
 }
 
-fn invalid(field: &str, message: &str) -> Failure {
+pub(super) fn invalid(field: &str, message: &str) -> Failure {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
     Failure::Invalid(errors)
@@ -68,7 +69,11 @@ fn idempotency_key(headers: &HeaderMap, message: &mut OutgoingMessage) -> Result
     }
 }
 
-fn parse(body: Result<Bytes, BytesRejection>) -> Result<OutgoingMessage, Failure> {
+/// A JSON body; `what` names the expected shape in the 400's message.
+pub(super) fn parse<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<T, Failure> {
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Failure::TooLarge
@@ -78,7 +83,7 @@ fn parse(body: Result<Bytes, BytesRejection>) -> Result<OutgoingMessage, Failure
     })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         // serde's message names the field and position, never the content.
-        Failure::BadRequest(format!("The body is not a valid message: {e}"))
+        Failure::BadRequest(format!("The body is not {what}: {e}"))
     })
 }
 
@@ -114,7 +119,7 @@ pub async fn send(
     if !owns_mailbox(&state, &caller, &tenant_email_id).await? {
         return Err(Failure::NotFound);
     }
-    let mut message = parse(body)?;
+    let mut message: OutgoingMessage = parse(body, "a valid message")?;
     idempotency_key(&headers, &mut message)?;
     let now = state.clock.now();
     let queued = store::enqueue(&state.db, now, &tenant_email_id, &message)

@@ -1,7 +1,12 @@
 //! The OpenAPI document of `/v1`, generated from the handlers and types with
 //! utoipa, so it cannot drift from the code. Served without a token: it
 //! describes the API, it reveals no data.
+use super::attachments;
 use super::messages::{self, Accepted};
+use super::received::{
+    self, AcknowledgeRequest, Acknowledged, ReceivedFile, ReceivedMail, ReceivedPage,
+};
+use app::model::inbox::{ActionState, MailAddress};
 use app::model::mail::{OutboxEntryView, OutboxState, OutgoingAttachment, OutgoingMessage};
 use axum::Json;
 use serde::Serialize;
@@ -44,13 +49,26 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenant Mail host API", version = "1"),
-    paths(messages::send, messages::status),
+    paths(
+        messages::send,
+        messages::status,
+        received::list,
+        received::acknowledge,
+        attachments::attachment
+    ),
     components(schemas(
         OutgoingMessage,
         OutgoingAttachment,
         OutboxEntryView,
         OutboxState,
         Accepted,
+        ReceivedPage,
+        ReceivedMail,
+        ReceivedFile,
+        MailAddress,
+        ActionState,
+        AcknowledgeRequest,
+        Acknowledged,
         ErrorBody
     )),
     modifiers(&BearerScheme),
