@@ -36,6 +36,8 @@ pub fn file_response(name: &str, content_type: &str, bytes: Vec<u8>) -> Response
     let kind = content_type
         .parse::<mime::Mime>()
         .ok()
+        // A concrete type in plain ASCII only; anything else is just bytes.
+        .filter(|m| m.type_() != mime::STAR && m.subtype() != mime::STAR && m.as_ref().is_ascii())
         .and_then(|m| HeaderValue::from_str(m.as_ref()).ok())
         .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
     (
@@ -55,6 +57,24 @@ pub fn file_response(name: &str, content_type: &str, bytes: Vec<u8>) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_concrete_ascii_types_are_kept() {
+        let kind = |t: &str| {
+            file_response("f", t, Vec::new()).headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(kind("application/pdf"), "application/pdf");
+        assert_eq!(kind("*/*"), "application/octet-stream");
+        assert_eq!(kind("image/*"), "application/octet-stream");
+        assert_eq!(
+            kind("text/plain; charset=\"é\""),
+            "application/octet-stream"
+        );
+        assert_eq!(kind("not a type"), "application/octet-stream");
+    }
 
     #[test]
     fn names_are_escaped() {
