@@ -294,3 +294,54 @@ async fn held_messages_wait_for_reauthentication_and_admins_retry_or_cancel() {
         assert_eq!(listed.len(), 2);
     }
 }
+
+#[tokio::test]
+async fn mailboxes_take_turns_in_a_claim() {
+    for t in support::all().await {
+        let label = t.label;
+        let p = server::startup::prepare(&t.config, support::leptos_options())
+            .await
+            .unwrap();
+        let db = &p.db;
+        let (busy, quiet) = (mailbox(&p, "send").await, mailbox(&p, "send").await);
+        let start = Utc::now() - Duration::minutes(1);
+        // A burst for one mailbox, queued before a few for another.
+        for i in 0..6 {
+            store::enqueue(
+                db,
+                start + Duration::seconds(i),
+                &busy,
+                &message(&format!("burst {i}")),
+            )
+            .await
+            .unwrap();
+        }
+        for i in 0..2 {
+            store::enqueue(
+                db,
+                start + Duration::seconds(10 + i),
+                &quiet,
+                &message(&format!("quiet {i}")),
+            )
+            .await
+            .unwrap();
+        }
+        let claimed = store::claim(db, "worker", Utc::now(), Duration::seconds(60), 4)
+            .await
+            .unwrap();
+        let per = |mb: &str| claimed.iter().filter(|m| m.tenant_email_id == mb).count();
+        assert_eq!(
+            (per(&busy), per(&quiet)),
+            (2, 2),
+            "{label}: each mailbox's first messages before any mailbox's third"
+        );
+        // Within a mailbox the order stays first-in, first-out.
+        let mut subjects: Vec<_> = claimed
+            .iter()
+            .filter(|m| m.tenant_email_id == busy)
+            .map(|m| m.subject.clone())
+            .collect();
+        subjects.sort();
+        assert_eq!(subjects, ["burst 0", "burst 1"], "{label}");
+    }
+}
