@@ -10,7 +10,6 @@ use app::model::inbox::{
 };
 use app::model::{ConnectionStatus, Direction};
 use app::port::{Actor, PortError};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const PAGE: u64 = 50;
 
@@ -19,12 +18,7 @@ async fn mailbox(
     tenant_id: &str,
     email_id: &str,
 ) -> Result<tenant_email::Model, PortError> {
-    tenant_email::Entity::find_by_id(email_id.to_string())
-        .filter(tenant_email::Column::TenantId.eq(tenant_id))
-        .one(&b.db)
-        .await
-        .map_err(|e| internal("find tenant email", e))?
-        .ok_or_else(|| not_found("tenant email"))
+    super::tenant_emails::owned(b, tenant_id, email_id).await
 }
 
 pub fn summary(m: &inbox_message::Model) -> ReceivedSummary {

@@ -6,19 +6,13 @@ use crate::db::entities::tenant_email;
 use crate::mail::outbox::store::{self, EnqueueError};
 use app::model::mail::{OutboxEntryView, OutboxState, OutgoingMessage, TO};
 use app::port::{Actor, PortError};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 async fn mailbox(
     b: &DbBackend,
     tenant_id: &str,
     email_id: &str,
 ) -> Result<tenant_email::Model, PortError> {
-    tenant_email::Entity::find_by_id(email_id.to_string())
-        .filter(tenant_email::Column::TenantId.eq(tenant_id))
-        .one(&b.db)
-        .await
-        .map_err(|e| internal("find tenant email", e))?
-        .ok_or_else(|| not_found("tenant email"))
+    super::tenant_emails::owned(b, tenant_id, email_id).await
 }
 
 pub async fn send_test(

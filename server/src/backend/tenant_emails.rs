@@ -82,6 +82,18 @@ async fn find<C: ConnectionTrait>(
         .await
 }
 
+/// The tenant email, if it belongs to this tenant; else "not found".
+pub(super) async fn owned(
+    b: &DbBackend,
+    tenant_id: &str,
+    email_id: &str,
+) -> Result<tenant_email::Model, PortError> {
+    find(&b.db, tenant_id, email_id)
+        .await
+        .map_err(|e| internal("find tenant email", e))?
+        .ok_or_else(|| not_found("tenant email"))
+}
+
 pub async fn get(
     b: &DbBackend,
     tenant_id: &str,

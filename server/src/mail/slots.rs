@@ -72,6 +72,22 @@ impl MailboxSlots {
             .clone()
     }
 
+    /// Runs one Graph request inside one of the mailbox's slots (the request
+    /// future does nothing until it is awaited here, after the slot is held).
+    pub async fn run<T>(
+        &self,
+        mailbox: &str,
+        request: impl std::future::Future<Output = Result<T, crate::mail::graph::GraphError>>,
+    ) -> Result<T, crate::mail::graph::GraphError> {
+        let slot = self
+            .acquire(mailbox)
+            .await
+            .map_err(|e| crate::mail::graph::GraphError::Internal(format!("slot: {e}")))?;
+        let result = request.await;
+        slot.release().await;
+        result
+    }
+
     /// Waits for one of the mailbox's slots.
     pub async fn acquire(&self, mailbox: &str) -> Result<Slot, DbErr> {
         let permit = self

@@ -197,8 +197,8 @@ pub struct NewMessage {
 }
 
 /// Graph ids of this mailbox already stored, among `ids`.
-pub async fn known_ids(
-    db: &DatabaseConnection,
+pub async fn known_ids<C: ConnectionTrait>(
+    db: &C,
     tenant_email_id: &str,
     ids: &[String],
 ) -> Result<HashSet<String>, DbErr> {
@@ -276,19 +276,8 @@ pub async fn commit_page(
         .await?
         .ok_or(CommitError::LostLease)?;
     let ids: Vec<String> = messages.iter().map(|m| m.message.id.clone()).collect();
-    let known = if ids.is_empty() {
-        HashSet::new()
-    } else {
-        let known: Vec<String> = inbox_message::Entity::find()
-            .select_only()
-            .column(inbox_message::Column::GraphId)
-            .filter(inbox_message::Column::TenantEmailId.eq(tenant_email_id))
-            .filter(inbox_message::Column::GraphId.is_in(ids))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        known.into_iter().collect::<HashSet<_>>()
-    };
+    // Checked again inside the transaction: this is the check that counts.
+    let known = known_ids(&txn, tenant_email_id, &ids).await?;
     let action = match after {
         AfterProcessing::Leave => ActionState::None,
         _ => ActionState::Pending,

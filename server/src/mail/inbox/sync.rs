@@ -561,14 +561,7 @@ impl Inbox {
         F: FnOnce(&'a GraphClient) -> Fut,
         Fut: std::future::Future<Output = Result<T, GraphError>>,
     {
-        let slot = self
-            .slots
-            .acquire(mailbox)
-            .await
-            .map_err(|e| GraphError::Internal(format!("slot: {e}")))?;
-        let result = f(&self.graph).await;
-        slot.release().await;
-        result
+        self.slots.run(mailbox, f(&self.graph)).await
     }
 
     /// Sync now: wake the loop so due mailboxes start at once.

@@ -435,14 +435,7 @@ impl Outbox {
         F: FnOnce(&'a GraphClient) -> Fut,
         Fut: std::future::Future<Output = Result<T, GraphError>>,
     {
-        let slot = self
-            .slots
-            .acquire(&m.tenant_email_id)
-            .await
-            .map_err(|e| GraphError::Internal(format!("slot: {e}")))?;
-        let result = f(&self.graph).await;
-        slot.release().await;
-        result
+        self.slots.run(&m.tenant_email_id, f(&self.graph)).await
     }
 
     async fn graph_error(&self, m: &outbox_message::Model, e: &GraphError) -> Outcome {
