@@ -365,10 +365,10 @@ async fn next_only_leads_to_local_paths() {
         assert_eq!(location(&r), expected, "{next}");
     }
     // A signed-in admin opening a sign-in link with a hostile next stays home.
-    // (Another account: five sign-ins used up this one's throttle budget.)
-    support::create_admin(&a.p.db, "other", ADMIN_PASSWORD).await;
+    // (Five successful sign-ins before: they cost no throttle budget.)
     let client = browser();
-    sign_in(&client, &a.base, "other", ADMIN_PASSWORD).await;
+    let r = sign_in(&client, &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(location(&r), "/admin/tenants");
     let r = client
         .get(format!("{}/sign-in?next=//evil.example", a.base))
         .send()
@@ -754,5 +754,100 @@ async fn a_deleted_session_is_not_brought_back_by_a_late_save() {
         record.data.insert("touched".into(), serde_json::json!(1));
         store.save(&record).await.unwrap();
         assert!(store.load(&record.id).await.unwrap().is_none(), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_across_instances() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        // A second instance on the same database, with its own memory.
+        let b = prepare(&a._t.config, support::leptos_options()).await.unwrap();
+        let b_base = support::serve(b.router.clone()).await;
+        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        for base in [&a.base, &b_base, &a.base, &b_base, &a.base] {
+            let r = sign_in(&browser(), base, ADMIN_USER, "guess guess guess").await;
+            assert!(location(&r).contains("error=invalid"), "{label}");
+        }
+        // Five guesses spread over two instances used up the one budget.
+        let r = sign_in(&browser(), &b_base, ADMIN_USER, ADMIN_PASSWORD).await;
+        assert!(
+            location(&r).starts_with("/sign-in?error=throttled"),
+            "{label}: {}",
+            location(&r)
+        );
+    }
+}
+
+#[tokio::test]
+async fn successful_sign_ins_do_not_use_up_the_budget() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        // Twice the failure budget of right passwords, with two typos between.
+        for i in 0..10 {
+            if i == 4 || i == 7 {
+                let r = sign_in(&browser(), &a.base, ADMIN_USER, "typo typo typo").await;
+                assert!(location(&r).contains("error=invalid"), "{label}");
+            }
+            let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+            assert_eq!(location(&r), "/admin/tenants", "{label}: sign-in {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
+    use server::auth::throttle::Verdict;
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        let throttle = &a.p.auth.throttle;
+        let now = chrono::Utc::now();
+        let go = |v: &Verdict| matches!(v, Verdict::Go(_));
+        // One hostile address: five guesses, then refused...
+        for i in 0..5 {
+            let v = throttle.attempt("203.0.113.9", "alice", now).await.unwrap();
+            assert!(go(&v), "{label}: guess {i}");
+        }
+        let v = throttle.attempt("203.0.113.9", "alice", now).await.unwrap();
+        let Verdict::Wait(wait) = v else {
+            panic!("{label}: sixth guess from one address allowed")
+        };
+        assert!((1..=12).contains(&wait), "{label}: wait {wait}");
+        // ...while alice, from her own address, still gets in.
+        let v = throttle.attempt("198.51.100.7", "alice", now).await.unwrap();
+        let Verdict::Go(charge) = v else {
+            panic!("{label}: alice locked out by one address")
+        };
+        throttle.succeeded(charge).await;
+        // Ten failures from many addresses empty the account's shared bucket.
+        for i in 0..5 {
+            let ip = format!("192.0.2.{i}");
+            let v = throttle.attempt(&ip, "alice", now).await.unwrap();
+            assert!(go(&v), "{label}: distributed guess {i}");
+        }
+        let v = throttle.attempt("198.51.100.7", "alice", now).await.unwrap();
+        assert!(
+            matches!(v, Verdict::Wait(w) if (1..=6).contains(&w)),
+            "{label}: {v:?}"
+        );
+        // Other accounts are untouched, and the bucket refills with time.
+        let v = throttle.attempt("203.0.113.9", "bob", now).await.unwrap();
+        assert!(go(&v), "{label}");
+        let later = now + chrono::Duration::seconds(61);
+        let v = throttle.attempt("203.0.113.9", "alice", later).await.unwrap();
+        assert!(go(&v), "{label}: refilled after a minute");
+        // Refilled buckets are removed by housekeeping; bob's is not yet full.
+        let removed = throttle.purge(now).await.unwrap();
+        assert_eq!(removed, 0, "{label}");
+        let removed = throttle
+            .purge(later + chrono::Duration::seconds(120))
+            .await
+            .unwrap();
+        // alice: 7 address buckets and her own; bob: one of each.
+        assert_eq!(removed, 10, "{label}");
     }
 }

@@ -47,9 +47,9 @@ impl AuthService {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, config: &Config) -> Self {
         Self {
             store: DbSessionStore::new(db.clone(), clock.clone()),
+            throttle: throttle::SignInThrottle::new(db.clone(), throttle::Limits::default()),
             db,
             clock,
-            throttle: throttle::SignInThrottle::new(throttle::Limits::default()),
             absolute_secs: i64::from(config.session_absolute_hours) * 3600,
         }
     }
@@ -121,7 +121,7 @@ pub fn session_layer(
         ))))
 }
 
-/// Deletes expired sessions and idle throttle entries every hour.
+/// Deletes expired sessions and refilled throttle buckets every hour.
 pub fn spawn_housekeeping(auth: Arc<AuthService>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -132,7 +132,11 @@ pub fn spawn_housekeeping(auth: Arc<AuthService>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot remove expired sessions"),
             }
-            auth.throttle.shrink();
+            match auth.throttle.purge(auth.clock.now()).await {
+                Ok(n) if n > 0 => tracing::debug!(removed = n, "refilled throttle buckets removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot remove refilled throttle buckets"),
+            }
         }
     });
 }

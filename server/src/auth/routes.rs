@@ -2,6 +2,7 @@
 //! the WASM loads), answered with 303 redirects. Failures go back to the
 //! sign-in page with a reason code and the typed username; the password is
 //! never echoed.
+use super::throttle::Verdict;
 use super::{admins, password, redirect::safe_next, AuthService, SignedIn, SIGNED_IN_KEY};
 use crate::audit::{self, Event};
 use app::model::admin::normalize_username;
@@ -68,15 +69,19 @@ async fn sign_in(
         return back_to_sign_in("missing", &form.username, &next, None);
     }
     let ip = actor.ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = auth.throttle.check(&ip, &username) {
-        audit::record_best_effort(&auth.db, now, &actor, failed("throttled")).await;
-        return back_to_sign_in(
-            "throttled",
-            &form.username,
-            &next,
-            Some(("retry", wait.to_string())),
-        );
-    }
+    let charge = match auth.throttle.attempt(&ip, &username, now).await {
+        Ok(Verdict::Go(charge)) => charge,
+        Ok(Verdict::Wait(wait)) => {
+            audit::record_best_effort(&auth.db, now, &actor, failed("throttled")).await;
+            return back_to_sign_in(
+                "throttled",
+                &form.username,
+                &next,
+                Some(("retry", wait.to_string())),
+            );
+        }
+        Err(e) => return unavailable(&form.username, &next, e),
+    };
     let admin = match admins::find_by_username(&auth.db, &username).await {
         Ok(a) => a,
         Err(e) => return unavailable(&form.username, &next, e),
@@ -95,6 +100,8 @@ async fn sign_in(
         audit::record_best_effort(&auth.db, now, &actor, failed(reason)).await;
         return back_to_sign_in("invalid", &form.username, &next, None);
     };
+    // The right password: this attempt does not count against the account.
+    auth.throttle.succeeded(charge).await;
     if verified.needs_rehash {
         match password::hash(&form.password).await {
             Ok(h) => {

@@ -11,6 +11,7 @@ mod m20261127_000006_admins_sessions_audit;
 mod m20261127_000007_outbox;
 mod m20261127_000008_api_token;
 mod m20261127_000009_inbox;
+mod m20261127_000010_sign_in_throttle;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_outbox::Migration),
             Box::new(m20261127_000008_api_token::Migration),
             Box::new(m20261127_000009_inbox::Migration),
+            Box::new(m20261127_000010_sign_in_throttle::Migration),
         ]
     }
 }
