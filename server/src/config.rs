@@ -25,7 +25,7 @@ pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -61,6 +61,9 @@ pub struct Cli {
     /// How long a worker owns a message it is sending (10–3600 s). After a crash, another worker (or the restarted one) takes the message over once this has passed [default: 300].
     #[arg(long, env = "TENANT_MAIL_OUTBOX_LEASE_SECONDS")]
     pub outbox_lease_seconds: Option<u32>,
+    /// Reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). Used for sign-in throttling and the audit log; without it every request is attributed to its TCP peer [default: none].
+    #[arg(long, env = "TENANT_MAIL_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -106,6 +109,7 @@ struct FileConfig {
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
     outbox_lease_seconds: Option<u32>,
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +135,8 @@ pub struct Config {
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
     pub outbox_lease_seconds: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -269,7 +275,15 @@ impl Config {
                 "must be between 10 and 3600",
             ));
         }
+        let trusted_proxies = cli
+            .trusted_proxies
+            .or(file.trusted_proxies)
+            .map(|t| crate::web_security::client_ip::parse_proxies(&t))
+            .transpose()
+            .map_err(|e| invalid("trusted_proxies", "TENANT_MAIL_TRUSTED_PROXIES", e))?
+            .unwrap_or_default();
         Ok(Self {
+            trusted_proxies,
             session_idle_minutes,
             session_absolute_hours,
             outbox_lease_seconds,
@@ -397,6 +411,13 @@ mod tests {
                     ..cli()
                 },
                 "TENANT_MAIL_SESSION_ABSOLUTE_HOURS",
+            ),
+            (
+                Cli {
+                    trusted_proxies: Some("10.0.0.0/8, proxy.local".into()),
+                    ..cli()
+                },
+                "TENANT_MAIL_TRUSTED_PROXIES",
             ),
         ];
         for (bad, setting) in cases {

@@ -280,5 +280,16 @@ pub fn router(
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
             tower_http::request_id::MakeRequestUuid,
         ))
+        .layer(from_fn(own_request_id))
         .with_state(leptos_options)
+}
+
+/// The request id goes into the append-only audit log, so the server makes
+/// every one itself: an id sent by the client is dropped, not kept.
+async fn own_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.headers_mut().remove("x-request-id");
+    next.run(request).await
 }

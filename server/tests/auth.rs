@@ -305,6 +305,21 @@ async fn unknown_users_cost_the_same_as_wrong_passwords() {
         u > w * 0.5 && u < w * 2.0,
         "wrong {w:.4}s vs unknown {u:.4}s"
     );
+    // What was typed as an unknown username (perhaps a password pasted into
+    // the wrong field) is not kept in the append-only log; a real one is.
+    let labels: Vec<_> = audit_event::Entity::find()
+        .all(&a.p.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.target_label)
+        .collect();
+    assert!(labels.iter().all(|l| !l.contains("ghost")), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l == "(unknown username)"),
+        "{labels:?}"
+    );
+    assert!(labels.iter().any(|l| l == ADMIN_USER), "{labels:?}");
 }
 
 #[tokio::test]
@@ -351,6 +366,9 @@ async fn next_only_leads_to_local_paths() {
         ("/\\evil.example", "/admin/tenants"),
         ("https://evil.example/", "/admin/tenants"),
         ("javascript:alert(1)", "/admin/tenants"),
+        ("/..//evil.example", "/admin/tenants"),
+        ("/%2e%2e//evil.example", "/admin/tenants"),
+        ("/a/..//evil.example", "/admin/tenants"),
     ] {
         let r = browser()
             .post(format!("{}/auth/sign-in", a.base))
@@ -369,12 +387,19 @@ async fn next_only_leads_to_local_paths() {
     let client = browser();
     let r = sign_in(&client, &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
     assert_eq!(location(&r), "/admin/tenants");
-    let r = client
-        .get(format!("{}/sign-in?next=//evil.example", a.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&r), "/admin/tenants");
+    for hostile in [
+        "//evil.example",
+        "/..//evil.example",
+        "/%2e%2e//evil.example",
+    ] {
+        let r = client
+            .get(format!("{}/sign-in", a.base))
+            .query(&[("next", hostile)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&r), "/admin/tenants", "{hostile}");
+    }
 }
 
 #[tokio::test]
@@ -763,7 +788,9 @@ async fn failed_sign_ins_count_across_instances() {
         let label = t.label;
         let a = app(t).await;
         // A second instance on the same database, with its own memory.
-        let b = prepare(&a._t.config, support::leptos_options()).await.unwrap();
+        let b = prepare(&a._t.config, support::leptos_options())
+            .await
+            .unwrap();
         let b_base = support::serve(b.router.clone()).await;
         support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
         for base in [&a.base, &b_base, &a.base, &b_base, &a.base] {
@@ -818,7 +845,10 @@ async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
         };
         assert!((1..=12).contains(&wait), "{label}: wait {wait}");
         // ...while alice, from her own address, still gets in.
-        let v = throttle.attempt("198.51.100.7", "alice", now).await.unwrap();
+        let v = throttle
+            .attempt("198.51.100.7", "alice", now)
+            .await
+            .unwrap();
         let Verdict::Go(charge) = v else {
             panic!("{label}: alice locked out by one address")
         };
@@ -829,7 +859,10 @@ async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
             let v = throttle.attempt(&ip, "alice", now).await.unwrap();
             assert!(go(&v), "{label}: distributed guess {i}");
         }
-        let v = throttle.attempt("198.51.100.7", "alice", now).await.unwrap();
+        let v = throttle
+            .attempt("198.51.100.7", "alice", now)
+            .await
+            .unwrap();
         assert!(
             matches!(v, Verdict::Wait(w) if (1..=6).contains(&w)),
             "{label}: {v:?}"
@@ -838,7 +871,10 @@ async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
         let v = throttle.attempt("203.0.113.9", "bob", now).await.unwrap();
         assert!(go(&v), "{label}");
         let later = now + chrono::Duration::seconds(61);
-        let v = throttle.attempt("203.0.113.9", "alice", later).await.unwrap();
+        let v = throttle
+            .attempt("203.0.113.9", "alice", later)
+            .await
+            .unwrap();
         assert!(go(&v), "{label}: refilled after a minute");
         // Refilled buckets are removed by housekeeping; bob's is not yet full.
         let removed = throttle.purge(now).await.unwrap();
@@ -849,5 +885,111 @@ async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
             .unwrap();
         // alice: 7 address buckets and her own; bob: one of each.
         assert_eq!(removed, 10, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_and_audited() {
+    async fn failed_sign_in(base: &str, forwarded_for: &str) {
+        let r = browser()
+            .post(format!("{base}/auth/sign-in"))
+            .header("x-forwarded-for", forwarded_for)
+            .header("x-request-id", "forged-request-id")
+            .form(&[("username", ADMIN_USER), ("password", "guess guess guess")])
+            .send()
+            .await
+            .unwrap();
+        assert!(location(&r).contains("error="), "{}", location(&r));
+    }
+    async fn last_event(db: &sea_orm::DatabaseConnection) -> audit_event::Model {
+        let mut all = audit_event::Entity::find().all(db).await.unwrap();
+        all.sort_by_key(|e| e.id);
+        all.pop().unwrap()
+    }
+    // Not configured: the header is the client's word and is ignored.
+    let a = app(support::sqlite().await).await;
+    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    failed_sign_in(&a.base, "203.0.113.9").await;
+    let e = last_event(&a.p.db).await;
+    assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
+    // The server makes every request id; a client's is never recorded.
+    let id = e.request_id.unwrap();
+    assert_ne!(id, "forged-request-id");
+    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+
+    // The loopback proxy trusted: each forwarded client is its own address.
+    let mut t = support::sqlite().await;
+    t.config.trusted_proxies = server::web_security::client_ip::parse_proxies("127.0.0.1").unwrap();
+    let a = app(t).await;
+    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    for _ in 0..5 {
+        failed_sign_in(&a.base, "203.0.113.9").await;
+    }
+    let e = last_event(&a.p.db).await;
+    assert_eq!(e.ip.as_deref(), Some("203.0.113.9"));
+    // That address has used its budget for this admin; another has not.
+    let r = browser()
+        .post(format!("{}/auth/sign-in", a.base))
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).contains("error=throttled"), "{}", location(&r));
+    let r = browser()
+        .post(format!("{}/auth/sign-in", a.base))
+        .header("x-forwarded-for", "1.2.3.4, 198.51.100.7")
+        .form(&[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/admin/tenants");
+    let e = last_event(&a.p.db).await;
+    assert_eq!(e.action, "admin.sign_in");
+    assert_eq!(e.ip.as_deref(), Some("198.51.100.7"));
+}
+
+#[tokio::test]
+async fn a_weaker_password_hash_is_upgraded_at_sign_in() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        // An older, cheaper hash (as an earlier release or import might have left).
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(
+            ADMIN_PASSWORD.as_bytes(),
+            &SaltString::encode_b64(b"sixteen byte salt").unwrap(),
+        )
+        .unwrap()
+        .to_string();
+        server::auth::admins::create(&a.p.db, ADMIN_USER, weak.clone(), chrono::Utc::now())
+            .await
+            .unwrap();
+        let stored = || async {
+            server::auth::admins::find_by_username(&a.p.db, ADMIN_USER)
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash
+        };
+        // A wrong password changes nothing.
+        sign_in(&browser(), &a.base, ADMIN_USER, "guess guess guess").await;
+        assert_eq!(stored().await, weak, "{label}");
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        assert_eq!(location(&r), "/admin/tenants", "{label}");
+        let upgraded = stored().await;
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{label}: {upgraded}"
+        );
+        // And the password still works against the new hash.
+        let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        assert_eq!(location(&r), "/admin/tenants", "{label}");
+        assert_eq!(stored().await, upgraded, "{label}: rehashed only once");
     }
 }

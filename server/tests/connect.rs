@@ -1133,11 +1133,14 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
     }
     assert_eq!(e.status().await, ConnectionStatus::CredentialsInvalid);
     // Replacing only the secret does not ask for re-authentication.
-    assert!(
-        !server::identity::tokens::mark_if_reconfigured(&e.db, &e.email_id)
-            .await
-            .unwrap()
-    );
+    assert!(!server::identity::tokens::mark_if_reconfigured(
+        &e.db,
+        chrono::Utc::now(),
+        &support::actor(),
+        &e.email_id
+    )
+    .await
+    .unwrap());
     // The admin pastes the right secret: the next refresh heals the status.
     let view = e
         .backend
@@ -1157,6 +1160,34 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
     assert!(e.identity.access_token(&e.email_id).await.is_ok());
     assert_eq!(e.status().await, ConnectionStatus::Connected);
     assert!(e.connection().await.unwrap().last_error.is_none());
+    let changes = status_changes(&e.db).await;
+    let n = changes.len();
+    assert!(n >= 3, "{changes:?}");
+    assert!(
+        changes[n - 2].1.starts_with("now Credentials invalid: "),
+        "{changes:?}"
+    );
+    assert_eq!(
+        changes[n - 1],
+        (
+            "system".to_string(),
+            "now Connected: a token refresh worked again".to_string()
+        )
+    );
+}
+
+/// Connection status changes in the audit log: (who, detail), oldest first.
+async fn status_changes(db: &DatabaseConnection) -> Vec<(String, String)> {
+    let mut events = server::db::entities::audit_event::Entity::find()
+        .all(db)
+        .await
+        .unwrap();
+    events.sort_by_key(|a| a.id);
+    events
+        .into_iter()
+        .filter(|a| a.action == "connection.status_changed")
+        .map(|a| (a.actor, a.detail.unwrap_or_default()))
+        .collect()
 }
 
 #[tokio::test]
@@ -1201,6 +1232,22 @@ async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
             e.identity.access_token(&e.email_id).await,
             Err(server::identity::TokenError::NeedsReauth(_))
         ));
+        // Both changes are in the audit log, each with who caused it and why.
+        let changes = status_changes(&e.db).await;
+        assert!(
+            changes[0].1.starts_with("now Connected: signed in as "),
+            "{}: {changes:?}",
+            e.label
+        );
+        assert_eq!(
+            changes.last().unwrap(),
+            &(
+                "tester".to_string(),
+                "now Needs re-authentication: the address changed".to_string()
+            ),
+            "{}",
+            e.label
+        );
     }
 }
 
@@ -1226,17 +1273,32 @@ async fn changing_the_application_id_needs_reauthentication() {
         .unwrap();
     // Saving through the backend marks it at once; marking again changes nothing.
     assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
-    assert!(
-        !server::identity::tokens::mark_if_reconfigured(&e.db, &e.email_id)
-            .await
-            .unwrap()
-    );
+    assert!(!server::identity::tokens::mark_if_reconfigured(
+        &e.db,
+        chrono::Utc::now(),
+        &support::actor(),
+        &e.email_id
+    )
+    .await
+    .unwrap());
     assert!(matches!(
         e.identity.access_token(&e.email_id).await,
         Err(server::identity::TokenError::NeedsReauth(_))
     ));
     assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
     assert_eq!(refresh_requests(&e), 0);
+    let reconfigured: Vec<_> = status_changes(&e.db)
+        .await
+        .into_iter()
+        .filter(|(_, d)| d.contains("Application ID or authority changed"))
+        .collect();
+    assert_eq!(
+        reconfigured,
+        [(
+            "tester".to_string(),
+            "now Needs re-authentication: the Application ID or authority changed".to_string()
+        )]
+    );
 }
 
 #[tokio::test]

@@ -377,6 +377,50 @@ async fn hsts_only_over_https() {
     }
 }
 
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed_and_secure() {
+    let mut db = support::sqlite().await;
+    db.config.public_url = "https://mail.example".into();
+    let (_site, options) = site();
+    let p = prepare(&db.config, options).await.expect("prepare");
+    support::create_admin(&p.db, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
+    use tower::ServiceExt;
+    let form = format!(
+        "username={}&password={}&next=",
+        support::ADMIN_USER,
+        support::ADMIN_PASSWORD.replace(' ', "+")
+    );
+    let response = p
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::post("/auth/sign-in")
+                .header("origin", "https://mail.example")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(form))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/admin/tenants");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__Host-tm_session="), "{cookie}");
+    let attrs: Vec<_> = cookie.split(';').skip(1).map(str::trim).collect();
+    for want in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(attrs.contains(&want), "{want} missing: {cookie}");
+    }
+    // `__Host-` also means no Domain attribute: the cookie stays on this host.
+    assert!(
+        !attrs
+            .iter()
+            .any(|a| a.to_ascii_lowercase().starts_with("domain")),
+        "{cookie}"
+    );
+}
+
 /// `<script` / `<style` tags and the value of their nonce attribute.
 fn tag_nonces(html: &str, tag: &str) -> Vec<Option<String>> {
     let open = format!("<{tag}");

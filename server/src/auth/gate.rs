@@ -4,6 +4,7 @@
 //! Every request leaves with an `Actor` in its extensions (who, request id, IP)
 //! for the server functions' guard and the audit log.
 use super::AuthService;
+use crate::web_security::client_ip::client_ip;
 use app::model::ApiError;
 use app::port::Actor;
 use axum::extract::{ConnectInfo, Request, State};
@@ -68,7 +69,7 @@ pub async fn gate(
         ip: request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+            .map(|c| client_ip(c.0.ip(), request.headers(), &auth.trusted_proxies).to_string()),
     };
     let path = request.uri().path().to_string();
     if !actor.is_admin() && !is_public(&path) {

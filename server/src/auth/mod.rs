@@ -41,16 +41,20 @@ pub struct AuthService {
     pub throttle: throttle::SignInThrottle,
     pub store: DbSessionStore,
     pub absolute_secs: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AuthService {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, config: &Config) -> Self {
+        password::warm_up();
         Self {
             store: DbSessionStore::new(db.clone(), clock.clone()),
             throttle: throttle::SignInThrottle::new(db.clone(), throttle::Limits::default()),
             db,
             clock,
             absolute_secs: i64::from(config.session_absolute_hours) * 3600,
+            trusted_proxies: config.trusted_proxies.clone(),
         }
     }
 

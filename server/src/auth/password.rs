@@ -93,6 +93,14 @@ pub async fn verify(password: &str, phc: Option<String>) -> Result<Verified, Pas
     .map_err(|e| PasswordError::Task(e.to_string()))
 }
 
+/// Makes the dummy hash at start-up, so the first unknown username after a
+/// start costs one hash like every other attempt, not two.
+pub fn warm_up() {
+    tokio::task::spawn_blocking(|| {
+        let _ = dummy_hash();
+    });
+}
+
 /// A hash with today's parameters of a random password nobody knows.
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -31,6 +31,11 @@ fn check(next: &str) -> Option<String> {
         out.push('?');
         out.push_str(q);
     }
+    // Resolving removes dot segments: `/..//host` and `/%2e%2e//host` become
+    // `//host`, which a browser would follow off-site. Check what is sent.
+    if out.starts_with("//") || out.contains('\\') {
+        return None;
+    }
     Some(out)
 }
 
@@ -58,6 +63,15 @@ mod tests {
             (Some("/%2F%2Fevil.example"), "/%2F%2Fevil.example"),
             (Some("/sign-in?next=/x"), DEFAULT_AFTER_SIGN_IN),
             (Some("/auth/sign-out"), DEFAULT_AFTER_SIGN_IN),
+            // Dot segments that collapse into a scheme-relative `//host`.
+            (Some("/..//evil.example"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/.//evil.example"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/%2e%2e//evil.example"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/%2E%2E//evil.example/x"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/a/..//evil.example"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/admin/.././/evil.example"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/./sign-in"), DEFAULT_AFTER_SIGN_IN),
+            (Some("/admin/./audit"), "/admin/audit"),
         ] {
             assert_eq!(safe_next(input), expected, "{input:?}");
         }

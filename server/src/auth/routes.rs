@@ -59,10 +59,17 @@ async fn sign_in(
     let username = normalize_username(&form.username);
     let next = safe_next(form.next.as_deref());
     let now = auth.clock.now();
-    let failed = |reason: &str| {
+    // What was typed is recorded only when it names an admin: the audit log
+    // keeps everything forever, and a password pasted into the username field
+    // must not be kept with it.
+    let failed = |reason: &str, admin: Option<&crate::db::entities::admin::Model>| {
+        let (id, label) = match admin {
+            Some(a) => (a.id.as_str(), a.username.as_str()),
+            None => ("", "(unknown username)"),
+        };
         Event::new("admin.sign_in")
             .failed()
-            .target("admin", "", &username)
+            .target("admin", id, label)
             .detail(reason.to_string())
     };
     if username.is_empty() || form.password.is_empty() {
@@ -72,7 +79,12 @@ async fn sign_in(
     let charge = match auth.throttle.attempt(&ip, &username, now).await {
         Ok(Verdict::Go(charge)) => charge,
         Ok(Verdict::Wait(wait)) => {
-            audit::record_best_effort(&auth.db, now, &actor, failed("throttled")).await;
+            let admin = admins::find_by_username(&auth.db, &username)
+                .await
+                .ok()
+                .flatten();
+            let event = failed("throttled", admin.as_ref());
+            audit::record_best_effort(&auth.db, now, &actor, event).await;
             return back_to_sign_in(
                 "throttled",
                 &form.username,
@@ -96,9 +108,13 @@ async fn sign_in(
         Ok(v) => v,
         Err(e) => return unavailable(&form.username, &next, e),
     };
-    let Some(admin) = admin.filter(|_| verified.ok) else {
-        audit::record_best_effort(&auth.db, now, &actor, failed(reason)).await;
-        return back_to_sign_in("invalid", &form.username, &next, None);
+    let admin = match admin {
+        Some(a) if verified.ok => a,
+        other => {
+            let event = failed(reason, other.as_ref());
+            audit::record_best_effort(&auth.db, now, &actor, event).await;
+            return back_to_sign_in("invalid", &form.username, &next, None);
+        }
     };
     // The right password: this attempt does not count against the account.
     auth.throttle.succeeded(charge).await;

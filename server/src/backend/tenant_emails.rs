@@ -2,6 +2,7 @@ use super::errors::{internal, is_unique_violation, not_found};
 use super::DbBackend;
 use crate::audit::{self, Event};
 use crate::db::entities::{tenant, tenant_email};
+use crate::identity::tokens;
 use crate::mail::inbox::settings;
 use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::identifiers::normalize_address;
@@ -285,6 +286,27 @@ pub async fn update(
                     .await
                     .map_err(|e| internal("audit", e))?;
             }
+            // The UPDATE itself marks a connection of another address.
+            let after = find(&txn, tenant_id, email_id)
+                .await
+                .map_err(|e| internal("get tenant email", e))?;
+            if after.is_some_and(|a| a.connection_status != old.connection_status) {
+                tokens::audit_status_change(
+                    &txn,
+                    now,
+                    actor,
+                    email_id,
+                    ConnectionStatus::NeedsReauth,
+                    Some("the address changed"),
+                )
+                .await
+                .map_err(|e| internal("audit", e))?;
+            }
+            // A new Application ID or authority means the stored grant no
+            // longer matches: the connection must be re-authenticated.
+            tokens::mark_if_reconfigured(&txn, now, actor, email_id)
+                .await
+                .map_err(|e| internal("mark connection for re-authentication", e))?;
         }
     }
     // A failed statement leaves nothing worth committing; dropping rolls back.
@@ -292,15 +314,7 @@ pub async fn update(
         txn.commit().await.map_err(|e| internal("commit", e))?;
     }
     match result {
-        Ok(r) if r.rows_affected == 1 => {
-            // A new Application ID or authority means the stored grant no longer
-            // matches: the connection must be re-authenticated. The token code
-            // checks this again on use, so a failure here is logged, not fatal.
-            if let Err(e) = crate::identity::tokens::mark_if_reconfigured(&b.db, email_id).await {
-                internal("mark connection for re-authentication", e);
-            }
-            get(b, tenant_id, email_id).await
-        }
+        Ok(r) if r.rows_affected == 1 => get(b, tenant_id, email_id).await,
         Ok(_) => {
             get(b, tenant_id, email_id).await?;
             Err(PortError::Conflict(

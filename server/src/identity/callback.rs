@@ -7,6 +7,7 @@ use super::{
     LEEWAY_SECONDS,
 };
 use crate::db::entities::oauth_flow;
+use app::port::Actor;
 
 /// Longest query accepted on the callback (Entra's codes are ~1–2 KB).
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -142,7 +143,7 @@ pub async fn callback(
     identity: &Identity,
     raw_query: Option<&str>,
     cookie_header: Option<&str>,
-    session_key: Option<&str>,
+    actor: &Actor,
 ) -> Outcome {
     let params = match parse(raw_query) {
         Ok(p) => p,
@@ -189,7 +190,7 @@ pub async fn callback(
         &flow,
         &params,
         cookie_value(cookie_header, &name),
-        session_key,
+        actor,
         now,
     )
     .await;
@@ -213,7 +214,7 @@ async fn finish(
     flow: &oauth_flow::Model,
     params: &Params,
     cookie: Option<&str>,
-    session_key: Option<&str>,
+    actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, Failure> {
     if now > flow.expires_at {
@@ -225,7 +226,7 @@ async fn finish(
     }
     // Started by one admin session, finished by the same one.
     if let Some(expected) = &flow.session_key {
-        match session_key {
+        match actor.session_key.as_deref() {
             Some(actual) if same(actual, expected) => {}
             _ => return Err(Failure::OtherBrowser),
         }
@@ -286,7 +287,7 @@ async fn finish(
         &tokens.access_token,
     )
     .await?;
-    let saved = store::save(identity, flow, &claims, &me, &tokens).await?;
+    let saved = store::save(identity, flow, &claims, &me, &tokens, actor).await?;
     Ok(Connected {
         tenant_id: flow.tenant_id.clone(),
         tenant_email_id: flow.tenant_email_id.clone(),

@@ -11,7 +11,6 @@ use super::Identity;
 use crate::db::entities::{mailbox_connection, oauth_flow, tenant_email};
 use crate::secrets::Binding;
 use app::model::ConnectionStatus;
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 pub const TABLE: &str = "mailbox_connection";
@@ -37,6 +36,7 @@ pub async fn save(
     claims: &Claims,
     me: &Me,
     tokens: &Tokens,
+    actor: &app::port::Actor,
 ) -> Result<Saved, Failure> {
     let refresh_token = tokens
         .refresh_token
@@ -119,15 +119,17 @@ pub async fn save(
         row.insert(&txn).await
     };
     written.map_err(|e| internal("connect: write connection", e))?;
-    tenant_email::Entity::update_many()
-        .col_expr(
-            tenant_email::Column::ConnectionStatus,
-            Expr::value(ConnectionStatus::Connected.code()),
-        )
-        .filter(tenant_email::Column::Id.eq(id))
-        .exec(&txn)
-        .await
-        .map_err(|e| internal("connect: set status", e))?;
+    super::tokens::change_status(
+        &txn,
+        now,
+        actor,
+        id,
+        ConnectionStatus::Connected,
+        &[],
+        Some(&format!("signed in as {upn}")),
+    )
+    .await
+    .map_err(|e| internal("connect: set status", e))?;
     // Mail held while the grant was gone goes out again, in the same commit
     // that makes the mailbox usable.
     let released = crate::mail::outbox::store::release_held(&txn, id, now)

@@ -193,19 +193,8 @@ async fn write_status(
     // Only a real change is written (and audited), so a storm of failing
     // refreshes does not flood the audit log.
     if let Some(status) = status {
-        let changed = tenant_email::Entity::update_many()
-            .col_expr(
-                tenant_email::Column::ConnectionStatus,
-                Expr::value(status.code()),
-            )
-            .filter(tenant_email::Column::Id.eq(email_id))
-            .filter(tenant_email::Column::ConnectionStatus.ne(status.code()))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if changed == 1 {
-            audit_status_change(&txn, now, email_id, status, error.as_deref()).await?;
-        }
+        let system = crate::audit::system();
+        change_status(&txn, now, &system, email_id, status, &[], error.as_deref()).await?;
     }
     // Only the lease's holder may release it: a caller that never held it (or
     // whose lease expired and was taken over) must not free someone else's.
@@ -227,31 +216,84 @@ async fn write_status(
     txn.commit().await
 }
 
-async fn audit_status_change<C: ConnectionTrait>(
+/// Sets the tenant email's connection status when it differs (and, if `from`
+/// is not empty, only from one of those), and audits the change on the same
+/// connection — pass a transaction so the two commit together. Every status
+/// change goes through here, so none escapes the audit log. True if changed.
+pub(crate) async fn change_status<C: ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
+    actor: &app::port::Actor,
     email_id: &str,
     status: ConnectionStatus,
-    error: Option<&str>,
+    from: &[ConnectionStatus],
+    reason: Option<&str>,
+) -> Result<bool, DbErr> {
+    let mut update = tenant_email::Entity::update_many()
+        .col_expr(
+            tenant_email::Column::ConnectionStatus,
+            Expr::value(status.code()),
+        )
+        .filter(tenant_email::Column::Id.eq(email_id))
+        .filter(tenant_email::Column::ConnectionStatus.ne(status.code()));
+    if !from.is_empty() {
+        update = update
+            .filter(tenant_email::Column::ConnectionStatus.is_in(from.iter().map(|s| s.code())));
+    }
+    if update.exec(conn).await?.rows_affected == 0 {
+        return Ok(false);
+    }
+    audit_status_change(conn, now, actor, email_id, status, reason).await?;
+    Ok(true)
+}
+
+/// The audit entry for a status change made some other way (inside a larger
+/// UPDATE); `change_status` is the usual route.
+pub(crate) async fn audit_status_change<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    actor: &app::port::Actor,
+    email_id: &str,
+    status: ConnectionStatus,
+    reason: Option<&str>,
 ) -> Result<(), DbErr> {
     let address = tenant_email::Entity::find_by_id(email_id.to_string())
         .one(conn)
         .await?
         .map(|e| e.address)
         .unwrap_or_default();
-    let detail = match error {
+    let detail = match reason {
         Some(e) => format!("now {}: {e}", status.label()),
         None => format!("now {}", status.label()),
     };
     crate::audit::record(
         conn,
         now,
-        &crate::audit::system(),
+        actor,
         crate::audit::Event::new("connection.status_changed")
             .target("tenant_email", email_id, &address)
             .detail(detail),
     )
     .await
+}
+
+/// A refresh worked: an earlier "credentials invalid" or error is over.
+async fn heal(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>, id: &str) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    change_status(
+        &txn,
+        now,
+        &crate::audit::system(),
+        id,
+        ConnectionStatus::Connected,
+        &[
+            ConnectionStatus::CredentialsInvalid,
+            ConnectionStatus::Error,
+        ],
+        Some("a token refresh worked again"),
+    )
+    .await?;
+    txn.commit().await
 }
 
 /// Tokens of another app or authority are useless for this configuration.
@@ -524,19 +566,7 @@ impl Identity {
                     .map_err(|e| internal("tokens: save refreshed tokens", e))?;
                 if written.rows_affected == 1 {
                     // A refresh that works again clears an earlier "credentials invalid".
-                    let healed = tenant_email::Entity::update_many()
-                        .col_expr(
-                            tenant_email::Column::ConnectionStatus,
-                            Expr::value(ConnectionStatus::Connected.code()),
-                        )
-                        .filter(tenant_email::Column::Id.eq(id))
-                        .filter(tenant_email::Column::ConnectionStatus.is_in([
-                            ConnectionStatus::CredentialsInvalid.code(),
-                            ConnectionStatus::Error.code(),
-                        ]))
-                        .exec(&self.db)
-                        .await;
-                    if let Err(e) = healed {
+                    if let Err(e) = heal(&self.db, now, id).await {
                         let _ = internal("tokens: clear error status", e);
                     }
                 } else {
@@ -698,38 +728,40 @@ pub fn spawn_keep_alive(
     })
 }
 
-/// To call after a tenant email is saved: a changed Application ID or
-/// authority makes the stored tokens useless, so the connection becomes
-/// Needs re-authentication (tokens are kept). Replacing only the secret
-/// changes nothing. Returns true when the status was changed.
-pub async fn mark_if_reconfigured(
-    db: &sea_orm::DatabaseConnection,
+/// To call inside the transaction that saves a tenant email: a changed
+/// Application ID or authority makes the stored tokens useless, so the
+/// connection becomes Needs re-authentication (tokens are kept), audited as
+/// `actor`'s doing. Replacing only the secret changes nothing. True when the
+/// status was changed.
+pub async fn mark_if_reconfigured<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    actor: &app::port::Actor,
     email_id: &str,
 ) -> Result<bool, sea_orm::DbErr> {
-    let Some(conn) = mailbox_connection::Entity::find_by_id(email_id.to_string())
-        .one(db)
+    let Some(connection) = mailbox_connection::Entity::find_by_id(email_id.to_string())
+        .one(conn)
         .await?
     else {
         return Ok(false);
     };
     let Some(email) = tenant_email::Entity::find_by_id(email_id.to_string())
-        .one(db)
+        .one(conn)
         .await?
     else {
         return Ok(false);
     };
-    if !configuration_changed(&conn, &email)
-        || email.connection_status == ConnectionStatus::NeedsReauth.code()
-    {
+    if !configuration_changed(&connection, &email) {
         return Ok(false);
     }
-    tenant_email::Entity::update_many()
-        .col_expr(
-            tenant_email::Column::ConnectionStatus,
-            Expr::value(ConnectionStatus::NeedsReauth.code()),
-        )
-        .filter(tenant_email::Column::Id.eq(email_id))
-        .exec(db)
-        .await?;
-    Ok(true)
+    change_status(
+        conn,
+        now,
+        actor,
+        email_id,
+        ConnectionStatus::NeedsReauth,
+        &[],
+        Some("the Application ID or authority changed"),
+    )
+    .await
 }

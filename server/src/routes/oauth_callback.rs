@@ -151,13 +151,7 @@ async fn validated(
         result,
         back,
         clear_cookie,
-    } = callback::callback(
-        identity,
-        uri.query(),
-        cookies.as_deref(),
-        actor.session_key.as_deref(),
-    )
-    .await;
+    } = callback::callback(identity, uri.query(), cookies.as_deref(), &actor).await;
     let event = match (&result, &back) {
         (Ok(c), _) => Event::new("connection.authentication_completed").target(
             "tenant_email",
