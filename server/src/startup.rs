@@ -275,6 +275,7 @@ pub fn router(
         .layer(from_fn_with_state(auth.clone(), crate::auth::gate::gate))
         .layer(crate::auth::session_layer(config, auth.store.clone()))
         .layer(from_fn_with_state(security.clone(), csrf::protect))
+        .layer(crate::web_security::panics::layer())
         .layer(from_fn_with_state(security, headers::apply))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(

@@ -539,3 +539,34 @@ async fn cross_site_state_changes_are_refused() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_server_failure_is_a_500_with_the_headers_and_only_a_reference() {
+    use sea_orm::ConnectionTrait;
+    let app = start().await;
+    // Break the database under the running server (as a failed disk or a
+    // botched manual change would): the tenant table disappears.
+    let side = sea_orm::Database::connect(&app._db.config.database_url)
+        .await
+        .unwrap();
+    side.execute_unprepared("ALTER TABLE tenant RENAME TO tenant_gone")
+        .await
+        .unwrap();
+    let r = app
+        .post("/api/list_tenants", &[("origin", ORIGIN)], "{}")
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert_snapshot("500 from a server function", &r, false);
+    match serde_json::from_str::<ApiError>(&r.body).unwrap() {
+        ApiError::Internal(reference) => assert!(reference.len() >= 8, "{reference}"),
+        other => panic!("{other:?}"),
+    }
+    let page = app.get("/admin/tenants").await;
+    assert_snapshot("page whose data failed", &page, false);
+    for body in [&r.body, &page.body] {
+        assert!(
+            !body.contains("tenant_gone") && !body.contains("no such table"),
+            "{body}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 pub mod client_ip;
 pub mod csrf;
 pub mod headers;
+pub mod panics;
 
 use crate::config::Config;
 use app::model::authority::MICROSOFT_SIGN_IN_HOSTS;
