@@ -138,23 +138,34 @@ async fn every_page_route_and_server_function_refuses_anonymous_calls() {
         );
         assert_eq!(location(&r), expected, "{path}");
     }
-    // Routes outside Leptos, and paths that do not exist, are gated too.
-    for (method, path) in [
-        ("POST", "/core/oauth2/begin/00000000-0000-4000-8000-000000000000/00000000-0000-4000-8000-000000000000"),
-        ("GET", "/core/oauth2/validated?code=x&state=y"),
-        ("GET", "/no/such/page"),
-        ("POST", "/no/such/endpoint"),
-    ] {
+    // Every route outside Leptos (the inventory a unit test keeps complete),
+    // and paths that do not exist, are gated too.
+    let mut outside: Vec<(reqwest::Method, String)> = support::inventory_requests();
+    outside.push((reqwest::Method::GET, "/no/such/page".into()));
+    outside.push((reqwest::Method::POST, "/no/such/endpoint".into()));
+    for (method, path) in outside {
         let r = anon
-            .request(method.parse().unwrap(), format!("{}{path}", a.base))
+            .request(method.clone(), format!("{}{path}", a.base))
+            .header("content-type", "application/x-www-form-urlencoded")
             .send()
             .await
             .unwrap();
-        if method == "GET" {
-            assert_eq!(r.status(), 303, "{path}");
-            assert!(location(&r).starts_with("/sign-in?next="), "{path}");
-        } else {
-            assert_eq!(r.status(), 401, "{path}");
+        let what = format!("{method} {path}");
+        match path.as_str() {
+            "/healthz" | "/readyz" | "/v1/openapi.json" => {
+                assert_eq!(r.status(), 200, "{what} is public")
+            }
+            // Signing in and out need no session; both answer with a redirect.
+            "/auth/sign-in" | "/auth/sign-out" => assert_eq!(r.status(), 303, "{what}"),
+            // An unknown host API path is a JSON 404 (it reveals nothing).
+            "/v1/no-such-thing" => assert_eq!(r.status(), 404, "{what}"),
+            // The host API wants its bearer token, whatever the session.
+            p if p.starts_with("/v1/") => assert_eq!(r.status(), 401, "{what}"),
+            _ if method == reqwest::Method::GET => {
+                assert_eq!(r.status(), 303, "{what}");
+                assert!(location(&r).starts_with("/sign-in?next="), "{what}");
+            }
+            _ => assert_eq!(r.status(), 401, "{what}"),
         }
     }
     // Health checks and assets stay public.

@@ -349,6 +349,22 @@ async fn every_kind_of_response_carries_the_security_headers() {
         assert_eq!(r.status.as_u16(), status, "{what}: {}", r.body);
         assert_snapshot(&format!("anonymous {what}"), &r, false);
     }
+    // Every route outside Leptos, whatever it answers, anonymous and signed in
+    // (signing out last).
+    let mut outside = support::inventory_requests();
+    outside.sort_by_key(|(_, p)| p == "/auth/sign-out");
+    for (method, path) in outside {
+        for client in [&anon, &app.client] {
+            let r = app
+                .send(
+                    client
+                        .request(method.clone(), url(&path))
+                        .header("origin", ORIGIN),
+                )
+                .await;
+            assert_snapshot(&format!("{method} {path} ({})", r.status), &r, false);
+        }
+    }
 }
 
 #[tokio::test]
@@ -485,6 +501,20 @@ async fn cross_site_state_changes_are_refused() {
         .collect();
     posts.sort();
     posts.push(app.begin_path(&unknown));
+    // Every other POST route outside Leptos but the bearer-token host API
+    // (`/v1`, no cookies, so nothing to forge); signing out is tried below.
+    let mut outside: Vec<String> = support::inventory_requests()
+        .into_iter()
+        .filter(|(m, p)| {
+            m == reqwest::Method::POST
+                && !p.starts_with("/v1/")
+                && !p.starts_with("/core/oauth2/begin/")
+                && p != "/auth/sign-out"
+        })
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(outside, ["/auth/sign-in"]);
+    posts.extend(outside);
     // sent headers                                             | refused
     let cases: &[(Sent, bool)] = &[
         (&[("origin", EVIL)], true),
@@ -529,6 +559,11 @@ async fn cross_site_state_changes_are_refused() {
     let (_, list) = app.post_from(ORIGIN, "/api/list_tenants", "{}").await;
     let tenants: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(tenants.as_array().map(Vec::len), Some(1), "{list}");
+    // A forged sign-out is refused and signs nobody out.
+    let r = app.post("/auth/sign-out", &[("origin", EVIL)], "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let (status, _) = app.post_from(ORIGIN, "/api/list_tenants", "{}").await;
+    assert_eq!(status, 200, "still signed in");
     // Safe methods are never checked.
     let r = app
         .send(
