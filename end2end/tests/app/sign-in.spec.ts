@@ -23,8 +23,10 @@ test('sign in, reach Tenant Management, sign out, and the back button shows no a
   await expect(page.locator('#signed-in-as')).toHaveText(`Signed in as ${ADMIN}`);
   const tenant = uniqueName('Back button');
   await createTenant(page, tenant);
-  await page.goto('/admin/tenants');
+  const adminPage = await page.goto('/admin/tenants');
   await expect(page.getByText(tenant)).toBeVisible();
+  // What keeps the page out of the back/forward and HTTP caches after sign-out.
+  expect(adminPage?.headers()['cache-control']).toBe('no-store');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/sign-in\?signed_out=1$/);
@@ -46,6 +48,13 @@ test('a deep link survives sign-in, and a hostile next is ignored', async ({ pag
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   await page.goto('/sign-in?next=//evil.example/');
+  await hydrated(page);
+  await signIn(page);
+  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/admin\/tenants$/);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // Dot segments that a server might collapse into //evil.example.
+  await page.goto('/sign-in?next=' + encodeURIComponent('/%2e%2e//evil.example/'));
   await hydrated(page);
   await signIn(page);
   await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/admin\/tenants$/);
