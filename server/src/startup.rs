@@ -251,6 +251,10 @@ pub fn router(
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
         .merge(crate::routes::received_files::routes(files_db))
+        .merge(crate::routes::audit_export::routes(
+            auth.db.clone(),
+            auth.clock.clone(),
+        ))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -1004,3 +1004,105 @@ async fn a_weaker_password_hash_is_upgraded_at_sign_in() {
         assert_eq!(stored().await, upgraded, "{label}: rehashed only once");
     }
 }
+
+#[tokio::test]
+async fn the_audit_log_exports_as_csv_with_its_filter_and_the_export_is_audited() {
+    for t in support::all().await {
+        let label = t.label;
+        let a = app(t).await;
+        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        sign_in(&browser(), &a.base, "nobody", "guess guess guess").await;
+        // More than two export pages of events (1000 each).
+        let system = server::audit::system();
+        for i in 0..2100 {
+            let event = server::audit::Event::new("tenant.created").target(
+                "tenant",
+                &format!("id-{i}"),
+                &format!("Tenant {i}"),
+            );
+            server::audit::record(&a.p.db, chrono::Utc::now(), &system, event)
+                .await
+                .unwrap();
+        }
+        let admin = browser();
+        sign_in(&admin, &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
+        let export = |query: &'static str| {
+            let admin = admin.clone();
+            let url = format!("{}/admin/audit/export.csv{query}", a.base);
+            async move {
+                let r = admin.get(url).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+                let disposition = r.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                assert!(disposition.starts_with("attachment; filename=\"tenant-mail-audit-"));
+                assert_eq!(r.headers()["cache-control"], "no-store");
+                let body = r.text().await.unwrap();
+                let mut reader = csv::Reader::from_reader(body.as_bytes());
+                let header: Vec<String> =
+                    reader.headers().unwrap().iter().map(String::from).collect();
+                assert_eq!(
+                    header,
+                    [
+                        "id",
+                        "time_utc",
+                        "admin",
+                        "action",
+                        "outcome",
+                        "target",
+                        "detail",
+                        "address",
+                        "request_id"
+                    ]
+                );
+                reader
+                    .records()
+                    .map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            }
+        };
+        // Filtered: only the failed sign-in.
+        let rows = export("?action=admin.sign_in&actor=&text=&failures_only=true").await;
+        assert_eq!(rows.len(), 1, "{label}: {rows:?}");
+        assert_eq!(rows[0][3], "admin.sign_in");
+        assert_eq!(rows[0][4], "failure");
+        assert_eq!(rows[0][7], "127.0.0.1");
+        // Everything: every page, newest first, nothing twice.
+        let rows = export("").await;
+        let total = audit_event::Entity::find()
+            .all(&a.p.db)
+            .await
+            .unwrap()
+            .len();
+        // The export's own entry is written first, so it heads its own file.
+        assert_eq!(rows.len(), total, "{label}");
+        assert_eq!(rows[0][3], "audit.exported", "{label}");
+        let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] > w[1]),
+            "{label}: newest first, no repeats"
+        );
+        assert!(rows.iter().any(|r| r[5] == "tenant: Tenant 0"), "{label}");
+        // Each export is in the log: who, and with which filter.
+        let mut all = audit_event::Entity::find().all(&a.p.db).await.unwrap();
+        all.sort_by_key(|e| e.id);
+        let exports: Vec<_> = all
+            .into_iter()
+            .filter(|e| e.action == "audit.exported")
+            .map(|e| (e.actor, e.detail.unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            exports,
+            [
+                (
+                    ADMIN_USER.to_string(),
+                    "action \"admin.sign_in\", failures only".to_string()
+                ),
+                (ADMIN_USER.to_string(), "everything".to_string())
+            ],
+            "{label}"
+        );
+    }
+}

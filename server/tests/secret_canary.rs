@@ -353,7 +353,10 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 );
             }
         } else if checked.is_empty() {
-            eprintln!("note: no built assets in {}; asset check skipped", site.display());
+            eprintln!(
+                "note: no built assets in {}; asset check skipped",
+                site.display()
+            );
         }
 
         // Every log line so far.

@@ -503,7 +503,7 @@ async fn cross_site_state_changes_are_refused() {
     posts.push(app.begin_path(&unknown));
     // Every other POST route outside Leptos but the bearer-token host API
     // (`/v1`, no cookies, so nothing to forge); signing out is tried below.
-    let mut outside: Vec<String> = support::inventory_requests()
+    let outside: Vec<String> = support::inventory_requests()
         .into_iter()
         .filter(|(m, p)| {
             m == reqwest::Method::POST

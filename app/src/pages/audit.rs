@@ -13,6 +13,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("tenant_email.", "Tenant emails"),
     ("tenant_email.secret_replaced", "Secrets replaced"),
     ("connection.", "Mailbox connections"),
+    ("audit.", "Audit log exports"),
 ];
 
 #[component]
@@ -57,6 +58,9 @@ pub fn AuditPage() -> impl IntoView {
                 </div>
                 <label class="checkbox"><input id="audit-failures" type="checkbox" bind:checked=failures_only/>" Failures only"</label>
                 <button type="submit" class="primary">"Apply"</button>
+                <a id="audit-export" class="button secondary" download=""
+                    title="Every entry that matches the applied filter, as CSV"
+                    href=move || export_href(&applied.get())>"Download CSV"</a>
             </form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -88,6 +92,19 @@ pub fn AuditPage() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// The CSV export of what the applied filter shows (all pages of it).
+fn export_href(f: &AuditFilter) -> String {
+    let failures = if f.failures_only { "true" } else { "false" };
+    let query = serde_urlencoded::to_string([
+        ("action", f.action.as_str()),
+        ("actor", f.actor.as_str()),
+        ("text", f.text.as_str()),
+        ("failures_only", failures),
+    ])
+    .unwrap_or_default();
+    format!("/admin/audit/export.csv?{query}")
 }
 
 #[component]

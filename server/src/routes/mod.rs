@@ -1,6 +1,7 @@
 //! Routes outside Leptos: health checks, the OAuth connect flow, the host-application API (`/v1`)
 //! and attachment downloads for the Inbox reader.
 pub mod api_status;
+pub mod audit_export;
 pub mod health;
 pub mod host_api;
 pub mod oauth_callback;
@@ -14,6 +15,7 @@ pub mod received_files;
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/admin/audit/export.csv"),
     ("GET", crate::config::CALLBACK_PATH),
     ("POST", oauth_callback::BEGIN_PATH),
     ("POST", "/auth/sign-in"),
