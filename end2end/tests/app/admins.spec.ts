@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, hydrated, recordRequests, test, uniqueName } from './helpers';
 
 test('add an admin (validated in the browser first), disable them, and find it all in the audit log', async ({ page }) => {
@@ -48,6 +49,18 @@ test('add an admin (validated in the browser first), disable them, and find it a
   await expect(page.locator('#audit tbody tr[data-action="admin.created"]')).toHaveCount(1);
   await expect(page.locator('#audit tbody tr[data-action="admin.disabled"]')).toHaveCount(1);
   await expect(page.locator('#audit tbody tr').first()).toContainText('e2e-admin');
+
+  // The same filter, downloaded as CSV: the same two entries, nothing else.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^tenant-mail-audit-\d{8}-\d{6}\.csv$/);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('id,time_utc,admin,action,outcome,target,detail,address,request_id');
+  const actions = csv.slice(1).map((line) => line.split(',')[3]).sort();
+  expect(actions).toEqual(['admin.created', 'admin.disabled']);
+  expect(csv.every((line) => line === csv[0] || line.includes(name))).toBe(true);
 
   await page.getByLabel('Target or detail contains').fill('');
   await page.getByLabel('Failures only').check();
