@@ -45,7 +45,7 @@ impl Env {
 
     async fn draft(&self, attachments: &[PreparedAttachment]) -> String {
         self.graph
-            .create_draft(&self.token, &message("Invoice 42"), attachments)
+            .create_draft(&self.token, &message("Invoice 42"), attachments, "tag-42")
             .await
             .unwrap()
     }
@@ -107,6 +107,49 @@ async fn draft_then_send_is_one_mail_and_the_immutable_id_follows_it() {
 }
 
 #[tokio::test]
+async fn a_draft_is_found_by_its_outbox_tag_and_can_be_deleted() {
+    let e = env().await;
+    let tagged = e.draft(&[]).await;
+    let other = e
+        .graph
+        .create_draft(&e.token, &message("Other"), &[], "tag-7")
+        .await
+        .unwrap();
+    assert_eq!(
+        e.graph.tagged_drafts(&e.token, "tag-42").await.unwrap(),
+        [tagged.clone()]
+    );
+    assert!(e
+        .graph
+        .tagged_drafts(&e.token, "tag-0")
+        .await
+        .unwrap()
+        .is_empty());
+    // A quote in a tag is escaped, not a way out of the filter.
+    assert!(e
+        .graph
+        .tagged_drafts(&e.token, "x' or 'a' eq 'a")
+        .await
+        .unwrap()
+        .is_empty());
+    e.graph.discard(&e.token, &tagged).await;
+    assert!(e
+        .graph
+        .tagged_drafts(&e.token, "tag-42")
+        .await
+        .unwrap()
+        .is_empty());
+    // Deleted as Outlook deletes a draft: out of Drafts (into Deleted Items).
+    let drafts: Vec<_> = e
+        .folder("drafts")
+        .iter()
+        .map(|m| m["subject"].clone())
+        .collect();
+    assert_eq!(drafts, ["Other"]);
+    assert_eq!(e.state(&other).await, DraftState::Draft);
+}
+
+#[tokio::test]
 async fn unknown_message_is_missing() {
     let e = env().await;
     assert_eq!(e.state("AAMkADnothinghere=").await, DraftState::Missing);
@@ -123,7 +166,7 @@ async fn throttled_create_is_busy_with_the_decimal_retry_after() {
     );
     let err = e
         .graph
-        .create_draft(&e.token, &message("x"), &[])
+        .create_draft(&e.token, &message("x"), &[], "tag")
         .await
         .unwrap_err();
     assert!(
@@ -193,7 +236,12 @@ async fn connection_dropped_during_a_large_create_is_ambiguous() {
     e.fault("createMessage", Fault::DropBeforeBody);
     let err = e
         .graph
-        .create_draft(&e.token, &message("x"), &[attachment("a.pdf", 2 * MIB)])
+        .create_draft(
+            &e.token,
+            &message("x"),
+            &[attachment("a.pdf", 2 * MIB)],
+            "tag",
+        )
         .await
         .unwrap_err();
     eprintln!("drop_before_body on a 2.7 MB create: {err:?}");
@@ -217,7 +265,11 @@ async fn invalid_recipient_is_rejected_with_graphs_error() {
     let e = env().await;
     let mut m = message("x");
     m.to = vec!["not-an-address".into()];
-    let err = e.graph.create_draft(&e.token, &m, &[]).await.unwrap_err();
+    let err = e
+        .graph
+        .create_draft(&e.token, &m, &[], "tag")
+        .await
+        .unwrap_err();
     let GraphError::Rejected {
         status,
         code,
@@ -312,7 +364,12 @@ async fn a_failed_upload_discards_the_draft() {
     );
     let err = e
         .graph
-        .create_draft(&e.token, &message("x"), &[attachment("scan.pdf", 4 * MIB)])
+        .create_draft(
+            &e.token,
+            &message("x"),
+            &[attachment("scan.pdf", 4 * MIB)],
+            "tag",
+        )
         .await
         .unwrap_err();
     assert!(
@@ -329,7 +386,7 @@ async fn garbage_and_expired_tokens_are_unauthorized() {
     let garbage = "EwA.garbage-token-value";
     let err = e
         .graph
-        .create_draft(garbage, &message("x"), &[])
+        .create_draft(garbage, &message("x"), &[], "tag")
         .await
         .unwrap_err();
     assert!(

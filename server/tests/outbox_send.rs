@@ -224,11 +224,17 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         // 1: died after creating the draft, before storing its id (an orphan draft).
         let m1 = by_id(&ids[1]);
         let msg1: OutgoingMessage = serde_json::from_str(&m1.message).unwrap();
-        graph.create_draft(&token, &msg1, &[]).await.unwrap();
+        graph
+            .create_draft(&token, &msg1, &[], "test-tag")
+            .await
+            .unwrap();
         // 2: died after storing the draft id, before sending.
         let m2 = by_id(&ids[2]);
         let msg2: OutgoingMessage = serde_json::from_str(&m2.message).unwrap();
-        let d2 = graph.create_draft(&token, &msg2, &[]).await.unwrap();
+        let d2 = graph
+            .create_draft(&token, &msg2, &[], "test-tag")
+            .await
+            .unwrap();
         assert!(
             store::record_draft(&c.p.db, &m2.id, "dead-worker", &d2, now())
                 .await
@@ -237,7 +243,10 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         // 3: died after Graph accepted the send, before recording it.
         let m3 = by_id(&ids[3]);
         let msg3: OutgoingMessage = serde_json::from_str(&m3.message).unwrap();
-        let d3 = graph.create_draft(&token, &msg3, &[]).await.unwrap();
+        let d3 = graph
+            .create_draft(&token, &msg3, &[], "test-tag")
+            .await
+            .unwrap();
         assert!(
             store::record_draft(&c.p.db, &m3.id, "dead-worker", &d3, now())
                 .await

@@ -100,6 +100,8 @@ pub struct Message {
     pub conversation_id: String,
     pub attachments: Vec<Attachment>,
     pub change_seq: u64,
+    /// `singleValueExtendedProperties` given at creation: (property id, value).
+    pub extended_properties: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]

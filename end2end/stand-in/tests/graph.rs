@@ -713,3 +713,53 @@ async fn attachments_inline_and_by_upload_session() {
         vec!["a.txt", "big.bin"]
     );
 }
+
+#[tokio::test]
+async fn drafts_are_found_by_an_extended_property_of_our_own() {
+    let m = mail().await;
+    let prop = "String {6f2a1c4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f} Name TenantMailOutboxId";
+    for (subject, tag) in [("Tagged", "outbox-1"), ("Other", "outbox-2")] {
+        let mut msg = message(subject);
+        msg["singleValueExtendedProperties"] = json!([{"id": prop, "value": tag}]);
+        let r = m.post("/me/messages", msg).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    m.post("/me/messages", message("Untagged"))
+        .send()
+        .await
+        .unwrap();
+    let find = |filter: String| {
+        let m = &m;
+        async move {
+            let r = m
+                .get("/me/mailFolders/drafts/messages")
+                .query(&[("$filter", filter.as_str()), ("$select", "id,subject")])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = find(format!(
+        "singleValueExtendedProperties/Any(ep: ep/id eq '{}' and ep/value eq 'outbox-1')",
+        prop.to_uppercase()
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let subjects: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["Tagged"]);
+    let (_, body) = find(format!(
+        "singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and ep/value eq 'outbox-9')"
+    ))
+    .await;
+    assert_eq!(body["value"], json!([]));
+    let (status, _) = find("singleValueExtendedProperties/Any(ep: ep/id eq 'x')".into()).await;
+    assert_eq!(status, 400);
+}

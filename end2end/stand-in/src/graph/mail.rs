@@ -86,6 +86,15 @@ pub struct MessageInput {
     pub importance: Option<String>,
     #[serde(default)]
     pub internet_message_id: Option<String>,
+    #[serde(default)]
+    pub single_value_extended_properties: Vec<ExtendedPropertyInput>,
+}
+
+/// `{"id": "String {guid} Name X", "value": "…"}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ExtendedPropertyInput {
+    pub id: String,
+    pub value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +236,11 @@ fn build(
             .to_ascii_lowercase(),
         attachments,
         change_seq: 0,
+        extended_properties: input
+            .single_value_extended_properties
+            .iter()
+            .map(|p| (p.id.clone(), p.value.clone()))
+            .collect(),
     })
 }
 
@@ -782,6 +796,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         conversation_id,
         attachments,
         change_seq: 0,
+        extended_properties: Vec::new(),
     };
     insert(store, &user.oid, message);
     Ok(immutable_id)

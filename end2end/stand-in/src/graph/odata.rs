@@ -142,10 +142,14 @@ pub fn select(value: Value, select: Option<&str>) -> Value {
     }
 }
 
-/// One `$filter` clause: `receivedDateTime ge 2025-01-01T00:00:00Z`, `isRead eq false`, joined by `and`.
+/// One `$filter` clause: `receivedDateTime ge 2025-01-01T00:00:00Z`, `isRead eq false`, joined by `and`;
+/// or, alone, the extended-property lambda Graph documents for finding items by a property of your own:
+/// `singleValueExtendedProperties/Any(ep: ep/id eq 'String {guid} Name X' and ep/value eq 'v')`.
 #[derive(Clone, Debug)]
 pub struct Filter {
     clauses: Vec<(String, String, FilterValue)>,
+    /// (property id, value); ids compare without regard to case, as in Exchange.
+    extended: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -160,6 +164,18 @@ fn invalid_filter(text: &str) -> GraphError {
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Self, GraphError> {
+        if let Some(lambda) = text
+            .trim()
+            .strip_prefix("singleValueExtendedProperties/Any(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            return Self::parse_extended(lambda)
+                .map(|extended| Self {
+                    clauses: Vec::new(),
+                    extended: Some(extended),
+                })
+                .ok_or_else(|| invalid_filter(text));
+        }
         let mut clauses = Vec::new();
         for clause in text.split(" and ") {
             let parts: Vec<&str> = clause.split_whitespace().collect();
@@ -185,10 +201,32 @@ impl Filter {
             };
             clauses.push((field, op, value));
         }
-        Ok(Self { clauses })
+        Ok(Self {
+            clauses,
+            extended: None,
+        })
+    }
+
+    /// `ep: ep/id eq '…' and ep/value eq '…'` (quotes inside doubled, as OData does).
+    fn parse_extended(lambda: &str) -> Option<(String, String)> {
+        let (var, body) = lambda.split_once(':')?;
+        let var = var.trim();
+        let body = body.trim();
+        let rest = body.strip_prefix(&format!("{var}/id eq '"))?;
+        let (id, rest) = rest.split_once("' and ")?;
+        let value = rest
+            .strip_prefix(&format!("{var}/value eq '"))?
+            .strip_suffix('\'')?;
+        Some((id.replace("''", "'"), value.replace("''", "'")))
     }
 
     pub fn matches(&self, m: &Message) -> bool {
+        if let Some((id, value)) = &self.extended {
+            return m
+                .extended_properties
+                .iter()
+                .any(|(i, v)| i.eq_ignore_ascii_case(id) && v == value);
+        }
         self.clauses.iter().all(|(_field, op, value)| {
             let ordering = match value {
                 FilterValue::Time(t) => m.received.cmp(t),

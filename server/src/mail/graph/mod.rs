@@ -79,11 +79,16 @@ impl GraphClient {
     /// an attachment fails, the half-built draft is deleted (best effort) so that a retry, which
     /// creates a new draft, leaves no stray one behind; a draft is never sent here, so an orphan
     /// can never become a duplicate mail.
+    ///
+    /// `tag` (the outbox id) is stored on the draft as an extended property, so
+    /// a draft whose id was never recorded (a crash in between) can be found
+    /// again with [`GraphClient::tagged_drafts`] and deleted.
     pub async fn create_draft(
         &self,
         token: &str,
         message: &OutgoingMessage,
         attachments: &[PreparedAttachment],
+        tag: &str,
     ) -> Result<String, GraphError> {
         let routes = message::plan(message, attachments);
         let inline: Vec<&PreparedAttachment> = attachments
@@ -92,7 +97,9 @@ impl GraphClient {
             .filter(|(_, r)| **r == Route::Inline)
             .map(|(a, _)| a)
             .collect();
-        let body = message::message_json(message, &inline);
+        let mut body = message::message_json(message, &inline);
+        body["singleValueExtendedProperties"] =
+            serde_json::json!([{ "id": OUTBOX_TAG_PROPERTY, "value": tag }]);
         let request = self.request(Method::POST, &["me", "messages"], token)?;
         let response = self.execute(request.json(&body)).await?;
         let created = read_json(response).await?;
@@ -157,8 +164,36 @@ impl GraphClient {
             .map(drop)
     }
 
-    /// DELETE /me/messages/{id}, ignoring failure: only tidies up after a failed create_draft.
-    async fn discard(&self, token: &str, id: &str) {
+    /// The ids of drafts carrying `tag` (see [`GraphClient::create_draft`]):
+    /// `GET /me/mailFolders/drafts/messages?$filter=singleValueExtendedProperties/Any(…)`.
+    pub async fn tagged_drafts(&self, token: &str, tag: &str) -> Result<Vec<String>, GraphError> {
+        let mut url = self.url(&["me", "mailFolders", "drafts", "messages"])?;
+        let filter = format!(
+            "singleValueExtendedProperties/Any(ep: ep/id eq '{OUTBOX_TAG_PROPERTY}' and ep/value eq '{}')",
+            tag.replace('\'', "''")
+        );
+        url.query_pairs_mut()
+            .append_pair("$filter", &filter)
+            .append_pair("$select", "id")
+            .append_pair("$top", "50");
+        let response = self
+            .execute(self.authorized(Method::GET, url, token))
+            .await?;
+        let body = read_json(response).await?;
+        Ok(body["value"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// DELETE /me/messages/{id}, ignoring failure (an unsent draft is litter,
+    /// never a risk): tidies up after a failed create_draft, and orphans.
+    pub async fn discard(&self, token: &str, id: &str) {
         let deleted = match self.request(Method::DELETE, &["me", "messages", id], token) {
             Ok(request) => self.execute(request).await.map(drop),
             Err(e) => Err(e),
@@ -214,6 +249,11 @@ impl GraphClient {
         ))
     }
 }
+
+/// A named extended property in Tenant Mail's own property set (the GUID is
+/// ours): the outbox id a draft was made for.
+pub const OUTBOX_TAG_PROPERTY: &str =
+    "String {5d6a0f3e-2c41-4b8e-9f17-3a8c6e2d4b90} Name TenantMailOutboxId";
 
 /// The JSON of a 2xx answer. Failing to read it means Graph acted but we missed the result:
 /// Ambiguous, never a retryable "busy", because a 2xx must not be repeated blindly.

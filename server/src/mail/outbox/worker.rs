@@ -394,8 +394,14 @@ impl Outbox {
                 .collect::<Vec<_>>(),
             Err(e) => return Err(self.retry(m, None, &format!("database: {e}")).await),
         };
+        // Claimed before: an earlier attempt may have made a draft and died
+        // before recording it. Such a draft was never sent; delete it, so
+        // the mailbox's Drafts folder is left as the admin knows it.
+        if m.attempts > 1 {
+            self.delete_orphan_drafts(m, token).await;
+        }
         match self
-            .call(m, |g| g.create_draft(token, &message, &attachments))
+            .call(m, |g| g.create_draft(token, &message, &attachments, &m.id))
             .await
         {
             Ok(id) => {
@@ -415,6 +421,28 @@ impl Outbox {
                 }
             }
             Err(e) => Err(self.graph_error(m, &e).await),
+        }
+    }
+
+    /// Best effort: a failed lookup or delete leaves an unsent draft behind,
+    /// which is untidy but can never become a second mail, so it must not
+    /// hold up sending.
+    async fn delete_orphan_drafts(&self, m: &outbox_message::Model, token: &str) {
+        match self.call(m, |g| g.tagged_drafts(token, &m.id)).await {
+            Ok(orphans) => {
+                for id in orphans {
+                    self.call(m, |g| async move {
+                        g.discard(token, &id).await;
+                        Ok::<(), GraphError>(())
+                    })
+                    .await
+                    .ok();
+                    tracing::info!(outbox_id = %m.id, "outbox: deleted the unsent draft of an interrupted attempt");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(outbox_id = %m.id, error = %e.describe(), "outbox: cannot look for drafts of an interrupted attempt");
+            }
         }
     }
 
