@@ -117,7 +117,7 @@ async fn a_draft_is_found_by_its_outbox_tag_and_can_be_deleted() {
         .unwrap();
     assert_eq!(
         e.graph.tagged_drafts(&e.token, "tag-42").await.unwrap(),
-        [tagged.clone()]
+        std::slice::from_ref(&tagged)
     );
     assert!(e
         .graph
