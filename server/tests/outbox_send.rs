@@ -224,15 +224,15 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         // 1: died after creating the draft, before storing its id (an orphan draft).
         let m1 = by_id(&ids[1]);
         let msg1: OutgoingMessage = serde_json::from_str(&m1.message).unwrap();
-        graph
-            .create_draft(&token, &msg1, &[], "test-tag")
+        let orphan = graph
+            .create_draft(&token, &msg1, &[], &m1.id)
             .await
             .unwrap();
         // 2: died after storing the draft id, before sending.
         let m2 = by_id(&ids[2]);
         let msg2: OutgoingMessage = serde_json::from_str(&m2.message).unwrap();
         let d2 = graph
-            .create_draft(&token, &msg2, &[], "test-tag")
+            .create_draft(&token, &msg2, &[], &m2.id)
             .await
             .unwrap();
         assert!(
@@ -244,7 +244,7 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let m3 = by_id(&ids[3]);
         let msg3: OutgoingMessage = serde_json::from_str(&m3.message).unwrap();
         let d3 = graph
-            .create_draft(&token, &msg3, &[], "test-tag")
+            .create_draft(&token, &msg3, &[], &m3.id)
             .await
             .unwrap();
         assert!(
@@ -267,7 +267,24 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
             c.t.label
         );
         assert_sent_once(&c, 4);
-        // The orphan draft of message 1 was never sent; message 3 was not sent twice.
+        // The orphan draft of message 1 was never sent, and was deleted when
+        // message 1 was tried again: nothing is left in Drafts.
+        assert_eq!(
+            graph.draft_state(&token, &orphan).await.unwrap(),
+            DraftState::Draft,
+            "{}: the orphan is in Deleted Items, unsent",
+            c.t.label
+        );
+        assert!(graph
+            .tagged_drafts(&token, &m1.id)
+            .await
+            .unwrap()
+            .is_empty());
+        let drafts = c.stand_in.messages(MAILBOX, "drafts").unwrap();
+        assert!(drafts.is_empty(), "{}: {drafts:?}", c.t.label);
+        let deleted = c.stand_in.messages(MAILBOX, "deleteditems").unwrap();
+        assert_eq!(deleted.len(), 1, "{}", c.t.label);
+        // Message 3 was not sent twice.
         assert_eq!(
             store::get(&c.p.db, &ids[3])
                 .await

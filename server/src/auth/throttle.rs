@@ -121,6 +121,8 @@ impl SignInThrottle {
         username: &str,
         now: DateTime<Utc>,
     ) -> Result<Verdict, DbErr> {
+        let ip = crate::web_security::client_ip::throttle_key(ip);
+        let ip = ip.as_str();
         if let Err(not_until) = self.per_ip.check_key(&ip.to_string()) {
             use governor::clock::{Clock, DefaultClock};
             let wait = not_until.wait_time_from(DefaultClock::default().now());

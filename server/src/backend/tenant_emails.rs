@@ -290,7 +290,12 @@ pub async fn update(
             let after = find(&txn, tenant_id, email_id)
                 .await
                 .map_err(|e| internal("get tenant email", e))?;
-            if after.is_some_and(|a| a.connection_status != old.connection_status) {
+            let marked = after.is_some_and(|a| {
+                a.address_normalized != old.address_normalized
+                    && a.connection_status == ConnectionStatus::NeedsReauth.code()
+                    && old.connection_status != a.connection_status
+            });
+            if marked {
                 tokens::audit_status_change(
                     &txn,
                     now,

@@ -8,7 +8,7 @@ use app::model::admin::{AuditEntryView, AuditFilter};
 use app::port::Actor;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -51,8 +51,21 @@ async fn export(
     State(state): State<ExportState>,
     Extension(actor): Extension<Actor>,
     Query(params): Query<Params>,
+    headers: HeaderMap,
 ) -> Response {
-    let filter = AuditFilter {
+    // A GET with a side effect (the audit entry) and a download: a link on
+    // another site must not make a signed-in admin's browser run it.
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            "Open the Audit log in Tenant Mail to export it.",
+        )
+            .into_response();
+    }
+    let mut filter = AuditFilter {
         action: params.action,
         actor: params.actor,
         text: params.text,
@@ -60,15 +73,15 @@ async fn export(
         before_id: None,
     };
     let now = state.clock.now();
+    // The file shows the log as it was when asked for: everything up to the
+    // newest entry now, not this export's own entry or anything later.
+    match newest_id(&state.db).await {
+        Ok(newest) => filter.before_id = Some(newest.saturating_add(1)),
+        Err(e) => return internal("read the newest entry", e),
+    }
     let event = Event::new("audit.exported").detail(describe(&filter));
     if let Err(e) = audit::record(&state.db, now, &actor, event).await {
-        let id = app::api::error_id();
-        tracing::error!(error_id = %id, error = %e, "audit export: record the export");
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Something went wrong on the server (reference {id})."),
-        )
-            .into_response();
+        return internal("record the export", e);
     }
     let pages = futures_util::stream::unfold(Some((state.db, filter, true)), |cursor| async move {
         let (db, mut filter, first) = cursor?;
@@ -112,6 +125,32 @@ async fn export(
     response
 }
 
+/// Logged with a reference id; the admin sees only the id.
+fn internal(context: &str, error: impl std::fmt::Display) -> Response {
+    let id = app::api::error_id();
+    tracing::error!(error_id = %id, %error, "audit export: {context}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("Something went wrong on the server (reference {id})."),
+    )
+        .into_response()
+}
+
+/// The id of the newest audit entry (0 when there is none).
+async fn newest_id(db: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+    use crate::db::entities::audit_event;
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let newest: Option<i64> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
+
 const HEADER: [&str; 9] = [
     "id",
     "time_utc",
@@ -144,7 +183,10 @@ fn fields(e: AuditEntryView) -> [String; 9] {
 fn row(cells: &[String]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let safe = cells.iter().map(|c| {
-        if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        // Spreadsheets skip leading spaces, and some read the full-width
+        // forms of the same characters as formulas too.
+        let first = c.trim_start_matches(' ').chars().next();
+        if first.is_some_and(|f| "=+-@\t\r\u{FF1D}\u{FF0B}\u{FF0D}\u{FF20}".contains(f)) {
             format!("'{c}")
         } else {
             c.clone()
@@ -189,10 +231,12 @@ mod tests {
             "-1".into(),
             "plain, with comma".into(),
             "@SUM(A1)".into(),
+            "  =1+1".into(),
+            "\u{FF1D}1+1".into(),
         ]);
         assert_eq!(
             String::from_utf8(line).unwrap(),
-            "\"'=HYPERLINK(\"\"http://x\"\")\",'-1,\"plain, with comma\",'@SUM(A1)\n"
+            "\"'=HYPERLINK(\"\"http://x\"\")\",'-1,\"plain, with comma\",'@SUM(A1),'  =1+1,'\u{FF1D}1+1\n"
         );
     }
 

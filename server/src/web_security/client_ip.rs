@@ -27,17 +27,59 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr
         .map(str::trim)
         .collect();
     for hop in hops.into_iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(addr) => {
+        match parse_hop(hop) {
+            Some(addr) => {
                 current = addr.to_canonical();
                 if !trusted(current, proxies) {
                     return current;
                 }
             }
-            Err(_) => return current,
+            None => {
+                tracing::debug!(
+                    hop,
+                    "unreadable X-Forwarded-For entry; using the last address read"
+                );
+                return current;
+            }
         }
     }
     current
+}
+
+/// An entry is an address, or (as some proxies, e.g. Azure Application
+/// Gateway, write it) an address with a port: `203.0.113.9:51234`,
+/// `[2001:db8::1]:443`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+}
+
+/// Peers are compared in canonical form, so an IPv4-mapped range
+/// (`::ffff:10.0.0.0/104`) is stored as the IPv4 range it means.
+fn canonical(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .unwrap_or(net),
+            None => net,
+        },
+        _ => net,
+    }
+}
+
+/// The address a throttle counts by: IPv6 by its /64, since one host or
+/// home commonly holds a whole /64 and could otherwise take a fresh address
+/// for every attempt.
+pub fn throttle_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => ipnet::Ipv6Net::new(v6, 64)
+            .map(|n| n.trunc().to_string())
+            .unwrap_or_else(|_| ip.to_string()),
+        _ => ip.to_string(),
+    }
 }
 
 /// Parses `10.0.0.0/8, 192.0.2.7` (a bare address is a /32 or /128).
@@ -48,7 +90,7 @@ pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map(|n| n.trunc())
+                .map(|n| canonical(n.trunc()))
                 .map_err(|_| format!("{s:?} is not an address or CIDR range like 10.0.0.0/8"))
         })
         .collect()
@@ -116,7 +158,36 @@ mod tests {
     }
 
     #[test]
+    fn hops_with_ports_are_read() {
+        let proxies = parse_proxies("127.0.0.1").unwrap();
+        for (hop, want) in [
+            ("203.0.113.9:51234", "203.0.113.9"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::2]", "2001:db8::2"),
+        ] {
+            assert_eq!(
+                client_ip(ip("127.0.0.1"), &headers(&[hop]), &proxies),
+                ip(want),
+                "{hop}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64() {
+        assert_eq!(throttle_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(throttle_key("unknown"), "unknown");
+    }
+
+    #[test]
     fn proxy_lists_are_checked() {
+        // An IPv4-mapped range means the IPv4 range (peers are canonical).
+        assert_eq!(
+            parse_proxies("::ffff:10.0.0.0/104").unwrap()[0].to_string(),
+            "10.0.0.0/8"
+        );
         assert_eq!(parse_proxies("").unwrap(), vec![]);
         assert_eq!(
             parse_proxies(" 10.0.0.1/8 ").unwrap()[0].to_string(),

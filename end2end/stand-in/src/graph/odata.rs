@@ -217,7 +217,13 @@ impl Filter {
         let value = rest
             .strip_prefix(&format!("{var}/value eq '"))?
             .strip_suffix('\'')?;
-        Some((id.replace("''", "'"), value.replace("''", "'")))
+        // A quote inside a literal must be doubled: a lone one ends it, and
+        // what followed would be more filter (OData rejects that here).
+        let literal = |text: &str| {
+            let undoubled = text.replace("''", "");
+            (!undoubled.contains('\'')).then(|| text.replace("''", "'"))
+        };
+        Some((literal(id)?, literal(value)?))
     }
 
     pub fn matches(&self, m: &Message) -> bool {

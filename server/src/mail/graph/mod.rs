@@ -172,10 +172,10 @@ impl GraphClient {
             "singleValueExtendedProperties/Any(ep: ep/id eq '{OUTBOX_TAG_PROPERTY}' and ep/value eq '{}')",
             tag.replace('\'', "''")
         );
-        url.query_pairs_mut()
-            .append_pair("$filter", &filter)
-            .append_pair("$select", "id")
-            .append_pair("$top", "50");
+        // Keys verbatim (query_pairs_mut would encode `$` as %24, as in
+        // delta_start); the filter's value percent-encoded.
+        let filter: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+        url.set_query(Some(&format!("$filter={filter}&$select=id&$top=50")));
         let response = self
             .execute(self.authorized(Method::GET, url, token))
             .await?;
