@@ -125,15 +125,8 @@ async fn export(
     response
 }
 
-/// Logged with a reference id; the admin sees only the id.
 fn internal(context: &str, error: impl std::fmt::Display) -> Response {
-    let id = app::api::error_id();
-    tracing::error!(error_id = %id, %error, "audit export: {context}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("Something went wrong on the server (reference {id})."),
-    )
-        .into_response()
+    super::internal_error(&format!("audit export: {context}"), error)
 }
 
 /// The id of the newest audit entry (0 when there is none).

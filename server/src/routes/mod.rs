@@ -7,6 +7,22 @@ pub mod host_api;
 pub mod oauth_callback;
 pub mod received_files;
 
+/// A 500 for a plain (non-server-function) route: the error is logged with a
+/// reference id, and the admin sees only the id.
+pub(crate) fn internal_error(
+    context: &str,
+    error: impl std::fmt::Display,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let id = app::api::error_id();
+    tracing::error!(error_id = %id, %error, "{context}");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        format!("Something went wrong on the server (reference {id})."),
+    )
+        .into_response()
+}
+
 /// Every route the server registers outside Leptos (whose pages and server
 /// functions the tests enumerate from Leptos itself): method and path as
 /// written in `.route(…)`. The security tests walk this list — anonymous

@@ -17,15 +17,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(db: DatabaseConnection) -> Route
         .with_state(db)
 }
 
-/// Logged with a reference id; the admin sees only the id.
 fn internal(context: &str, error: impl std::fmt::Display) -> Response {
-    let id = app::api::error_id();
-    tracing::error!(error_id = %id, %error, "attachment download: {context}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("Something went wrong on the server (reference {id})."),
-    )
-        .into_response()
+    super::internal_error(&format!("attachment download: {context}"), error)
 }
 
 fn not_found() -> Response {
