@@ -122,8 +122,7 @@ impl SignInThrottle {
         now: DateTime<Utc>,
     ) -> Result<Verdict, DbErr> {
         let ip = crate::web_security::client_ip::throttle_key(ip);
-        let ip = ip.as_str();
-        if let Err(not_until) = self.per_ip.check_key(&ip.to_string()) {
+        if let Err(not_until) = self.per_ip.check_key(&ip) {
             use governor::clock::{Clock, DefaultClock};
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Ok(Verdict::Wait(wait.as_secs().max(1)));

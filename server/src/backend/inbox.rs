@@ -1,9 +1,10 @@
 //! The received-mail part of the backend port: the Inbox list, the reader and
 //! Sync now.
 use super::errors::{internal, not_found};
+use super::tenant_emails::owned;
 use super::DbBackend;
 use crate::audit::{self, Event};
-use crate::db::entities::{inbox_message, tenant_email};
+use crate::db::entities::inbox_message;
 use crate::mail::inbox::{store, text, view};
 use app::model::inbox::{
     InboxPage, InboxStatus, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
@@ -12,14 +13,6 @@ use app::model::{ConnectionStatus, Direction};
 use app::port::{Actor, PortError};
 
 const PAGE: u64 = 50;
-
-async fn mailbox(
-    b: &DbBackend,
-    tenant_id: &str,
-    email_id: &str,
-) -> Result<tenant_email::Model, PortError> {
-    super::tenant_emails::owned(b, tenant_id, email_id).await
-}
 
 pub fn summary(m: &inbox_message::Model) -> ReceivedSummary {
     ReceivedSummary {
@@ -41,7 +34,7 @@ pub async fn page(
     email_id: &str,
     before: Option<i64>,
 ) -> Result<InboxPage, PortError> {
-    let mb = mailbox(b, tenant_id, email_id).await?;
+    let mb = owned(b, tenant_id, email_id).await?;
     let rows = store::newest(&b.db, email_id, before, PAGE + 1)
         .await
         .map_err(|e| internal("list received mail", e))?;
@@ -89,7 +82,7 @@ pub async fn message(
     email_id: &str,
     message_id: &str,
 ) -> Result<ReceivedMessage, PortError> {
-    mailbox(b, tenant_id, email_id).await?;
+    owned(b, tenant_id, email_id).await?;
     let m = store::get(&b.db, message_id)
         .await
         .map_err(|e| internal("read received message", e))?
@@ -129,7 +122,7 @@ pub async fn sync_now(
     tenant_id: &str,
     email_id: &str,
 ) -> Result<(), PortError> {
-    let mb = mailbox(b, tenant_id, email_id).await?;
+    let mb = owned(b, tenant_id, email_id).await?;
     let receives = Direction::from_code(&mb.direction).is_some_and(|d| d.receives());
     if !receives {
         return Err(PortError::Rejected {

@@ -1,19 +1,11 @@
 //! The outbox part of the backend port: test messages, listing, retry/cancel.
 use super::errors::{internal, not_found};
+use super::tenant_emails::owned;
 use super::DbBackend;
 use crate::audit::{self, Event};
-use crate::db::entities::tenant_email;
 use crate::mail::outbox::store::{self, EnqueueError};
 use app::model::mail::{OutboxEntryView, OutboxState, OutgoingMessage, TO};
 use app::port::{Actor, PortError};
-
-async fn mailbox(
-    b: &DbBackend,
-    tenant_id: &str,
-    email_id: &str,
-) -> Result<tenant_email::Model, PortError> {
-    super::tenant_emails::owned(b, tenant_id, email_id).await
-}
 
 pub async fn send_test(
     b: &DbBackend,
@@ -22,7 +14,7 @@ pub async fn send_test(
     email_id: &str,
     to: &str,
 ) -> Result<OutboxEntryView, PortError> {
-    let mb = mailbox(b, tenant_id, email_id).await?;
+    let mb = owned(b, tenant_id, email_id).await?;
     let now = b.clock.now();
     let message = OutgoingMessage {
         to: vec![to.to_string()],
@@ -73,7 +65,7 @@ pub async fn list(
     tenant_id: &str,
     email_id: &str,
 ) -> Result<Vec<OutboxEntryView>, PortError> {
-    mailbox(b, tenant_id, email_id).await?;
+    owned(b, tenant_id, email_id).await?;
     Ok(store::list(&b.db, email_id, 200)
         .await
         .map_err(|e| internal("list outbox", e))?
@@ -90,7 +82,7 @@ pub async fn change(
     message_id: &str,
     to: OutboxState,
 ) -> Result<(), PortError> {
-    let mb = mailbox(b, tenant_id, email_id).await?;
+    let mb = owned(b, tenant_id, email_id).await?;
     let now = b.clock.now();
     let changed = store::admin_transition(&b.db, email_id, message_id, to, now)
         .await

@@ -152,15 +152,7 @@ impl Inbox {
                 (m.tenant_email_id, outcome)
             });
         }
-        let mut outcomes = Vec::new();
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(o) => outcomes.push(o),
-                // The lease runs out and a later tick takes the mailbox again.
-                Err(e) => tracing::error!(error = %e, "inbox: a sync task panicked"),
-            }
-        }
-        outcomes
+        crate::mail::outcomes(tasks, "inbox: a sync").await
     }
 
     /// Runs until the process ends: every tick (or at once on Sync now),

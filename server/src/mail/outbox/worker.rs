@@ -183,15 +183,7 @@ impl Outbox {
             let this = self.clone();
             tasks.spawn(async move { this.process(m).await });
         }
-        let mut outcomes = Vec::new();
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(o) => outcomes.push(o),
-                // The lease runs out and another round picks the message up.
-                Err(e) => tracing::error!(error = %e, "outbox: a send task panicked"),
-            }
-        }
-        outcomes
+        crate::mail::outcomes(tasks, "outbox: a send").await
     }
 
     /// Runs until the process ends. Claims more work whenever a send
