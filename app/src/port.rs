@@ -49,9 +49,22 @@ impl Actor {
     }
 }
 
+/// Everything server functions may ask of the server, in one object. The
+/// server implements each part in the module that owns it; server functions
+/// call the methods on the `Arc<dyn Backend>` they get from the context.
+pub trait Backend:
+    TenantPort + TenantEmailPort + OutboxPort + InboxPort + AdminPort + ApiTokenPort + Send + Sync + 'static
+{
+}
+
+impl<T> Backend for T where
+    T: TenantPort + TenantEmailPort + OutboxPort + InboxPort + AdminPort + ApiTokenPort + Send + Sync + 'static
+{
+}
+
+/// Tenants.
 #[async_trait::async_trait]
-pub trait Backend: Send + Sync + 'static {
-    fn editor_context(&self) -> EditorContext;
+pub trait TenantPort: Send + Sync {
     async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError>;
     async fn create_tenant(&self, actor: &Actor, name: &str) -> Result<TenantSummary, PortError>;
     async fn get_tenant(&self, tenant_id: &str) -> Result<TenantDetail, PortError>;
@@ -63,6 +76,13 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
     ) -> Result<TenantDetail, PortError>;
     async fn delete_tenant(&self, actor: &Actor, tenant_id: &str) -> Result<(), PortError>;
+}
+
+/// Tenant emails: settings and connection.
+#[async_trait::async_trait]
+pub trait TenantEmailPort: Send + Sync {
+    /// Server facts the editor needs (redirect URI, accepted authority hosts).
+    fn editor_context(&self) -> EditorContext;
     async fn get_tenant_email(
         &self,
         tenant_id: &str,
@@ -96,8 +116,12 @@ pub trait Backend: Send + Sync + 'static {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<(), PortError>;
+}
 
-    // Admin accounts (the password is already validated; the backend hashes it).
+/// Admin accounts (passwords arrive validated; the server hashes them), the
+/// audit log, and the first admin's setup.
+#[async_trait::async_trait]
+pub trait AdminPort: Send + Sync {
     async fn list_admins(&self, actor: &Actor) -> Result<Vec<AdminView>, PortError>;
     async fn add_admin(
         &self,
@@ -120,7 +144,21 @@ pub trait Backend: Send + Sync + 'static {
         new: &str,
     ) -> Result<(), PortError>;
     async fn list_audit(&self, filter: &AuditFilter, limit: u64) -> Result<AuditPage, PortError>;
+    /// True until the first admin exists.
+    async fn needs_setup(&self) -> Result<bool, PortError>;
+    /// Creates the first admin if `token` is a valid setup token.
+    async fn complete_setup(
+        &self,
+        actor: &Actor,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), PortError>;
+}
 
+/// Sending: the outbox of a tenant email.
+#[async_trait::async_trait]
+pub trait OutboxPort: Send + Sync {
     /// Queues a test message from the tenant email to `to`.
     async fn send_test_email(
         &self,
@@ -144,7 +182,11 @@ pub trait Backend: Send + Sync + 'static {
         message_id: &str,
         to: OutboxState,
     ) -> Result<(), PortError>;
+}
 
+/// Receiving: the inbox of a tenant email.
+#[async_trait::async_trait]
+pub trait InboxPort: Send + Sync {
     /// A page of received mail, newest first, older than position `before`.
     async fn inbox_page(
         &self,
@@ -165,7 +207,11 @@ pub trait Backend: Send + Sync + 'static {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<(), PortError>;
+}
 
+/// The host API's per-tenant tokens.
+#[async_trait::async_trait]
+pub trait ApiTokenPort: Send + Sync {
     /// A tenant's host-API tokens, newest first (never the tokens themselves).
     async fn list_api_tokens(&self, tenant_id: &str) -> Result<Vec<ApiTokenView>, PortError>;
     /// Makes a token; the plaintext is in the result and nowhere else.
@@ -181,17 +227,6 @@ pub trait Backend: Send + Sync + 'static {
         tenant_id: &str,
         token_id: &str,
     ) -> Result<ApiTokenView, PortError>;
-
-    /// True until the first admin exists.
-    async fn needs_setup(&self) -> Result<bool, PortError>;
-    /// Creates the first admin if `token` is a valid setup token.
-    async fn complete_setup(
-        &self,
-        actor: &Actor,
-        token: &str,
-        username: &str,
-        password: &str,
-    ) -> Result<(), PortError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

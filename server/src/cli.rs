@@ -1,15 +1,37 @@
 //! `tenant-mail admin …`: account management from the server's shell, for the
 //! first admin and for recovery when nobody can sign in. Passwords come from
 //! standard input (one line), never from arguments, which `ps` would show.
-use crate::audit::{self, Event};
-use crate::auth::{admins, password};
-use crate::config::{AdminCommand, Config};
+use crate::auth::password;
+use crate::clock::SystemClock;
+use crate::config::{AdminCommand, Config, DatabaseKind};
+use crate::db::{Saved, Store, StoreError};
+use crate::secrets::KeyRing;
 use app::model::admin::{normalize_username, validate_new_password, validate_username};
 use app::port::Actor;
-use sea_orm::TransactionTrait;
 use std::io::BufRead;
+use std::sync::Arc;
 
-fn read_password() -> Result<String, String> {
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("database: {0}")]
+    Connect(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Key(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] password::PasswordError),
+    #[error("cannot read the password from standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("an admin named {0:?} exists already")]
+    Taken(String),
+    #[error("no admin named {0:?}")]
+    Unknown(String),
+}
+
+fn read_password() -> Result<String, CliError> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprintln!("Password (input is shown; pipe it in to hide it):");
     }
@@ -17,7 +39,7 @@ fn read_password() -> Result<String, String> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        .map_err(CliError::Stdin)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -28,77 +50,63 @@ fn cli_actor() -> Actor {
     }
 }
 
-pub async fn admin(config: &Config, action: AdminCommand) -> Result<(), String> {
-    let db = crate::db::connect(config)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    let now = chrono::Utc::now();
+/// The same key and database the server uses: on the embedded default the
+/// key is made here when an admin is created before the first start.
+async fn open(config: &Config) -> Result<Store, CliError> {
+    let create_key = config.database_kind == DatabaseKind::Sqlite;
+    let (keys, created) = KeyRing::load_or_create(&config.key_file, create_key)?;
+    if created {
+        eprintln!(
+            "Generated a new encryption key for secrets at rest in {}; back it up.",
+            config.key_file.display()
+        );
+    }
+    let conn = crate::db::connect(config).await?;
+    Ok(Store::new(conn, Arc::new(keys), Arc::new(SystemClock)))
+}
+
+pub async fn admin(config: &Config, action: AdminCommand) -> Result<(), CliError> {
+    let store = open(config).await?;
+    let admins = store.admins();
     match action {
         AdminCommand::List => {
-            for a in admins::list(&db).await.map_err(|e| e.to_string())? {
-                let state = if a.disabled_at.is_some() {
-                    "disabled"
-                } else {
-                    "enabled"
-                };
+            for a in admins.list().await? {
+                let state = if a.enabled() { "enabled" } else { "disabled" };
                 println!("{}\t{}\t{}", a.username, state, a.created_at.to_rfc3339());
             }
             Ok(())
         }
         AdminCommand::Create { username } => {
-            validate_username(&username)?;
+            validate_username(&username).map_err(CliError::Invalid)?;
             let username = normalize_username(&username);
             let pw = read_password()?;
-            validate_new_password(&pw, &username)?;
-            let hash = password::hash(&pw).await.map_err(|e| e.to_string())?;
-            let txn = db.begin().await.map_err(|e| e.to_string())?;
-            let created = admins::create(&txn, &username, hash, now)
-                .await
-                .map_err(|e| format!("cannot create {username:?} (does it exist already?): {e}"))?;
-            audit::record(
-                &txn,
-                now,
-                &cli_actor(),
-                Event::new("admin.created").target("admin", &created.id, &created.username),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            txn.commit().await.map_err(|e| e.to_string())?;
-            println!(
-                "Admin {username:?} created. Sign in at {}/sign-in",
-                config.public_url
-            );
-            Ok(())
+            validate_new_password(&pw, &username).map_err(CliError::Invalid)?;
+            let hash = password::hash(&pw).await?;
+            match admins.create(&cli_actor(), &username, &hash).await? {
+                Saved::Done(_) => {
+                    println!(
+                        "Admin {username:?} created. Sign in at {}/sign-in",
+                        config.public_url
+                    );
+                    Ok(())
+                }
+                _ => Err(CliError::Taken(username)),
+            }
         }
         AdminCommand::SetPassword { username } => {
             let username = normalize_username(&username);
-            let found = admins::find_by_username(&db, &username)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no admin named {username:?}"))?;
+            let found = admins
+                .by_username(&username)
+                .await?
+                .ok_or_else(|| CliError::Unknown(username.clone()))?;
             let pw = read_password()?;
-            validate_new_password(&pw, &username)?;
-            let hash = password::hash(&pw).await.map_err(|e| e.to_string())?;
-            let txn = db.begin().await.map_err(|e| e.to_string())?;
-            admins::set_password_hash(&txn, &found.id, hash, now, true)
-                .await
-                .map_err(|e| e.to_string())?;
-            let ended = admins::end_sessions(&txn, &found.id, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            audit::record(
-                &txn,
-                now,
-                &cli_actor(),
-                Event::new("admin.password_changed")
-                    .target("admin", &found.id, &found.username)
-                    .detail(format!(
-                        "set from the command line; sessions ended: {ended}"
-                    )),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            txn.commit().await.map_err(|e| e.to_string())?;
+            validate_new_password(&pw, &username).map_err(CliError::Invalid)?;
+            let hash = password::hash(&pw).await?;
+            admins
+                .change_password(&cli_actor(), &found, &hash, None, |ended| {
+                    format!("set from the command line; sessions ended: {ended}")
+                })
+                .await?;
             println!("Password of {username:?} changed; their sessions were ended.");
             Ok(())
         }

@@ -4,17 +4,19 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![recursion_limit = "256"]
 
-pub mod audit;
 pub mod auth;
-pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod failpoints;
 pub mod hashing;
 pub mod identity;
+#[cfg(test)]
+mod layers;
 pub mod mail;
+pub mod reference;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -1,9 +1,11 @@
 //! Wiring: key → database (+ migrations) → secret check → backend → router.
 //! Shared by `main` and the integration tests.
 use crate::auth::AuthService;
-use crate::backend::{verify_sealed_secrets, DbBackend};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
+use crate::console::Console;
+use crate::db::tenant_emails::SealedSecretsError;
+use crate::db::Store;
 use crate::identity::Identity;
 use crate::routes::health;
 use crate::routes::host_api::{self, HostApiState};
@@ -30,12 +32,15 @@ pub enum StartupError {
     Key(#[from] crate::secrets::SecretError),
     #[error("database {url}: {reason}")]
     Database { url: String, reason: String },
-    #[error("stored secrets: {0}")]
-    Secrets(String),
+    #[error("stored secrets: {source}. Is {key_file} the key this database was written with?")]
+    Secrets {
+        source: Box<SealedSecretsError>,
+        key_file: String,
+    },
     #[error("{0}")]
     Identity(#[from] crate::identity::BuildError),
     #[error("mail: {0}")]
-    Mail(String),
+    Mail(Box<crate::mail::graph::GraphError>),
 }
 
 pub struct Prepared {
@@ -44,6 +49,8 @@ pub struct Prepared {
     pub outbox: Arc<crate::mail::outbox::worker::Outbox>,
     pub inbox: Arc<crate::mail::inbox::sync::Inbox>,
     pub auth: Arc<AuthService>,
+    pub store: Store,
+    /// The raw connection of `store`, for tests that inspect the database.
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
     pub backend: SharedBackend,
@@ -83,12 +90,16 @@ pub async fn prepare(
             url: redact_url(&config.database_url),
             reason: e.to_string(),
         })?;
-    let checked = verify_sealed_secrets(&db, &keys).await.map_err(|m| {
-        StartupError::Secrets(format!(
-            "{m}. Is {} the key this database was written with?",
-            config.key_file.display()
-        ))
-    })?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Store::new(db.clone(), keys.clone(), clock);
+    let checked = store
+        .tenant_emails()
+        .verify_sealed_secrets()
+        .await
+        .map_err(|source| StartupError::Secrets {
+            source: Box::new(source),
+            key_file: config.key_file.display().to_string(),
+        })?;
     tracing::info!(
         checked,
         key_id = keys.key_id(),
@@ -101,31 +112,23 @@ pub async fn prepare(
             extra_host: config.extra_authority_host.clone(),
         },
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let clock_for_auth = clock.clone();
-    let backend_impl = Arc::new(DbBackend::new(
-        db.clone(),
-        keys.clone(),
-        clock.clone(),
-        context,
-    ));
-    let backend: SharedBackend = backend_impl.clone();
+    let console = Arc::new(Console::new(store.clone(), context));
+    let backend: SharedBackend = console.clone();
     let host_api = HostApiState {
-        db: db.clone(),
-        clock: clock.clone(),
-        outbox_wake: backend_impl.outbox_wake(),
+        store: store.clone(),
+        outbox_wake: console.outbox_wake(),
     };
     let oauth = OAuthState {
-        identity: Arc::new(Identity::new(db.clone(), keys.clone(), clock, config)?),
+        identity: Arc::new(Identity::new(store.clone(), config)?),
     };
-    crate::identity::tokens::spawn_keep_alive(
+    crate::identity::refresh::spawn_keep_alive(
         oauth.identity.clone(),
         std::time::Duration::from_secs(6 * 3600),
         i64::from(config.token_keepalive_days),
     );
-    let (outbox, inbox) = build_mail(config, &db, &oauth, &backend_impl, clock_for_auth.clone())?;
-    let auth = Arc::new(AuthService::new(db.clone(), clock_for_auth, config));
-    announce_setup_token(&db, &auth, config).await?;
+    let (outbox, inbox) = build_mail(config, &store, &oauth, &console)?;
+    let auth = Arc::new(AuthService::new(store.clone(), config));
+    announce_setup_token(&store, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
     let security = SecurityPolicy::from_config(config);
     let router = router(
@@ -142,6 +145,7 @@ pub async fn prepare(
         outbox,
         inbox,
         auth,
+        store,
         db,
         keys,
         backend,
@@ -154,10 +158,9 @@ pub async fn prepare(
 #[allow(clippy::type_complexity)]
 fn build_mail(
     config: &Config,
-    db: &DatabaseConnection,
+    store: &Store,
     oauth: &OAuthState,
-    backend: &DbBackend,
-    clock: Arc<dyn Clock>,
+    console: &Console,
 ) -> Result<
     (
         Arc<crate::mail::outbox::worker::Outbox>,
@@ -166,40 +169,36 @@ fn build_mail(
     StartupError,
 > {
     use crate::mail::{graph::GraphClient, inbox::sync, outbox::worker, slots::MailboxSlots};
-    let graph =
-        GraphClient::new(&config.graph_base_url).map_err(|e| StartupError::Mail(e.describe()))?;
-    let slots = Arc::new(MailboxSlots::new(db, clock.clone()));
+    let graph = GraphClient::new(&config.graph_base_url, store.clock().clone())
+        .map_err(|e| StartupError::Mail(Box::new(e)))?;
+    let slots = Arc::new(MailboxSlots::new(store));
     let outbox = Arc::new(worker::Outbox::new(
-        db.clone(),
+        store.clone(),
         oauth.identity.clone(),
         graph.clone(),
         slots.clone(),
-        clock.clone(),
-        backend.outbox_wake(),
+        console.outbox_wake(),
         worker::OutboxConfig {
             lease: chrono::Duration::seconds(i64::from(config.outbox_lease_seconds)),
             ..worker::OutboxConfig::default()
         },
     ));
     let inbox = Arc::new(sync::Inbox::new(
-        db.clone(),
+        store.clone(),
         oauth.identity.clone(),
         graph,
         slots,
-        clock,
-        backend.inbox_wake(),
+        console.inbox_wake(),
         sync::InboxConfig::default(),
     ));
     Ok((outbox, inbox))
 }
 
 /// Until the first admin exists, print a one-time setup token (see `auth::setup`).
-async fn announce_setup_token(
-    db: &DatabaseConnection,
-    auth: &AuthService,
-    config: &Config,
-) -> Result<(), StartupError> {
-    let token = crate::auth::setup::issue_if_needed(db, auth.clock.now())
+async fn announce_setup_token(store: &Store, config: &Config) -> Result<(), StartupError> {
+    let token = store
+        .setup_tokens()
+        .issue_if_needed()
         .await
         .map_err(|e| StartupError::Database {
             url: redact_url(&config.database_url),
@@ -240,21 +239,18 @@ pub fn router(
 ) -> Router {
     let routes = generate_route_list(App);
     // The host API's connection is the one the readiness check pings.
-    let ready_db = host_api.db.clone();
-    let files_db = host_api.db.clone();
+    let ready = host_api.store.clone();
+    let files = host_api.store.clone();
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(move || health::readyz(ready_db.clone())))
+        .route("/readyz", get(move || health::readyz(ready.clone())))
         .merge(oauth_callback::routes(oauth))
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
-        .merge(crate::routes::received_files::routes(files_db))
-        .merge(crate::routes::audit_export::routes(
-            auth.db.clone(),
-            auth.clock.clone(),
-        ))
+        .merge(crate::routes::received_files::routes(files))
+        .merge(crate::routes::audit_export::routes(auth.store.clone()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -277,7 +273,7 @@ pub fn router(
         // request is refused before any session is touched; every answer
         // (refusals included) gets the security headers and a request id.
         .layer(from_fn_with_state(auth.clone(), crate::auth::gate::gate))
-        .layer(crate::auth::session_layer(config, auth.store.clone()))
+        .layer(crate::auth::session_layer(config, auth.sessions.clone()))
         .layer(from_fn_with_state(security.clone(), csrf::protect))
         .layer(crate::web_security::panics::layer())
         .layer(from_fn_with_state(security, headers::apply))

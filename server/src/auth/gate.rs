@@ -33,7 +33,7 @@ pub fn is_public(path: &str) -> bool {
             | "/readyz"
             | "/favicon.ico"
     ) || path.starts_with("/pkg/")
-        || crate::routes::host_api::is_host_api(path)
+        || crate::config::is_host_api(path)
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -44,7 +44,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 fn needs_no_session(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
         || path.starts_with("/pkg/")
-        || crate::routes::host_api::is_host_api(path)
+        || crate::config::is_host_api(path)
 }
 
 pub async fn gate(

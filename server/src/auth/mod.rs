@@ -1,19 +1,16 @@
 //! Admin sign-in: accounts (argon2id), server-side sessions (tower-sessions
 //! over the database), throttling, the gate every request passes, and the
 //! one-time setup token for the first admin.
-pub mod admins;
 pub mod api_token;
 pub mod gate;
 pub mod password;
 pub mod redirect;
 pub mod routes;
 pub mod session_store;
-pub mod setup;
 pub mod throttle;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use sea_orm::DatabaseConnection;
+use crate::db::Store;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
@@ -36,23 +33,21 @@ pub struct SignedIn {
 const TOUCH_EVERY_SECS: i64 = 60;
 
 pub struct AuthService {
-    pub db: DatabaseConnection,
-    pub clock: Arc<dyn Clock>,
+    pub store: Store,
     pub throttle: throttle::SignInThrottle,
-    pub store: DbSessionStore,
+    pub sessions: DbSessionStore,
     pub absolute_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AuthService {
-    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(store: Store, config: &Config) -> Self {
         password::warm_up();
         Self {
-            store: DbSessionStore::new(db.clone(), clock.clone()),
-            throttle: throttle::SignInThrottle::new(db.clone(), throttle::Limits::default()),
-            db,
-            clock,
+            sessions: DbSessionStore::new(store.clone()),
+            throttle: throttle::SignInThrottle::new(store.clone(), throttle::Limits::default()),
+            store,
             absolute_secs: i64::from(config.session_absolute_hours) * 3600,
             trusted_proxies: config.trusted_proxies.clone(),
         }
@@ -68,7 +63,7 @@ impl AuthService {
                 return None;
             }
         };
-        let now = self.clock.now().timestamp();
+        let now = self.store.now().timestamp();
         if now - signed_in.signed_in_at >= self.absolute_secs {
             if let Err(e) = session.flush().await {
                 tracing::warn!(error = %e, "cannot end an expired session");
@@ -77,8 +72,8 @@ impl AuthService {
         }
         if now - signed_in.touched_at >= TOUCH_EVERY_SECS {
             // Once a minute, also make sure the admin still exists and is enabled.
-            let gone = match admins::find(&self.db, &signed_in.admin_id).await {
-                Ok(Some(a)) => a.disabled_at.is_some(),
+            let gone = match self.store.admins().get(&signed_in.admin_id).await {
+                Ok(Some(a)) => !a.enabled(),
                 Ok(None) => true,
                 // A database hiccup is not a reason to sign anyone out.
                 Err(e) => {
@@ -131,12 +126,12 @@ pub fn spawn_housekeeping(auth: Arc<AuthService>) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match auth.store.purge_expired().await {
+            match auth.store.sessions().purge_expired().await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot remove expired sessions"),
             }
-            match auth.throttle.purge(auth.clock.now()).await {
+            match auth.throttle.purge().await {
                 Ok(n) if n > 0 => tracing::debug!(removed = n, "refilled throttle buckets removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot remove refilled throttle buckets"),

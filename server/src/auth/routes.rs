@@ -3,8 +3,9 @@
 //! sign-in page with a reason code and the typed username; the password is
 //! never echoed.
 use super::throttle::Verdict;
-use super::{admins, password, redirect::safe_next, AuthService, SignedIn, SIGNED_IN_KEY};
-use crate::audit::{self, Event};
+use super::{password, redirect::safe_next, AuthService, SignedIn, SIGNED_IN_KEY};
+use crate::db::admins::Admin;
+use crate::db::audit::Event;
 use app::model::admin::normalize_username;
 use app::port::Actor;
 use axum::extract::State;
@@ -58,11 +59,12 @@ async fn sign_in(
 ) -> Response {
     let username = normalize_username(&form.username);
     let next = safe_next(form.next.as_deref());
-    let now = auth.clock.now();
+    let now = auth.store.now();
+    let audit = auth.store.audit();
     // What was typed is recorded only when it names an admin: the audit log
     // keeps everything forever, and a password pasted into the username field
     // must not be kept with it.
-    let failed = |reason: &str, admin: Option<&crate::db::entities::admin::Model>| {
+    let failed = |reason: &str, admin: Option<&Admin>| {
         let (id, label) = match admin {
             Some(a) => (a.id.as_str(), a.username.as_str()),
             None => ("", "(unknown username)"),
@@ -76,15 +78,12 @@ async fn sign_in(
         return back_to_sign_in("missing", &form.username, &next, None);
     }
     let ip = actor.ip.clone().unwrap_or_else(|| "unknown".into());
-    let charge = match auth.throttle.attempt(&ip, &username, now).await {
+    let charge = match auth.throttle.attempt(&ip, &username).await {
         Ok(Verdict::Go(charge)) => charge,
         Ok(Verdict::Wait(wait)) => {
-            let admin = admins::find_by_username(&auth.db, &username)
-                .await
-                .ok()
-                .flatten();
+            let admin = auth.store.admins().by_username(&username).await.ok().flatten();
             let event = failed("throttled", admin.as_ref());
-            audit::record_best_effort(&auth.db, now, &actor, event).await;
+            audit.record_best_effort(&actor, event).await;
             return back_to_sign_in(
                 "throttled",
                 &form.username,
@@ -94,12 +93,12 @@ async fn sign_in(
         }
         Err(e) => return unavailable(&form.username, &next, e),
     };
-    let admin = match admins::find_by_username(&auth.db, &username).await {
+    let admin = match auth.store.admins().by_username(&username).await {
         Ok(a) => a,
         Err(e) => return unavailable(&form.username, &next, e),
     };
     let (phc, reason) = match &admin {
-        Some(a) if a.disabled_at.is_none() => (Some(a.password_hash.clone()), "wrong password"),
+        Some(a) if a.enabled() => (Some(a.password_hash.clone()), "wrong password"),
         Some(_) => (None, "account disabled"),
         None => (None, "unknown username"),
     };
@@ -112,7 +111,7 @@ async fn sign_in(
         Some(a) if verified.ok => a,
         other => {
             let event = failed(reason, other.as_ref());
-            audit::record_best_effort(&auth.db, now, &actor, event).await;
+            audit.record_best_effort(&actor, event).await;
             return back_to_sign_in("invalid", &form.username, &next, None);
         }
     };
@@ -121,8 +120,7 @@ async fn sign_in(
     if verified.needs_rehash {
         match password::hash(&form.password).await {
             Ok(h) => {
-                if let Err(e) = admins::set_password_hash(&auth.db, &admin.id, h, now, false).await
-                {
+                if let Err(e) = auth.store.admins().upgrade_hash(&admin.id, &h).await {
                     tracing::warn!(error = %e, "cannot store the upgraded password hash");
                 }
             }
@@ -142,7 +140,7 @@ async fn sign_in(
     if let Err(e) = session.insert(SIGNED_IN_KEY, &signed_in).await {
         return unavailable(&form.username, &next, e);
     }
-    if let Err(e) = admins::record_sign_in(&auth.db, &admin.id, now).await {
+    if let Err(e) = auth.store.admins().record_sign_in(&admin.id).await {
         tracing::warn!(error = %e, "cannot record the sign-in time");
     }
     let actor = Actor {
@@ -150,13 +148,12 @@ async fn sign_in(
         username: admin.username.clone(),
         ..actor
     };
-    audit::record_best_effort(
-        &auth.db,
-        now,
-        &actor,
-        Event::new("admin.sign_in").target("admin", &admin.id, &admin.username),
-    )
-    .await;
+    audit
+        .record_best_effort(
+            &actor,
+            Event::new("admin.sign_in").target("admin", &admin.id, &admin.username),
+        )
+        .await;
     Redirect::to(&next).into_response()
 }
 
@@ -172,13 +169,13 @@ async fn sign_out(
     session: Session,
 ) -> Response {
     if let Some(admin_id) = &actor.admin_id {
-        audit::record_best_effort(
-            &auth.db,
-            auth.clock.now(),
-            &actor,
-            Event::new("admin.sign_out").target("admin", admin_id, &actor.username),
-        )
-        .await;
+        auth.store
+            .audit()
+            .record_best_effort(
+                &actor,
+                Event::new("admin.sign_out").target("admin", admin_id, &actor.username),
+            )
+            .await;
     }
     // Deletes the server-side row, so a copied cookie is dead too.
     if let Err(e) = session.flush().await {

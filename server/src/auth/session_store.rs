@@ -1,11 +1,9 @@
-//! tower-sessions' store over SeaORM, so sessions live in the same database
-//! on SQLite and PostgreSQL and every instance sees them. Rows are keyed by the
-//! SHA-256 of the session id: reading the table does not let anyone sign in.
-use crate::clock::Clock;
-use crate::db::entities::admin_session;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use std::sync::Arc;
+//! tower-sessions' store over `db::sessions`, so sessions live in the
+//! database on SQLite and PostgreSQL and every instance sees them. Rows are
+//! keyed by the SHA-256 of the session id: reading the table does not let
+//! anyone sign in.
+use crate::db::sessions::SessionRow;
+use crate::db::Store;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -14,8 +12,7 @@ pub const SIGNED_IN_KEY: &str = "signed_in";
 
 #[derive(Clone)]
 pub struct DbSessionStore {
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
+    store: Store,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -25,17 +22,8 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
-    }
-
-    /// Removes expired sessions; returns how many.
-    pub async fn purge_expired(&self) -> Result<u64, sea_orm::DbErr> {
-        Ok(admin_session::Entity::delete_many()
-            .filter(admin_session::Column::ExpiresAt.lte(self.clock.now()))
-            .exec(&self.db)
-            .await?
-            .rows_affected)
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 }
 
@@ -66,16 +54,11 @@ fn admin_id_of(record: &Record) -> Option<String> {
         .map(str::to_string)
 }
 
-fn row(
-    record: &Record,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<admin_session::ActiveModel, session_store::Error> {
-    Ok(admin_session::ActiveModel {
-        id_hash: Set(session_key(&record.id)),
-        admin_id: Set(admin_id_of(record)),
-        data: Set(serde_json::to_string(&record.data).map_err(backend)?),
-        expires_at: Set(to_chrono(record.expiry_date)),
-        created_at: Set(now),
+fn row(record: &Record) -> Result<SessionRow, session_store::Error> {
+    Ok(SessionRow {
+        admin_id: admin_id_of(record),
+        data: serde_json::to_string(&record.data).map_err(backend)?,
+        expires_at: to_chrono(record.expiry_date),
     })
 }
 
@@ -84,16 +67,14 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A 128-bit random id colliding is not expected; if it ever does, draw again.
         for _ in 0..4 {
-            let inserted = admin_session::Entity::insert(row(record, self.clock.now())?)
-                .on_conflict(
-                    OnConflict::column(admin_session::Column::IdHash)
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(&self.db)
+            let key = session_key(&record.id);
+            let created = self
+                .store
+                .sessions()
+                .create(&key, &row(record)?)
                 .await
                 .map_err(backend)?;
-            if inserted == 1 {
+            if created {
                 return Ok(());
             }
             record.id = Id::default();
@@ -106,32 +87,18 @@ impl SessionStore for DbSessionStore {
     /// loaded the session before finishes afterwards. New sessions and
     /// rotated ids go through `create`.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        admin_session::Entity::update_many()
-            .col_expr(
-                admin_session::Column::AdminId,
-                sea_orm::sea_query::Expr::value(admin_id_of(record)),
-            )
-            .col_expr(
-                admin_session::Column::Data,
-                sea_orm::sea_query::Expr::value(
-                    serde_json::to_string(&record.data).map_err(backend)?,
-                ),
-            )
-            .col_expr(
-                admin_session::Column::ExpiresAt,
-                sea_orm::sea_query::Expr::value(to_chrono(record.expiry_date)),
-            )
-            .filter(admin_session::Column::IdHash.eq(session_key(&record.id)))
-            .exec(&self.db)
+        self.store
+            .sessions()
+            .update(&session_key(&record.id), &row(record)?)
             .await
-            .map_err(backend)?;
-        Ok(())
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let found = admin_session::Entity::find_by_id(session_key(id))
-            .filter(admin_session::Column::ExpiresAt.gt(self.clock.now()))
-            .one(&self.db)
+        let found = self
+            .store
+            .sessions()
+            .load(&session_key(id))
             .await
             .map_err(backend)?;
         let Some(found) = found else {
@@ -145,10 +112,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        admin_session::Entity::delete_by_id(session_key(id))
-            .exec(&self.db)
+        self.store
+            .sessions()
+            .delete(&session_key(id))
             .await
-            .map_err(backend)?;
-        Ok(())
+            .map_err(backend)
     }
 }

@@ -11,12 +11,11 @@
 //!   username across all addresses, looser but refilling faster than a single
 //!   address can drain it — so one hostile address cannot lock an admin out;
 //!   it takes several addresses guessing at full speed.
+use crate::db::{Store, StoreError};
 use crate::hashing::sha256_hex;
-use chrono::{DateTime, Utc};
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -79,7 +78,7 @@ pub enum Verdict {
 
 pub struct SignInThrottle {
     per_ip: Keyed,
-    db: DatabaseConnection,
+    store: Store,
     limits: Limits,
 }
 
@@ -94,40 +93,25 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
 }
 
-/// Statements are written for PostgreSQL; SQLite spells `GREATEST` as the
-/// two-argument `MAX` and numbers its parameters with `?`.
-fn statement(backend: DbBackend, pg: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => pg.to_string(),
-        _ => pg.replace("GREATEST(", "MAX(").replace('$', "?"),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 impl SignInThrottle {
-    pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
+    pub fn new(store: Store, limits: Limits) -> Self {
         Self {
             per_ip: RateLimiter::keyed(quota(limits.ip)),
-            db,
+            store,
             limits,
         }
     }
 
     /// Takes one attempt for `username` from `ip`: first from this instance's
     /// per-address budget, then from the shared per-username buckets.
-    pub async fn attempt(
-        &self,
-        ip: &str,
-        username: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Verdict, DbErr> {
+    pub async fn attempt(&self, ip: &str, username: &str) -> Result<Verdict, StoreError> {
         let ip = crate::web_security::client_ip::throttle_key(ip);
         if let Err(not_until) = self.per_ip.check_key(&ip) {
             use governor::clock::{Clock, DefaultClock};
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Ok(Verdict::Wait(wait.as_secs().max(1)));
         }
-        let now_ms = now.timestamp_millis();
+        let now_ms = self.store.now().timestamp_millis();
         let buckets = [
             (
                 sha256_hex(format!("user-at-ip\n{username}\n{ip}")),
@@ -138,7 +122,12 @@ impl SignInThrottle {
         let mut charge = Charge { taken: Vec::new() };
         for (key, bucket) in buckets {
             let period = millis(bucket.every);
-            match self.take(&key, bucket.burst, period, now_ms).await {
+            match self
+                .store
+                .throttle()
+                .take(&key, bucket.burst, period, now_ms)
+                .await
+            {
                 Ok(None) => charge.taken.push((key, period)),
                 Ok(Some(wait)) => {
                     self.refund(charge).await;
@@ -159,91 +148,17 @@ impl SignInThrottle {
     }
 
     async fn refund(&self, charge: Charge) {
-        let backend = self.db.get_database_backend();
         for (key, period) in charge.taken {
-            let st = statement(
-                backend,
-                "UPDATE sign_in_throttle SET tat_ms = tat_ms - $1 WHERE key = $2",
-                vec![period.into(), key.into()],
-            );
-            if let Err(e) = self.db.execute_raw(st).await {
+            if let Err(e) = self.store.throttle().refund(&key, period).await {
                 tracing::warn!(error = %e, "cannot refund a sign-in throttle charge");
             }
         }
     }
 
-    /// One GCRA step, atomic on both databases: allowed while the bucket's
-    /// arrival time is at most `burst - 1` periods ahead of now. `Some(secs)`
-    /// when refused.
-    async fn take(
-        &self,
-        key: &str,
-        burst: u32,
-        period: i64,
-        now: i64,
-    ) -> Result<Option<u64>, DbErr> {
-        let backend = self.db.get_database_backend();
-        let limit = now.saturating_add(period.saturating_mul(i64::from(burst.max(1)) - 1));
-        // Twice: a first attempt racing another instance's insert retries the update.
-        for _ in 0..2 {
-            let updated = self
-                .db
-                .execute_raw(statement(
-                    backend,
-                    "UPDATE sign_in_throttle SET tat_ms = GREATEST(tat_ms, $1) + $2 \
-                     WHERE key = $3 AND tat_ms <= $4",
-                    vec![now.into(), period.into(), key.into(), limit.into()],
-                ))
-                .await?;
-            if updated.rows_affected() == 1 {
-                return Ok(None);
-            }
-            let inserted = self
-                .db
-                .execute_raw(statement(
-                    backend,
-                    "INSERT INTO sign_in_throttle (key, tat_ms) VALUES ($1, $2) \
-                     ON CONFLICT (key) DO NOTHING",
-                    vec![key.into(), now.saturating_add(period).into()],
-                ))
-                .await?;
-            if inserted.rows_affected() == 1 {
-                return Ok(None);
-            }
-            let row = self
-                .db
-                .query_one_raw(statement(
-                    backend,
-                    "SELECT tat_ms FROM sign_in_throttle WHERE key = $1",
-                    vec![key.into()],
-                ))
-                .await?;
-            let tat: i64 = match row {
-                Some(r) => r.try_get("", "tat_ms")?,
-                None => continue,
-            };
-            if tat > limit {
-                let wait_ms = u64::try_from(tat - limit).unwrap_or(u64::MAX);
-                return Ok(Some(wait_ms.div_ceil(1000).max(1)));
-            }
-        }
-        // Lost two races in a row: refuse briefly rather than skip the charge.
-        Ok(Some(1))
-    }
-
     /// Drops buckets that have refilled completely, and idle address entries.
-    pub async fn purge(&self, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub async fn purge(&self) -> Result<u64, StoreError> {
         self.per_ip.retain_recent();
         self.per_ip.shrink_to_fit();
-        let backend = self.db.get_database_backend();
-        let done = self
-            .db
-            .execute_raw(statement(
-                backend,
-                "DELETE FROM sign_in_throttle WHERE tat_ms < $1",
-                vec![now.timestamp_millis().into()],
-            ))
-            .await?;
-        Ok(done.rows_affected())
+        self.store.throttle().purge().await
     }
 }

@@ -1,12 +1,115 @@
-//! Database: connection, migrations, entities.
+//! The storage layer: every table has one owner here.
+//!
+//! [`Store`] is the one handle (connection, key ring, clock). Each module owns
+//! one table or aggregate: its queries, the mapping between rows and the
+//! domain types the rest of the server works with, the sealing and opening
+//! of its secrets, and its transactions. Nothing above `db/` imports an
+//! entity or writes SQL (a unit test in `crate::layers` checks it), so a new
+//! column or account type touches its owner here and the layer that uses it.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`tenants`] | `tenant` |
+//! | [`tenant_emails`] | `tenant_email` (settings, sealed client secret) |
+//! | [`connections`] | `mailbox_connection` and the connection status of `tenant_email` |
+//! | [`flows`] | `oauth_flow` (sealed PKCE verifier) |
+//! | [`outbox`] | `outbox_message`, `outbox_attachment` |
+//! | [`inbox`] | `inbox_sync`, `inbox_message`, `inbox_attachment` |
+//! | [`slots`] | `graph_slot` |
+//! | [`admins`] | `admin` |
+//! | [`sessions`] | `admin_session` |
+//! | [`setup_tokens`] | `setup_token` |
+//! | [`api_tokens`] | `api_token` |
+//! | [`audit`] | `audit_event` |
+//! | [`throttle`] | `sign_in_throttle` |
+pub mod admins;
+pub mod api_tokens;
+pub mod audit;
+pub mod connections;
+/// The SeaORM entities. Only the modules of `db/` use them; they are public
+/// for integration tests that look at raw rows (ciphertext at rest, say).
 pub mod entities;
+mod error;
+pub mod flows;
+pub mod inbox;
 pub mod migrations;
+pub mod outbox;
+pub mod sessions;
+pub mod setup_tokens;
+pub mod slots;
+pub mod tenant_emails;
+pub mod tenants;
+pub mod throttle;
 
+pub use error::{Saved, StoreError};
+
+use crate::clock::Clock;
 use crate::config::{Config, DatabaseKind};
+use crate::secrets::KeyRing;
+use chrono::{DateTime, Utc};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The storage handle; cheap to clone (the connection is a pool).
+#[derive(Clone)]
+pub struct Store {
+    conn: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.conn.get_database_backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn new(conn: DatabaseConnection, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
+        Self { conn, keys, clock }
+    }
+
+    /// The same database and key, another clock (tests move time).
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            ..self.clone()
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Several instances share PostgreSQL; SQLite means one process.
+    pub fn is_shared(&self) -> bool {
+        self.conn.get_database_backend() == sea_orm::DbBackend::Postgres
+    }
+
+    /// The raw connection, for integration tests that inspect or break the
+    /// database. Server code goes through the table modules.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// True when the database answers and no migration is pending.
+    pub async fn ready(&self) -> Result<bool, StoreError> {
+        self.conn.ping().await?;
+        Ok(migrations::Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .is_empty())
+    }
+}
 
 /// Connects and applies pending migrations.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
@@ -31,14 +134,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// True when the database answers and no migration is pending.
-pub async fn ready(db: &DatabaseConnection) -> Result<bool, DbErr> {
-    db.ping().await?;
-    Ok(migrations::Migrator::get_pending_migrations(db)
-        .await?
-        .is_empty())
-}
-
 fn ensure_sqlite_dir(url: &str) {
     let path = url
         .trim_start_matches("sqlite://")
@@ -55,4 +150,24 @@ fn ensure_sqlite_dir(url: &str) {
             tracing::warn!(error = %e, dir = %parent.display(), "cannot create database directory");
         }
     }
+}
+
+/// A store on a private in-memory SQLite database with the real migrations,
+/// for the storage modules' own unit tests.
+#[cfg(test)]
+pub(crate) async fn test_store(clock: Arc<dyn Clock>) -> Store {
+    let mut options = ConnectOptions::new("sqlite::memory:".to_string());
+    // One connection: every `:memory:` connection would be a database of its own.
+    options
+        .sqlx_logging(false)
+        .max_connections(1)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(|o| o.foreign_keys(true));
+    let conn = Database::connect(options).await.unwrap();
+    migrations::Migrator::up(&conn, None).await.unwrap();
+    Store::new(
+        conn,
+        Arc::new(KeyRing::from_bytes(&[7u8; 32])),
+        clock,
+    )
 }

@@ -1,15 +1,11 @@
 //! "Click to Authenticate": a flow row and the URL that sends the browser to Microsoft.
+use super::client::{join_endpoint, EntraClient};
 use super::errors::{internal, Failure};
-use super::exchange::EntraClient;
-use super::flow::verifier_binding;
-use super::{
-    cookie_name, discovery, flow, random_token, sha256_hex, Identity, FLOW_LIFETIME_SECONDS,
-};
-use crate::db::entities::{oauth_flow, tenant_email};
+use super::{cookie_name, discovery, random_token, sha256_hex, Identity, FLOW_LIFETIME_SECONDS};
+use crate::db::flows::Flow;
+use crate::db::tenant_emails::TenantEmail;
 use app::model::scopes::normalize_scopes;
-use app::model::{AccountType, TenantEmailInput};
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// Choices the admin made when clicking the button.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,51 +33,24 @@ impl std::fmt::Debug for Begun {
     }
 }
 
-/// `<authority><path>` with exactly one slash between them.
-pub fn join_endpoint(authority: &str, path: &str) -> String {
-    format!(
-        "{}/{}",
-        authority.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
-}
-
-fn as_input(m: &tenant_email::Model) -> TenantEmailInput {
-    TenantEmailInput {
-        account_type: m.account_type.clone(),
-        address: m.address.clone(),
-        direction: m.direction.clone(),
-        application_id: m.application_id.clone(),
-        client_secret: String::new(),
-        secret_expires_on: m
-            .secret_expires_on
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
-        authority_url: m.authority_url.clone(),
-        authorization_endpoint: m.authorization_endpoint.clone(),
-        token_endpoint: m.token_endpoint.clone(),
-        scopes: m.scopes.clone(),
-        receiving: crate::mail::inbox::settings::receiving_input(m),
-    }
-}
-
 /// The saved settings must be valid before anyone is sent to Microsoft.
-fn check_connectable(identity: &Identity, m: &tenant_email::Model) -> Result<(), Failure> {
-    let uses_oauth = AccountType::from_code(&m.account_type)
-        .map(|t| t.uses_oauth2())
-        .unwrap_or(false);
-    if !uses_oauth {
+fn check_connectable(identity: &Identity, m: &TenantEmail) -> Result<(), Failure> {
+    if !m.settings.account_type.uses_oauth2() {
         return Err(Failure::NotConnectable(
             "This account type does not use OAuth2.".into(),
         ));
     }
-    if m.client_secret.is_none() {
+    if !m.has_secret() {
         return Err(Failure::NotConnectable(
             "Enter and save the client secret first.".into(),
         ));
     }
-    let errors =
-        app::model::tenant_email::validate(&as_input(m), false, &identity.authority_policy);
+    // Rules may have tightened since it was saved.
+    let errors = app::model::tenant_email::validate(
+        &m.settings.to_input(),
+        false,
+        &identity.authority_policy,
+    );
     if let Some((field, message)) = errors.0.iter().next() {
         return Err(Failure::NotConnectable(format!(
             "Fix the saved settings first ({field}: {message})"
@@ -99,15 +68,16 @@ pub async fn begin(
     email_id: &str,
     options: BeginOptions,
 ) -> Result<Begun, Failure> {
-    let now = identity.clock.now();
-    let email = tenant_email::Entity::find_by_id(email_id.to_string())
-        .filter(tenant_email::Column::TenantId.eq(tenant_id))
-        .one(&identity.db)
-        .await
-        .map_err(|e| internal("begin: read tenant email", e))?
+    let now = identity.store.now();
+    let email = identity
+        .store
+        .tenant_emails()
+        .owned(tenant_id, email_id)
+        .await?
         .ok_or(Failure::NotFound)?;
     check_connectable(identity, &email)?;
-    let authority = email.authority_url.trim_end_matches('/').to_string();
+    let settings = &email.settings;
+    let authority = settings.authority().to_string();
     let discovered = discovery::discover(&identity.http, &authority).await?;
 
     let state = random_token(32);
@@ -115,42 +85,33 @@ pub async fn begin(
     let nonce = random_token(32);
     let cookie_value = random_token(32);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
-    let scopes = normalize_scopes(&email.scopes);
-    let auth_url = join_endpoint(&authority, &email.authorization_endpoint);
+    let scopes = normalize_scopes(&settings.scopes);
+    let auth_url = join_endpoint(&authority, &settings.authorization_endpoint);
 
-    let sealed_verifier = identity
-        .keys
-        .seal(verifier.secret(), &verifier_binding(&state_hash))
-        .map_err(|e| internal("begin: seal verifier", e))?;
-    let row = oauth_flow::ActiveModel {
-        state_hash: Set(state_hash.clone()),
-        tenant_id: Set(email.tenant_id.clone()),
-        tenant_email_id: Set(email.id.clone()),
-        pkce_verifier: Set(sealed_verifier),
-        nonce: Set(nonce.clone()),
-        browser_binding: Set(sha256_hex(&cookie_value)),
-        login_hint: Set(email.address.clone()),
-        authority: Set(authority.clone()),
-        authorization_endpoint: Set(email.authorization_endpoint.clone()),
-        token_endpoint: Set(email.token_endpoint.clone()),
-        client_id: Set(email.application_id.clone()),
-        redirect_uri: Set(identity.redirect_uri.clone()),
-        scopes: Set(scopes.clone()),
-        iss_required: Set(discovered.iss_parameter_supported),
-        issuer: Set(discovered.issuer),
-        jwks_uri: Set(discovered.jwks_uri),
-        allow_new_account: Set(options.allow_new_account),
-        created_at: Set(now),
-        expires_at: Set(now + chrono::Duration::seconds(FLOW_LIFETIME_SECONDS)),
-        consumed_at: Set(None),
-        session_key: Set(session_key.map(str::to_string)),
+    let flow = Flow {
+        state_hash: state_hash.clone(),
+        tenant_id: email.tenant_id.clone(),
+        tenant_email_id: email.id.clone(),
+        nonce: nonce.clone(),
+        browser_binding: sha256_hex(&cookie_value),
+        session_key: session_key.map(str::to_string),
+        login_hint: settings.address.clone(),
+        authority: authority.clone(),
+        authorization_endpoint: settings.authorization_endpoint.clone(),
+        token_endpoint: settings.token_endpoint.clone(),
+        client_id: settings.application_id.clone(),
+        redirect_uri: identity.redirect_uri.clone(),
+        scopes: scopes.clone(),
+        issuer: discovered.issuer,
+        jwks_uri: discovered.jwks_uri,
+        iss_required: discovered.iss_parameter_supported,
+        allow_new_account: options.allow_new_account,
+        created_at: now,
+        expires_at: now + chrono::Duration::seconds(FLOW_LIFETIME_SECONDS),
     };
-    row.insert(&identity.db)
-        .await
-        .map_err(|e| internal("begin: insert oauth flow", e))?;
-    flow::purge_old(&identity.db, now).await;
+    identity.store.flows().start(&flow, verifier.secret()).await?;
 
-    let client = EntraClient::new(ClientId::new(email.application_id.clone()))
+    let client = EntraClient::new(ClientId::new(settings.application_id.clone()))
         .set_auth_uri(AuthUrl::new(auth_url).map_err(|e| internal("begin: authorize URL", e))?)
         .set_redirect_uri(
             RedirectUrl::new(identity.redirect_uri.clone())
@@ -163,7 +124,7 @@ pub async fn begin(
         .set_pkce_challenge(challenge)
         .add_extra_param("nonce", nonce)
         .add_extra_param("response_mode", "query")
-        .add_extra_param("login_hint", email.address.clone())
+        .add_extra_param("login_hint", settings.address.clone())
         .add_extra_param("prompt", "select_account")
         .url();
     tracing::info!(
@@ -174,7 +135,7 @@ pub async fn begin(
     );
     Ok(Begun {
         authorize_url: url.to_string(),
-        address: email.address.clone(),
+        address: settings.address.clone(),
         cookie_name: cookie_name(&state_hash, identity.secure_cookies()),
         cookie_value,
         max_age_seconds: FLOW_LIFETIME_SECONDS,

@@ -1,12 +1,11 @@
 //! `GET /core/oauth2/validated`: strict parsing, the flow consumed on first
 //! use, then code → tokens → id_token → /me → identity guard → store.
-use super::errors::{internal, Failure, OAuthError};
-use super::flow::{self, verifier_binding};
+use super::errors::{Failure, OAuthError};
 use super::{
-    cookie_name, discovery, exchange, id_token, me, same, sha256_hex, store, Identity,
+    connect, cookie_name, discovery, exchange, id_token, me, same, sha256_hex, Identity,
     LEEWAY_SECONDS,
 };
-use crate::db::entities::oauth_flow;
+use crate::db::flows::Consumed;
 use app::port::Actor;
 
 /// Longest query accepted on the callback (Entra's codes are ~1–2 KB).
@@ -153,8 +152,9 @@ pub async fn callback(
             // that still names one state burns that flow, so it cannot be
             // replayed in a better-formed shape.
             if let Some(state) = lone_state(raw_query) {
-                let _ =
-                    flow::consume(&identity.db, &sha256_hex(&state), identity.clock.now()).await;
+                if let Err(e) = identity.store.flows().consume(&sha256_hex(&state)).await {
+                    tracing::warn!(error = %e, "could not burn the flow of a malformed callback");
+                }
             }
             return Outcome {
                 result: Err(f),
@@ -165,9 +165,9 @@ pub async fn callback(
     };
     let state_hash = sha256_hex(&params.state);
     let name = cookie_name(&state_hash, identity.secure_cookies());
-    let now = identity.clock.now();
-    let flow = match flow::consume(&identity.db, &state_hash, now).await {
-        Ok(Ok(flow)) => flow,
+    let now = identity.store.now();
+    let consumed = match identity.store.flows().consume(&state_hash).await {
+        Ok(Ok(consumed)) => consumed,
         Ok(Err(why)) => {
             tracing::info!(?why, "oauth callback with an unusable state");
             return Outcome {
@@ -176,18 +176,19 @@ pub async fn callback(
                 clear_cookie: Some(name),
             };
         }
-        Err(f) => {
+        Err(e) => {
             return Outcome {
-                result: Err(f),
+                result: Err(e.into()),
                 back: None,
                 clear_cookie: Some(name),
             }
         }
     };
+    let flow = &consumed.flow;
     let back = Some((flow.tenant_id.clone(), flow.tenant_email_id.clone()));
     let result = finish(
         identity,
-        &flow,
+        &consumed,
         &params,
         cookie_value(cookie_header, &name),
         actor,
@@ -211,12 +212,13 @@ pub async fn callback(
 
 async fn finish(
     identity: &Identity,
-    flow: &oauth_flow::Model,
+    consumed: &Consumed,
     params: &Params,
     cookie: Option<&str>,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, Failure> {
+    let flow = &consumed.flow;
     if now > flow.expires_at {
         return Err(Failure::FlowExpired);
     }
@@ -247,13 +249,12 @@ async fn finish(
         .code
         .as_deref()
         .ok_or_else(|| Failure::BadRequest("The sign-in response has no code.".into()))?;
-    let verifier = identity
-        .keys
-        .open(&flow.pkce_verifier, &verifier_binding(&flow.state_hash))
-        .map_err(|e| internal("open pkce verifier", e))?;
-    let secret = crate::backend::open_secret(&identity.db, &identity.keys, &flow.tenant_email_id)
-        .await
-        .map_err(|e| internal("open client secret", e))?
+    let verifier = identity.store.flows().verifier(consumed)?;
+    let secret = identity
+        .store
+        .tenant_emails()
+        .client_secret(&flow.tenant_email_id)
+        .await?
         .ok_or_else(|| Failure::NotConnectable("Enter and save the client secret first.".into()))?;
 
     let tokens = exchange::redeem_code(&identity.http, flow, &secret, code, verifier).await?;
@@ -268,7 +269,7 @@ async fn finish(
             issuer: &flow.issuer,
             client_id: &flow.client_id,
             nonce: &flow.nonce,
-            now: identity.clock.now(),
+            now: identity.store.now(),
             leeway_seconds: LEEWAY_SECONDS,
         },
     )
@@ -287,7 +288,7 @@ async fn finish(
         &tokens.access_token,
     )
     .await?;
-    let saved = store::save(identity, flow, &claims, &me, &tokens, actor).await?;
+    let saved = connect::save(identity, flow, &claims, &me, &tokens, actor).await?;
     Ok(Connected {
         tenant_id: flow.tenant_id.clone(),
         tenant_email_id: flow.tenant_email_id.clone(),

@@ -224,9 +224,16 @@ impl Failure {
 
 /// Logs an unexpected error with a reference id and turns it into a failure.
 pub fn internal(context: &str, error: impl std::fmt::Display) -> Failure {
-    let id = app::api::error_id();
-    tracing::error!(error_id = %id, %error, "{context}");
-    Failure::Internal(id)
+    Failure::Internal(crate::reference::logged(context, error))
+}
+
+/// Storage failures during a connect attempt: logged with a reference id
+/// and where they happened; the admin sees only the id.
+impl From<crate::db::StoreError> for Failure {
+    #[track_caller]
+    fn from(e: crate::db::StoreError) -> Self {
+        Failure::Internal(crate::reference::logged_here(e))
+    }
 }
 
 #[cfg(test)]

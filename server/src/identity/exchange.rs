@@ -1,82 +1,13 @@
 //! Code → tokens at the token endpoint snapshotted in the flow row, with the
 //! `oauth2` crate: client secret in the body, PKCE verifier, redirects off.
-use super::begin::join_endpoint;
+use super::client::{join_endpoint, EntraClient};
 use super::discovery::error_kind;
 use super::errors::{internal, Failure, OAuthError};
-use crate::db::entities::oauth_flow;
-use oauth2::basic::{
-    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
-};
+use crate::db::flows::Flow;
 use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, ExtraTokenFields,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse as _, TokenUrl,
+    AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, TokenResponse as _, TokenUrl,
 };
-use serde::{Deserialize, Serialize};
-
-/// The `id_token` beside the standard fields (OpenID Connect Core §3.1.3.3).
-#[derive(Clone, Deserialize, Serialize)]
-pub struct IdTokenField {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-}
-
-impl std::fmt::Debug for IdTokenField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IdTokenField(<redacted>)")
-    }
-}
-
-impl ExtraTokenFields for IdTokenField {}
-
-/// Entra's token error body: RFC 6749 §5.2 plus `error_codes` and `suberror`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct EntraTokenError {
-    pub error: String,
-    #[serde(default)]
-    pub error_description: Option<String>,
-    #[serde(default)]
-    pub error_codes: Vec<u64>,
-    #[serde(default)]
-    pub suberror: Option<String>,
-    #[serde(default)]
-    pub error_uri: Option<String>,
-}
-
-impl std::fmt::Display for EntraTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.error)
-    }
-}
-
-impl oauth2::ErrorResponse for EntraTokenError {}
-
-impl From<EntraTokenError> for OAuthError {
-    fn from(e: EntraTokenError) -> Self {
-        OAuthError {
-            error: e.error,
-            description: e.error_description,
-            codes: e.error_codes,
-            suberror: e.suberror,
-        }
-    }
-}
-
-pub type EntraTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
-
-/// An `oauth2` client speaking Entra's token responses and errors.
-pub type EntraClient<HasAuthUrl = EndpointNotSet, HasTokenUrl = EndpointNotSet> = oauth2::Client<
-    EntraTokenError,
-    EntraTokenResponse,
-    BasicTokenIntrospectionResponse,
-    StandardRevocableToken,
-    BasicRevocationErrorResponse,
-    HasAuthUrl,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    HasTokenUrl,
->;
 
 /// What the token endpoint gave; `Debug` shows no token.
 pub struct Tokens {
@@ -99,7 +30,7 @@ impl std::fmt::Debug for Tokens {
 
 pub async fn redeem_code(
     http: &reqwest::Client,
-    flow: &oauth_flow::Model,
+    flow: &Flow,
     client_secret: &str,
     code: &str,
     verifier: String,

@@ -7,38 +7,38 @@
 //!   answers the authorize URL.
 //! - [`callback`]: strict parsing of `/core/oauth2/validated`, the flow consumed
 //!   on first use, then code exchange ([`exchange`]), id_token validation
-//!   ([`id_token`]), `GET /me` ([`me`]), the identity guard ([`guard`]) and one
-//!   transaction that stores the connection ([`store`]).
-//! - [`tokens`]: `Identity::access_token` (cached, single-flight refresh,
-//!   rotation stored, errors classified), the keep-alive, `connection_info`
-//!   for the status panel, `mark_if_reconfigured` after an edit.
+//!   ([`id_token`]), `GET /me` ([`me`]), the identity guard ([`guard`]), and
+//!   the connection stored in one storage transaction ([`connect`]).
+//! - [`refresh`]: `Identity::access_token` (cached, single-flight refresh,
+//!   rotation stored, errors classified) and the keep-alive.
+//! - [`client`]: the HTTP and `oauth2` clients every call to Microsoft uses.
 //!
-//! Errors ([`errors`]) carry what the admin sees; internal ones are logged with
-//! a reference id. Nothing here logs a token, code, state, verifier or secret.
+//! Storage is `db::flows` and `db::connections`; this module speaks the
+//! protocol only. Errors ([`errors`]) carry what the admin sees; internal
+//! ones are logged with a reference id. Nothing here logs a token, code,
+//! state, verifier or secret.
 pub mod begin;
 pub mod callback;
+pub mod client;
+pub mod connect;
 pub mod discovery;
 pub mod errors;
 pub mod exchange;
-pub mod flow;
 pub mod guard;
 pub mod id_token;
 pub mod me;
-pub mod store;
-pub mod tokens;
+pub mod refresh;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::secrets::KeyRing;
+use crate::db::Store;
 use app::model::authority::AuthorityPolicy;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use begin::{BeginOptions, Begun};
 pub use callback::Connected;
+pub use client::BuildError;
 pub use errors::Failure;
-pub use tokens::{connection_info, AccessToken, ConnectionInfo, TokenError};
+pub use refresh::{AccessToken, TokenError};
 
 /// How long a flow may take from "Click to Authenticate" to the callback.
 pub const FLOW_LIFETIME_SECONDS: i64 = 600;
@@ -56,9 +56,7 @@ pub const HOST_COOKIE_PATH: &str = "/";
 /// Everything the flow needs; cheap to clone.
 #[derive(Clone)]
 pub struct Identity {
-    pub(crate) db: DatabaseConnection,
-    pub(crate) keys: Arc<KeyRing>,
-    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Store,
     /// Redirects disabled, timeouts set: used for every call to Microsoft.
     pub(crate) http: reqwest::Client,
     pub(crate) redirect_uri: String,
@@ -81,30 +79,11 @@ impl std::fmt::Debug for Identity {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client for Microsoft: {0}")]
-pub struct BuildError(String);
-
 impl Identity {
-    pub fn new(
-        db: DatabaseConnection,
-        keys: Arc<KeyRing>,
-        clock: Arc<dyn Clock>,
-        config: &Config,
-    ) -> Result<Self, BuildError> {
-        let http = reqwest::Client::builder()
-            // RFC 9700 §4.11: never follow redirects from the token endpoint.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("tenant-mail/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BuildError(e.to_string()))?;
+    pub fn new(store: Store, config: &Config) -> Result<Self, BuildError> {
         Ok(Self {
-            db,
-            keys,
-            clock,
-            http,
+            store,
+            http: client::http()?,
             redirect_uri: config.redirect_uri(),
             public_url: config.public_url.clone(),
             graph_base_url: config.graph_base_url.clone(),

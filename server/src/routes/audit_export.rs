@@ -2,8 +2,8 @@
 //! as the Audit log screen, for a signed-in admin (the gate covers `/admin`).
 //! Streamed a page at a time, so a long log never sits in memory whole.
 //! Exporting is itself audited.
-use crate::audit::{self, Event};
-use crate::clock::Clock;
+use crate::db::audit::Event;
+use crate::db::Store;
 use app::model::admin::{AuditEntryView, AuditFilter};
 use app::port::Actor;
 use axum::body::{Body, Bytes};
@@ -12,26 +12,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use std::sync::Arc;
 
 pub const PATH: &str = "/admin/audit/export.csv";
 const PAGE: u64 = 1000;
 
-#[derive(Clone)]
-struct ExportState {
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
-}
-
-pub fn routes<S: Clone + Send + Sync + 'static>(
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
-) -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
     Router::new()
         .route("/admin/audit/export.csv", get(export))
-        .with_state(ExportState { db, clock })
+        .with_state(store)
 }
 
 /// The screen's filter fields as query parameters (all optional).
@@ -48,7 +37,7 @@ struct Params {
 }
 
 async fn export(
-    State(state): State<ExportState>,
+    State(store): State<Store>,
     Extension(actor): Extension<Actor>,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -72,39 +61,38 @@ async fn export(
         failures_only: params.failures_only,
         before_id: None,
     };
-    let now = state.clock.now();
+    let now = store.now();
     // The file shows the log as it was when asked for: everything up to the
     // newest entry now, not this export's own entry or anything later.
-    match newest_id(&state.db).await {
+    match store.audit().newest_id().await {
         Ok(newest) => filter.before_id = Some(newest.saturating_add(1)),
         Err(e) => return internal("read the newest entry", e),
     }
     let event = Event::new("audit.exported").detail(describe(&filter));
-    if let Err(e) = audit::record(&state.db, now, &actor, event).await {
+    if let Err(e) = store.audit().record(&actor, event).await {
         return internal("record the export", e);
     }
-    let pages = futures_util::stream::unfold(Some((state.db, filter, true)), |cursor| async move {
-        let (db, mut filter, first) = cursor?;
+    let pages = futures_util::stream::unfold(Some((store, filter, true)), |cursor| async move {
+        let (store, mut filter, first) = cursor?;
         let mut out = Vec::new();
         if first {
             out.extend_from_slice(&row(&HEADER.map(String::from)));
         }
-        match audit::list(&db, &filter, PAGE).await {
+        match store.audit().list(&filter, PAGE).await {
             Ok(page) => {
                 for e in page.entries {
                     out.extend_from_slice(&row(&fields(e)));
                 }
                 let next = page.next_before_id.map(|before| {
                     filter.before_id = Some(before);
-                    (db, filter, false)
+                    (store, filter, false)
                 });
                 Some((Ok::<Bytes, std::io::Error>(Bytes::from(out)), next))
             }
             // Headers are gone by now: end the body with an error, so the
             // download fails visibly instead of looking complete.
             Err(e) => {
-                let id = app::api::error_id();
-                tracing::error!(error_id = %id, error = %e, "audit export: read a page");
+                let id = crate::reference::logged("audit export: read a page", e);
                 Some((Err(std::io::Error::other(format!("reference {id}"))), None))
             }
         }
@@ -127,21 +115,6 @@ async fn export(
 
 fn internal(context: &str, error: impl std::fmt::Display) -> Response {
     super::internal_error(&format!("audit export: {context}"), error)
-}
-
-/// The id of the newest audit entry (0 when there is none).
-async fn newest_id(db: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
-    use crate::db::entities::audit_event;
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    let newest: Option<i64> = audit_event::Entity::find()
-        .select_only()
-        .column(audit_event::Column::Id)
-        .order_by_desc(audit_event::Column::Id)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.unwrap_or(0))
 }
 
 const HEADER: [&str; 9] = [

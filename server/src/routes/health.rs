@@ -1,7 +1,7 @@
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use sea_orm::DatabaseConnection;
+use crate::db::Store;
 use serde_json::json;
 
 /// The process is up and serving.
@@ -10,16 +10,15 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 /// The database answers and every migration is applied.
-pub async fn readyz(db: DatabaseConnection) -> impl IntoResponse {
-    match crate::db::ready(&db).await {
+pub async fn readyz(store: Store) -> impl IntoResponse {
+    match store.ready().await {
         Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "migrations pending" })),
         ),
         Err(e) => {
-            let id = app::api::error_id();
-            tracing::error!(error_id = %id, error = %e, "readiness check failed");
+            let id = crate::reference::logged("readiness check failed", e);
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "status": "database unreachable", "reference": id })),

@@ -14,8 +14,7 @@ pub(crate) fn internal_error(
     error: impl std::fmt::Display,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let id = app::api::error_id();
-    tracing::error!(error_id = %id, %error, "{context}");
+    let id = crate::reference::logged(context, error);
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         format!("Something went wrong on the server (reference {id})."),

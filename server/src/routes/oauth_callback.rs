@@ -3,7 +3,7 @@
 //!   `different_account=1` optional) → 303 to Microsoft, with the flow cookie;
 //! - `GET /core/oauth2/validated` → 303 back to the tenant email with
 //!   `?connected=1`, or a small page that says what went wrong and what to do.
-use crate::audit::{self, Event};
+use crate::db::audit::Event;
 use crate::identity::callback::{self, Outcome};
 use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH, HOST_COOKIE_PATH};
 use crate::web_security::{csrf, CspNonce};
@@ -166,7 +166,7 @@ async fn validated(
             .failed()
             .detail(format!("{}: {}", f.title(), f.explanation())),
     };
-    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, event).await;
+    identity.store.audit().record_best_effort(&actor, event).await;
     let mut response = match &result {
         Ok(c) => see_other(&format!(
             "{}?connected=1",
@@ -227,7 +227,7 @@ async fn begin_flow(
             .target("tenant_email", &email_id, "")
             .detail(format!("{}: {}", f.title(), f.explanation())),
     };
-    audit::record_best_effort(&identity.db, identity.clock.now(), &actor, event).await;
+    identity.store.audit().record_best_effort(&actor, event).await;
     match result {
         Ok(begun) => {
             let mut response = see_other(&begun.authorize_url);

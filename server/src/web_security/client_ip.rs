@@ -56,20 +56,6 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
-/// Peers are compared in canonical form, so an IPv4-mapped range
-/// (`::ffff:10.0.0.0/104`) is stored as the IPv4 range it means.
-fn canonical(net: IpNet) -> IpNet {
-    match net {
-        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
-            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
-                .map(IpNet::V4)
-                .unwrap_or(net),
-            None => net,
-        },
-        _ => net,
-    }
-}
-
 /// The address a throttle counts by: IPv6 by its /64, since one host or
 /// home commonly holds a whole /64 and could otherwise take a fresh address
 /// for every attempt.
@@ -82,23 +68,10 @@ pub fn throttle_key(ip: &str) -> String {
     }
 }
 
-/// Parses `10.0.0.0/8, 192.0.2.7` (a bare address is a /32 or /128).
-pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map(|n| canonical(n.trunc()))
-                .map_err(|_| format!("{s:?} is not an address or CIDR range like 10.0.0.0/8"))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_proxies;
 
     fn headers(xff: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -48,7 +48,7 @@ pub async fn protect(
     next: Next,
 ) -> Response {
     if is_safe(request.method())
-        || crate::routes::host_api::is_host_api(request.uri().path())
+        || crate::config::is_host_api(request.uri().path())
         || is_same_origin(&policy.origin, request.headers())
     {
         return next.run(request).await;

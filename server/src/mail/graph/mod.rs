@@ -11,6 +11,8 @@ mod retry;
 mod tests;
 mod upload;
 
+use crate::clock::Clock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::mail::OutgoingMessage;
@@ -34,6 +36,8 @@ const PREFER_IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
 pub struct GraphClient {
     http: reqwest::Client,
     base: Url,
+    /// Reads a `Retry-After` given as an HTTP date against our time.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -47,7 +51,7 @@ impl std::fmt::Debug for GraphClient {
 impl GraphClient {
     /// base_url like "https://graph.microsoft.com/v1.0" (config.graph_base_url, no trailing slash).
     /// reqwest client: connect timeout 10 s, total timeout 60 s, redirects disabled, rustls.
-    pub fn new(base_url: &str) -> Result<Self, GraphError> {
+    pub fn new(base_url: &str, clock: Arc<dyn Clock>) -> Result<Self, GraphError> {
         let base = Url::parse(base_url.trim_end_matches('/'))
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
@@ -68,7 +72,7 @@ impl GraphClient {
                     errors::chain(e)
                 ))
             })?;
-        Ok(Self { http, base })
+        Ok(Self { http, base, clock })
     }
 
     /// POST /me/messages (Prefer: IdType="ImmutableId"), small attachments inline; large ones
@@ -245,7 +249,7 @@ impl GraphClient {
             status,
             &headers,
             &body,
-            chrono::Utc::now(),
+            self.clock.now(),
         ))
     }
 }

@@ -338,10 +338,14 @@ fn attachment_debug_hides_the_bytes() {
 
 #[test]
 fn new_rejects_unusable_base_urls() {
-    assert!(GraphClient::new("https://graph.microsoft.com/v1.0/").is_ok());
+    assert!(GraphClient::new("https://graph.microsoft.com/v1.0/", clock()).is_ok());
     assert!(matches!(
-        GraphClient::new("graph.microsoft.com"),
+        GraphClient::new("graph.microsoft.com", clock()),
         Err(GraphError::Internal(_))
     ));
-    assert!(GraphClient::new("ftp://graph.microsoft.com/v1.0").is_err());
+    assert!(GraphClient::new("ftp://graph.microsoft.com/v1.0", clock()).is_err());
+}
+
+fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {
+    std::sync::Arc::new(crate::clock::SystemClock)
 }

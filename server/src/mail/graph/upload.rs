@@ -66,7 +66,7 @@ pub(crate) async fn upload(
                 status,
                 &headers,
                 &body,
-                chrono::Utc::now(),
+                client.clock.now(),
             ));
         }
         start = end + 1;

@@ -1,8 +1,8 @@
-//! Receiving mail: delta sync of a folder into the database, after-processing
-//! actions, and the settings and text handling around them.
+//! Receiving mail: the delta sync of a folder into storage (`db::inbox`),
+//! the after-processing actions, and the text and download handling around
+//! received mail.
+mod actions;
 pub mod download;
-pub mod settings;
-pub mod store;
+mod rounds;
 pub mod sync;
 pub mod text;
-pub mod view;

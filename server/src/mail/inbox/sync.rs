@@ -8,16 +8,12 @@
 //! page stores nothing twice; the delta link is stored only with a round's
 //! last page; when Graph forgets the delta state (410) a full round runs
 //! again under the same key.
-use super::store::{self, CommitError, Continue, NewMessage};
-use crate::clock::Clock;
-use crate::db::entities::tenant_email;
-use crate::identity::tokens::TokenError;
-use crate::identity::Identity;
-use crate::mail::graph::{DeltaMessage, DeltaPage, GraphClient, GraphError};
+use crate::db::{Store, StoreError};
+use crate::identity::{Identity, TokenError};
+use crate::mail::graph::{GraphClient, GraphError};
 use crate::mail::slots::MailboxSlots;
-use app::model::inbox::{ActionState, AfterProcessing};
+use app::model::inbox::AfterProcessing;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,7 +84,7 @@ fn default_start(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Where the next delta page comes from.
-enum Link {
+pub(super) enum Link {
     /// A full round from the start (first sync, or after a reset).
     Start,
     /// A new round of changes.
@@ -98,32 +94,36 @@ enum Link {
 }
 
 pub struct Inbox {
-    db: DatabaseConnection,
+    pub(super) store: Store,
     identity: Arc<Identity>,
-    graph: GraphClient,
+    pub(super) graph: GraphClient,
     slots: Arc<MailboxSlots>,
-    clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
-    config: InboxConfig,
+    pub(super) config: InboxConfig,
     stored_total: std::sync::atomic::AtomicU64,
+}
+
+/// A storage failure ends this sync; the next poll starts again.
+impl From<StoreError> for SyncOutcome {
+    fn from(e: StoreError) -> Self {
+        SyncOutcome::Failed(format!("database: {e}"))
+    }
 }
 
 impl Inbox {
     pub fn new(
-        db: DatabaseConnection,
+        store: Store,
         identity: Arc<Identity>,
         graph: GraphClient,
         slots: Arc<MailboxSlots>,
-        clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
         config: InboxConfig,
     ) -> Self {
         Self {
-            db,
+            store,
             identity,
             graph,
             slots,
-            clock,
             wake,
             config,
             stored_total: std::sync::atomic::AtomicU64::new(0),
@@ -137,7 +137,7 @@ impl Inbox {
 
     /// Syncs every due mailbox once, concurrently; returns each outcome.
     pub async fn run_once(self: &Arc<Self>) -> Vec<(String, SyncOutcome)> {
-        let due = match store::due(&self.db, self.clock.now()).await {
+        let due = match self.store.inbox().due().await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "inbox: cannot list due mailboxes");
@@ -167,7 +167,7 @@ impl Inbox {
                         tracing::error!(error = %e, "inbox: a sync task panicked");
                     }
                 }
-                match store::due(&self.db, self.clock.now()).await {
+                match self.store.inbox().due().await {
                     Ok(due) => {
                         for m in due {
                             let id = m.tenant_email_id;
@@ -194,63 +194,53 @@ impl Inbox {
 
     /// One sync of one mailbox: its delta pages, then its pending actions.
     pub async fn sync_mailbox(self: &Arc<Self>, tenant_email_id: &str) -> SyncOutcome {
-        let email = match tenant_email::Entity::find_by_id(tenant_email_id.to_string())
-            .one(&self.db)
-            .await
-        {
+        let email = match self.store.tenant_emails().get(tenant_email_id).await {
             Ok(Some(e)) => e,
             Ok(None) => return SyncOutcome::Skipped,
-            Err(e) => return SyncOutcome::Failed(format!("database: {e}")),
+            Err(e) => return e.into(),
         };
-        let now = self.clock.now();
+        let receiving = &email.settings.receiving;
         let owner = uuid::Uuid::new_v4().to_string();
-        let wanted_since = email.import_since.unwrap_or_else(|| default_start(now));
-        let state = match store::claim(
-            &self.db,
-            tenant_email_id,
-            &email.receive_folder,
-            wanted_since,
-            &owner,
-            now,
-            self.config.lease,
-        )
-        .await
+        let wanted_since = receiving
+            .import_since
+            .unwrap_or_else(|| default_start(self.store.now()));
+        let state = match self
+            .store
+            .inbox()
+            .claim(
+                tenant_email_id,
+                &receiving.folder,
+                wanted_since,
+                &owner,
+                self.config.lease,
+            )
+            .await
         {
             Ok(Some(s)) => s,
             Ok(None) => return SyncOutcome::Skipped,
-            Err(e) => return SyncOutcome::Failed(format!("database: {e}")),
+            Err(e) => return e.into(),
         };
         // Cleared "import since" keeps the start already in use.
-        let since = email.import_since.unwrap_or(state.since);
+        let since = receiving.import_since.unwrap_or(state.since);
         let mut link = match (&state.next_link, &state.delta_link) {
             (Some(next), _) => Link::Next(next.clone()),
             (None, Some(delta)) => Link::Delta(delta.clone()),
             (None, None) => Link::Start,
         };
-        if state.folder != email.receive_folder || state.since != since {
+        if state.folder != receiving.folder || state.since != since {
             // Another folder, or an earlier start: a full round. Nothing already
             // stored is stored again.
-            if let Err(e) = store::start_over(
-                &self.db,
-                tenant_email_id,
-                &owner,
-                &email.receive_folder,
-                since,
-            )
-            .await
-            {
-                return self
-                    .finish(
-                        tenant_email_id,
-                        &owner,
-                        SyncOutcome::Failed(format!("database: {e}")),
-                    )
-                    .await;
+            let reset = self
+                .store
+                .inbox()
+                .start_over(tenant_email_id, &owner, &receiving.folder, since)
+                .await;
+            if let Err(e) = reset {
+                return self.finish(tenant_email_id, &owner, e.into()).await;
             }
             link = Link::Start;
         }
-        let after =
-            AfterProcessing::from_code(&email.after_processing).unwrap_or(AfterProcessing::Leave);
+        let after = receiving.after;
         let mut outcome = self.rounds(&email, &owner, link, since, after).await;
         if matches!(outcome, SyncOutcome::Synced { .. }) && after != AfterProcessing::Leave {
             if let Some(problem) = self.apply_actions(&email, &owner, after).await {
@@ -277,13 +267,18 @@ impl Inbox {
         if let Some(why) = &error {
             tracing::info!(tenant_email_id, reason = %why, "inbox: sync stopped early");
         }
-        if let Err(e) = store::release(&self.db, tenant_email_id, owner, error.as_deref()).await {
+        let released = self
+            .store
+            .inbox()
+            .release(tenant_email_id, owner, error.as_deref())
+            .await;
+        if let Err(e) = released {
             tracing::warn!(tenant_email_id, error = %e, "inbox: cannot release the sync lease; it will expire");
         }
         outcome
     }
 
-    async fn token(&self, tenant_email_id: &str) -> Result<String, SyncOutcome> {
+    pub(super) async fn token(&self, tenant_email_id: &str) -> Result<String, SyncOutcome> {
         match self.identity.access_token(tenant_email_id).await {
             Ok(t) => Ok(t.token),
             Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
@@ -296,160 +291,13 @@ impl Inbox {
         }
     }
 
-    /// Pages until a round completes (or something stops it).
-    async fn rounds(
-        &self,
-        email: &tenant_email::Model,
-        owner: &str,
-        mut link: Link,
-        since: DateTime<Utc>,
-        after: AfterProcessing,
-    ) -> SyncOutcome {
-        let id = email.id.as_str();
-        let (mut pages, mut new, mut resyncs) = (0usize, 0usize, 0u32);
-        // The next page, fetched while the previous one was being committed.
-        let mut prefetched: Option<Result<DeltaPage, GraphError>> = None;
-        loop {
-            let url = match link {
-                Link::Start => match self.graph.delta_start(&email.receive_folder, since) {
-                    Ok(u) => u,
-                    Err(e) => return SyncOutcome::Failed(e.describe()),
-                },
-                Link::Delta(ref d) => d.clone(),
-                Link::Next(ref n) => n.clone(),
-            };
-            if !matches!(link, Link::Next(_)) {
-                if let Err(e) = store::round_started(&self.db, id, owner, self.clock.now()).await {
-                    return SyncOutcome::Failed(format!("database: {e}"));
-                }
-            }
-            let token = match self.token(id).await {
-                Ok(t) => t,
-                Err(outcome) => return outcome,
-            };
-            let fetched = match prefetched.take() {
-                Some(page) => page,
-                None => self.call(id, |g| g.delta_page(&token, &url)).await,
-            };
-            let page = match fetched {
-                Ok(p) => p,
-                Err(e) if e.is_sync_state_lost() && resyncs < self.config.max_resyncs => {
-                    resyncs += 1;
-                    tracing::info!(
-                        tenant_email_id = id,
-                        "inbox: Graph lost the delta state; full resync"
-                    );
-                    if let Err(e) =
-                        store::start_over(&self.db, id, owner, &email.receive_folder, since).await
-                    {
-                        return SyncOutcome::Failed(format!("database: {e}"));
-                    }
-                    link = Link::Start;
-                    continue;
-                }
-                Err(e) => return self.graph_problem(id, e).await,
-            };
-            let (messages, continue_at) = match self.prepare(id, &token, page, since).await {
-                Ok(p) => p,
-                Err(outcome) => return outcome,
-            };
-            let complete = matches!(continue_at.0, Continue::Delta(_));
-            let next_link = match &continue_at.0 {
-                Continue::Next(n) => Some(n.clone()),
-                Continue::Delta(_) => None,
-            };
-            // Commit this page while the next one travels: Graph's latency
-            // hides the durable commit. What is stored is the same either way;
-            // a prefetched page whose commit failed is simply dropped.
-            let commit = store::commit_page(
-                &self.db,
-                id,
-                owner,
-                after,
-                messages,
-                &continue_at.1,
-                continue_at.0,
-                self.clock.now(),
-                self.config.lease,
-            );
-            let fetch_next = async {
-                match (&next_link, complete) {
-                    (Some(n), false) => Some(self.call(id, |g| g.delta_page(&token, n)).await),
-                    _ => None,
-                }
-            };
-            let (committed, next_page) = tokio::join!(commit, fetch_next);
-            match committed {
-                Ok(n) => new += n,
-                Err(CommitError::LostLease) => return SyncOutcome::LostLease,
-                Err(CommitError::Db(e)) => return SyncOutcome::Failed(format!("database: {e}")),
-            }
-            prefetched = next_page;
-            pages += 1;
-            match next_link {
-                Some(n) if !complete => link = Link::Next(n),
-                _ => return SyncOutcome::Synced { new, pages },
-            }
-        }
-    }
-
-    /// The page's messages worth storing (received since the start, not yet
-    /// stored), with their attachments; and where to continue.
-    async fn prepare(
-        &self,
-        id: &str,
-        token: &str,
-        page: DeltaPage,
-        since: DateTime<Utc>,
-    ) -> Result<(Vec<NewMessage>, (Continue, Vec<String>)), SyncOutcome> {
-        let continue_at = match (page.next_link, page.delta_link) {
-            (Some(n), _) => Continue::Next(n),
-            (None, Some(d)) => Continue::Delta(d),
-            (None, None) => {
-                return Err(SyncOutcome::Failed(
-                    "Graph's delta page had no link to continue from.".into(),
-                ))
-            }
-        };
-        let wanted: Vec<DeltaMessage> = page
-            .messages
-            .into_iter()
-            .filter(|m| m.received_at >= since)
-            .collect();
-        let ids: Vec<String> = wanted.iter().map(|m| m.id.clone()).collect();
-        let known = store::known_ids(&self.db, id, &ids)
-            .await
-            .map_err(|e| SyncOutcome::Failed(format!("database: {e}")))?;
-        let mut out = Vec::new();
-        for m in wanted {
-            if known.contains(&m.id) {
-                continue;
-            }
-            let attachments = if m.has_attachments {
-                match self.call(id, |g| g.attachments(token, &m.id)).await {
-                    Ok(a) => a,
-                    // Gone between the page and now: store what the page said.
-                    Err(GraphError::Rejected { status: 404, .. }) => Vec::new(),
-                    Err(e) => return Err(self.graph_problem(id, e).await),
-                }
-            } else {
-                Vec::new()
-            };
-            out.push(NewMessage {
-                message: m,
-                attachments,
-            });
-        }
-        Ok((out, (continue_at, page.removed)))
-    }
-
-    async fn graph_problem(&self, id: &str, e: GraphError) -> SyncOutcome {
+    pub(super) async fn graph_problem(&self, id: &str, e: GraphError) -> SyncOutcome {
         match e {
             GraphError::Busy { .. } => SyncOutcome::Busy(e.describe()),
             GraphError::Unauthorized { .. } => {
                 // A refused token: get a new one before the next sync; a dead
                 // grant shows up there and marks the mailbox.
-                let cutoff = self.clock.now() + chrono::Duration::hours(1);
+                let cutoff = self.store.now() + chrono::Duration::hours(1);
                 match self.identity.refresh_if_unused_since(id, cutoff).await {
                     Err(TokenError::NeedsReauth(why))
                     | Err(TokenError::CredentialsInvalid(why)) => SyncOutcome::Waiting(why),
@@ -460,95 +308,7 @@ impl Inbox {
         }
     }
 
-    /// Applies the after-processing action to stored messages still waiting
-    /// for it. Returns why it stopped early, if it did.
-    async fn apply_actions(
-        self: &Arc<Self>,
-        email: &tenant_email::Model,
-        owner: &str,
-        after: AfterProcessing,
-    ) -> Option<SyncOutcome> {
-        let id = email.id.as_str();
-        let destination = email.move_to_folder.clone().unwrap_or_default();
-        loop {
-            let pending = match store::pending_actions(&self.db, id, self.config.action_batch).await
-            {
-                Ok(p) if p.is_empty() => return None,
-                Ok(p) => p,
-                Err(e) => return Some(SyncOutcome::Failed(format!("database: {e}"))),
-            };
-            // Only the lease holder acts; renewing it also proves we still are.
-            match store::renew(&self.db, id, owner, self.clock.now(), self.config.lease).await {
-                Ok(true) => {}
-                Ok(false) => return Some(SyncOutcome::LostLease),
-                Err(e) => return Some(SyncOutcome::Failed(format!("database: {e}"))),
-            }
-            let token = match self.token(id).await {
-                Ok(t) => t,
-                Err(outcome) => return Some(outcome),
-            };
-            let mut tasks = tokio::task::JoinSet::new();
-            for (message_id, graph_id) in pending {
-                let this = self.clone();
-                let (token, destination, mailbox) =
-                    (token.clone(), destination.clone(), id.to_string());
-                tasks.spawn(async move {
-                    let result = this
-                        .call(&mailbox, |g| async move {
-                            match after {
-                                AfterProcessing::MarkRead => g.mark_read(&token, &graph_id).await,
-                                AfterProcessing::Move => {
-                                    g.move_message(&token, &graph_id, &destination).await
-                                }
-                                AfterProcessing::Leave => Ok(()),
-                            }
-                        })
-                        .await;
-                    (message_id, result)
-                });
-            }
-            let mut stop = None;
-            while let Some(joined) = tasks.join_next().await {
-                let Ok((message_id, result)) = joined else {
-                    continue;
-                };
-                let recorded = match result {
-                    Ok(()) => store::action_outcome(&self.db, &message_id, ActionState::Done, None).await,
-                    Err(GraphError::Rejected { status: 404, .. }) => {
-                        store::action_outcome(
-                            &self.db,
-                            &message_id,
-                            ActionState::Failed,
-                            Some("The message is no longer in the mailbox (deleted or moved by someone else)."),
-                        )
-                        .await
-                    }
-                    Err(e @ GraphError::Rejected { .. }) => {
-                        store::action_outcome(
-                            &self.db,
-                            &message_id,
-                            ActionState::Failed,
-                            Some(&e.describe()),
-                        )
-                        .await
-                    }
-                    // Temporary: left pending for the next sync.
-                    Err(e) => {
-                        stop.get_or_insert(self.graph_problem(id, e).await);
-                        Ok(())
-                    }
-                };
-                if let Err(e) = recorded {
-                    stop.get_or_insert(SyncOutcome::Failed(format!("database: {e}")));
-                }
-            }
-            if stop.is_some() {
-                return stop;
-            }
-        }
-    }
-
-    async fn call<'a, T, F, Fut>(&'a self, mailbox: &str, f: F) -> Result<T, GraphError>
+    pub(super) async fn call<'a, T, F, Fut>(&'a self, mailbox: &str, f: F) -> Result<T, GraphError>
     where
         F: FnOnce(&'a GraphClient) -> Fut,
         Fut: std::future::Future<Output = Result<T, GraphError>>,

@@ -1,6 +1,9 @@
-//! The outbox: durable queue (`store`) and the workers that send through
-//! Graph (`worker`). A message is committed before anyone is told "queued";
-//! each state change is guarded by the lease of the worker that holds it.
-pub mod group_commit;
-pub mod store;
+//! Sending. The queue itself is `db::outbox` (a message is committed before
+//! anyone is told "queued"); here: what a message must be to enter it
+//! ([`enqueue`]), the workers that send through Graph ([`worker`], [`send`]),
+//! and how a queued message is shown ([`view`]).
+pub mod enqueue;
+mod recent_tokens;
+mod send;
+pub mod view;
 pub mod worker;

@@ -4,17 +4,12 @@
 //! still a draft → send it. So a message is sent at most once by Tenant Mail;
 //! a crash between creating a draft and storing its id leaves an unsent
 //! draft in the mailbox, never a second copy at the recipient.
-use super::group_commit::GroupCommit;
-use super::store;
-use crate::clock::Clock;
-use crate::db::entities::outbox_message;
-use crate::identity::tokens::TokenError;
+use super::recent_tokens::RecentTokens;
+use crate::db::outbox::GroupCommit;
+use crate::db::Store;
 use crate::identity::Identity;
-use crate::mail::graph::{backoff, DraftState, GraphClient, GraphError, PreparedAttachment};
+use crate::mail::graph::GraphClient;
 use crate::mail::slots::MailboxSlots;
-use app::model::mail::{OutboxState, OutgoingMessage};
-use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -54,17 +49,16 @@ impl Default for OutboxConfig {
 }
 
 pub struct Outbox {
-    db: DatabaseConnection,
-    identity: Arc<Identity>,
-    graph: GraphClient,
-    slots: Arc<MailboxSlots>,
-    clock: Arc<dyn Clock>,
+    pub(super) store: Store,
+    pub(super) identity: Arc<Identity>,
+    pub(super) graph: GraphClient,
+    pub(super) slots: Arc<MailboxSlots>,
     wake: Arc<Notify>,
-    config: OutboxConfig,
+    pub(super) config: OutboxConfig,
     /// "Draft recorded" and "sent" share commits under load.
-    commits: GroupCommit,
-    recent_tokens: RecentTokens,
-    sent_total: std::sync::atomic::AtomicU64,
+    pub(super) commits: GroupCommit,
+    pub(super) recent_tokens: RecentTokens,
+    pub(super) sent_total: std::sync::atomic::AtomicU64,
 }
 
 /// What became of one message in one round.
@@ -78,70 +72,22 @@ pub enum Outcome {
     LostLease,
 }
 
-/// Access tokens looked up in the last moments, per mailbox. A burst of
-/// messages for one mailbox would otherwise read and decrypt the same token
-/// once per message. Kept for two seconds only, so a mailbox that needs
-/// re-authentication, or was re-pointed, is noticed as quickly as before (a
-/// token is always read just before the calls that use it anyway); dropped
-/// at once when Graph refuses it.
-#[derive(Default)]
-struct RecentTokens(std::sync::Mutex<std::collections::HashMap<String, RecentToken>>);
-
-/// The token, when it was read, and when Microsoft said it expires.
-type RecentToken = (String, std::time::Instant, DateTime<Utc>);
-
-const RECENT_TOKEN_TTL: Duration = Duration::from_secs(2);
-
-impl RecentTokens {
-    fn get(&self, mailbox: &str) -> Option<String> {
-        let map = self.0.lock().ok()?;
-        let (token, at, expires_at) = map.get(mailbox)?;
-        let fresh = at.elapsed() < RECENT_TOKEN_TTL
-            && *expires_at - chrono::Duration::minutes(1) > Utc::now();
-        fresh.then(|| token.clone())
-    }
-    fn put(&self, mailbox: &str, token: &crate::identity::tokens::AccessToken) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(
-                mailbox.to_string(),
-                (
-                    token.token.clone(),
-                    std::time::Instant::now(),
-                    token.expires_at,
-                ),
-            );
-        }
-    }
-    fn forget(&self, mailbox: &str) {
-        if let Ok(mut map) = self.0.lock() {
-            map.remove(mailbox);
-        }
-    }
-}
-
-/// The lease the message was claimed under (every state change names it).
-fn lease_of(m: &outbox_message::Model) -> &str {
-    m.lease_owner.as_deref().unwrap_or_default()
-}
-
 impl Outbox {
     pub fn new(
-        db: DatabaseConnection,
+        store: Store,
         identity: Arc<Identity>,
         graph: GraphClient,
         slots: Arc<MailboxSlots>,
-        clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
         config: OutboxConfig,
     ) -> Self {
         Self {
-            commits: GroupCommit::start(db.clone()),
-            recent_tokens: RecentTokens::default(),
-            db,
+            commits: GroupCommit::start(&store),
+            recent_tokens: RecentTokens::new(store.clock().clone()),
+            store,
             identity,
             graph,
             slots,
-            clock,
             wake,
             config,
             sent_total: std::sync::atomic::AtomicU64::new(0),
@@ -162,15 +108,11 @@ impl Outbox {
 
     /// Claims one batch and processes it; returns what happened to each message.
     pub async fn run_once(self: &Arc<Self>) -> Vec<Outcome> {
-        let now = self.clock.now();
-        let claimed = match store::claim(
-            &self.db,
-            &self.claim_token(),
-            now,
-            self.config.lease,
-            self.config.batch,
-        )
-        .await
+        let claimed = match self
+            .store
+            .outbox()
+            .claim(&self.claim_token(), self.config.lease, self.config.batch)
+            .await
         {
             Ok(c) => c,
             Err(e) => {
@@ -201,15 +143,11 @@ impl Outbox {
                 let room = self.config.max_in_flight.saturating_sub(tasks.len());
                 if room > 0 && tokio::time::Instant::now() >= next_claim {
                     let limit = (room as u64).min(self.config.batch);
-                    let now = self.clock.now();
-                    let drained = match store::claim(
-                        &self.db,
-                        &self.claim_token(),
-                        now,
-                        self.config.lease,
-                        limit,
-                    )
-                    .await
+                    let drained = match self
+                        .store
+                        .outbox()
+                        .claim(&self.claim_token(), self.config.lease, limit)
+                        .await
                     {
                         Ok(claimed) => {
                             let short = (claimed.len() as u64) < limit;
@@ -247,311 +185,5 @@ impl Outbox {
                 }
             }
         })
-    }
-
-    async fn process(&self, m: outbox_message::Model) -> Outcome {
-        fail::fail_point!("outbox::claimed", |_| crate::failpoints::stop_here(
-            "outbox::claimed"
-        ));
-        let now = self.clock.now();
-        if now - m.created_at > self.config.max_age {
-            // Before giving up, make sure it did not go out after all.
-            if let Some(id) = &m.graph_message_id {
-                if let Ok(token) = self.identity.access_token(&m.tenant_email_id).await {
-                    if let Ok(DraftState::Sent) =
-                        self.call(&m, |g| g.draft_state(&token.token, id)).await
-                    {
-                        return self.sent(&m).await;
-                    }
-                }
-            }
-            let reason = format!(
-                "Not sent within {} hours{}.",
-                self.config.max_age.num_hours(),
-                m.last_error
-                    .as_deref()
-                    .map(|e| format!(" (last problem: {e})"))
-                    .unwrap_or_default()
-            );
-            return self.finish(&m, OutboxState::Failed, &reason).await;
-        }
-        let token = match self.token(&m.tenant_email_id).await {
-            Ok(t) => t,
-            Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
-                return self.finish(&m, OutboxState::Held, &why).await;
-            }
-            Err(TokenError::NotConnected) => {
-                return self
-                    .finish(
-                        &m,
-                        OutboxState::Held,
-                        "The mailbox is not connected yet: click Authenticate on its Tenant Email.",
-                    )
-                    .await;
-            }
-            Err(e) => return self.retry(&m, None, &e.to_string()).await,
-        };
-
-        let draft_id = match &m.graph_message_id {
-            // Seen before: find out whether it already went out.
-            Some(id) => match self.call(&m, |g| g.draft_state(&token, id)).await {
-                Ok(DraftState::Sent) => return self.sent(&m).await,
-                Ok(DraftState::Draft) => id.clone(),
-                Ok(DraftState::Missing) => return self.draft_vanished(&m).await,
-                Err(e) => return self.graph_error(&m, &e).await,
-            },
-            None => match self.create_draft(&m, &token).await {
-                Ok(id) => id,
-                Err(outcome) => return outcome,
-            },
-        };
-
-        fail::fail_point!("outbox::before_send", |_| {
-            crate::failpoints::stop_here("outbox::before_send")
-        });
-        match self.call(&m, |g| g.send_draft(&token, &draft_id)).await {
-            Ok(()) => self.sent(&m).await,
-            Err(GraphError::Ambiguous(why)) => {
-                // It may have gone out: ask before doing anything else.
-                match self.call(&m, |g| g.draft_state(&token, &draft_id)).await {
-                    Ok(DraftState::Sent) => self.sent(&m).await,
-                    _ => {
-                        self.retry(
-                            &m,
-                            None,
-                            &format!("Sending was interrupted ({why}); checking again shortly."),
-                        )
-                        .await
-                    }
-                }
-            }
-            // A 404 on send: another worker that took over a stalled lease may
-            // have sent it already. Ask before calling it a failure.
-            Err(e @ GraphError::Rejected { status: 404, .. }) => {
-                match self.call(&m, |g| g.draft_state(&token, &draft_id)).await {
-                    Ok(DraftState::Sent) => self.sent(&m).await,
-                    Ok(DraftState::Missing) => self.draft_vanished(&m).await,
-                    _ => self.graph_error(&m, &e).await,
-                }
-            }
-            Err(e) => self.graph_error(&m, &e).await,
-        }
-    }
-
-    async fn draft_vanished(&self, m: &outbox_message::Model) -> Outcome {
-        let why = "The draft disappeared from the mailbox before Tenant Mail saw it sent (deleted in Outlook, or sent and then deleted from Sent Items). Retry sends a new copy.";
-        match store::fail_and_forget_draft(&self.db, &m.id, lease_of(m), why, self.clock.now())
-            .await
-        {
-            Ok(true) => Outcome::Failed,
-            Ok(false) => Outcome::LostLease,
-            Err(e) => {
-                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot record the outcome; the lease will expire");
-                Outcome::Retrying
-            }
-        }
-    }
-
-    async fn create_draft(
-        &self,
-        m: &outbox_message::Model,
-        token: &str,
-    ) -> Result<String, Outcome> {
-        let message: OutgoingMessage = match serde_json::from_str(&m.message) {
-            Ok(msg) => msg,
-            Err(e) => {
-                return Err(self
-                    .finish(
-                        m,
-                        OutboxState::Failed,
-                        &format!("The stored message is unreadable ({e})."),
-                    )
-                    .await)
-            }
-        };
-        // Most messages have none: skip the query then.
-        let stored = if message.attachments.is_empty() {
-            Ok(Vec::new())
-        } else {
-            store::attachments(&self.db, &m.id).await
-        };
-        let attachments = match stored {
-            Ok(list) => list
-                .into_iter()
-                .map(|a| PreparedAttachment {
-                    name: a.name,
-                    content_type: a.content_type,
-                    bytes: a.content,
-                })
-                .collect::<Vec<_>>(),
-            Err(e) => return Err(self.retry(m, None, &format!("database: {e}")).await),
-        };
-        // Claimed before: an earlier attempt may have made a draft and died
-        // before recording it. Such a draft was never sent; delete it, so
-        // the mailbox's Drafts folder is left as the admin knows it.
-        if m.attempts > 1 {
-            self.delete_orphan_drafts(m, token).await;
-        }
-        match self
-            .call(m, |g| g.create_draft(token, &message, &attachments, &m.id))
-            .await
-        {
-            Ok(id) => {
-                fail::fail_point!("outbox::after_draft", |_| {
-                    crate::failpoints::stop_here("outbox::after_draft")
-                });
-                match self
-                    .commits
-                    .record_draft(&m.id, lease_of(m), &id, self.clock.now())
-                    .await
-                {
-                    Ok(true) => Ok(id),
-                    Ok(false) => Err(Outcome::LostLease),
-                    // The draft exists but we could not remember it: an unsent
-                    // draft stays behind; the next attempt makes a new one.
-                    Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
-                }
-            }
-            Err(e) => Err(self.graph_error(m, &e).await),
-        }
-    }
-
-    /// Best effort: a failed lookup or delete leaves an unsent draft behind,
-    /// which is untidy but can never become a second mail, so it must not
-    /// hold up sending.
-    async fn delete_orphan_drafts(&self, m: &outbox_message::Model, token: &str) {
-        match self.call(m, |g| g.tagged_drafts(token, &m.id)).await {
-            Ok(orphans) => {
-                for id in orphans {
-                    self.call(m, |g| async move {
-                        g.discard(token, &id).await;
-                        Ok::<(), GraphError>(())
-                    })
-                    .await
-                    .ok();
-                    tracing::info!(outbox_id = %m.id, "outbox: deleted the unsent draft of an interrupted attempt");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(outbox_id = %m.id, error = %e.describe(), "outbox: cannot look for drafts of an interrupted attempt");
-            }
-        }
-    }
-
-    /// The mailbox's access token. Messages of one mailbox that go out
-    /// together share one lookup (see [`RecentTokens`]).
-    async fn token(&self, tenant_email_id: &str) -> Result<String, TokenError> {
-        if let Some(token) = self.recent_tokens.get(tenant_email_id) {
-            return Ok(token);
-        }
-        let token = self.identity.access_token(tenant_email_id).await?;
-        self.recent_tokens.put(tenant_email_id, &token);
-        Ok(token.token)
-    }
-
-    /// One Graph request inside one of the mailbox's four slots.
-    async fn call<'a, T, F, Fut>(&'a self, m: &outbox_message::Model, f: F) -> Result<T, GraphError>
-    where
-        F: FnOnce(&'a GraphClient) -> Fut,
-        Fut: std::future::Future<Output = Result<T, GraphError>>,
-    {
-        self.slots.run(&m.tenant_email_id, f(&self.graph)).await
-    }
-
-    async fn graph_error(&self, m: &outbox_message::Model, e: &GraphError) -> Outcome {
-        match e {
-            GraphError::Busy { retry_after, .. } => {
-                self.retry(m, *retry_after, &e.describe()).await
-            }
-            GraphError::Ambiguous(_) | GraphError::Unreachable(_) | GraphError::Internal(_) => {
-                self.retry(m, None, &e.describe()).await
-            }
-            GraphError::Unauthorized { .. } => {
-                self.recent_tokens.forget(&m.tenant_email_id);
-                // The access token was refused early (revoked, rotated keys):
-                // get a new one before the next attempt; a dead grant shows up there.
-                let cutoff = self.clock.now() + chrono::Duration::hours(1);
-                match self
-                    .identity
-                    .refresh_if_unused_since(&m.tenant_email_id, cutoff)
-                    .await
-                {
-                    Err(TokenError::NeedsReauth(why))
-                    | Err(TokenError::CredentialsInvalid(why)) => {
-                        self.finish(m, OutboxState::Held, &why).await
-                    }
-                    _ => self.retry(m, None, &e.describe()).await,
-                }
-            }
-            GraphError::Rejected { .. } => self.finish(m, OutboxState::Failed, &e.describe()).await,
-        }
-    }
-
-    async fn sent(&self, m: &outbox_message::Model) -> Outcome {
-        fail::fail_point!("outbox::after_send", |_| crate::failpoints::stop_here(
-            "outbox::after_send"
-        ));
-        match self
-            .commits
-            .mark_sent(&m.id, lease_of(m), self.clock.now())
-            .await
-        {
-            Ok(true) => {
-                self.sent_total
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::info!(outbox_id = %m.id, tenant_email_id = %m.tenant_email_id, attempts = m.attempts, "outbox: sent");
-                Outcome::Sent
-            }
-            Ok(false) => Outcome::LostLease,
-            Err(e) => {
-                // Sent, but not recorded: the next claim looks the draft up and records it.
-                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: sent but not recorded yet");
-                Outcome::Retrying
-            }
-        }
-    }
-
-    async fn finish(&self, m: &outbox_message::Model, state: OutboxState, why: &str) -> Outcome {
-        match store::finish(&self.db, &m.id, lease_of(m), state, why, self.clock.now()).await {
-            Ok(true) => {
-                tracing::info!(outbox_id = %m.id, state = state.code(), reason = %why, "outbox: message {}", state.code());
-                match state {
-                    OutboxState::Held => Outcome::Held,
-                    _ => Outcome::Failed,
-                }
-            }
-            Ok(false) => Outcome::LostLease,
-            Err(e) => {
-                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot record the outcome; the lease will expire and it is retried");
-                Outcome::Retrying
-            }
-        }
-    }
-
-    async fn retry(
-        &self,
-        m: &outbox_message::Model,
-        after: Option<Duration>,
-        why: &str,
-    ) -> Outcome {
-        let wait = after.unwrap_or_else(|| {
-            backoff(
-                m.attempts.max(1) as u32 - 1,
-                self.config.backoff_base,
-                self.config.backoff_cap,
-                &mut rand::thread_rng(),
-            )
-        });
-        let now = self.clock.now();
-        let due: DateTime<Utc> =
-            now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
-        match store::reschedule(&self.db, &m.id, lease_of(m), due, why, now).await {
-            Ok(true) => Outcome::Retrying,
-            Ok(false) => Outcome::LostLease,
-            Err(e) => {
-                tracing::warn!(outbox_id = %m.id, error = %e, "outbox: cannot reschedule; the lease will expire");
-                Outcome::Retrying
-            }
-        }
     }
 }

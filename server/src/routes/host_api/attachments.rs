@@ -2,9 +2,8 @@
 //! attachment's bytes, always as a download (never rendered), for the
 //! caller's tenant only. The response itself is the one the admin Inbox
 //! serves (`mail::inbox::download`), so both escape names alike.
-use super::messages::owns_mailbox;
 use super::{Caller, Failure, HostApiState};
-use crate::mail::inbox::{download, store};
+use crate::mail::inbox::download;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
@@ -36,9 +35,9 @@ impl utoipa::ToSchema for FileBytes {}
     ),
     responses(
         (status = 200, description = "The file, as a download (`Content-Disposition: attachment`, the stored type when it is a valid media type, else `application/octet-stream`)", content_type = "application/octet-stream", body = FileBytes),
-        (status = 401, description = "Missing, unknown or revoked token", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such message or attachment for this token's tenant, or an attached item or link that has no bytes (`message` says so)", body = super::openapi::ErrorBody),
-        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = super::failure::ErrorBody),
+        (status = 404, description = "No such message or attachment for this token's tenant, or an attached item or link that has no bytes (`message` says so)", body = super::failure::ErrorBody),
+        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::failure::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -47,16 +46,14 @@ pub async fn attachment(
     caller: Caller,
     Path((message_id, attachment_id)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let message = store::get(&state.db, &message_id)
-        .await
-        .map_err(|e| Failure::internal("read received message", e))?
-        .ok_or(Failure::NotFound)?;
-    if !owns_mailbox(&state, &caller, &message.tenant_email_id).await? {
+    let inbox = state.store.inbox();
+    let message = inbox.get(&message_id).await?.ok_or(Failure::NotFound)?;
+    if !caller.owns(&state, &message.tenant_email_id).await? {
         return Err(Failure::NotFound);
     }
-    let file = store::attachment(&state.db, &message_id, &attachment_id)
-        .await
-        .map_err(|e| Failure::internal("read received attachment", e))?
+    let file = inbox
+        .attachment(&message_id, &attachment_id)
+        .await?
         .ok_or(Failure::NotFound)?;
     let Some(content) = file.content else {
         return Err(Failure::NotFoundBecause(

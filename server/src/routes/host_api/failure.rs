@@ -1,10 +1,26 @@
 //! Every `/v1` error as a JSON body with a stable `error` code. Internal
 //! errors are logged under a reference id that the caller gets instead of
 //! the details.
+use crate::db::StoreError;
 use app::model::FieldErrors;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Every error body: `error` is a stable code (`unauthorized`, `not_found`,
+/// `invalid`, `bad_request`, `idempotency_key_reused`, `not_sending`,
+/// `too_large`, `internal`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: Option<String>,
+    /// With `invalid`: field name → reason.
+    pub fields: Option<BTreeMap<String, String>>,
+    /// With `internal`: quote it when reporting the problem.
+    pub reference: Option<String>,
+}
 
 #[derive(Debug)]
 pub enum Failure {
@@ -27,10 +43,19 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
-        let id = app::api::error_id();
-        tracing::error!(error_id = %id, %error, "host API: {context}");
-        Failure::Internal(id)
+    /// One field of the request refused, with why.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        Failure::Invalid(errors)
+    }
+}
+
+/// The host API's one place where an internal error becomes a logged reference id.
+impl From<StoreError> for Failure {
+    #[track_caller]
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(crate::reference::logged_here(e))
     }
 }
 

@@ -8,23 +8,20 @@
 //! so an admin session in the same browser grants nothing on `/v1`.
 mod attachments;
 mod bearer;
+mod body;
 mod failure;
 mod messages;
 pub mod openapi;
 mod received;
 
-use crate::clock::Clock;
+use crate::db::Store;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use axum::Router;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 pub use bearer::Caller;
-pub use failure::Failure;
-
-/// The path prefix that `is_public` and the CSRF check exempt.
-pub const PREFIX: &str = "/v1/";
+pub use failure::{ErrorBody, Failure};
 
 /// Attachments travel as base64 inside the JSON (35 MB of attachments is
 /// about 47 MB encoded), so the limit is well above axum's 2 MB default.
@@ -32,14 +29,9 @@ pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct HostApiState {
-    pub db: DatabaseConnection,
-    pub clock: Arc<dyn Clock>,
+    pub store: Store,
     /// Wakes the outbox workers right after an enqueue.
     pub outbox_wake: Arc<tokio::sync::Notify>,
-}
-
-pub fn is_host_api(path: &str) -> bool {
-    path.starts_with(PREFIX)
 }
 
 /// Generic over the outer router's state: these routes carry their own.

@@ -6,26 +6,12 @@ use super::messages::{self, Accepted};
 use super::received::{
     self, AcknowledgeRequest, Acknowledged, ReceivedFile, ReceivedMail, ReceivedPage,
 };
+use super::failure::ErrorBody;
 use app::model::inbox::{ActionState, MailAddress};
 use app::model::mail::{OutboxEntryView, OutboxState, OutgoingAttachment, OutgoingMessage};
 use axum::Json;
-use serde::Serialize;
-use std::collections::BTreeMap;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-/// Every error body: `error` is a stable code (`unauthorized`, `not_found`,
-/// `invalid`, `bad_request`, `idempotency_key_reused`, `not_sending`,
-/// `too_large`, `internal`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-    pub message: Option<String>,
-    /// With `invalid`: field name → reason.
-    pub fields: Option<BTreeMap<String, String>>,
-    /// With `internal`: quote it when reporting the problem.
-    pub reference: Option<String>,
-}
 
 struct BearerScheme;
 

@@ -3,11 +3,9 @@
 //! its position in arrival order); `POST …/received/acknowledge` marks
 //! messages as handled so `pending=true` stops listing them. Only the
 //! caller's tenant's mailboxes: anything else is "not found".
-use super::messages::{invalid, owns_mailbox, parse};
+use super::body::parse;
 use super::{Caller, Failure, HostApiState};
-use crate::db::entities::inbox_message;
-use crate::mail::inbox::store::{self, AttachmentInfo};
-use crate::mail::inbox::view;
+use crate::db::inbox::{AttachmentInfo, ReceivedMail as Stored};
 use app::model::inbox::{ActionState, MailAddress};
 use app::model::FieldErrors;
 use axum::body::Bytes;
@@ -149,24 +147,21 @@ fn file(a: AttachmentInfo) -> ReceivedFile {
     }
 }
 
-fn mail(m: inbox_message::Model, attachments: Vec<ReceivedFile>) -> ReceivedMail {
-    let from = view::sender(&m);
-    let (to, cc, reply_to) = view::recipients(&m);
-    let after_processing = view::action(&m);
+fn mail(m: Stored, attachments: Vec<ReceivedFile>) -> ReceivedMail {
     ReceivedMail {
         seq: m.seq,
         internet_message_id: m.internet_message_id,
-        from,
-        to,
-        cc,
-        reply_to,
+        from: m.from,
+        to: m.to,
+        cc: m.cc,
+        reply_to: m.reply_to,
         subject: m.subject,
         received_at: m.received_at.to_rfc3339(),
         body_text: m.body_text,
         body_html: m.body_html,
         attachments,
-        acknowledged: m.acknowledged_at.is_some(),
-        after_processing,
+        acknowledged: m.acknowledged,
+        after_processing: m.action,
         id: m.id,
     }
 }
@@ -183,10 +178,10 @@ fn mail(m: inbox_message::Model, attachments: Vec<ReceivedFile>) -> ReceivedMail
     ),
     responses(
         (status = 200, description = "Messages in arrival order; loop with `after=next_cursor` until `messages` is empty", body = ReceivedPage),
-        (status = 401, description = "Missing, unknown or revoked token", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such mailbox for this token's tenant", body = super::openapi::ErrorBody),
-        (status = 422, description = "Invalid `after`, `limit` or `pending` (`fields` says why)", body = super::openapi::ErrorBody),
-        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = super::failure::ErrorBody),
+        (status = 404, description = "No such mailbox for this token's tenant", body = super::failure::ErrorBody),
+        (status = 422, description = "Invalid `after`, `limit` or `pending` (`fields` says why)", body = super::failure::ErrorBody),
+        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::failure::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -196,26 +191,18 @@ pub async fn list(
     Path(tenant_email_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ReceivedPage>, Failure> {
-    if !owns_mailbox(&state, &caller, &tenant_email_id).await? {
+    if !caller.owns(&state, &tenant_email_id).await? {
         return Err(Failure::NotFound);
     }
     let feed = feed(query.as_deref())?;
-    let rows = store::after(
-        &state.db,
-        &tenant_email_id,
-        feed.after,
-        feed.limit,
-        feed.pending,
-    )
-    .await
-    .map_err(|e| Failure::internal("list received mail", e))?;
+    let inbox = state.store.inbox();
+    let rows = inbox
+        .after(&tenant_email_id, feed.after, feed.limit, feed.pending)
+        .await?;
     let next_cursor = rows.last().map_or(feed.after, |m| m.seq);
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let mut files: HashMap<String, Vec<ReceivedFile>> = HashMap::new();
-    for a in store::attachments_of(&state.db, &ids)
-        .await
-        .map_err(|e| Failure::internal("list received attachments", e))?
-    {
+    for a in inbox.attachments_of(&ids).await? {
         files.entry(a.message_id.clone()).or_default().push(file(a));
     }
     let messages = rows
@@ -234,13 +221,13 @@ pub async fn list(
 /// The distinct ids, or why the request is refused.
 fn acknowledge_ids(request: AcknowledgeRequest) -> Result<Vec<String>, Failure> {
     if request.ids.is_empty() || request.ids.len() > MAX_ACKNOWLEDGE_IDS {
-        return Err(invalid(
+        return Err(Failure::invalid(
             "ids",
             &format!("Give 1 to {MAX_ACKNOWLEDGE_IDS} message ids."),
         ));
     }
     if request.ids.iter().any(|id| id.len() > MAX_ID_CHARS) {
-        return Err(invalid("ids", "That is not a message id."));
+        return Err(Failure::invalid("ids", "That is not a message id."));
     }
     let distinct: BTreeSet<String> = request.ids.into_iter().collect();
     Ok(distinct.into_iter().collect())
@@ -254,11 +241,11 @@ fn acknowledge_ids(request: AcknowledgeRequest) -> Result<Vec<String>, Failure> 
     request_body = AcknowledgeRequest,
     responses(
         (status = 200, description = "Acknowledged; repeating is harmless (counts 0)", body = Acknowledged),
-        (status = 400, description = "Not JSON, or not `{\"ids\": [...]}`", body = super::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked token", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such mailbox for this token's tenant", body = super::openapi::ErrorBody),
-        (status = 422, description = "No ids, or more than 500", body = super::openapi::ErrorBody),
-        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::openapi::ErrorBody),
+        (status = 400, description = "Not JSON, or not `{\"ids\": [...]}`", body = super::failure::ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = super::failure::ErrorBody),
+        (status = 404, description = "No such mailbox for this token's tenant", body = super::failure::ErrorBody),
+        (status = 422, description = "No ids, or more than 500", body = super::failure::ErrorBody),
+        (status = 500, description = "Internal error (`reference` is in the server log)", body = super::failure::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -268,16 +255,18 @@ pub async fn acknowledge(
     Path(tenant_email_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Acknowledged>, Failure> {
-    if !owns_mailbox(&state, &caller, &tenant_email_id).await? {
+    if !caller.owns(&state, &tenant_email_id).await? {
         return Err(Failure::NotFound);
     }
     let request: AcknowledgeRequest = parse(body, r#"{"ids": ["<message id>", ...]}"#)?;
     let ids = acknowledge_ids(request)?;
     // Scoped to this mailbox in the query itself: another mailbox's id
     // matches nothing, so the count never reveals that it exists.
-    let acknowledged = store::acknowledge(&state.db, &tenant_email_id, &ids, state.clock.now())
-        .await
-        .map_err(|e| Failure::internal("acknowledge received mail", e))?;
+    let acknowledged = state
+        .store
+        .inbox()
+        .acknowledge(&tenant_email_id, &ids)
+        .await?;
     tracing::info!(
         token_id = %caller.token_id,
         tenant_email_id = %tenant_email_id,

@@ -1,0 +1,128 @@
+use super::*;
+
+fn cli() -> Cli {
+    Cli::default()
+}
+
+#[test]
+fn defaults_are_valid() {
+    let c = Config::load(cli()).unwrap();
+    assert_eq!(
+        c.redirect_uri(),
+        "http://localhost:3000/core/oauth2/validated"
+    );
+    assert_eq!(c.database_kind, DatabaseKind::Sqlite);
+}
+
+#[test]
+fn bad_values_name_the_setting() {
+    let cases: Vec<(Cli, &str)> = vec![
+        (
+            Cli {
+                bind: Some("nope".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_BIND",
+        ),
+        (
+            Cli {
+                public_url: Some("http://example.com".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_PUBLIC_URL",
+        ),
+        (
+            Cli {
+                database_url: Some("mysql://x".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_DATABASE_URL",
+        ),
+        (
+            Cli {
+                log_level: Some("[[[".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_LOG_LEVEL",
+        ),
+        (
+            Cli {
+                graph_base_url: Some("http://graph.example.com/v1.0".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_GRAPH_BASE_URL",
+        ),
+        (
+            Cli {
+                token_keepalive_days: Some(90),
+                ..cli()
+            },
+            "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS",
+        ),
+        (
+            Cli {
+                session_idle_minutes: Some(1),
+                ..cli()
+            },
+            "TENANT_MAIL_SESSION_IDLE_MINUTES",
+        ),
+        (
+            Cli {
+                session_absolute_hours: Some(0),
+                ..cli()
+            },
+            "TENANT_MAIL_SESSION_ABSOLUTE_HOURS",
+        ),
+        (
+            Cli {
+                trusted_proxies: Some("10.0.0.0/8, proxy.local".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_TRUSTED_PROXIES",
+        ),
+    ];
+    for (bad, setting) in cases {
+        let e = Config::load(bad).unwrap_err().to_string();
+        assert!(e.contains(setting), "{setting}: {e}");
+    }
+}
+
+#[test]
+fn graph_base_url_default_and_loopback() {
+    let c = Config::load(cli()).unwrap();
+    assert_eq!(c.graph_base_url, DEFAULT_GRAPH_BASE_URL);
+    let c = Config::load(Cli {
+        graph_base_url: Some("http://127.0.0.1:4799/v1.0/".into()),
+        ..cli()
+    })
+    .unwrap();
+    assert_eq!(c.graph_base_url, "http://127.0.0.1:4799/v1.0");
+}
+
+#[test]
+fn file_is_layered_under_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "bind = \"127.0.0.1:4000\"\npublic_url = \"https://mail.example.com/\"\n",
+    )
+    .unwrap();
+    let c = Config::load(Cli {
+        config: Some(path.clone()),
+        bind: Some("127.0.0.1:5000".into()),
+        ..cli()
+    })
+    .unwrap();
+    assert_eq!(c.bind.port(), 5000);
+    assert_eq!(
+        c.redirect_uri(),
+        "https://mail.example.com/core/oauth2/validated"
+    );
+    std::fs::write(&path, "colour = \"blue\"\n").unwrap();
+    assert!(Config::load(Cli {
+        config: Some(path),
+        ..cli()
+    })
+    .is_err());
+}

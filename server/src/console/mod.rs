@@ -1,0 +1,47 @@
+//! The admin console's side of the server: implements the app's port
+//! (`app::port::Backend`, one part per module here) by mapping each call to
+//! storage (`db`) and domain calls (`mail`, `auth::password`) and their
+//! results to the DTOs the browser sees. Inputs arrive validated by the
+//! server functions; internal errors become reference ids in [`errors`].
+mod admins;
+mod api_tokens;
+mod errors;
+mod inbox;
+mod outbox;
+mod tenant_emails;
+mod tenants;
+
+use crate::db::Store;
+use app::model::EditorContext;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub struct Console {
+    store: Store,
+    /// Wakes the outbox workers right after an enqueue instead of at their next poll.
+    outbox_wake: Arc<Notify>,
+    /// Wakes the inbox sync at once (Sync now).
+    inbox_wake: Arc<Notify>,
+    context: EditorContext,
+}
+
+impl Console {
+    pub fn new(store: Store, context: EditorContext) -> Self {
+        Self {
+            store,
+            outbox_wake: Arc::new(Notify::new()),
+            inbox_wake: Arc::new(Notify::new()),
+            context,
+        }
+    }
+
+    /// The outbox workers listen on this.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// The inbox sync listens on this.
+    pub fn inbox_wake(&self) -> Arc<Notify> {
+        self.inbox_wake.clone()
+    }
+}

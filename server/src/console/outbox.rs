@@ -1,0 +1,122 @@
+//! The Outbox screen and Send test email.
+use super::errors::not_found;
+use super::Console;
+use crate::db::audit::Event;
+use crate::db::outbox::Enqueued;
+use crate::mail::outbox::enqueue::{enqueue, EnqueueError};
+use crate::mail::outbox::view::view;
+use app::model::mail::{OutboxEntryView, OutboxState, OutgoingMessage, TO};
+use app::port::{Actor, OutboxPort, PortError};
+
+#[async_trait::async_trait]
+impl OutboxPort for Console {
+    async fn send_test_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        to: &str,
+    ) -> Result<OutboxEntryView, PortError> {
+        let mb = self.owned(tenant_id, email_id).await?;
+        let now = self.store.now();
+        let message = OutgoingMessage {
+            to: vec![to.to_string()],
+            subject: format!("Tenant Mail test message from {}", mb.address()),
+            text_body: Some(format!(
+                "This message was sent by Tenant Mail through Microsoft Graph from {} at {} UTC, \
+                 at the request of {}. If you can read it, sending works.",
+                mb.address(),
+                now.format("%Y-%m-%d %H:%M:%S"),
+                actor.username
+            )),
+            ..OutgoingMessage::default()
+        };
+        let id = match enqueue(&self.store, email_id, &message).await {
+            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => id,
+            Ok(Enqueued::NotSending) => {
+                return Err(PortError::Rejected {
+                    field: TO.into(),
+                    message: "This Tenant Email only receives; set its direction to Send or Send and receive.".into(),
+                })
+            }
+            Ok(Enqueued::NoMailbox | Enqueued::KeyReused) => return Err(not_found("tenant email")),
+            Err(EnqueueError::Invalid(f)) => {
+                let (field, message) = f.0.into_iter().next().unwrap_or_default();
+                return Err(PortError::Rejected { field, message });
+            }
+            Err(EnqueueError::Store(e)) => return Err(e.into()),
+        };
+        self.outbox_wake.notify_one();
+        self.store
+            .audit()
+            .record_best_effort(
+                actor,
+                Event::new("outbox.test_queued")
+                    .target("tenant_email", email_id, mb.address())
+                    .detail(format!("to {to}")),
+            )
+            .await;
+        let queued = self
+            .store
+            .outbox()
+            .get(&id)
+            .await?
+            .ok_or_else(|| not_found("message"))?;
+        Ok(view(&queued))
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Vec<OutboxEntryView>, PortError> {
+        self.owned(tenant_id, email_id).await?;
+        Ok(self
+            .store
+            .outbox()
+            .list(email_id, 200)
+            .await?
+            .iter()
+            .map(view)
+            .collect())
+    }
+
+    async fn change_outbox_message(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+        to: OutboxState,
+    ) -> Result<(), PortError> {
+        let mb = self.owned(tenant_id, email_id).await?;
+        let changed = self
+            .store
+            .outbox()
+            .admin_transition(email_id, message_id, to)
+            .await?;
+        if !changed {
+            return Err(PortError::Conflict(
+                "This message cannot be changed now (it is being sent, or already sent or cancelled). Reload the list.".into(),
+            ));
+        }
+        if to == OutboxState::Queued {
+            self.outbox_wake.notify_one();
+        }
+        let action = if to == OutboxState::Queued {
+            "outbox.retried"
+        } else {
+            "outbox.cancelled"
+        };
+        self.store
+            .audit()
+            .record_best_effort(
+                actor,
+                Event::new(action)
+                    .target("tenant_email", email_id, mb.address())
+                    .detail(format!("message {message_id}")),
+            )
+            .await;
+        Ok(())
+    }
+}

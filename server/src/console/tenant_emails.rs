@@ -1,0 +1,162 @@
+//! Tenant emails for the admin console: the form's text parsed into
+//! settings once, saved through `db::tenant_emails`, and shown back with the
+//! secret write-only.
+use super::errors::not_found;
+use super::Console;
+use crate::db::connections::Connection;
+use crate::db::tenant_emails::{days_until, MailboxSettings, TenantEmail};
+use crate::db::Saved;
+use app::model::{fields, ConnectionView, EditorContext, TenantEmailInput, TenantEmailView};
+use app::port::{Actor, PortError, TenantEmailPort};
+use chrono::{DateTime, Utc};
+
+fn fmt_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn duplicate(address: &str) -> PortError {
+    PortError::Duplicate {
+        field: fields::ADDRESS.to_string(),
+        message: format!("This tenant already has a Tenant Email for {address} (addresses are compared without case)."),
+    }
+}
+
+/// The form parsed; validation ran in the server function already, so a
+/// refusal here names a field the browser could not have sent.
+fn settings(input: &TenantEmailInput) -> Result<MailboxSettings, PortError> {
+    MailboxSettings::from_input(input).map_err(|errors| {
+        let (field, message) = errors.0.into_iter().next().unwrap_or_default();
+        PortError::Rejected { field, message }
+    })
+}
+
+fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
+    TenantEmailView {
+        values: e.settings.to_input(),
+        secret_expires_in_days: days_until(e.settings.secret_expires_on, today),
+        secret_set_at: e.secret_set_at.map(fmt_time),
+        status: e.status,
+        updated_at: e.updated_at.to_rfc3339(),
+        id: e.id,
+        tenant_id: e.tenant_id,
+        version: e.version,
+    }
+}
+
+fn connection_view(c: Connection) -> ConnectionView {
+    ConnectionView {
+        upn: c.upn,
+        display_name: c.display_name,
+        tenant_id: c.tid,
+        connected_at: fmt_time(c.connected_at),
+        access_token_valid_until: c.access_token_expires_at.map(fmt_time),
+        last_refresh_at: c.last_refresh_at.map(fmt_time),
+        last_error: c.last_error,
+        last_error_at: c.last_error_at.map(fmt_time),
+    }
+}
+
+impl Console {
+    /// The tenant email `email_id` of `tenant_id`, or "not found".
+    pub(super) async fn owned(&self, tenant_id: &str, email_id: &str) -> Result<TenantEmail, PortError> {
+        self.store
+            .tenant_emails()
+            .owned(tenant_id, email_id)
+            .await?
+            .ok_or_else(|| not_found("tenant email"))
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.store.now().date_naive()
+    }
+
+    fn saved(&self, saved: Saved<TenantEmail>, address: &str) -> Result<TenantEmailView, PortError> {
+        match saved {
+            Saved::Done(e) => Ok(view(e, self.today())),
+            Saved::Duplicate => Err(duplicate(address)),
+            Saved::Stale => Err(PortError::Conflict(
+                "Someone else saved this Tenant Email after you opened it.".into(),
+            )),
+            Saved::Missing => Err(not_found("tenant email")),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TenantEmailPort for Console {
+    fn editor_context(&self) -> EditorContext {
+        self.context.clone()
+    }
+
+    async fn get_tenant_email(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError> {
+        Ok(view(self.owned(tenant_id, email_id).await?, self.today()))
+    }
+
+    async fn create_tenant_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        input: &TenantEmailInput,
+    ) -> Result<TenantEmailView, PortError> {
+        let settings = settings(input)?;
+        let saved = self
+            .store
+            .tenant_emails()
+            .create(actor, tenant_id, &settings, &input.client_secret)
+            .await?;
+        if saved == Saved::Missing {
+            return Err(not_found("tenant"));
+        }
+        self.saved(saved, &settings.address)
+    }
+
+    async fn update_tenant_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        expected_version: i32,
+        input: &TenantEmailInput,
+    ) -> Result<TenantEmailView, PortError> {
+        let settings = settings(input)?;
+        // An empty secret means "unchanged"; replacing it is the explicit case.
+        let new_secret = Some(input.client_secret.as_str()).filter(|s| !s.is_empty());
+        let saved = self
+            .store
+            .tenant_emails()
+            .update(actor, tenant_id, email_id, expected_version, &settings, new_secret)
+            .await?;
+        self.saved(saved, &settings.address)
+    }
+
+    async fn connection(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<Option<ConnectionView>, PortError> {
+        // Only for an email of this tenant.
+        self.owned(tenant_id, email_id).await?;
+        Ok(self
+            .store
+            .connections()
+            .get(email_id)
+            .await?
+            .map(connection_view))
+    }
+
+    async fn delete_tenant_email(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<(), PortError> {
+        match self.store.tenant_emails().delete(actor, tenant_id, email_id).await? {
+            Saved::Done(()) => Ok(()),
+            _ => Err(not_found("tenant email")),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Paging through a folder's delta until a round completes: each page is
+//! committed (with the link after it) while the next one is fetched.
+use super::sync::{Inbox, Link, SyncOutcome};
+use super::text;
+use crate::db::inbox::{Continue, NewAttachment, NewMessage, PageCommit};
+use crate::db::tenant_emails::TenantEmail;
+use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphAttachment, GraphError};
+use app::model::inbox::{AfterProcessing, MailAddress};
+use chrono::{DateTime, Utc};
+
+/// A message of a page with the attachments fetched for it.
+struct Fetched {
+    message: DeltaMessage,
+    attachments: Vec<GraphAttachment>,
+}
+
+fn address(a: Address) -> MailAddress {
+    MailAddress {
+        name: a.name,
+        address: a.address,
+    }
+}
+
+/// What is stored of a message: the text of an HTML body is made here, once.
+fn to_store(f: Fetched) -> NewMessage {
+    let m = f.message;
+    NewMessage {
+        body_text: text::plain_text(&m.body_type, &m.body),
+        body_html: (m.body_type == "html").then_some(m.body),
+        graph_id: m.id,
+        internet_message_id: m.internet_message_id,
+        from: m.from.map(address),
+        to: m.to.into_iter().map(address).collect(),
+        cc: m.cc.into_iter().map(address).collect(),
+        reply_to: m.reply_to.into_iter().map(address).collect(),
+        subject: m.subject,
+        received_at: m.received_at,
+        attachments: f
+            .attachments
+            .into_iter()
+            .map(|a| NewAttachment {
+                graph_id: a.id,
+                name: a.name,
+                content_type: a.content_type,
+                size: a.size,
+                is_inline: a.is_inline,
+                content: a.content,
+            })
+            .collect(),
+    }
+}
+
+impl Inbox {
+    /// Pages until a round completes (or something stops it).
+    pub(super) async fn rounds(
+        &self,
+        email: &TenantEmail,
+        owner: &str,
+        mut link: Link,
+        since: DateTime<Utc>,
+        after: AfterProcessing,
+    ) -> SyncOutcome {
+        let id = email.id.as_str();
+        let folder = email.settings.receiving.folder.as_str();
+        let (mut pages, mut new, mut resyncs) = (0usize, 0usize, 0u32);
+        // The next page, fetched while the previous one was being committed.
+        let mut prefetched: Option<Result<DeltaPage, GraphError>> = None;
+        loop {
+            let url = match link {
+                Link::Start => match self.graph.delta_start(folder, since) {
+                    Ok(u) => u,
+                    Err(e) => return SyncOutcome::Failed(e.describe()),
+                },
+                Link::Delta(ref d) => d.clone(),
+                Link::Next(ref n) => n.clone(),
+            };
+            if !matches!(link, Link::Next(_)) {
+                if let Err(e) = self.store.inbox().round_started(id, owner).await {
+                    return e.into();
+                }
+            }
+            let token = match self.token(id).await {
+                Ok(t) => t,
+                Err(outcome) => return outcome,
+            };
+            let fetched = match prefetched.take() {
+                Some(page) => page,
+                None => self.call(id, |g| g.delta_page(&token, &url)).await,
+            };
+            let page = match fetched {
+                Ok(p) => p,
+                Err(e) if e.is_sync_state_lost() && resyncs < self.config.max_resyncs => {
+                    resyncs += 1;
+                    tracing::info!(
+                        tenant_email_id = id,
+                        "inbox: Graph lost the delta state; full resync"
+                    );
+                    let reset = self.store.inbox().start_over(id, owner, folder, since).await;
+                    if let Err(e) = reset {
+                        return e.into();
+                    }
+                    link = Link::Start;
+                    continue;
+                }
+                Err(e) => return self.graph_problem(id, e).await,
+            };
+            let (messages, next, removed) = match self.prepare(id, &token, page, since).await {
+                Ok(p) => p,
+                Err(outcome) => return outcome,
+            };
+            let next_link = match &next {
+                Continue::Next(n) => Some(n.clone()),
+                Continue::Delta(_) => None,
+            };
+            // Commit this page while the next one travels: Graph's latency
+            // hides the text conversion and the durable commit. What is
+            // stored is the same either way; a prefetched page whose commit
+            // failed is simply dropped.
+            let commit = async {
+                // Let the next page's request go out before the CPU work.
+                tokio::task::yield_now().await;
+                let messages = messages.into_iter().map(to_store).collect();
+                self.store
+                    .inbox()
+                    .commit_page(PageCommit {
+                        tenant_email_id: id,
+                        owner,
+                        after,
+                        messages,
+                        removed: &removed,
+                        next,
+                        lease: self.config.lease,
+                    })
+                    .await
+            };
+            let fetch_next = async {
+                match &next_link {
+                    Some(n) => Some(self.call(id, |g| g.delta_page(&token, n)).await),
+                    None => None,
+                }
+            };
+            let (committed, next_page) = tokio::join!(commit, fetch_next);
+            match committed {
+                Ok(Some(n)) => new += n,
+                Ok(None) => return SyncOutcome::LostLease,
+                Err(e) => return e.into(),
+            }
+            prefetched = next_page;
+            pages += 1;
+            match next_link {
+                Some(n) => link = Link::Next(n),
+                None => return SyncOutcome::Synced { new, pages },
+            }
+        }
+    }
+
+    /// The page's messages worth storing (received since the start, not yet
+    /// stored), with their attachments; where to continue; what left.
+    async fn prepare(
+        &self,
+        id: &str,
+        token: &str,
+        page: DeltaPage,
+        since: DateTime<Utc>,
+    ) -> Result<(Vec<Fetched>, Continue, Vec<String>), SyncOutcome> {
+        let next = match (page.next_link, page.delta_link) {
+            (Some(n), _) => Continue::Next(n),
+            (None, Some(d)) => Continue::Delta(d),
+            (None, None) => {
+                return Err(SyncOutcome::Failed(
+                    "Graph's delta page had no link to continue from.".into(),
+                ))
+            }
+        };
+        let wanted: Vec<DeltaMessage> = page
+            .messages
+            .into_iter()
+            .filter(|m| m.received_at >= since)
+            .collect();
+        let ids: Vec<String> = wanted.iter().map(|m| m.id.clone()).collect();
+        let known = self.store.inbox().known_ids(id, &ids).await?;
+        let mut out = Vec::new();
+        for m in wanted {
+            if known.contains(&m.id) {
+                continue;
+            }
+            let attachments = if m.has_attachments {
+                match self.call(id, |g| g.attachments(token, &m.id)).await {
+                    Ok(a) => a,
+                    // Gone between the page and now: store what the page said.
+                    Err(GraphError::Rejected { status: 404, .. }) => Vec::new(),
+                    Err(e) => return Err(self.graph_problem(id, e).await),
+                }
+            } else {
+                Vec::new()
+            };
+            out.push(Fetched {
+                message: m,
+                attachments,
+            });
+        }
+        Ok((out, next, page.removed))
+    }
+}

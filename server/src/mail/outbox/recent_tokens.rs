@@ -1,0 +1,54 @@
+//! Access tokens looked up in the last moments, per mailbox. A burst of
+//! messages for one mailbox would otherwise read and decrypt the same token
+//! once per message. Kept for two seconds only, so a mailbox that needs
+//! re-authentication, or was re-pointed, is noticed as quickly as before (a
+//! token is always read just before the calls that use it anyway); dropped
+//! at once when Graph refuses it.
+use crate::clock::Clock;
+use crate::identity::AccessToken;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TTL: Duration = Duration::from_secs(2);
+
+/// The token, when it was read, and when Microsoft said it expires.
+type Entry = (String, Instant, DateTime<Utc>);
+
+pub struct RecentTokens {
+    tokens: Mutex<HashMap<String, Entry>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RecentTokens {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            tokens: Mutex::new(HashMap::new()),
+            clock,
+        }
+    }
+
+    pub fn get(&self, mailbox: &str) -> Option<String> {
+        let map = self.tokens.lock().ok()?;
+        let (token, at, expires_at) = map.get(mailbox)?;
+        let fresh = at.elapsed() < TTL
+            && *expires_at - chrono::Duration::minutes(1) > self.clock.now();
+        fresh.then(|| token.clone())
+    }
+
+    pub fn put(&self, mailbox: &str, token: &AccessToken) {
+        if let Ok(mut map) = self.tokens.lock() {
+            map.insert(
+                mailbox.to_string(),
+                (token.token.clone(), Instant::now(), token.expires_at),
+            );
+        }
+    }
+
+    pub fn forget(&self, mailbox: &str) {
+        if let Ok(mut map) = self.tokens.lock() {
+            map.remove(mailbox);
+        }
+    }
+}
