@@ -13,8 +13,6 @@ use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("database: {0}")]
-    Connect(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Key(#[from] crate::secrets::SecretError),
     #[error(transparent)]
@@ -61,8 +59,7 @@ async fn open(config: &Config) -> Result<Store, CliError> {
             config.key_file.display()
         );
     }
-    let conn = crate::db::connect(config).await?;
-    Ok(Store::new(conn, Arc::new(keys), Arc::new(SystemClock)))
+    Ok(Store::open(config, Arc::new(keys), Arc::new(SystemClock)).await?)
 }
 
 pub async fn admin(config: &Config, action: AdminCommand) -> Result<(), CliError> {

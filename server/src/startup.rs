@@ -5,7 +5,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
 use crate::console::Console;
 use crate::db::tenant_emails::SealedSecretsError;
-use crate::db::Store;
+use crate::db::{Store, StoreError};
 use crate::identity::Identity;
 use crate::routes::health;
 use crate::routes::host_api::{self, HostApiState};
@@ -30,8 +30,8 @@ use std::sync::Arc;
 pub enum StartupError {
     #[error("{0}")]
     Key(#[from] crate::secrets::SecretError),
-    #[error("database {url}: {reason}")]
-    Database { url: String, reason: String },
+    #[error("database {url}: {source}")]
+    Database { url: String, source: StoreError },
     #[error("stored secrets: {source}. Is {key_file} the key this database was written with?")]
     Secrets {
         source: Box<SealedSecretsError>,
@@ -84,14 +84,13 @@ pub async fn prepare(
         );
     }
     let keys = Arc::new(keys);
-    let db = crate::db::connect(config)
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Store::open(config, keys.clone(), clock)
         .await
         .map_err(|e| StartupError::Database {
             url: redact_url(&config.database_url),
-            reason: e.to_string(),
+            source: e,
         })?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Store::new(db.clone(), keys.clone(), clock);
     let checked = store
         .tenant_emails()
         .verify_sealed_secrets()
@@ -145,8 +144,8 @@ pub async fn prepare(
         outbox,
         inbox,
         auth,
+        db: store.connection().clone(),
         store,
-        db,
         keys,
         backend,
         oauth,
@@ -202,7 +201,7 @@ async fn announce_setup_token(store: &Store, config: &Config) -> Result<(), Star
         .await
         .map_err(|e| StartupError::Database {
             url: redact_url(&config.database_url),
-            reason: e.to_string(),
+            source: e,
         })?;
     if let Some(token) = token {
         // Deliberately in the log: reading it proves access to the server.

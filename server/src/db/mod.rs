@@ -74,6 +74,15 @@ impl Store {
         Self { conn, keys, clock }
     }
 
+    /// Connects to the configured database and applies pending migrations.
+    pub async fn open(
+        config: &Config,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        Ok(Self::new(connect(config).await?, keys, clock))
+    }
+
     /// The same database and key, another clock (tests move time).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
         Self {

@@ -94,7 +94,7 @@ impl IntoResponse for Failure {
             ),
             Failure::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"error": "too_large", "message": format!("The request body is larger than {} bytes.", super::MAX_BODY_BYTES)}),
+                json!({"error": "too_large", "message": format!("The request body is larger than {} bytes.", super::state::MAX_BODY_BYTES)}),
             ),
             Failure::Internal(reference) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

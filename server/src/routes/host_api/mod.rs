@@ -13,26 +13,15 @@ mod failure;
 mod messages;
 pub mod openapi;
 mod received;
+mod state;
 
-use crate::db::Store;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use axum::Router;
-use std::sync::Arc;
 
 pub use bearer::Caller;
 pub use failure::{ErrorBody, Failure};
-
-/// Attachments travel as base64 inside the JSON (35 MB of attachments is
-/// about 47 MB encoded), so the limit is well above axum's 2 MB default.
-pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
-
-#[derive(Clone)]
-pub struct HostApiState {
-    pub store: Store,
-    /// Wakes the outbox workers right after an enqueue.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-}
+pub use state::{HostApiState, MAX_BODY_BYTES};
 
 /// Generic over the outer router's state: these routes carry their own.
 pub fn routes<S: Clone + Send + Sync + 'static>(state: HostApiState) -> Router<S> {
