@@ -53,12 +53,28 @@ impl Actor {
 /// server implements each part in the module that owns it; server functions
 /// call the methods on the `Arc<dyn Backend>` they get from the context.
 pub trait Backend:
-    TenantPort + TenantEmailPort + OutboxPort + InboxPort + AdminPort + ApiTokenPort + Send + Sync + 'static
+    TenantPort
+    + TenantEmailPort
+    + OutboxPort
+    + InboxPort
+    + AdminPort
+    + ApiTokenPort
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<T> Backend for T where
-    T: TenantPort + TenantEmailPort + OutboxPort + InboxPort + AdminPort + ApiTokenPort + Send + Sync + 'static
+    T: TenantPort
+        + TenantEmailPort
+        + OutboxPort
+        + InboxPort
+        + AdminPort
+        + ApiTokenPort
+        + Send
+        + Sync
+        + 'static
 {
 }
 

@@ -18,9 +18,7 @@ use ms_stand_in::{Address, IncomingMail};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::db::entities::{inbox_message, inbox_sync, tenant_email};
-use server::mail::graph::GraphClient;
-use server::mail::inbox::sync::{Inbox, InboxConfig, SyncOutcome};
-use server::mail::slots::MailboxSlots;
+use server::mail::inbox::sync::{InboxConfig, SyncOutcome};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -83,7 +81,7 @@ impl PeakRss {
     }
 }
 
-async fn forget_received(c: &support::Connected) {
+async fn forget_received(c: &support::Mailbox) {
     inbox_message::Entity::delete_many()
         .filter(inbox_message::Column::TenantEmailId.eq(&c.email_id))
         .exec(&c.p.db)
@@ -96,18 +94,9 @@ async fn forget_received(c: &support::Connected) {
         .unwrap();
 }
 
-async fn tenant_mail_run(c: &support::Connected) -> (Duration, f64) {
+async fn tenant_mail_run(c: &support::Mailbox) -> (Duration, f64) {
     forget_received(c).await;
-    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
-    let inbox = Arc::new(Inbox::new(
-        c.p.db.clone(),
-        c.p.oauth.identity.clone(),
-        GraphClient::new(&c.t.config.graph_base_url).unwrap(),
-        Arc::new(MailboxSlots::new(&c.p.db, clock.clone())),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
-        InboxConfig::default(),
-    ));
+    let inbox = c.inbox(InboxConfig::default());
     let memory = PeakRss::start();
     let start = Instant::now();
     let outcome = inbox.sync_mailbox(&c.email_id).await;
@@ -120,8 +109,8 @@ async fn tenant_mail_run(c: &support::Connected) -> (Duration, f64) {
     (took, peak)
 }
 
-async fn raw_run(c: &support::Connected) -> (Duration, f64) {
-    let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+async fn raw_run(c: &support::Mailbox) -> (Duration, f64) {
+    let graph = c.graph();
     let since = chrono::DateTime::from_timestamp(0, 0).unwrap();
     let mut link = graph.delta_start("inbox", since).unwrap();
     let token = c
@@ -166,8 +155,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-async fn setup() -> support::Connected {
-    let c = support::connected_mailbox(support::sqlite().await, "bench-secret~0123456789").await;
+async fn setup() -> support::Mailbox {
+    let c = support::Mailbox::connected(support::sqlite().await, "bench-secret~0123456789").await;
     // Everything delivered is imported: the start is long before.
     tenant_email::Entity::update_many()
         .col_expr(

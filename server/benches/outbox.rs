@@ -13,10 +13,8 @@ mod support;
 use app::model::mail::OutgoingMessage;
 use ms_stand_in::fixture::TENANT;
 use ms_stand_in::NewUser;
-use server::mail::graph::GraphClient;
-use server::mail::outbox::store;
-use server::mail::outbox::worker::{Outbox, OutboxConfig};
-use server::mail::slots::MailboxSlots;
+use server::mail::outbox::enqueue::enqueue;
+use server::mail::outbox::worker::OutboxConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,13 +30,13 @@ fn message(mailbox: usize, i: usize, run: &str) -> OutgoingMessage {
 }
 
 struct Setup {
-    c: support::Connected,
+    c: support::Mailbox,
     /// (tenant email id, upn) per mailbox.
     mailboxes: Vec<(String, String)>,
 }
 
 async fn setup(n: usize) -> Setup {
-    let c = support::connected_mailbox(support::sqlite().await, "bench-secret~0123456789").await;
+    let c = support::Mailbox::connected(support::sqlite().await, "bench-secret~0123456789").await;
     let mut mailboxes = vec![(
         c.email_id.clone(),
         ms_stand_in::fixture::MAILBOX.to_string(),
@@ -83,28 +81,16 @@ async fn setup(n: usize) -> Setup {
 }
 
 async fn tenant_mail_run(s: &Setup, per_mailbox: usize, run: &str) -> Duration {
-    let db = &s.c.p.db;
     let mut ids = Vec::new();
     for (m, (email_id, _)) in s.mailboxes.iter().enumerate() {
         for i in 0..per_mailbox {
-            ids.push(
-                store::enqueue(db, chrono::Utc::now(), email_id, &message(m, i, run))
-                    .await
-                    .unwrap()
-                    .id,
-            );
+            let queued = enqueue(&s.c.p.store, email_id, &message(m, i, run))
+                .await
+                .unwrap();
+            ids.push(queued);
         }
     }
-    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
-    let outbox = Arc::new(Outbox::new(
-        db.clone(),
-        s.c.p.oauth.identity.clone(),
-        GraphClient::new(&s.c.t.config.graph_base_url).unwrap(),
-        Arc::new(MailboxSlots::new(db, clock.clone())),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
-        OutboxConfig::default(),
-    ));
+    let outbox = s.c.outbox(OutboxConfig::default());
     // The production loop, as `main` runs it.
     let start = Instant::now();
     let running = outbox.clone().spawn();

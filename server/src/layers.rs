@@ -98,7 +98,9 @@ fn sources() -> Vec<Source> {
             let rel = path.strip_prefix(&root).unwrap().to_path_buf();
             let name = rel.file_name().unwrap().to_string_lossy().to_string();
             // The binary, test-only files and this checker are not the layers.
-            if !name.ends_with(".rs") || ["main.rs", "tests.rs", "layers.rs"].contains(&name.as_str()) {
+            if !name.ends_with(".rs")
+                || ["main.rs", "tests.rs", "layers.rs", "testing.rs"].contains(&name.as_str())
+            {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
@@ -184,7 +186,11 @@ fn paths(code: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for anchor in ["crate::", "super::", "self::"] {
         for (i, _) in code.match_indices(anchor) {
-            if code[..i].chars().last().is_some_and(|c| is_ident(c) || c == ':') {
+            if code[..i]
+                .chars()
+                .last()
+                .is_some_and(|c| is_ident(c) || c == ':')
+            {
                 continue;
             }
             for mut tail in expand(&code[i + anchor.len()..]) {
@@ -277,7 +283,8 @@ fn graph(sources: &[Source]) -> Vec<BTreeSet<usize>> {
                 .collect();
             // Children used by name in code (not in `mod`/`use` lines).
             for line in s.code.lines().map(str::trim) {
-                if line.starts_with("mod ") || line.starts_with("pub mod ") || line.contains("use ") {
+                if line.starts_with("mod ") || line.starts_with("pub mod ") || line.contains("use ")
+                {
                     continue;
                 }
                 for (child, j) in &tree.modules {
@@ -286,7 +293,10 @@ fn graph(sources: &[Source]) -> Vec<BTreeSet<usize>> {
                     }
                     let name = format!("{}::", child[child.len() - 1]);
                     let used = line.match_indices(&name).any(|(k, _)| {
-                        !line[..k].chars().last().is_some_and(|c| is_ident(c) || c == ':')
+                        !line[..k]
+                            .chars()
+                            .last()
+                            .is_some_and(|c| is_ident(c) || c == ':')
                     });
                     if used {
                         deps.insert(*j);
@@ -314,7 +324,10 @@ fn dependencies_point_down_the_layers() {
             continue; // lib.rs declares every module.
         }
         let Some(from) = rank(&s.module) else {
-            panic!("{}: add its top-level module to layers::RANKS", s.path.display());
+            panic!(
+                "{}: add its top-level module to layers::RANKS",
+                s.path.display()
+            );
         };
         for &j in &edges[i] {
             let target = &sources[j];
@@ -327,7 +340,11 @@ fn dependencies_point_down_the_layers() {
             }
         }
     }
-    assert!(wrong.is_empty(), "dependencies pointing up or sideways:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "dependencies pointing up or sideways:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -419,7 +436,9 @@ fn only_the_storage_layer_touches_entities_and_sql() {
         }
         for (n, line) in s.code.lines().enumerate() {
             // The raw connection handed to integration tests, by its type only.
-            if s.path == Path::new("startup.rs") && line.trim() == "use sea_orm::DatabaseConnection;" {
+            if s.path == Path::new("startup.rs")
+                && line.trim() == "use sea_orm::DatabaseConnection;"
+            {
                 continue;
             }
             if let Some(what) = SQL.iter().find(|w| line.contains(*w)) {
@@ -427,7 +446,11 @@ fn only_the_storage_layer_touches_entities_and_sql() {
             }
         }
     }
-    assert!(found.is_empty(), "storage outside db/:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "storage outside db/:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -437,7 +460,11 @@ fn no_production_file_is_longer_than_the_limit() {
         .filter(|s| s.lines > MAX_LINES)
         .map(|s| format!("{} ({} lines)", s.path.display(), s.lines))
         .collect();
-    assert!(long.is_empty(), "over {MAX_LINES} lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
@@ -453,7 +480,12 @@ fn the_checker_reads_paths_and_cycles_as_meant() {
     assert_eq!(code_of("let a = \"//x\"; // note\n"), "let a = \"//x\"; \n");
     let found = paths("use super::{x::Y, z};\nlet q = crate::db::Store::new();");
     assert!(found.contains(&vec!["super".into(), "x".into(), "Y".into()]));
-    assert!(found.contains(&vec!["crate".into(), "db".into(), "Store".into(), "new".into()]));
+    assert!(found.contains(&vec![
+        "crate".into(),
+        "db".into(),
+        "Store".into(),
+        "new".into()
+    ]));
     // The real tree has files in every layer, and the checker sees edges.
     let sources = sources();
     assert!(sources.len() > 50);

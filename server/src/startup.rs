@@ -195,14 +195,15 @@ fn build_mail(
 
 /// Until the first admin exists, print a one-time setup token (see `auth::setup`).
 async fn announce_setup_token(store: &Store, config: &Config) -> Result<(), StartupError> {
-    let token = store
-        .setup_tokens()
-        .issue_if_needed()
-        .await
-        .map_err(|e| StartupError::Database {
-            url: redact_url(&config.database_url),
-            source: e,
-        })?;
+    let token =
+        store
+            .setup_tokens()
+            .issue_if_needed()
+            .await
+            .map_err(|e| StartupError::Database {
+                url: redact_url(&config.database_url),
+                source: e,
+            })?;
     if let Some(token) = token {
         // Deliberately in the log: reading it proves access to the server.
         tracing::warn!(

@@ -180,7 +180,7 @@ async fn sign_in_sign_out_fixation_and_generic_errors() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
 
         // A session id planted before sign-in is replaced, and worthless.
         let planted = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -289,7 +289,7 @@ async fn sign_in_sign_out_fixation_and_generic_errors() {
 #[tokio::test]
 async fn unknown_users_cost_the_same_as_wrong_passwords() {
     let a = app(support::sqlite().await).await;
-    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
     // Distinct usernames so the per-username throttle never kicks in; the
     // per-IP budget (30) covers the 12 attempts.
     let mut wrong = Vec::new();
@@ -336,7 +336,7 @@ async fn unknown_users_cost_the_same_as_wrong_passwords() {
 #[tokio::test]
 async fn sign_in_is_throttled_per_username() {
     let a = app(support::sqlite().await).await;
-    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
     for _ in 0..5 {
         let r = sign_in(&browser(), &a.base, ADMIN_USER, "guess guess guess").await;
         assert!(location(&r).contains("error=invalid"));
@@ -362,7 +362,7 @@ async fn sign_in_is_throttled_per_username() {
         .count();
     assert_eq!(throttled, 1);
     // Another account from the same address is not locked out.
-    support::create_admin(&a.p.db, "second", ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, "second", ADMIN_PASSWORD).await;
     let r = sign_in(&browser(), &a.base, "second", ADMIN_PASSWORD).await;
     assert_eq!(location(&r), "/admin/tenants");
 }
@@ -370,7 +370,7 @@ async fn sign_in_is_throttled_per_username() {
 #[tokio::test]
 async fn next_only_leads_to_local_paths() {
     let a = app(support::sqlite().await).await;
-    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
     for (next, expected) in [
         ("/admin/audit", "/admin/audit"),
         ("//evil.example/", "/admin/tenants"),
@@ -418,7 +418,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
         let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
         let id = cookie_value(&session_cookie(&r).unwrap());
         let set = session_cookie(&r).unwrap();
@@ -438,7 +438,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
             .unwrap()
             .unwrap();
         let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
-        let old = chrono::Utc::now().timestamp() - 13 * 3600;
+        let old = support::now().timestamp() - 13 * 3600;
         data["signed_in"]["signed_in_at"] = old.into();
         admin_session::Entity::update_many()
             .col_expr(
@@ -466,7 +466,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
         // Idle: the row's expiry has passed.
         let r = sign_in(&browser(), &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
         let id = cookie_value(&session_cookie(&r).unwrap());
-        let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let past = support::now() - chrono::Duration::minutes(1);
         admin_session::Entity::update_many()
             .col_expr(
                 admin_session::Column::ExpiresAt,
@@ -504,7 +504,7 @@ async fn admins_are_added_disabled_and_change_passwords() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        let me = support::signed_in_browser(&a.p.db, &a.base).await;
+        let me = support::signed_in_browser(&a.p.store, &a.base).await;
 
         // Bad input: field reasons, nothing created.
         let (status, body) = call(
@@ -647,7 +647,7 @@ async fn the_audit_log_is_append_only_in_the_database() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        support::signed_in_browser(&a.p.db, &a.base).await;
+        support::signed_in_browser(&a.p.store, &a.base).await;
         let n = audit_event::Entity::find()
             .all(&a.p.db)
             .await
@@ -685,10 +685,13 @@ async fn first_admin_through_the_setup_token() {
         let (_, needs) = call(&anon, &a.base, "setup_status", serde_json::json!({})).await;
         assert_eq!(needs, true, "{label}");
         // prepare() printed one token; issue another the same way to learn its value.
-        let token = server::auth::setup::issue_if_needed(&a.p.db, chrono::Utc::now())
-            .await
-            .unwrap()
-            .expect("no admin yet, so a token is issued");
+        let token =
+            a.p.store
+                .setup_tokens()
+                .issue_if_needed()
+                .await
+                .unwrap()
+                .expect("no admin yet, so a token is issued");
         let body = |token: &str| {
             serde_json::json!({
                 "setup_token": token, "username": "first", "password": "setup admin passphrase", "password_confirm": "setup admin passphrase"
@@ -706,12 +709,14 @@ async fn first_admin_through_the_setup_token() {
         assert_eq!(status, 409, "{label}");
         let r = sign_in(&browser(), &a.base, "first", "setup admin passphrase").await;
         assert_eq!(location(&r), "/admin/tenants");
-        assert!(
-            server::auth::setup::issue_if_needed(&a.p.db, chrono::Utc::now())
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(a
+            .p
+            .store
+            .setup_tokens()
+            .issue_if_needed()
+            .await
+            .unwrap()
+            .is_none());
     }
 }
 
@@ -776,7 +781,7 @@ async fn a_deleted_session_is_not_brought_back_by_a_late_save() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        let store = a.p.auth.store.clone();
+        let store = a.p.auth.sessions.clone();
         let mut record = Record {
             id: Id::default(),
             data: Default::default(),
@@ -803,7 +808,7 @@ async fn failed_sign_ins_count_across_instances() {
             .await
             .unwrap();
         let b_base = support::serve(b.router.clone()).await;
-        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
         for base in [&a.base, &b_base, &a.base, &b_base, &a.base] {
             let r = sign_in(&browser(), base, ADMIN_USER, "guess guess guess").await;
             assert!(location(&r).contains("error=invalid"), "{label}");
@@ -823,7 +828,7 @@ async fn successful_sign_ins_do_not_use_up_the_budget() {
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
         // Twice the failure budget of right passwords, with two typos between.
         for i in 0..10 {
             if i == 4 || i == 7 {
@@ -838,28 +843,26 @@ async fn successful_sign_ins_do_not_use_up_the_budget() {
 
 #[tokio::test]
 async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
-    use server::auth::throttle::Verdict;
+    use server::auth::throttle::{Limits, SignInThrottle, Verdict};
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        let throttle = &a.p.auth.throttle;
-        let now = chrono::Utc::now();
+        let now = support::now();
+        let clock = support::ManualClock::at(now);
+        let throttle = &SignInThrottle::new(a.p.store.with_clock(clock.clone()), Limits::default());
         let go = |v: &Verdict| matches!(v, Verdict::Go(_));
         // One hostile address: five guesses, then refused...
         for i in 0..5 {
-            let v = throttle.attempt("203.0.113.9", "alice", now).await.unwrap();
+            let v = throttle.attempt("203.0.113.9", "alice").await.unwrap();
             assert!(go(&v), "{label}: guess {i}");
         }
-        let v = throttle.attempt("203.0.113.9", "alice", now).await.unwrap();
+        let v = throttle.attempt("203.0.113.9", "alice").await.unwrap();
         let Verdict::Wait(wait) = v else {
             panic!("{label}: sixth guess from one address allowed")
         };
         assert!((1..=12).contains(&wait), "{label}: wait {wait}");
         // ...while alice, from her own address, still gets in.
-        let v = throttle
-            .attempt("198.51.100.7", "alice", now)
-            .await
-            .unwrap();
+        let v = throttle.attempt("198.51.100.7", "alice").await.unwrap();
         let Verdict::Go(charge) = v else {
             panic!("{label}: alice locked out by one address")
         };
@@ -867,33 +870,26 @@ async fn one_address_cannot_lock_an_admin_out_but_many_together_are_slowed() {
         // Ten failures from many addresses empty the account's shared bucket.
         for i in 0..5 {
             let ip = format!("192.0.2.{i}");
-            let v = throttle.attempt(&ip, "alice", now).await.unwrap();
+            let v = throttle.attempt(&ip, "alice").await.unwrap();
             assert!(go(&v), "{label}: distributed guess {i}");
         }
-        let v = throttle
-            .attempt("198.51.100.7", "alice", now)
-            .await
-            .unwrap();
+        let v = throttle.attempt("198.51.100.7", "alice").await.unwrap();
         assert!(
             matches!(v, Verdict::Wait(w) if (1..=6).contains(&w)),
             "{label}: {v:?}"
         );
         // Other accounts are untouched, and the bucket refills with time.
-        let v = throttle.attempt("203.0.113.9", "bob", now).await.unwrap();
+        let v = throttle.attempt("203.0.113.9", "bob").await.unwrap();
         assert!(go(&v), "{label}");
-        let later = now + chrono::Duration::seconds(61);
-        let v = throttle
-            .attempt("203.0.113.9", "alice", later)
-            .await
-            .unwrap();
+        clock.advance(chrono::Duration::seconds(61));
+        let v = throttle.attempt("203.0.113.9", "alice").await.unwrap();
         assert!(go(&v), "{label}: refilled after a minute");
         // Refilled buckets are removed by housekeeping; bob's is not yet full.
-        let removed = throttle.purge(now).await.unwrap();
+        clock.set(now);
+        let removed = throttle.purge().await.unwrap();
         assert_eq!(removed, 0, "{label}");
-        let removed = throttle
-            .purge(later + chrono::Duration::seconds(120))
-            .await
-            .unwrap();
+        clock.set(now + chrono::Duration::seconds(181));
+        let removed = throttle.purge().await.unwrap();
         // alice: 7 address buckets and her own; bob: one of each.
         assert_eq!(removed, 10, "{label}");
     }
@@ -919,7 +915,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_and_audited() 
     }
     // Not configured: the header is the client's word and is ignored.
     let a = app(support::sqlite().await).await;
-    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
     failed_sign_in(&a.base, "203.0.113.9").await;
     let e = last_event(&a.p.db).await;
     assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
@@ -930,9 +926,9 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_and_audited() 
 
     // The loopback proxy trusted: each forwarded client is its own address.
     let mut t = support::sqlite().await;
-    t.config.trusted_proxies = server::web_security::client_ip::parse_proxies("127.0.0.1").unwrap();
+    t.config.trusted_proxies = server::config::parse_proxies("127.0.0.1").unwrap();
     let a = app(t).await;
-    support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+    support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
     for _ in 0..5 {
         failed_sign_in(&a.base, "203.0.113.9").await;
     }
@@ -978,11 +974,15 @@ async fn a_weaker_password_hash_is_upgraded_at_sign_in() {
         )
         .unwrap()
         .to_string();
-        server::auth::admins::create(&a.p.db, ADMIN_USER, weak.clone(), chrono::Utc::now())
+        a.p.store
+            .admins()
+            .create(&support::actor(), ADMIN_USER, &weak)
             .await
             .unwrap();
         let stored = || async {
-            server::auth::admins::find_by_username(&a.p.db, ADMIN_USER)
+            a.p.store
+                .admins()
+                .by_username(ADMIN_USER)
                 .await
                 .unwrap()
                 .unwrap()
@@ -1010,19 +1010,17 @@ async fn the_audit_log_exports_as_csv_with_its_filter_and_the_export_is_audited(
     for t in support::all().await {
         let label = t.label;
         let a = app(t).await;
-        support::create_admin(&a.p.db, ADMIN_USER, ADMIN_PASSWORD).await;
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
         sign_in(&browser(), &a.base, "nobody", "guess guess guess").await;
         // More than two export pages of events (1000 each).
-        let system = server::audit::system();
+        let system = server::db::audit::system();
         for i in 0..2100 {
-            let event = server::audit::Event::new("tenant.created").target(
+            let event = server::db::audit::Event::new("tenant.created").target(
                 "tenant",
                 &format!("id-{i}"),
                 &format!("Tenant {i}"),
             );
-            server::audit::record(&a.p.db, chrono::Utc::now(), &system, event)
-                .await
-                .unwrap();
+            a.p.store.audit().record(&system, event).await.unwrap();
         }
         let admin = browser();
         sign_in(&admin, &a.base, ADMIN_USER, ADMIN_PASSWORD).await;
@@ -1125,24 +1123,23 @@ async fn the_audit_log_exports_as_csv_with_its_filter_and_the_export_is_audited(
 async fn ipv6_clients_count_by_their_64() {
     use server::auth::throttle::Verdict;
     let a = app(support::sqlite().await).await;
-    let now = chrono::Utc::now();
     for i in 0..5 {
         let ip = format!("2001:db8:1:2::{i:x}");
-        let v = a.p.auth.throttle.attempt(&ip, "alice", now).await.unwrap();
+        let v = a.p.auth.throttle.attempt(&ip, "alice").await.unwrap();
         assert!(matches!(v, Verdict::Go(_)), "guess {i}");
     }
     // A fresh address of the same /64 is the same client.
     let v =
         a.p.auth
             .throttle
-            .attempt("2001:db8:1:2:ffff::1", "alice", now)
+            .attempt("2001:db8:1:2:ffff::1", "alice")
             .await
             .unwrap();
     assert!(matches!(v, Verdict::Wait(_)), "{v:?}");
     let v =
         a.p.auth
             .throttle
-            .attempt("2001:db8:1:3::1", "alice", now)
+            .attempt("2001:db8:1:3::1", "alice")
             .await
             .unwrap();
     assert!(matches!(v, Verdict::Go(_)), "{v:?}");

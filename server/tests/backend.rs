@@ -4,18 +4,12 @@ mod support;
 use app::model::{ConnectionStatus, TenantEmailInput};
 use app::port::PortError;
 use sea_orm::{ConnectionTrait, DbBackend as Dialect, Statement};
-use server::backend::{open_secret, verify_sealed_secrets};
 use server::startup::prepare;
 
 const SECRET: &str = "Xy7~Q8abcDEFghiJKLmnoPQRstuVWX0123456789";
 
 fn input(address: &str, secret: &str) -> TenantEmailInput {
-    TenantEmailInput {
-        address: address.into(),
-        application_id: "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40".into(),
-        client_secret: secret.into(),
-        ..TenantEmailInput::defaults()
-    }
+    support::email_input(address, &TenantEmailInput::defaults().authority_url, secret)
 }
 
 #[tokio::test]
@@ -247,7 +241,12 @@ async fn secret_round_trip_keep_and_replace() {
             .await
             .unwrap();
         assert_eq!(
-            open_secret(&p.db, &p.keys, &e.id).await.unwrap().as_deref(),
+            p.store
+                .tenant_emails()
+                .client_secret(&e.id)
+                .await
+                .unwrap()
+                .as_deref(),
             Some(SECRET)
         );
         // Empty secret on save = unchanged.
@@ -262,7 +261,12 @@ async fn secret_round_trip_keep_and_replace() {
             .await
             .unwrap();
         assert_eq!(
-            open_secret(&p.db, &p.keys, &e.id).await.unwrap().as_deref(),
+            p.store
+                .tenant_emails()
+                .client_secret(&e.id)
+                .await
+                .unwrap()
+                .as_deref(),
             Some(SECRET),
             "{}",
             t.label
@@ -279,7 +283,12 @@ async fn secret_round_trip_keep_and_replace() {
             .await
             .unwrap();
         assert_eq!(
-            open_secret(&p.db, &p.keys, &e.id).await.unwrap().as_deref(),
+            p.store
+                .tenant_emails()
+                .client_secret(&e.id)
+                .await
+                .unwrap()
+                .as_deref(),
             Some("new~secret~value")
         );
         assert!(replaced.secret_set_at.is_some());
@@ -321,11 +330,21 @@ async fn ciphertext_moved_to_another_row_does_not_open() {
         .await
         .unwrap();
         assert!(
-            open_secret(&p.db, &p.keys, &victim.id).await.is_err(),
+            p.store
+                .tenant_emails()
+                .client_secret(&victim.id)
+                .await
+                .is_err(),
             "moved ciphertext opened on {}",
             t.label
         );
-        let err = verify_sealed_secrets(&p.db, &p.keys).await.unwrap_err();
+        let err = p
+            .store
+            .tenant_emails()
+            .verify_sealed_secrets()
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&victim.id), "{err}");
         // And start-up refuses to run on such a database.
         drop(p);

@@ -11,7 +11,6 @@
 mod support;
 
 use app::model::mail::OutgoingMessage;
-use server::mail::outbox::store;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -36,7 +35,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(c: &support::Connected, failpoints: &str) -> Self {
+    fn start(c: &support::Mailbox, failpoints: &str) -> Self {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tenant-mail"))
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -119,25 +118,20 @@ fn message(i: usize) -> OutgoingMessage {
     }
 }
 
-async fn enqueue(c: &support::Connected, range: std::ops::Range<usize>) -> Vec<String> {
+async fn enqueue(c: &support::Mailbox, range: std::ops::Range<usize>) -> Vec<String> {
     let mut ids = Vec::new();
     for i in range {
-        ids.push(
-            store::enqueue(&c.p.db, chrono::Utc::now(), &c.email_id, &message(i))
-                .await
-                .unwrap()
-                .id,
-        );
+        ids.push(c.enqueue(&message(i)).await);
     }
     ids
 }
 
-async fn wait_all_sent(c: &support::Connected, ids: &[String], limit: Duration) {
+async fn wait_all_sent(c: &support::Mailbox, ids: &[String], limit: Duration) {
     let start = Instant::now();
     loop {
         let mut states = Vec::new();
         for id in ids {
-            states.push(store::get(&c.p.db, id).await.unwrap().unwrap().state);
+            states.push(c.outbox_message(id).await.state.code().to_string());
         }
         if states.iter().all(|s| s == "sent") {
             return;
@@ -151,7 +145,7 @@ async fn wait_all_sent(c: &support::Connected, ids: &[String], limit: Duration) 
     }
 }
 
-fn assert_sent_once(c: &support::Connected, range: std::ops::Range<usize>) {
+fn assert_sent_once(c: &support::Mailbox, range: std::ops::Range<usize>) {
     let ledger = c.stand_in.ledger();
     for i in range {
         let subject = format!("Chaos {i}");
@@ -192,7 +186,7 @@ fn assert_sent_once(c: &support::Connected, range: std::ops::Range<usize>) {
 )]
 async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate_nothing() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "chaos-test-secret~1").await;
+        let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
         c.stand_in.clear_ledger();
         let ids = enqueue(&c, 0..4).await;
         // One message walks through every crash point: each kill leaves it
@@ -248,7 +242,7 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
     }
 }
 
-fn assert_no_stray_drafts(c: &support::Connected) {
+fn assert_no_stray_drafts(c: &support::Mailbox) {
     let drafts = c
         .stand_in
         .messages(ms_stand_in::fixture::MAILBOX, "drafts")

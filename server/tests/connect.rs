@@ -7,140 +7,33 @@ mod support;
 use app::model::{ConnectionStatus, TenantEmailInput};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
-use chrono::{DateTime, TimeZone, Utc};
 use ms_stand_in::fixture::{ADMIN, CLIENT, EXPIRED_SECRET, MAILBOX, SECRET, SECRET_ID, TENANT};
-use ms_stand_in::{ConsentGrant, Control, StandIn, StandInConfig};
+use ms_stand_in::{ConsentGrant, StandIn};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use server::clock::Clock;
 use server::db::entities::{mailbox_connection, oauth_flow};
 use server::identity::Identity;
 use server::routes::oauth_callback::{self, OAuthState};
-use server::secrets::{Binding, KeyRing};
+use server::secrets::Binding;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use support::Reply;
 use tower::ServiceExt;
 
-/// Tenant Mail's clock follows the stand-in's manual clock, so "advance the
-/// clock" moves both sides.
-struct StandInClock(Control);
-
-impl Clock for StandInClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_opt(self.0.now(), 0).single().unwrap()
-    }
-}
-
-struct Env {
-    label: &'static str,
-    stand_in: StandIn,
-    _t: support::TestDb,
-    db: DatabaseConnection,
-    keys: Arc<KeyRing>,
-    backend: app::port::SharedBackend,
-    router: Router,
-    /// The whole application's router, as `main` serves it.
-    app_router: Router,
-    identity: Arc<Identity>,
-    config: server::config::Config,
-    browser: reqwest::Client,
-    redirect_uri: String,
-    tenant_id: String,
-    email_id: String,
-    mailbox_oid: String,
-    admin_oid: String,
-}
+/// The harness on the stand-in's manual clock: "advance the clock" moves
+/// both sides; the OAuth routes are called in-process as `support::actor()`.
+type Env = support::Mailbox;
 
 fn email_input(s: &StandIn, secret: &str) -> TenantEmailInput {
     TenantEmailInput {
-        address: MAILBOX.into(),
         application_id: CLIENT.into(),
-        client_secret: secret.into(),
-        authority_url: s.authority("common"),
-        ..TenantEmailInput::defaults()
+        ..support::email_input(MAILBOX, &s.authority("common"), secret)
     }
 }
 
-async fn env(mut t: support::TestDb) -> Env {
-    let stand_in = StandIn::start(StandInConfig::default()).await.unwrap();
-    t.config.extra_authority_host = Some(stand_in.addr().to_string());
-    t.config.graph_base_url = stand_in.graph_base();
-    let redirect_uri = t.config.redirect_uri();
-    let contoso = ms_stand_in::fixture::seed_contoso(stand_in.control(), &redirect_uri).unwrap();
-    stand_in
-        .set_signed_in(&[ADMIN.to_owned(), MAILBOX.to_owned()])
-        .unwrap();
-    stand_in
-        .grant_consent(ConsentGrant {
-            client_id: CLIENT.into(),
-            tenant_id: Some(TENANT.into()),
-            ..ConsentGrant::default()
-        })
-        .unwrap();
-
-    let p = server::startup::prepare(&t.config, support::leptos_options())
-        .await
-        .expect("prepare");
-    let clock: Arc<dyn Clock> = Arc::new(StandInClock(stand_in.control().clone()));
-    let identity = Arc::new(Identity::new(p.db.clone(), p.keys.clone(), clock, &t.config).unwrap());
-    // The sign-in gate normally supplies the acting admin and their session.
-    let router = oauth_callback::routes::<()>(OAuthState {
-        identity: identity.clone(),
-    })
-    .layer(axum::Extension(support::actor()));
-    let config = t.config.clone();
-    let tenant = p
-        .backend
-        .create_tenant(&support::actor(), "Contoso")
-        .await
-        .unwrap();
-    let email = p
-        .backend
-        .create_tenant_email(
-            &support::actor(),
-            &tenant.id,
-            &email_input(&stand_in, SECRET),
-        )
-        .await
-        .unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Env {
-        label: t.label,
-        stand_in,
-        _t: t,
-        db: p.db,
-        keys: p.keys,
-        backend: p.backend,
-        router,
-        app_router: p.router,
-        identity,
-        config,
-        browser,
-        redirect_uri,
-        tenant_id: tenant.id,
-        email_id: email.id,
-        mailbox_oid: contoso.mailbox.oid,
-        admin_oid: contoso.admin.oid,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
+async fn env(t: support::TestDb) -> Env {
+    support::Mailbox::start(t, support::Time::Manual).await
 }
 
 /// A started flow: where Microsoft is, and the browser's flow cookie.
@@ -151,22 +44,13 @@ struct Started {
 }
 
 impl Env {
-    async fn call(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+    /// One request to the OAuth routes, in-process.
+    async fn oauth(&self, request: Request<Body>) -> Reply {
+        Reply::of_axum(self.router.clone().oneshot(request).await.unwrap()).await
     }
 
     async fn begin_with(&self, email_id: &str, body: &str) -> Reply {
-        self.call(
+        self.oauth(
             Request::post(format!("/core/oauth2/begin/{}/{email_id}", self.tenant_id))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("origin", "http://localhost:3000")
@@ -216,7 +100,7 @@ impl Env {
         if let Some(c) = cookie {
             request = request.header("cookie", c);
         }
-        self.call(request.body(Body::empty()).unwrap()).await
+        self.oauth(request.body(Body::empty()).unwrap()).await
     }
 
     /// Begin → sign in as `oid` → callback.
@@ -228,13 +112,14 @@ impl Env {
 
     async fn connection(&self) -> Option<mailbox_connection::Model> {
         mailbox_connection::Entity::find_by_id(self.email_id.clone())
-            .one(&self.db)
+            .one(&self.p.db)
             .await
             .unwrap()
     }
 
     async fn status(&self) -> ConnectionStatus {
-        self.backend
+        self.p
+            .backend
             .get_tenant_email(&self.tenant_id, &self.email_id)
             .await
             .unwrap()
@@ -246,7 +131,8 @@ impl Env {
     }
 
     fn open(&self, column: &str, sealed: &str) -> String {
-        self.keys
+        self.p
+            .keys
             .open(
                 sealed,
                 &Binding {
@@ -263,9 +149,10 @@ impl Env {
         let mut all = String::new();
         for table in ["mailbox_connection", "oauth_flow", "tenant_email"] {
             let rows = self
+                .p
                 .db
                 .query_all_raw(Statement::from_string(
-                    self.db.get_database_backend(),
+                    self.p.db.get_database_backend(),
                     format!("SELECT * FROM {table}"),
                 ))
                 .await
@@ -377,9 +264,9 @@ async fn happy_path_connects_stores_sealed_tokens_and_reauthenticates() {
         assert!(!stored.contains(&refresh), "{}", e.label);
         assert!(!stored.contains(&access), "{}", e.label);
         if e.label == "sqlite" {
-            let mut raw = std::fs::read(e._t.sqlite_path()).unwrap();
+            let mut raw = std::fs::read(e.t.sqlite_path()).unwrap();
             raw.extend(
-                std::fs::read(e._t.sqlite_path().with_extension("db-wal")).unwrap_or_default(),
+                std::fs::read(e.t.sqlite_path().with_extension("db-wal")).unwrap_or_default(),
             );
             let raw = String::from_utf8_lossy(&raw);
             assert!(!raw.contains(&refresh) && !raw.contains(&access));
@@ -387,6 +274,7 @@ async fn happy_path_connects_stores_sealed_tokens_and_reauthenticates() {
         }
         // A token sealed for this row does not open as another row's.
         assert!(e
+            .p
             .keys
             .open(
                 &c.refresh_token,
@@ -642,12 +530,12 @@ async fn wrong_and_expired_secrets_are_explained() {
             (SECRET_ID, "AADSTS7000215", "Value (not its Secret ID)"),
             (EXPIRED_SECRET, "AADSTS7000222", "has expired"),
         ] {
-            let view = e
-                .backend
-                .get_tenant_email(&e.tenant_id, &e.email_id)
-                .await
-                .unwrap();
-            e.backend
+            let view =
+                e.p.backend
+                    .get_tenant_email(&e.tenant_id, &e.email_id)
+                    .await
+                    .unwrap();
+            e.p.backend
                 .update_tenant_email(
                     &support::actor(),
                     &e.tenant_id,
@@ -740,7 +628,7 @@ async fn malformed_callbacks_are_400() {
     assert!(!r.body.contains("<script>"), "{}", r.body);
     assert!(r.body.contains("&lt;script&gt;"), "{}", r.body);
     // Flows are stored with a hash of the state and a sealed verifier.
-    let rows = oauth_flow::Entity::find().all(&e.db).await.unwrap();
+    let rows = oauth_flow::Entity::find().all(&e.p.db).await.unwrap();
     assert!(rows.iter().all(|f| f.pkce_verifier.starts_with("tm1.")));
     assert!(rows.iter().all(|f| f.state_hash.len() == 64));
 }
@@ -750,7 +638,7 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
     let t = support::sqlite().await;
     let e = env(t).await;
     let r = e
-        .call(
+        .oauth(
             Request::post(format!("/core/oauth2/begin/{}/{}", e.tenant_id, e.email_id))
                 .header("origin", "https://evil.example")
                 .body(Body::empty())
@@ -764,38 +652,38 @@ async fn begin_refuses_cross_site_posts_and_unknown_emails() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The routes are wired into the application's router, behind the sign-in
     // gate: without an admin session nothing starts and nothing is consumed.
-    let response = e
-        .app_router
-        .clone()
-        .oneshot(
-            Request::post(format!(
-                "/core/oauth2/begin/{}/00000000-0000-4000-8000-000000000000",
-                e.tenant_id
-            ))
-            .header("origin", "http://localhost:3000")
-            .body(Body::empty())
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = e
-        .app_router
-        .clone()
-        .oneshot(
-            Request::get("/core/oauth2/validated?state=a&state=b")
+    let response =
+        e.p.router
+            .clone()
+            .oneshot(
+                Request::post(format!(
+                    "/core/oauth2/begin/{}/00000000-0000-4000-8000-000000000000",
+                    e.tenant_id
+                ))
+                .header("origin", "http://localhost:3000")
                 .body(Body::empty())
                 .unwrap(),
-        )
-        .await
-        .unwrap();
+            )
+            .await
+            .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response =
+        e.p.router
+            .clone()
+            .oneshot(
+                Request::get("/core/oauth2/validated?state=a&state=b")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(response.headers()["location"]
         .to_str()
         .unwrap()
         .starts_with("/sign-in?next=%2Fcore%2Foauth2%2Fvalidated"));
     assert_eq!(
-        oauth_flow::Entity::find().all(&e.db).await.unwrap().len(),
+        oauth_flow::Entity::find().all(&e.p.db).await.unwrap().len(),
         0
     );
 }
@@ -807,11 +695,12 @@ async fn connect_a_different_account_only_when_asked() {
     let r = e.connect_as(&e.mailbox_oid).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // Simulate the pinned user being another one (e.g. the mailbox was recreated).
-    e.db.execute_unprepared(
-        "UPDATE mailbox_connection SET oid = '00000000-dead-4000-8000-000000000000'",
-    )
-    .await
-    .unwrap();
+    e.p.db
+        .execute_unprepared(
+            "UPDATE mailbox_connection SET oid = '00000000-dead-4000-8000-000000000000'",
+        )
+        .await
+        .unwrap();
     let r = e.connect_as(&e.mailbox_oid).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("Connect a different account"), "{}", r.body);
@@ -901,28 +790,28 @@ async fn secrets_tokens_code_state_and_verifier_never_reach_the_logs() {
     let refresh = e.open("refresh_token", &c.refresh_token);
     let access = e.open("access_token", c.access_token.as_deref().unwrap());
     let flow = oauth_flow::Entity::find()
-        .one(&e.db)
+        .one(&e.p.db)
         .await
         .unwrap()
         .unwrap();
-    let verifier = e
-        .keys
-        .open(
-            &flow.pkce_verifier,
-            &Binding {
-                table: "oauth_flow",
-                column: "pkce_verifier",
-                row_id: &flow.state_hash,
-            },
-        )
-        .unwrap();
+    let verifier =
+        e.p.keys
+            .open(
+                &flow.pkce_verifier,
+                &Binding {
+                    table: "oauth_flow",
+                    column: "pkce_verifier",
+                    row_id: &flow.state_hash,
+                },
+            )
+            .unwrap();
     // A failing exchange logs too: still nothing secret in it.
-    let view = e
-        .backend
-        .get_tenant_email(&e.tenant_id, &e.email_id)
-        .await
-        .unwrap();
-    e.backend
+    let view =
+        e.p.backend
+            .get_tenant_email(&e.tenant_id, &e.email_id)
+            .await
+            .unwrap();
+    e.p.backend
         .update_tenant_email(
             &support::actor(),
             &e.tenant_id,
@@ -1031,12 +920,15 @@ async fn access_token_is_cached_then_refreshed_with_the_rotated_refresh_token_st
             .await
             .unwrap();
         assert_eq!(me.status(), 200);
-        let info = server::identity::connection_info(&e.db, &e.email_id)
+        let info = e
+            .store()
+            .connections()
+            .get(&e.email_id)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(info.upn, MAILBOX);
-        assert_eq!(info.tenant_id, TENANT);
+        assert_eq!(info.tid, TENANT);
     }
 }
 
@@ -1109,12 +1001,12 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         "retried past two 503s"
     );
 
-    let view = e
-        .backend
-        .get_tenant_email(&e.tenant_id, &e.email_id)
-        .await
-        .unwrap();
-    e.backend
+    let view =
+        e.p.backend
+            .get_tenant_email(&e.tenant_id, &e.email_id)
+            .await
+            .unwrap();
+    e.p.backend
         .update_tenant_email(
             &support::actor(),
             &e.tenant_id,
@@ -1132,22 +1024,13 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         other => panic!("{other:?}"),
     }
     assert_eq!(e.status().await, ConnectionStatus::CredentialsInvalid);
-    // Replacing only the secret does not ask for re-authentication.
-    assert!(!server::identity::tokens::mark_if_reconfigured(
-        &e.db,
-        chrono::Utc::now(),
-        &support::actor(),
-        &e.email_id
-    )
-    .await
-    .unwrap());
     // The admin pastes the right secret: the next refresh heals the status.
-    let view = e
-        .backend
-        .get_tenant_email(&e.tenant_id, &e.email_id)
-        .await
-        .unwrap();
-    e.backend
+    let view =
+        e.p.backend
+            .get_tenant_email(&e.tenant_id, &e.email_id)
+            .await
+            .unwrap();
+    e.p.backend
         .update_tenant_email(
             &support::actor(),
             &e.tenant_id,
@@ -1157,10 +1040,12 @@ async fn wrong_secret_on_refresh_is_credentials_invalid_and_5xx_is_retried() {
         )
         .await
         .unwrap();
+    // Replacing only the secret does not ask for re-authentication.
+    assert_eq!(e.status().await, ConnectionStatus::CredentialsInvalid);
     assert!(e.identity.access_token(&e.email_id).await.is_ok());
     assert_eq!(e.status().await, ConnectionStatus::Connected);
     assert!(e.connection().await.unwrap().last_error.is_none());
-    let changes = status_changes(&e.db).await;
+    let changes = status_changes(&e.p.db).await;
     let n = changes.len();
     assert!(n >= 3, "{changes:?}");
     assert!(
@@ -1194,30 +1079,30 @@ async fn status_changes(db: &DatabaseConnection) -> Vec<(String, String)> {
 async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
     for db in support::all().await {
         let e = connected(db).await;
-        let view = e
-            .backend
-            .get_tenant_email(&e.tenant_id, &e.email_id)
-            .await
-            .unwrap();
+        let view =
+            e.p.backend
+                .get_tenant_email(&e.tenant_id, &e.email_id)
+                .await
+                .unwrap();
         // Only the case changes: still the same mailbox, still connected.
         let mut same = email_input(&e.stand_in, "");
         same.address = view.values.address.to_uppercase();
-        let view = e
-            .backend
-            .update_tenant_email(
-                &support::actor(),
-                &e.tenant_id,
-                &e.email_id,
-                view.version,
-                &same,
-            )
-            .await
-            .unwrap();
+        let view =
+            e.p.backend
+                .update_tenant_email(
+                    &support::actor(),
+                    &e.tenant_id,
+                    &e.email_id,
+                    view.version,
+                    &same,
+                )
+                .await
+                .unwrap();
         assert_eq!(e.status().await, ConnectionStatus::Connected);
         // Another mailbox: the stored tokens are not its tokens.
         let mut other = email_input(&e.stand_in, "");
         other.address = "someone.else@contoso.com".into();
-        e.backend
+        e.p.backend
             .update_tenant_email(
                 &support::actor(),
                 &e.tenant_id,
@@ -1233,7 +1118,7 @@ async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
             Err(server::identity::TokenError::NeedsReauth(_))
         ));
         // Both changes are in the audit log, each with who caused it and why.
-        let changes = status_changes(&e.db).await;
+        let changes = status_changes(&e.p.db).await;
         assert!(
             changes[0].1.starts_with("now Connected: signed in as "),
             "{}: {changes:?}",
@@ -1254,14 +1139,14 @@ async fn changing_the_address_of_a_connected_email_needs_reauthentication() {
 #[tokio::test]
 async fn changing_the_application_id_needs_reauthentication() {
     let e = connected(support::sqlite().await).await;
-    let view = e
-        .backend
-        .get_tenant_email(&e.tenant_id, &e.email_id)
-        .await
-        .unwrap();
+    let view =
+        e.p.backend
+            .get_tenant_email(&e.tenant_id, &e.email_id)
+            .await
+            .unwrap();
     let mut input = email_input(&e.stand_in, "");
     input.application_id = "d2d2d2d2-0000-4000-8000-000000000002".into();
-    e.backend
+    e.p.backend
         .update_tenant_email(
             &support::actor(),
             &e.tenant_id,
@@ -1271,23 +1156,15 @@ async fn changing_the_application_id_needs_reauthentication() {
         )
         .await
         .unwrap();
-    // Saving through the backend marks it at once; marking again changes nothing.
+    // Saving through the backend marks it at once.
     assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
-    assert!(!server::identity::tokens::mark_if_reconfigured(
-        &e.db,
-        chrono::Utc::now(),
-        &support::actor(),
-        &e.email_id
-    )
-    .await
-    .unwrap());
     assert!(matches!(
         e.identity.access_token(&e.email_id).await,
         Err(server::identity::TokenError::NeedsReauth(_))
     ));
     assert_eq!(e.status().await, ConnectionStatus::NeedsReauth);
     assert_eq!(refresh_requests(&e), 0);
-    let reconfigured: Vec<_> = status_changes(&e.db)
+    let reconfigured: Vec<_> = status_changes(&e.p.db)
         .await
         .into_iter()
         .filter(|(_, d)| d.contains("Application ID or authority changed"))
@@ -1306,9 +1183,10 @@ async fn fifty_concurrent_callers_at_expiry_cause_exactly_one_refresh_even_acros
     for t in support::all().await {
         let e = connected(t).await;
         // A second instance: its own database pool and its own in-process locks.
-        let db2 = server::db::connect(&e.config).await.unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(StandInClock(e.stand_in.control().clone()));
-        let second = Arc::new(Identity::new(db2, e.keys.clone(), clock, &e.config).unwrap());
+        let db2 = server::db::connect(&e.t.config).await.unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(support::StandInClock(e.stand_in.control().clone()));
+        let store2 = server::db::Store::new(db2, e.p.keys.clone(), clock);
+        let second = Arc::new(Identity::new(store2, &e.t.config).unwrap());
         for (round, instances) in [
             vec![e.identity.clone()],
             vec![e.identity.clone(), second.clone()],
@@ -1343,27 +1221,27 @@ async fn fifty_concurrent_callers_at_expiry_cause_exactly_one_refresh_even_acros
 async fn keep_alive_refreshes_connections_idle_for_the_configured_days() {
     for t in support::all().await {
         let e = connected(t).await;
-        assert_eq!(e.config.token_keepalive_days, 30);
+        assert_eq!(e.t.config.token_keepalive_days, 30);
         e.stand_in.advance(Duration::from_secs(10 * 86_400));
         assert_eq!(
-            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            server::identity::refresh::keep_alive(&e.identity, 30).await,
             (0, 0)
         );
         e.stand_in.advance(Duration::from_secs(21 * 86_400));
         assert_eq!(
-            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            server::identity::refresh::keep_alive(&e.identity, 30).await,
             (1, 0)
         );
         assert_eq!(refresh_requests(&e), 1, "{}", e.label);
         assert_eq!(
-            server::identity::tokens::keep_alive(&e.identity, 30).await,
+            server::identity::refresh::keep_alive(&e.identity, 30).await,
             (0, 0)
         );
         // 89 more days without use would have killed it; the keep-alive keeps it going.
         for _ in 0..3 {
             e.stand_in.advance(Duration::from_secs(31 * 86_400));
             assert_eq!(
-                server::identity::tokens::keep_alive(&e.identity, 30).await,
+                server::identity::refresh::keep_alive(&e.identity, 30).await,
                 (1, 0)
             );
         }
@@ -1402,7 +1280,7 @@ async fn a_flow_finishes_only_in_the_admin_session_that_started_it() {
         assert_eq!(e.status().await, ConnectionStatus::NotAuthenticated);
         // The audit log records the start and the failure.
         let actions: Vec<String> = server::db::entities::audit_event::Entity::find()
-            .all(&e.db)
+            .all(&e.p.db)
             .await
             .unwrap()
             .into_iter()

@@ -1,9 +1,11 @@
 //! id_token validation: good token, bad signature, wrong `aud`, wrong or
 //! missing `nonce`, `alg: none`, HMAC with the client secret, times, issuer,
 //! unknown key. Signed with the stand-in's published test key.
+mod support;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Utc;
+
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ms_stand_in::{StandIn, StandInConfig};
 use serde_json::{json, Value};
@@ -48,7 +50,7 @@ async fn keys() -> Keys {
 
 impl Keys {
     fn claims(&self) -> Value {
-        let now = Utc::now().timestamp();
+        let now = support::now().timestamp();
         json!({
             "ver": "2.0",
             "iss": format!("{}/{TENANT}/v2.0", self.base),
@@ -79,7 +81,7 @@ impl Keys {
                 issuer: &issuer,
                 client_id: CLIENT,
                 nonce: NONCE,
-                now: Utc::now(),
+                now: support::now(),
                 leeway_seconds: 120,
             },
         )
@@ -112,7 +114,7 @@ async fn a_good_id_token_is_accepted() {
     let c = with(k.claims(), "aud", json!([CLIENT]));
     assert!(k.check(&k.sign(&c)).is_ok());
     // expired a minute ago: inside the leeway.
-    let c = with(k.claims(), "exp", json!(Utc::now().timestamp() - 60));
+    let c = with(k.claims(), "exp", json!(support::now().timestamp() - 60));
     assert!(k.check(&k.sign(&c)).is_ok());
 }
 
@@ -167,7 +169,7 @@ async fn alg_none_and_hmac_are_rejected() {
 #[tokio::test]
 async fn wrong_audience_nonce_issuer_and_times_are_rejected() {
     let k = keys().await;
-    let now = Utc::now().timestamp();
+    let now = support::now().timestamp();
     let cases = [
         (
             with(k.claims(), "aud", json!("someone-else")),
@@ -230,7 +232,7 @@ async fn without_kid_every_published_key_is_tried() {
         issuer: &issuer,
         client_id: CLIENT,
         nonce: NONCE,
-        now: Utc::now(),
+        now: support::now(),
         leeway_seconds: 120,
     };
     assert!(validate(&token, &jwks, &expected).is_ok());

@@ -7,7 +7,9 @@ use app::model::mail::OutgoingMessage;
 use ms_stand_in::fixture::{CLIENT, MAILBOX};
 use ms_stand_in::{Clock, Fault, FaultSpec, StandIn, StandInConfig};
 use serde_json::Value;
+use server::clock::SystemClock;
 use server::mail::graph::{DraftState, GraphClient, GraphError, PreparedAttachment};
+use std::sync::Arc;
 
 const MIB: usize = 1024 * 1024;
 
@@ -26,7 +28,7 @@ async fn env() -> Env {
     .unwrap();
     ms_stand_in::fixture::seed_contoso(stand_in.control(), "http://127.0.0.1:3000/cb").unwrap();
     let token = stand_in.issue_access_token(MAILBOX, CLIENT).unwrap();
-    let graph = GraphClient::new(&stand_in.graph_base()).unwrap();
+    let graph = GraphClient::new(&stand_in.graph_base(), Arc::new(SystemClock)).unwrap();
     Env {
         stand_in,
         graph,
@@ -254,7 +256,11 @@ async fn nothing_listening_is_unreachable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let graph = GraphClient::new(&format!("http://127.0.0.1:{port}/v1.0")).unwrap();
+    let graph = GraphClient::new(
+        &format!("http://127.0.0.1:{port}/v1.0"),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
     let err = graph.draft_state("token", "id").await.unwrap_err();
     eprintln!("refused: {err:?}");
     assert!(matches!(err, GraphError::Unreachable(_)), "{err:?}");

@@ -5,48 +5,12 @@
 //! admin session granting nothing on `/v1`, and the OpenAPI document.
 mod support;
 
-use app::model::TenantEmailInput;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 use server::db::entities::{api_token, audit_event, outbox_message};
 
-async fn tenant_with_mailbox(p: &server::startup::Prepared, direction: &str) -> (String, String) {
-    let tenant = p
-        .backend
-        .create_tenant(&support::actor(), &format!("T {}", uuid::Uuid::new_v4()))
-        .await
-        .unwrap();
-    let email = mailbox_in(p, &tenant.id, direction).await;
-    (tenant.id, email)
-}
-
-async fn mailbox_in(p: &server::startup::Prepared, tenant_id: &str, direction: &str) -> String {
-    let input = TenantEmailInput {
-        address: format!("desk-{}@contoso.com", uuid::Uuid::new_v4().simple()),
-        direction: direction.into(),
-        application_id: "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40".into(),
-        client_secret: "fake-secret-for-tests".into(),
-        authority_url: "https://login.microsoftonline.com/common".into(),
-        ..TenantEmailInput::defaults()
-    };
-    p.backend
-        .create_tenant_email(&support::actor(), tenant_id, &input)
-        .await
-        .unwrap()
-        .id
-}
-
-async fn call(admin: &reqwest::Client, base: &str, f: &str, body: Value) -> (StatusCode, Value) {
-    let r = admin
-        .post(format!("{base}/api/{f}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use support::{call, mailbox_in, tenant_with_mailbox};
 
 fn message(subject: &str) -> Value {
     json!({"to": ["customer@fabrikam.com"], "subject": subject, "text_body": "Hello"})
@@ -103,7 +67,7 @@ async fn host_api_end_to_end() {
             .await
             .unwrap();
         let base = support::serve(p.router.clone()).await;
-        let admin = support::signed_in_browser(&p.db, &base).await;
+        let admin = support::signed_in_browser(&p.store, &base).await;
         let (tenant_a, mb_a) = tenant_with_mailbox(&p, "send_receive").await;
         let receive_only = mailbox_in(&p, &tenant_a, "receive").await;
         let (tenant_b, mb_b) = tenant_with_mailbox(&p, "send").await;

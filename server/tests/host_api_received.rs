@@ -12,9 +12,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 use server::db::entities::{inbox_attachment, inbox_message};
-use server::mail::graph::GraphClient;
 use server::mail::inbox::sync::{Inbox, InboxConfig, SyncOutcome};
-use server::mail::slots::MailboxSlots;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +21,7 @@ const MISSING: &str = "00000000-0000-4000-8000-000000000000";
 /// A connected mailbox of tenant A with its token, and tenant B with a
 /// mailbox and a token of its own.
 struct Fixture {
-    c: support::Connected,
+    c: support::Mailbox,
     inbox: Arc<Inbox>,
     http: reqwest::Client,
     token_a: String,
@@ -101,7 +99,7 @@ impl Fixture {
     }
 }
 
-async fn token(c: &support::Connected, tenant_id: &str) -> String {
+async fn token(c: &support::Mailbox, tenant_id: &str) -> String {
     let created = c
         .call(
             "create_api_token",
@@ -112,40 +110,18 @@ async fn token(c: &support::Connected, tenant_id: &str) -> String {
 }
 
 async fn fixture(t: support::TestDb, secret: &str) -> Fixture {
-    let c = support::connected_mailbox(t, secret).await;
+    let c = support::Mailbox::connected(t, secret).await;
     let token_a = token(&c, &c.tenant_id).await;
     let tenant_b = c.call("create_tenant", json!({"name": "Fabrikam"})).await;
     let tenant_b = tenant_b["id"].as_str().unwrap().to_string();
-    let input = app::model::TenantEmailInput {
-        address: "desk@fabrikam.example".into(),
-        direction: "receive".into(),
-        application_id: "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40".into(),
-        client_secret: "fake-secret-for-tests".into(),
-        authority_url: "https://login.microsoftonline.com/common".into(),
-        ..app::model::TenantEmailInput::defaults()
-    };
-    let mailbox_b =
-        c.p.backend
-            .create_tenant_email(&support::actor(), &tenant_b, &input)
-            .await
-            .unwrap()
-            .id;
+    let mailbox_b = support::mailbox_in(&c.p, &tenant_b, "receive").await;
     let token_b = token(&c, &tenant_b).await;
-    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
-    let inbox = Arc::new(Inbox::new(
-        c.p.db.clone(),
-        c.p.oauth.identity.clone(),
-        GraphClient::new(&c.t.config.graph_base_url).unwrap(),
-        Arc::new(MailboxSlots::new(&c.p.db, clock.clone())),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
-        InboxConfig {
-            tick: Duration::from_millis(20),
-            lease: chrono::Duration::seconds(30),
-            action_batch: 50,
-            max_resyncs: 2,
-        },
-    ));
+    let inbox = c.inbox(InboxConfig {
+        tick: Duration::from_millis(20),
+        lease: chrono::Duration::seconds(30),
+        action_batch: 50,
+        max_resyncs: 2,
+    });
     let f = Fixture {
         c,
         inbox,
@@ -456,10 +432,7 @@ async fn received_details_and_attachments_are_served_as_received() {
         let received_at = report["received_at"].as_str().unwrap();
         let received_at = chrono::DateTime::parse_from_rfc3339(received_at).unwrap();
         assert!(
-            (chrono::Utc::now() - received_at.to_utc())
-                .num_minutes()
-                .abs()
-                < 5,
+            (support::now() - received_at.to_utc()).num_minutes().abs() < 5,
             "{label}: {received_at}"
         );
 

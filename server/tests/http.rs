@@ -17,7 +17,7 @@ async fn start(db: support::TestDb) -> Running {
         .await
         .expect("prepare");
     let base = support::serve(p.router).await;
-    let client = support::signed_in_browser(&p.db, &base).await;
+    let client = support::signed_in_browser(&p.store, &base).await;
     Running {
         base,
         client,

@@ -10,30 +10,28 @@ use ms_stand_in::{Address, Fault, FaultSpec, IncomingAttachment, IncomingMail};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use server::db::entities::{inbox_attachment, inbox_message, inbox_sync, tenant_email};
-use server::mail::graph::GraphClient;
-use server::mail::inbox::store::{self, Continue, NewMessage};
+use server::db::inbox::{Continue, NewMessage, PageCommit};
 use server::mail::inbox::sync::{Inbox, InboxConfig, SyncOutcome};
-use server::mail::slots::MailboxSlots;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn inbox(c: &support::Connected, lease: chrono::Duration) -> Arc<Inbox> {
-    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
-    Arc::new(Inbox::new(
-        c.p.db.clone(),
-        c.p.oauth.identity.clone(),
-        GraphClient::new(&c.t.config.graph_base_url).unwrap(),
-        Arc::new(MailboxSlots::new(&c.p.db, clock.clone())),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
-        InboxConfig {
-            tick: Duration::from_millis(20),
-            lease,
-            action_batch: 50,
-            max_resyncs: 2,
-        },
-    ))
+fn inbox(c: &support::Mailbox, lease: chrono::Duration) -> Arc<Inbox> {
+    c.inbox(InboxConfig {
+        tick: Duration::from_millis(20),
+        lease,
+        action_batch: 50,
+        max_resyncs: 2,
+    })
+}
+
+/// The sync state row as stored (with its lease).
+async fn sync_row(c: &support::Mailbox) -> inbox_sync::Model {
+    inbox_sync::Entity::find_by_id(c.email_id.clone())
+        .one(&c.p.db)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn mail(subject: &str, received_at: Option<i64>) -> IncomingMail {
@@ -50,7 +48,7 @@ fn mail(subject: &str, received_at: Option<i64>) -> IncomingMail {
     }
 }
 
-fn deliver(c: &support::Connected, n: usize, prefix: &str) -> Vec<String> {
+fn deliver(c: &support::Mailbox, n: usize, prefix: &str) -> Vec<String> {
     (0..n)
         .map(|i| {
             c.stand_in
@@ -61,7 +59,7 @@ fn deliver(c: &support::Connected, n: usize, prefix: &str) -> Vec<String> {
 }
 
 /// Syncs (as the poll would) until a round completes.
-async fn sync(i: &Arc<Inbox>, c: &support::Connected) -> SyncOutcome {
+async fn sync(i: &Arc<Inbox>, c: &support::Mailbox) -> SyncOutcome {
     for _ in 0..20 {
         let outcome = i.sync_mailbox(&c.email_id).await;
         if matches!(outcome, SyncOutcome::Synced { .. }) {
@@ -72,7 +70,7 @@ async fn sync(i: &Arc<Inbox>, c: &support::Connected) -> SyncOutcome {
     panic!("{}: the sync never completed", c.t.label);
 }
 
-async fn stored(c: &support::Connected) -> Vec<inbox_message::Model> {
+async fn stored(c: &support::Mailbox) -> Vec<inbox_message::Model> {
     inbox_message::Entity::find()
         .filter(inbox_message::Column::TenantEmailId.eq(&c.email_id))
         .order_by_asc(inbox_message::Column::Seq)
@@ -82,7 +80,7 @@ async fn stored(c: &support::Connected) -> Vec<inbox_message::Model> {
 }
 
 /// Every message stored once, positions 1..n without gaps.
-async fn assert_each_once(c: &support::Connected, expected: usize) {
+async fn assert_each_once(c: &support::Mailbox, expected: usize) {
     let rows = stored(c).await;
     assert_eq!(rows.len(), expected, "{}: stored count", c.t.label);
     let ids: HashSet<&str> = rows.iter().map(|m| m.graph_id.as_str()).collect();
@@ -96,7 +94,7 @@ async fn assert_each_once(c: &support::Connected, expected: usize) {
     );
 }
 
-async fn set_receiving(c: &support::Connected, after: &str, move_to: Option<&str>) {
+async fn set_receiving(c: &support::Mailbox, after: &str, move_to: Option<&str>) {
     tenant_email::Entity::update_many()
         .col_expr(tenant_email::Column::AfterProcessing, Expr::value(after))
         .col_expr(
@@ -109,7 +107,7 @@ async fn set_receiving(c: &support::Connected, after: &str, move_to: Option<&str
         .unwrap();
 }
 
-fn graph_calls(c: &support::Connected, method: &str, suffix: &str, id: &str) -> usize {
+fn graph_calls(c: &support::Mailbox, method: &str, suffix: &str, id: &str) -> usize {
     c.stand_in
         .ledger()
         .graph_requests
@@ -121,7 +119,7 @@ fn graph_calls(c: &support::Connected, method: &str, suffix: &str, id: &str) -> 
 #[tokio::test]
 async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~1").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~1").await;
         let yesterday = c.stand_in.now() - 86_400;
         c.stand_in
             .deliver(mail("An old backlog message", Some(yesterday)))
@@ -217,7 +215,7 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
 #[tokio::test]
 async fn a_lost_delta_state_resyncs_without_duplicates() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~2").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~2").await;
         let i = inbox(&c, chrono::Duration::seconds(30));
         sync(&i, &c).await;
         deliver(&c, 120, "First batch");
@@ -245,7 +243,7 @@ async fn a_lost_delta_state_resyncs_without_duplicates() {
 #[tokio::test]
 async fn replayed_and_refetched_pages_store_nothing_twice() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~3").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~3").await;
         let i = inbox(&c, chrono::Duration::seconds(30));
         sync(&i, &c).await;
         deliver(&c, 60, "Replayed");
@@ -275,10 +273,7 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
             "{}: {second:?}",
             c.t.label
         );
-        let state = store::sync_state(&c.p.db, &c.email_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let state = sync_row(&c).await;
         assert!(
             state.last_error.unwrap().contains("busy"),
             "the reason is kept"
@@ -289,7 +284,6 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
         // Graph replays a page already stored (a documented delta behaviour):
         // committing it again stores nothing.
         let owner = "replayer";
-        let now = chrono::Utc::now();
         inbox_sync::Entity::update_many()
             .col_expr(
                 inbox_sync::Column::LeaseUntil,
@@ -299,19 +293,20 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
             .exec(&c.p.db)
             .await
             .unwrap();
-        let state = store::claim(
-            &c.p.db,
-            &c.email_id,
-            "inbox",
-            now,
-            owner,
-            now,
-            chrono::Duration::seconds(30),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+        let state = c
+            .store()
+            .inbox()
+            .claim(
+                &c.email_id,
+                "inbox",
+                c.store().now(),
+                owner,
+                chrono::Duration::seconds(30),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let graph = c.graph();
         let token =
             c.p.oauth
                 .identity
@@ -325,24 +320,35 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
         let replay: Vec<NewMessage> = page
             .messages
             .into_iter()
-            .map(|message| NewMessage {
-                message,
+            .map(|m| NewMessage {
+                graph_id: m.id,
+                internet_message_id: m.internet_message_id,
+                from: None,
+                to: Vec::new(),
+                cc: Vec::new(),
+                reply_to: Vec::new(),
+                subject: m.subject,
+                received_at: m.received_at,
+                body_text: m.body,
+                body_html: None,
                 attachments: Vec::new(),
             })
             .collect();
-        let new = store::commit_page(
-            &c.p.db,
-            &c.email_id,
-            owner,
-            app::model::inbox::AfterProcessing::Leave,
-            replay,
-            &[],
-            Continue::Next(page.next_link.unwrap()),
-            now,
-            chrono::Duration::seconds(30),
-        )
-        .await
-        .unwrap();
+        let new = c
+            .store()
+            .inbox()
+            .commit_page(PageCommit {
+                tenant_email_id: &c.email_id,
+                owner,
+                after: app::model::inbox::AfterProcessing::Leave,
+                messages: replay,
+                removed: &[],
+                next: Continue::Next(page.next_link.unwrap()),
+                lease: chrono::Duration::seconds(30),
+            })
+            .await
+            .unwrap()
+            .expect("the replayer holds the lease");
         assert_eq!(new, 0, "{}: a replayed page stores nothing", c.t.label);
         assert_each_once(&c, 60).await;
     }
@@ -351,7 +357,7 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
 #[tokio::test]
 async fn a_sync_that_dies_before_the_delta_link_is_stored_loses_and_repeats_nothing() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~4").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~4").await;
         let lease = chrono::Duration::seconds(1);
         let i = inbox(&c, lease);
         sync(&i, &c).await;
@@ -381,10 +387,7 @@ async fn a_sync_that_dies_before_the_delta_link_is_stored_loses_and_repeats_noth
         }
         task.abort();
         let _ = task.await;
-        let state = store::sync_state(&c.p.db, &c.email_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let state = sync_row(&c).await;
         assert!(state.next_link.is_some(), "{}: mid-round", c.t.label);
         assert!(
             state.lease_owner.is_some(),
@@ -404,7 +407,7 @@ async fn a_sync_that_dies_before_the_delta_link_is_stored_loses_and_repeats_noth
 #[tokio::test]
 async fn marking_read_is_applied_once_per_message() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~5").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~5").await;
         set_receiving(&c, "mark_read", None).await;
         let i = inbox(&c, chrono::Duration::seconds(30));
         sync(&i, &c).await;
@@ -435,7 +438,7 @@ async fn marking_read_is_applied_once_per_message() {
 #[tokio::test]
 async fn moving_ends_with_each_message_moved_once_even_when_an_answer_is_lost() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~6").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~6").await;
         set_receiving(&c, "move", Some("archive")).await;
         let i = inbox(&c, chrono::Duration::seconds(30));
         sync(&i, &c).await;
@@ -479,7 +482,7 @@ async fn moving_ends_with_each_message_moved_once_even_when_an_answer_is_lost() 
 #[tokio::test]
 async fn sync_now_is_answered_and_refused_where_it_makes_no_sense() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "inbox-test-secret~7").await;
+        let c = support::Mailbox::connected(t, "inbox-test-secret~7").await;
         let i = inbox(&c, chrono::Duration::seconds(30));
         sync(&i, &c).await;
         deliver(&c, 2, "Now");
@@ -500,10 +503,7 @@ async fn sync_now_is_answered_and_refused_where_it_makes_no_sense() {
         let ran = i.run_once().await;
         assert_eq!(ran.len(), 1, "{}", c.t.label);
         assert_eq!(ran[0].1, SyncOutcome::Synced { new: 2, pages: 1 });
-        let state = store::sync_state(&c.p.db, &c.email_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let state = sync_row(&c).await;
         assert!(state.sync_requested_at.is_none(), "{}: answered", c.t.label);
         assert!(i.run_once().await.is_empty());
 

@@ -13,10 +13,10 @@ use ms_stand_in::{Fault, FaultSpec};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::db::entities::outbox_message;
-use server::mail::graph::{DraftState, GraphClient};
-use server::mail::outbox::store;
+use server::db::outbox::GroupCommit;
+use server::mail::graph::DraftState;
+use server::mail::outbox::view::view;
 use server::mail::outbox::worker::{Outbox, OutboxConfig};
-use server::mail::slots::MailboxSlots;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,17 +32,8 @@ fn config() -> OutboxConfig {
     }
 }
 
-fn worker(c: &support::Connected) -> Arc<Outbox> {
-    let clock: Arc<dyn server::clock::Clock> = Arc::new(server::clock::SystemClock);
-    Arc::new(Outbox::new(
-        c.p.db.clone(),
-        c.p.oauth.identity.clone(),
-        GraphClient::new(&c.t.config.graph_base_url).unwrap(),
-        Arc::new(MailboxSlots::new(&c.p.db, clock.clone())),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
-        config(),
-    ))
+fn worker(c: &support::Mailbox) -> Arc<Outbox> {
+    c.outbox(config())
 }
 
 fn message(i: usize) -> OutgoingMessage {
@@ -54,29 +45,24 @@ fn message(i: usize) -> OutgoingMessage {
     }
 }
 
-async fn enqueue(c: &support::Connected, n: usize) -> Vec<String> {
+async fn enqueue(c: &support::Mailbox, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(
-            store::enqueue(&c.p.db, chrono::Utc::now(), &c.email_id, &message(i))
-                .await
-                .unwrap()
-                .id,
-        );
+        ids.push(c.enqueue(&message(i)).await);
     }
     ids
 }
 
-async fn states(c: &support::Connected, ids: &[String]) -> Vec<String> {
+async fn states(c: &support::Mailbox, ids: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for id in ids {
-        out.push(store::get(&c.p.db, id).await.unwrap().unwrap().state);
+        out.push(c.outbox_message(id).await.state.code().to_string());
     }
     out
 }
 
 /// Runs worker rounds until every message is final (or `limit` passes).
-async fn drain(workers: &[Arc<Outbox>], c: &support::Connected, ids: &[String], limit: Duration) {
+async fn drain(workers: &[Arc<Outbox>], c: &support::Mailbox, ids: &[String], limit: Duration) {
     let start = std::time::Instant::now();
     loop {
         let rounds: Vec<_> = workers.iter().map(|w| w.run_once()).collect();
@@ -115,7 +101,7 @@ async fn futures_join<F: std::future::Future>(futures: Vec<F>) {
     .await;
 }
 
-fn assert_sent_once(c: &support::Connected, n: usize) {
+fn assert_sent_once(c: &support::Mailbox, n: usize) {
     let ledger = c.stand_in.ledger();
     let mine: Vec<_> = ledger
         .sent
@@ -141,7 +127,7 @@ fn assert_sent_once(c: &support::Connected, n: usize) {
 #[tokio::test]
 async fn every_message_is_sent_once_through_throttling_and_dropped_connections() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "outbox-test-secret~1").await;
+        let c = support::Mailbox::connected(t, "outbox-test-secret~1").await;
         c.stand_in.clear_ledger();
         for (endpoint, fault, count) in [
             (
@@ -201,9 +187,9 @@ async fn every_message_is_sent_once_through_throttling_and_dropped_connections()
 #[tokio::test]
 async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "outbox-test-secret~2").await;
+        let c = support::Mailbox::connected(t, "outbox-test-secret~2").await;
         c.stand_in.clear_ledger();
-        let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+        let graph = c.graph();
         let token =
             c.p.oauth
                 .identity
@@ -212,10 +198,13 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
                 .unwrap()
                 .token;
         let short = chrono::Duration::milliseconds(300);
-        let now = chrono::Utc::now;
+        let commits = GroupCommit::start(c.store());
         let ids = enqueue(&c, 4).await;
         // A dead worker claimed everything (then was killed at a different step per message).
-        let claimed = store::claim(&c.p.db, "dead-worker", now(), short, 10)
+        let claimed = c
+            .store()
+            .outbox()
+            .claim("dead-worker", short, 10)
             .await
             .unwrap();
         assert_eq!(claimed.len(), 4);
@@ -223,35 +212,27 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         // 0: died right after claiming.
         // 1: died after creating the draft, before storing its id (an orphan draft).
         let m1 = by_id(&ids[1]);
-        let msg1: OutgoingMessage = serde_json::from_str(&m1.message).unwrap();
+        let msg1: OutgoingMessage = m1.message().unwrap();
         let orphan = graph
             .create_draft(&token, &msg1, &[], &m1.id)
             .await
             .unwrap();
         // 2: died after storing the draft id, before sending.
         let m2 = by_id(&ids[2]);
-        let msg2: OutgoingMessage = serde_json::from_str(&m2.message).unwrap();
+        let msg2: OutgoingMessage = m2.message().unwrap();
         let d2 = graph
             .create_draft(&token, &msg2, &[], &m2.id)
             .await
             .unwrap();
-        assert!(
-            store::record_draft(&c.p.db, &m2.id, "dead-worker", &d2, now())
-                .await
-                .unwrap()
-        );
+        assert!(commits.record_draft(&m2, &d2).await.unwrap());
         // 3: died after Graph accepted the send, before recording it.
         let m3 = by_id(&ids[3]);
-        let msg3: OutgoingMessage = serde_json::from_str(&m3.message).unwrap();
+        let msg3: OutgoingMessage = m3.message().unwrap();
         let d3 = graph
             .create_draft(&token, &msg3, &[], &m3.id)
             .await
             .unwrap();
-        assert!(
-            store::record_draft(&c.p.db, &m3.id, "dead-worker", &d3, now())
-                .await
-                .unwrap()
-        );
+        assert!(commits.record_draft(&m3, &d3).await.unwrap());
         graph.send_draft(&token, &d3).await.unwrap();
         assert_eq!(
             graph.draft_state(&token, &d3).await.unwrap(),
@@ -286,12 +267,7 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         assert_eq!(deleted.len(), 1, "{}", c.t.label);
         // Message 3 was not sent twice.
         assert_eq!(
-            store::get(&c.p.db, &ids[3])
-                .await
-                .unwrap()
-                .unwrap()
-                .graph_message_id
-                .as_deref(),
+            c.outbox_message(&ids[3]).await.graph_message_id.as_deref(),
             Some(d3.as_str())
         );
     }
@@ -300,7 +276,7 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
 #[tokio::test]
 async fn a_lost_grant_holds_mail_until_reauthentication() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "outbox-test-secret~3").await;
+        let c = support::Mailbox::connected(t, "outbox-test-secret~3").await;
         c.stand_in.clear_ledger();
         c.stand_in.revoke_grant(MAILBOX).unwrap();
         c.stand_in.expire_access_tokens(MAILBOX).unwrap();
@@ -313,7 +289,7 @@ async fn a_lost_grant_holds_mail_until_reauthentication() {
             "{}",
             c.t.label
         );
-        let held = store::get(&c.p.db, &ids[0]).await.unwrap().unwrap();
+        let held = c.outbox_message(&ids[0]).await;
         assert!(
             held.last_error.unwrap().to_lowercase().contains("sign"),
             "the reason is shown"
@@ -337,7 +313,7 @@ async fn a_lost_grant_holds_mail_until_reauthentication() {
 #[tokio::test]
 async fn a_permanent_graph_error_fails_the_message_with_its_reason() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "outbox-test-secret~4").await;
+        let c = support::Mailbox::connected(t, "outbox-test-secret~4").await;
         let ids = enqueue(&c, 2).await;
         // Graph refuses this recipient (Tenant Mail's own validation would not let it in).
         let mut bad = message(0);
@@ -352,7 +328,7 @@ async fn a_permanent_graph_error_fails_the_message_with_its_reason() {
             .await
             .unwrap();
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
-        let failed = store::view(&store::get(&c.p.db, &ids[0]).await.unwrap().unwrap());
+        let failed = view(&c.outbox_message(&ids[0]).await);
         assert_eq!(failed.state, OutboxState::Failed, "{}", c.t.label);
         let reason = failed.last_error.unwrap();
         assert!(reason.contains("ErrorInvalidRecipients"), "{reason}");
@@ -366,7 +342,7 @@ async fn two_instances_on_one_postgres_share_the_four_slots() {
     let Some(t) = support::postgres().await else {
         return;
     };
-    let c = support::connected_mailbox(t, "outbox-test-secret~5").await;
+    let c = support::Mailbox::connected(t, "outbox-test-secret~5").await;
     c.stand_in.clear_ledger();
     // Slow Graph answers make the two instances overlap.
     c.stand_in.add_fault(FaultSpec {
@@ -384,19 +360,14 @@ async fn two_instances_on_one_postgres_share_the_four_slots() {
 
 #[tokio::test]
 async fn the_running_worker_picks_up_new_mail_as_it_comes() {
-    let c = support::connected_mailbox(support::sqlite().await, "outbox-test-secret~6").await;
+    let c = support::Mailbox::connected(support::sqlite().await, "outbox-test-secret~6").await;
     c.stand_in.clear_ledger();
     let w = worker(&c);
     let running = w.clone().spawn();
     let mut ids = enqueue(&c, 5).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 100..105 {
-        ids.push(
-            store::enqueue(&c.p.db, chrono::Utc::now(), &c.email_id, &message(i))
-                .await
-                .unwrap()
-                .id,
-        );
+        ids.push(c.enqueue(&message(i)).await);
     }
     let start = std::time::Instant::now();
     while states(&c, &ids).await.iter().any(|s| s != "sent") {
@@ -414,9 +385,9 @@ async fn the_running_worker_picks_up_new_mail_as_it_comes() {
 #[tokio::test]
 async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
     for t in support::all().await {
-        let c = support::connected_mailbox(t, "outbox-test-secret~7").await;
+        let c = support::Mailbox::connected(t, "outbox-test-secret~7").await;
         c.stand_in.clear_ledger();
-        let graph = GraphClient::new(&c.t.config.graph_base_url).unwrap();
+        let graph = c.graph();
         let token =
             c.p.oauth
                 .identity
@@ -424,25 +395,22 @@ async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
                 .await
                 .unwrap()
                 .token;
+        let commits = GroupCommit::start(c.store());
         let ids = enqueue(&c, 1).await;
         // A worker recorded a draft and died; the draft is gone for good since
         // (purged from Deleted Items): Graph answers 404 for its id.
-        let claimed = store::claim(
-            &c.p.db,
-            "00000000-dead-4000-8000-000000000000",
-            chrono::Utc::now(),
-            chrono::Duration::milliseconds(200),
-            1,
-        )
-        .await
-        .unwrap();
-        let owner = claimed[0].lease_owner.clone().unwrap();
+        let claimed = c
+            .store()
+            .outbox()
+            .claim(
+                "00000000-dead-4000-8000-000000000000",
+                chrono::Duration::milliseconds(200),
+                1,
+            )
+            .await
+            .unwrap();
         let gone = "AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AGoneGoneGoneGone";
-        assert!(
-            store::record_draft(&c.p.db, &ids[0], &owner, gone, chrono::Utc::now())
-                .await
-                .unwrap()
-        );
+        assert!(commits.record_draft(&claimed[0], gone).await.unwrap());
         assert_eq!(
             graph.draft_state(&token, gone).await.unwrap(),
             DraftState::Missing
@@ -450,8 +418,8 @@ async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
         tokio::time::sleep(Duration::from_millis(250)).await;
 
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
-        let failed = store::get(&c.p.db, &ids[0]).await.unwrap().unwrap();
-        assert_eq!(failed.state, "failed", "{}", c.t.label);
+        let failed = c.outbox_message(&ids[0]).await;
+        assert_eq!(failed.state, OutboxState::Failed, "{}", c.t.label);
         assert!(failed
             .last_error
             .unwrap()
@@ -463,15 +431,12 @@ async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
         assert!(c.stand_in.ledger().sent.is_empty());
 
         // The admin's Retry makes a new draft and sends it once.
-        assert!(store::admin_transition(
-            &c.p.db,
-            &c.email_id,
-            &ids[0],
-            OutboxState::Queued,
-            chrono::Utc::now()
-        )
-        .await
-        .unwrap());
+        assert!(c
+            .store()
+            .outbox()
+            .admin_transition(&c.email_id, &ids[0], OutboxState::Queued)
+            .await
+            .unwrap());
         drain(&[worker(&c)], &c, &ids, Duration::from_secs(30)).await;
         assert_eq!(states(&c, &ids).await, vec!["sent"], "{}", c.t.label);
         assert_sent_once(&c, 1);

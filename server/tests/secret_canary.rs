@@ -11,8 +11,6 @@ use ms_stand_in::fixture::MAILBOX;
 use sea_orm::EntityTrait;
 use server::db::entities::mailbox_connection;
 use server::secrets::Binding;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 
 /// Server functions that only read. Every registered function must be listed
 /// here or in `WRITES`, so a new one is crawled (or consciously skipped).
@@ -45,36 +43,6 @@ const WRITES: &[&str] = &[
     "revoke_api_token",
     "sync_now",
 ];
-
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test process, at trace level (the stand-in plays
-/// Microsoft and is not Tenant Mail's log, so it is left out).
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Captured(buffer.clone());
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("trace,ms_stand_in=off"))
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        buffer
-    })
-    .clone()
-}
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`
 /// for JSON, `<` and `&` for HTML, all four for URLs), so each encoding check
@@ -161,12 +129,12 @@ fn fill(path: &str, tenant_id: &str, email_id: &str) -> String {
 
 #[tokio::test]
 async fn canary_secret_and_tokens_never_leave_the_server() {
-    let logs = logs();
+    let logs = support::logs::capture();
     for t in support::all().await {
         let label = t.label;
         // Microsoft, with an app whose secret is this run's canary, and a real connection.
         let secret = random_canary();
-        let c = support::connected_mailbox(t, &secret).await;
+        let c = support::Mailbox::connected(t, &secret).await;
         let (p, base, admin) = (&c.p, c.base.clone(), c.admin.clone());
         let (tenant_id, email_id) = (c.tenant_id.clone(), c.email_id.clone());
         // Received mail too, so the Inbox and its reader have something to show
@@ -186,7 +154,10 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
             })
             .unwrap();
         p.inbox.sync_mailbox(&email_id).await;
-        let received_id = server::mail::inbox::store::newest(&p.db, &email_id, None, 1)
+        let received_id = p
+            .store
+            .inbox()
+            .newest(&email_id, None, 1)
             .await
             .unwrap()
             .first()
@@ -212,7 +183,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         // A refresh too, so the refresh path has run (and logged) as well.
         p.oauth
             .identity
-            .refresh_if_unused_since(&email_id, chrono::Utc::now() + chrono::Duration::hours(1))
+            .refresh_if_unused_since(&email_id, support::now() + chrono::Duration::hours(1))
             .await
             .expect("refresh");
 

@@ -88,7 +88,7 @@ async fn start_with(db: support::TestDb) -> Running {
         .timeout(REQUEST_DEADLINE)
         .build()
         .unwrap();
-    support::create_admin(&p.db, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
+    support::create_admin(&p.store, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
     let r = client
         .post(format!("{base}/auth/sign-in"))
         .header("origin", ORIGIN)
@@ -399,7 +399,7 @@ async fn over_https_the_session_cookie_is_host_prefixed_and_secure() {
     db.config.public_url = "https://mail.example".into();
     let (_site, options) = site();
     let p = prepare(&db.config, options).await.expect("prepare");
-    support::create_admin(&p.db, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
+    support::create_admin(&p.store, support::ADMIN_USER, support::ADMIN_PASSWORD).await;
     use tower::ServiceExt;
     let form = format!(
         "username={}&password={}&next=",

@@ -81,7 +81,13 @@ async fn sign_in(
     let charge = match auth.throttle.attempt(&ip, &username).await {
         Ok(Verdict::Go(charge)) => charge,
         Ok(Verdict::Wait(wait)) => {
-            let admin = auth.store.admins().by_username(&username).await.ok().flatten();
+            let admin = auth
+                .store
+                .admins()
+                .by_username(&username)
+                .await
+                .ok()
+                .flatten();
             let event = failed("throttled", admin.as_ref());
             audit.record_best_effort(&actor, event).await;
             return back_to_sign_in(

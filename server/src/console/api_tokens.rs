@@ -53,7 +53,12 @@ impl ApiTokenPort for Console {
             hash: api_token::hash(&secret),
             prefix: api_token::display_prefix(&secret),
         };
-        match self.store.api_tokens().create(actor, tenant_id, new).await? {
+        match self
+            .store
+            .api_tokens()
+            .create(actor, tenant_id, new)
+            .await?
+        {
             Saved::Done(token) => Ok(CreatedApiToken {
                 token: view(token),
                 secret,

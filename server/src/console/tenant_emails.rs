@@ -58,7 +58,11 @@ fn connection_view(c: Connection) -> ConnectionView {
 
 impl Console {
     /// The tenant email `email_id` of `tenant_id`, or "not found".
-    pub(super) async fn owned(&self, tenant_id: &str, email_id: &str) -> Result<TenantEmail, PortError> {
+    pub(super) async fn owned(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmail, PortError> {
         self.store
             .tenant_emails()
             .owned(tenant_id, email_id)
@@ -70,7 +74,11 @@ impl Console {
         self.store.now().date_naive()
     }
 
-    fn saved(&self, saved: Saved<TenantEmail>, address: &str) -> Result<TenantEmailView, PortError> {
+    fn saved(
+        &self,
+        saved: Saved<TenantEmail>,
+        address: &str,
+    ) -> Result<TenantEmailView, PortError> {
         match saved {
             Saved::Done(e) => Ok(view(e, self.today())),
             Saved::Duplicate => Err(duplicate(address)),
@@ -128,7 +136,14 @@ impl TenantEmailPort for Console {
         let saved = self
             .store
             .tenant_emails()
-            .update(actor, tenant_id, email_id, expected_version, &settings, new_secret)
+            .update(
+                actor,
+                tenant_id,
+                email_id,
+                expected_version,
+                &settings,
+                new_secret,
+            )
             .await?;
         self.saved(saved, &settings.address)
     }
@@ -154,7 +169,12 @@ impl TenantEmailPort for Console {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<(), PortError> {
-        match self.store.tenant_emails().delete(actor, tenant_id, email_id).await? {
+        match self
+            .store
+            .tenant_emails()
+            .delete(actor, tenant_id, email_id)
+            .await?
+        {
             Saved::Done(()) => Ok(()),
             _ => Err(not_found("tenant email")),
         }

@@ -118,7 +118,12 @@ impl Admins<'_> {
     }
 
     /// A new admin with this password hash; `Duplicate` when the name is taken.
-    pub async fn create(&self, actor: &Actor, username: &str, password_hash: &str) -> Result<Saved<Admin>, StoreError> {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<Saved<Admin>, StoreError> {
         let now = self.0.now();
         let txn = self.0.conn.begin().await?;
         let created = match insert(&txn, username, password_hash, now).await {
@@ -138,11 +143,19 @@ impl Admins<'_> {
     }
 
     /// Disables (ending every session of the admin at once) or enables.
-    pub async fn set_disabled(&self, actor: &Actor, id: &str, disabled: bool) -> Result<Saved<Admin>, StoreError> {
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        id: &str,
+        disabled: bool,
+    ) -> Result<Saved<Admin>, StoreError> {
         let now = self.0.now();
         let txn = self.0.conn.begin().await?;
         let updated = admin::Entity::update_many()
-            .col_expr(admin::Column::DisabledAt, Expr::value(disabled.then_some(now)))
+            .col_expr(
+                admin::Column::DisabledAt,
+                Expr::value(disabled.then_some(now)),
+            )
             .col_expr(admin::Column::UpdatedAt, Expr::value(now))
             .filter(admin::Column::Id.eq(id))
             .exec_with_returning(&txn)

@@ -115,7 +115,12 @@ impl ApiTokens<'_> {
     }
 
     /// Revokes a tenant's token; revoking twice keeps the first time.
-    pub async fn revoke(&self, actor: &Actor, tenant_id: &str, id: &str) -> Result<Saved<ApiToken>, StoreError> {
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Saved<ApiToken>, StoreError> {
         let now = self.0.now();
         let txn = self.0.conn.begin().await?;
         let Some(found) = api_token::Entity::find_by_id(id.to_string())

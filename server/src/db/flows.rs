@@ -150,10 +150,16 @@ impl Flows<'_> {
 
     /// Marks the flow consumed and returns it; only the first caller wins,
     /// so a replayed or concurrent callback never reaches the token endpoint.
-    pub async fn consume(&self, state_hash: &str) -> Result<Result<Consumed, Unusable>, StoreError> {
+    pub async fn consume(
+        &self,
+        state_hash: &str,
+    ) -> Result<Result<Consumed, Unusable>, StoreError> {
         let db = &self.0.conn;
         let updated = oauth_flow::Entity::update_many()
-            .col_expr(oauth_flow::Column::ConsumedAt, Expr::value(Some(self.0.now())))
+            .col_expr(
+                oauth_flow::Column::ConsumedAt,
+                Expr::value(Some(self.0.now())),
+            )
             .filter(oauth_flow::Column::StateHash.eq(state_hash))
             .filter(oauth_flow::Column::ConsumedAt.is_null())
             .exec_with_returning(db)

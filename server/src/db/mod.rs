@@ -161,22 +161,5 @@ fn ensure_sqlite_dir(url: &str) {
     }
 }
 
-/// A store on a private in-memory SQLite database with the real migrations,
-/// for the storage modules' own unit tests.
 #[cfg(test)]
-pub(crate) async fn test_store(clock: Arc<dyn Clock>) -> Store {
-    let mut options = ConnectOptions::new("sqlite::memory:".to_string());
-    // One connection: every `:memory:` connection would be a database of its own.
-    options
-        .sqlx_logging(false)
-        .max_connections(1)
-        .min_connections(1)
-        .map_sqlx_sqlite_opts(|o| o.foreign_keys(true));
-    let conn = Database::connect(options).await.unwrap();
-    migrations::Migrator::up(&conn, None).await.unwrap();
-    Store::new(
-        conn,
-        Arc::new(KeyRing::from_bytes(&[7u8; 32])),
-        clock,
-    )
-}
+pub(crate) mod testing;

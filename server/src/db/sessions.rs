@@ -65,9 +65,15 @@ impl Sessions<'_> {
     /// request that had loaded it finishes afterwards.
     pub async fn update(&self, key: &str, row: &SessionRow) -> Result<(), StoreError> {
         admin_session::Entity::update_many()
-            .col_expr(admin_session::Column::AdminId, Expr::value(row.admin_id.clone()))
+            .col_expr(
+                admin_session::Column::AdminId,
+                Expr::value(row.admin_id.clone()),
+            )
             .col_expr(admin_session::Column::Data, Expr::value(row.data.clone()))
-            .col_expr(admin_session::Column::ExpiresAt, Expr::value(row.expires_at))
+            .col_expr(
+                admin_session::Column::ExpiresAt,
+                Expr::value(row.expires_at),
+            )
             .filter(admin_session::Column::IdHash.eq(key))
             .exec(&self.0.conn)
             .await?;

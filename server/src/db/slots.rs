@@ -56,7 +56,10 @@ impl Slots<'_> {
                     graph_slot::Column::LeaseOwner,
                     Expr::value(Some(owner.to_string())),
                 )
-                .col_expr(graph_slot::Column::LeaseUntil, Expr::value(Some(now + lease)))
+                .col_expr(
+                    graph_slot::Column::LeaseUntil,
+                    Expr::value(Some(now + lease)),
+                )
                 .filter(graph_slot::Column::TenantEmailId.eq(mailbox))
                 .filter(graph_slot::Column::Slot.eq(slot))
                 .filter(

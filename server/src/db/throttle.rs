@@ -27,7 +27,13 @@ impl Throttle<'_> {
     /// One GCRA step: allowed while the bucket's arrival time is at most
     /// `burst - 1` periods ahead of `now_ms`. `Some(seconds to wait)` when
     /// refused.
-    pub async fn take(&self, key: &str, burst: u32, period_ms: i64, now_ms: i64) -> Result<Option<u64>, StoreError> {
+    pub async fn take(
+        &self,
+        key: &str,
+        burst: u32,
+        period_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<u64>, StoreError> {
         let db = &self.0.conn;
         let backend = db.get_database_backend();
         let limit = now_ms.saturating_add(period_ms.saturating_mul(i64::from(burst.max(1)) - 1));

@@ -109,7 +109,11 @@ pub async fn begin(
         created_at: now,
         expires_at: now + chrono::Duration::seconds(FLOW_LIFETIME_SECONDS),
     };
-    identity.store.flows().start(&flow, verifier.secret()).await?;
+    identity
+        .store
+        .flows()
+        .start(&flow, verifier.secret())
+        .await?;
 
     let client = EntraClient::new(ClientId::new(settings.application_id.clone()))
         .set_auth_uri(AuthUrl::new(auth_url).map_err(|e| internal("begin: authorize URL", e))?)

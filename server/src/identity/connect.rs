@@ -52,7 +52,7 @@ pub async fn save(
         refresh_token,
         expires_at: now
             + chrono::Duration::seconds(
-                tokens.expires_in_seconds.unwrap_or(3600).min(86_400) as i64,
+                tokens.expires_in_seconds.unwrap_or(3600).min(86_400) as i64
             ),
     };
     let stored = identity

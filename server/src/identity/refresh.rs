@@ -20,10 +20,14 @@ use crate::db::tenant_emails::TenantEmail;
 use crate::db::StoreError;
 use app::model::ConnectionStatus;
 use chrono::{DateTime, Utc};
-use oauth2::{ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl};
+use oauth2::{
+    ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl,
+};
 use std::time::Duration;
 
 mod keep_alive;
+#[cfg(test)]
+mod tests;
 
 pub use keep_alive::{keep_alive, spawn_keep_alive};
 
@@ -102,6 +106,23 @@ enum Answer {
     Unreachable(String),
 }
 
+/// What a refused refresh means, by the OAuth `error` (never by AADSTS code).
+fn refused(error: &str, text: String) -> (ConnectionStatus, TokenError) {
+    match error {
+        "invalid_grant" | "interaction_required" | "consent_required" | "login_required" => {
+            (ConnectionStatus::NeedsReauth, TokenError::NeedsReauth(text))
+        }
+        // The app's own credentials: wrong or expired secret, app disabled.
+        "invalid_client" | "unauthorized_client" => (
+            ConnectionStatus::CredentialsInvalid,
+            TokenError::CredentialsInvalid(text),
+        ),
+        // Anything else (invalid_request, invalid_scope, ...) is neither the
+        // grant nor the secret: show it, keep the grant.
+        _ => (ConnectionStatus::Error, TokenError::Rejected(text)),
+    }
+}
+
 const RECONFIGURED: &str = "The Application ID or authority changed after this mailbox was connected. Click Authenticate again.";
 
 fn needs_reauth(c: &Connection) -> TokenError {
@@ -156,8 +177,13 @@ impl Identity {
     ) -> Result<AccessToken, TokenError> {
         let (conn, email) = self.snapshot(email_id).await?;
         if conn.made_for_other(&email.settings) {
-            self.record(email_id, Some(ConnectionStatus::NeedsReauth), Some(RECONFIGURED), None)
-                .await;
+            self.record(
+                email_id,
+                Some(ConnectionStatus::NeedsReauth),
+                Some(RECONFIGURED),
+                None,
+            )
+            .await;
             return Err(TokenError::NeedsReauth(RECONFIGURED.into()));
         }
         if email.status == ConnectionStatus::NeedsReauth {
@@ -274,22 +300,9 @@ impl Identity {
             Answer::Refused(e) => {
                 let text = explain(&e);
                 tracing::warn!(tenant_email_id = %id, error = %e.error, aadsts = ?e.aadsts(), "token refresh refused");
-                let (status, error) = match e.error.as_str() {
-                    "invalid_grant" | "interaction_required" | "consent_required"
-                    | "login_required" => (
-                        ConnectionStatus::NeedsReauth,
-                        TokenError::NeedsReauth(text.clone()),
-                    ),
-                    // The app's own credentials: wrong or expired secret, app disabled.
-                    "invalid_client" | "unauthorized_client" => (
-                        ConnectionStatus::CredentialsInvalid,
-                        TokenError::CredentialsInvalid(text.clone()),
-                    ),
-                    // Anything else (invalid_request, invalid_scope, ...) is
-                    // neither the grant nor the secret: show it, keep the grant.
-                    _ => (ConnectionStatus::Error, TokenError::Rejected(text.clone())),
-                };
-                self.record(id, Some(status), Some(&text), Some(owner)).await;
+                let (status, error) = refused(&e.error, text.clone());
+                self.record(id, Some(status), Some(&text), Some(owner))
+                    .await;
                 Err(error)
             }
             Answer::Unreachable(why) => {

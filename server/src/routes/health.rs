@@ -1,7 +1,7 @@
+use crate::db::Store;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use crate::db::Store;
 use serde_json::json;
 
 /// The process is up and serving.

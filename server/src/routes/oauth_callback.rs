@@ -166,7 +166,11 @@ async fn validated(
             .failed()
             .detail(format!("{}: {}", f.title(), f.explanation())),
     };
-    identity.store.audit().record_best_effort(&actor, event).await;
+    identity
+        .store
+        .audit()
+        .record_best_effort(&actor, event)
+        .await;
     let mut response = match &result {
         Ok(c) => see_other(&format!(
             "{}?connected=1",
@@ -227,7 +231,11 @@ async fn begin_flow(
             .target("tenant_email", &email_id, "")
             .detail(format!("{}: {}", f.title(), f.explanation())),
     };
-    identity.store.audit().record_best_effort(&actor, event).await;
+    identity
+        .store
+        .audit()
+        .record_best_effort(&actor, event)
+        .await;
     match result {
         Ok(begun) => {
             let mut response = see_other(&begun.authorize_url);

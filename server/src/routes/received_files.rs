@@ -38,20 +38,26 @@ async fn file(
     message_id: &str,
     attachment_id: &str,
 ) -> Result<Response, StoreError> {
-    if store.tenant_emails().owned(tenant_id, email_id).await?.is_none()
+    if store
+        .tenant_emails()
+        .owned(tenant_id, email_id)
+        .await?
+        .is_none()
         || store.inbox().message(email_id, message_id).await?.is_none()
     {
         return Ok(not_found());
     }
-    Ok(match store.inbox().attachment(message_id, attachment_id).await? {
-        Some(a) => match a.content {
-            Some(bytes) => download::file_response(&a.name, &a.content_type, bytes),
-            None => (
-                StatusCode::NOT_FOUND,
-                "This attachment is an attached item or a link; it has no file to download.",
-            )
-                .into_response(),
+    Ok(
+        match store.inbox().attachment(message_id, attachment_id).await? {
+            Some(a) => match a.content {
+                Some(bytes) => download::file_response(&a.name, &a.content_type, bytes),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    "This attachment is an attached item or a link; it has no file to download.",
+                )
+                    .into_response(),
+            },
+            None => not_found(),
         },
-        None => not_found(),
-    })
+    )
 }

@@ -120,10 +120,12 @@ impl Store {
 impl Connections<'_> {
     /// The connection of a tenant email, if it was ever connected.
     pub async fn get(&self, tenant_email_id: &str) -> Result<Option<Connection>, StoreError> {
-        Ok(mailbox_connection::Entity::find_by_id(tenant_email_id.to_string())
-            .one(&self.0.conn)
-            .await?
-            .map(from_row))
+        Ok(
+            mailbox_connection::Entity::find_by_id(tenant_email_id.to_string())
+                .one(&self.0.conn)
+                .await?
+                .map(from_row),
+        )
     }
 
     /// The cached access token, opened; `None` when there is none or it does
@@ -144,10 +146,10 @@ impl Connections<'_> {
     }
 
     pub fn refresh_token(&self, c: &Connection) -> Result<String, StoreError> {
-        Ok(self
-            .0
-            .keys
-            .open(&c.sealed_refresh, &token_binding("refresh_token", &c.tenant_email_id))?)
+        Ok(self.0.keys.open(
+            &c.sealed_refresh,
+            &token_binding("refresh_token", &c.tenant_email_id),
+        )?)
     }
 
     /// Connections whose tokens were last obtained before `cutoff`.
@@ -208,7 +210,16 @@ pub(super) async fn audit_status<C: ConnectionTrait>(
     email: &TenantEmail,
     reason: Option<&str>,
 ) -> Result<(), DbErr> {
-    status_event(conn, now, actor, &email.id, email.address(), email.status, reason).await
+    status_event(
+        conn,
+        now,
+        actor,
+        &email.id,
+        email.address(),
+        email.status,
+        reason,
+    )
+    .await
 }
 
 async fn status_event<C: ConnectionTrait>(
@@ -234,3 +245,6 @@ async fn status_event<C: ConnectionTrait>(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,8 +11,7 @@ use app::model::ConnectionStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
-    TransactionTrait,
+    ColumnTrait, Condition, DbBackend, EntityTrait, IsolationLevel, QueryFilter, TransactionTrait,
 };
 
 /// The new tokens of a refresh; `Debug` shows none of them.
@@ -115,7 +114,10 @@ impl Connections<'_> {
                 mailbox_connection::Column::AccessTokenExpiresAt,
                 Expr::value(Some(tokens.expires_at)),
             )
-            .col_expr(mailbox_connection::Column::LastRefreshAt, Expr::value(Some(now)))
+            .col_expr(
+                mailbox_connection::Column::LastRefreshAt,
+                Expr::value(Some(now)),
+            )
             .col_expr(
                 mailbox_connection::Column::LastError,
                 Expr::value(Option::<String>::None),
@@ -149,7 +151,10 @@ impl Connections<'_> {
             &audit::system(),
             id,
             ConnectionStatus::Connected,
-            &[ConnectionStatus::CredentialsInvalid, ConnectionStatus::Error],
+            &[
+                ConnectionStatus::CredentialsInvalid,
+                ConnectionStatus::Error,
+            ],
             Some("a token refresh worked again"),
         )
         .await?;
@@ -186,8 +191,16 @@ impl Connections<'_> {
         // Only a real change is written (and audited), so a storm of failing
         // refreshes does not flood the audit log.
         if let Some(status) = status {
-            change_status(&txn, now, &audit::system(), tenant_email_id, status, &[], error)
-                .await?;
+            change_status(
+                &txn,
+                now,
+                &audit::system(),
+                tenant_email_id,
+                status,
+                &[],
+                error,
+            )
+            .await?;
         }
         // Only the lease's holder may release it: a caller that never held
         // it (or whose lease expired and was taken over) must not free

@@ -92,7 +92,11 @@ async fn known_ids<C: ConnectionTrait>(
 impl Inbox<'_> {
     /// Graph ids of this mailbox already stored, among `ids` (to skip
     /// fetching attachments of mail already kept).
-    pub async fn known_ids(&self, tenant_email_id: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+    pub async fn known_ids(
+        &self,
+        tenant_email_id: &str,
+        ids: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
         Ok(known_ids(&self.0.conn, tenant_email_id, ids).await?)
     }
 
@@ -105,7 +109,10 @@ impl Inbox<'_> {
         let txn = self.0.conn.begin().await?;
         // Extending the lease first also locks the row (PostgreSQL), so page
         // commits of one mailbox are serialised and positions stay in order.
-        let lease = vec![(inbox_sync::Column::LeaseUntil, Expr::value(now + page.lease))];
+        let lease = vec![(
+            inbox_sync::Column::LeaseUntil,
+            Expr::value(now + page.lease),
+        )];
         if !update_leased(&txn, id, page.owner, lease).await? {
             return Ok(None);
         }
@@ -207,7 +214,10 @@ impl Inbox<'_> {
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         inbox_message::Entity::update_many()
-            .col_expr(inbox_message::Column::ActionState, Expr::value(state.code()))
+            .col_expr(
+                inbox_message::Column::ActionState,
+                Expr::value(state.code()),
+            )
             .col_expr(
                 inbox_message::Column::ActionError,
                 Expr::value(error.map(str::to_string)),

@@ -105,7 +105,11 @@ impl Store {
 
 impl Inbox<'_> {
     /// The message `id` if it belongs to `tenant_email_id`.
-    pub async fn message(&self, tenant_email_id: &str, id: &str) -> Result<Option<ReceivedMail>, StoreError> {
+    pub async fn message(
+        &self,
+        tenant_email_id: &str,
+        id: &str,
+    ) -> Result<Option<ReceivedMail>, StoreError> {
         Ok(inbox_message::Entity::find_by_id(id.to_string())
             .filter(inbox_message::Column::TenantEmailId.eq(tenant_email_id))
             .one(&self.0.conn)
@@ -174,7 +178,10 @@ impl Inbox<'_> {
 
     /// The attachments of several messages in one query (a host API page
     /// lists up to 200 messages), by name within each message.
-    pub async fn attachments_of(&self, message_ids: &[String]) -> Result<Vec<AttachmentInfo>, StoreError> {
+    pub async fn attachments_of(
+        &self,
+        message_ids: &[String],
+    ) -> Result<Vec<AttachmentInfo>, StoreError> {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -214,20 +221,26 @@ impl Inbox<'_> {
         message_id: &str,
         attachment_id: &str,
     ) -> Result<Option<AttachmentFile>, StoreError> {
-        Ok(inbox_attachment::Entity::find_by_id(attachment_id.to_string())
-            .filter(inbox_attachment::Column::MessageId.eq(message_id))
-            .one(&self.0.conn)
-            .await?
-            .map(|a| AttachmentFile {
-                name: a.name,
-                content_type: a.content_type,
-                content: a.content,
-            }))
+        Ok(
+            inbox_attachment::Entity::find_by_id(attachment_id.to_string())
+                .filter(inbox_attachment::Column::MessageId.eq(message_id))
+                .one(&self.0.conn)
+                .await?
+                .map(|a| AttachmentFile {
+                    name: a.name,
+                    content_type: a.content_type,
+                    content: a.content,
+                }),
+        )
     }
 
     /// Marks messages of this mailbox as handled by the application. Returns
     /// how many were newly acknowledged (repeating one is harmless).
-    pub async fn acknowledge(&self, tenant_email_id: &str, ids: &[String]) -> Result<u64, StoreError> {
+    pub async fn acknowledge(
+        &self,
+        tenant_email_id: &str,
+        ids: &[String],
+    ) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -244,3 +257,6 @@ impl Inbox<'_> {
             .rows_affected)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -211,7 +211,11 @@ impl Inbox<'_> {
     }
 
     /// Records when the current round began (to know which Sync now it answers).
-    pub async fn round_started(&self, tenant_email_id: &str, owner: &str) -> Result<bool, StoreError> {
+    pub async fn round_started(
+        &self,
+        tenant_email_id: &str,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
         let now = self.0.now();
         Ok(update_leased(
             &self.0.conn,

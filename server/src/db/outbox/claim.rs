@@ -6,7 +6,9 @@ use crate::db::StoreError;
 use app::model::mail::OutboxState;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement,
+};
 
 /// How many times `limit` of the oldest due messages a claim shares out
 /// between mailboxes (bounded, so a huge backlog does not make every claim
@@ -17,10 +19,7 @@ const CLAIM_WINDOW: i64 = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Release<'a> {
     /// Back to the queue, due then, with the reason shown meanwhile.
-    Retry {
-        at: DateTime<Utc>,
-        why: &'a str,
-    },
+    Retry { at: DateTime<Utc>, why: &'a str },
     /// Failed for good, or held until the mailbox is re-authenticated.
     Finish { state: OutboxState, why: &'a str },
     /// The draft vanished: failed, and the draft forgotten so that an

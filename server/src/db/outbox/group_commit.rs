@@ -52,7 +52,11 @@ impl GroupCommit {
 
     /// Records the id of `m`'s draft while its lease holds, durable when
     /// this returns `Ok(true)`; `Ok(false)`: the lease was lost.
-    pub async fn record_draft(&self, m: &OutboxMessage, graph_id: &str) -> Result<bool, StoreError> {
+    pub async fn record_draft(
+        &self,
+        m: &OutboxMessage,
+        graph_id: &str,
+    ) -> Result<bool, StoreError> {
         self.submit(Write::Draft {
             id: m.id.clone(),
             owner: m.lease().to_string(),

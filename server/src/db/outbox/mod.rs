@@ -113,7 +113,11 @@ impl Outbox<'_> {
     }
 
     /// A mailbox's messages, newest first.
-    pub async fn list(&self, tenant_email_id: &str, limit: u64) -> Result<Vec<OutboxMessage>, StoreError> {
+    pub async fn list(
+        &self,
+        tenant_email_id: &str,
+        limit: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
         Ok(outbox_message::Entity::find()
             .filter(outbox_message::Column::TenantEmailId.eq(tenant_email_id))
             .order_by_desc(outbox_message::Column::CreatedAt)
@@ -184,3 +188,5 @@ pub(super) async fn release_held<C: ConnectionTrait>(
         .rows_affected)
 }
 
+#[cfg(test)]
+mod tests;

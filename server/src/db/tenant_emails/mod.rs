@@ -14,7 +14,9 @@ use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::inbox::AfterProcessing;
 use app::model::{AccountType, ConnectionStatus, Direction};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 const TABLE: &str = "tenant_email";
 const SECRET_COLUMN: &str = "client_secret";
@@ -117,7 +119,11 @@ impl Store {
 impl TenantEmails<'_> {
     /// The tenant email `id` if it belongs to `tenant_id` (else `None`, whether
     /// or not it exists: callers answer "not found" either way).
-    pub async fn owned(&self, tenant_id: &str, id: &str) -> Result<Option<TenantEmail>, StoreError> {
+    pub async fn owned(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<TenantEmail>, StoreError> {
         Ok(find_owned(&self.0.conn, tenant_id, id).await?.map(from_row))
     }
 

@@ -9,9 +9,7 @@ use app::model::identifiers::normalize_address;
 use app::model::ConnectionStatus;
 use app::port::Actor;
 use sea_orm::sea_query::{CaseStatement, Cond, Expr, ExprTrait, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 /// Why a save sent the connection back to "needs re-authentication".
 const ADDRESS_CHANGED: &str = "the address changed";
@@ -120,7 +118,10 @@ impl TenantEmails<'_> {
                 tenant_email::Column::AccountType,
                 Expr::value(settings.account_type.code()),
             )
-            .col_expr(tenant_email::Column::Address, Expr::value(settings.address.clone()))
+            .col_expr(
+                tenant_email::Column::Address,
+                Expr::value(settings.address.clone()),
+            )
             .col_expr(
                 tenant_email::Column::AddressNormalized,
                 Expr::value(normalize_address(&settings.address)),
@@ -149,12 +150,18 @@ impl TenantEmails<'_> {
                 tenant_email::Column::TokenEndpoint,
                 Expr::value(settings.token_endpoint.clone()),
             )
-            .col_expr(tenant_email::Column::Scopes, Expr::value(settings.scopes.clone()))
+            .col_expr(
+                tenant_email::Column::Scopes,
+                Expr::value(settings.scopes.clone()),
+            )
             .col_expr(
                 tenant_email::Column::ConnectionStatus,
                 status_after_save(settings, reconfigured),
             )
-            .col_expr(tenant_email::Column::ReceiveFolder, Expr::value(r.folder.clone()))
+            .col_expr(
+                tenant_email::Column::ReceiveFolder,
+                Expr::value(r.folder.clone()),
+            )
             .col_expr(
                 tenant_email::Column::AfterProcessing,
                 Expr::value(r.after.code()),
@@ -167,7 +174,10 @@ impl TenantEmails<'_> {
                 tenant_email::Column::PollIntervalSeconds,
                 Expr::value(poll_interval(settings)),
             )
-            .col_expr(tenant_email::Column::ImportSince, Expr::value(r.import_since))
+            .col_expr(
+                tenant_email::Column::ImportSince,
+                Expr::value(r.import_since),
+            )
             .col_expr(
                 tenant_email::Column::Version,
                 Expr::value(expected_version + 1),
@@ -175,8 +185,14 @@ impl TenantEmails<'_> {
             .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now));
         if let Some(sealed) = sealed {
             update = update
-                .col_expr(tenant_email::Column::ClientSecret, Expr::value(Some(sealed)))
-                .col_expr(tenant_email::Column::ClientSecretSetAt, Expr::value(Some(now)));
+                .col_expr(
+                    tenant_email::Column::ClientSecret,
+                    Expr::value(Some(sealed)),
+                )
+                .col_expr(
+                    tenant_email::Column::ClientSecretSetAt,
+                    Expr::value(Some(now)),
+                );
         }
         let written = update
             .filter(tenant_email::Column::Id.eq(id))
@@ -208,7 +224,12 @@ impl TenantEmails<'_> {
         Ok(Saved::Done(new))
     }
 
-    pub async fn delete(&self, actor: &Actor, tenant_id: &str, id: &str) -> Result<Saved<()>, StoreError> {
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Saved<()>, StoreError> {
         let store = self.0;
         let txn = store.conn.begin().await?;
         let Some(old) = find_owned(&txn, tenant_id, id).await? else {
@@ -252,7 +273,10 @@ fn status_after_save(settings: &MailboxSettings, reconfigured: bool) -> SimpleEx
         );
     }
     CaseStatement::new()
-        .case(invalidated, Expr::value(ConnectionStatus::NeedsReauth.code()))
+        .case(
+            invalidated,
+            Expr::value(ConnectionStatus::NeedsReauth.code()),
+        )
         .finally(status)
         .into()
 }

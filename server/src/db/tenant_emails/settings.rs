@@ -83,8 +83,7 @@ impl MailboxSettings {
             address: input.address.trim().to_string(),
             direction,
             application_id: input.application_id.trim().to_string(),
-            secret_expires_on: NaiveDate::parse_from_str(input.secret_expires_on.trim(), DATE)
-                .ok(),
+            secret_expires_on: NaiveDate::parse_from_str(input.secret_expires_on.trim(), DATE).ok(),
             authority_url: input.authority_url.trim().to_string(),
             authorization_endpoint: input.authorization_endpoint.trim().to_string(),
             token_endpoint: input.token_endpoint.trim().to_string(),

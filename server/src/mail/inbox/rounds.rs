@@ -95,7 +95,11 @@ impl Inbox {
                         tenant_email_id = id,
                         "inbox: Graph lost the delta state; full resync"
                     );
-                    let reset = self.store.inbox().start_over(id, owner, folder, since).await;
+                    let reset = self
+                        .store
+                        .inbox()
+                        .start_over(id, owner, folder, since)
+                        .await;
                     if let Err(e) = reset {
                         return e.into();
                     }

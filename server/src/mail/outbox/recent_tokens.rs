@@ -32,8 +32,8 @@ impl RecentTokens {
     pub fn get(&self, mailbox: &str) -> Option<String> {
         let map = self.tokens.lock().ok()?;
         let (token, at, expires_at) = map.get(mailbox)?;
-        let fresh = at.elapsed() < TTL
-            && *expires_at - chrono::Duration::minutes(1) > self.clock.now();
+        let fresh =
+            at.elapsed() < TTL && *expires_at - chrono::Duration::minutes(1) > self.clock.now();
         fresh.then(|| token.clone())
     }
 

@@ -115,11 +115,7 @@ impl Outbox {
         }
     }
 
-    async fn create_draft(
-        &self,
-        m: &OutboxMessage,
-        token: &str,
-    ) -> Result<String, Outcome> {
+    async fn create_draft(&self, m: &OutboxMessage, token: &str) -> Result<String, Outcome> {
         let message = match m.message() {
             Ok(msg) => msg,
             Err(e) => {
@@ -288,12 +284,7 @@ impl Outbox {
         }
     }
 
-    async fn retry(
-        &self,
-        m: &OutboxMessage,
-        after: Option<Duration>,
-        why: &str,
-    ) -> Outcome {
+    async fn retry(&self, m: &OutboxMessage, after: Option<Duration>, why: &str) -> Outcome {
         let wait = after.unwrap_or_else(|| {
             backoff(
                 m.attempts.max(1) as u32 - 1,
@@ -302,8 +293,8 @@ impl Outbox {
                 &mut rand::thread_rng(),
             )
         });
-        let at = self.store.now()
-            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        let at =
+            self.store.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
         match self
             .store
             .outbox()

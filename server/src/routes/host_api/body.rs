@@ -7,7 +7,10 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 /// A JSON body; `what` names the expected shape in the 400's message.
-pub fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, what: &str) -> Result<T, Failure> {
+pub fn parse<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<T, Failure> {
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Failure::TooLarge

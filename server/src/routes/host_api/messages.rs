@@ -32,7 +32,9 @@ fn idempotency_key(headers: &HeaderMap, message: &mut OutgoingMessage) -> Result
     };
     let header = value
         .to_str()
-        .map_err(|_| Failure::invalid(IDEMPOTENCY_KEY, "The Idempotency-Key header must be ASCII."))?
+        .map_err(|_| {
+            Failure::invalid(IDEMPOTENCY_KEY, "The Idempotency-Key header must be ASCII.")
+        })?
         .to_string();
     match &message.idempotency_key {
         Some(body) if *body != header => Err(Failure::invalid(
@@ -83,7 +85,12 @@ pub async fn send(
     let id = match enqueue(&state.store, &tenant_email_id, &message).await {
         Ok(Enqueued::Queued(id)) => id,
         Ok(Enqueued::Existing(id)) => {
-            let row = state.store.outbox().get(&id).await?.ok_or(Failure::NotFound)?;
+            let row = state
+                .store
+                .outbox()
+                .get(&id)
+                .await?
+                .ok_or(Failure::NotFound)?;
             let accepted = Accepted {
                 id: row.id,
                 state: row.state,
@@ -129,7 +136,12 @@ pub async fn status(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OutboxEntryView>, Failure> {
-    let row = state.store.outbox().get(&id).await?.ok_or(Failure::NotFound)?;
+    let row = state
+        .store
+        .outbox()
+        .get(&id)
+        .await?
+        .ok_or(Failure::NotFound)?;
     if !caller.owns(&state, &row.tenant_email_id).await? {
         return Err(Failure::NotFound);
     }

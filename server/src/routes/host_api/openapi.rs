@@ -2,11 +2,11 @@
 //! utoipa, so it cannot drift from the code. Served without a token: it
 //! describes the API, it reveals no data.
 use super::attachments;
+use super::failure::ErrorBody;
 use super::messages::{self, Accepted};
 use super::received::{
     self, AcknowledgeRequest, Acknowledged, ReceivedFile, ReceivedMail, ReceivedPage,
 };
-use super::failure::ErrorBody;
 use app::model::inbox::{ActionState, MailAddress};
 use app::model::mail::{OutboxEntryView, OutboxState, OutgoingAttachment, OutgoingMessage};
 use axum::Json;
