@@ -7,6 +7,7 @@ use crate::model::admin::{AdminView, AuditFilter, AuditPage};
 use crate::model::api_token::{ApiTokenView, CreatedApiToken};
 use crate::model::inbox::{InboxPage, ReceivedMessage};
 use crate::model::mail::{OutboxEntryView, OutboxState};
+use crate::model::tenant_email::EmailEditorParts;
 use crate::model::{
     ConnectionView, EditorContext, TenantDetail, TenantEmailInput, TenantEmailView, TenantSummary,
 };
@@ -99,6 +100,12 @@ pub trait TenantPort: Send + Sync {
 pub trait TenantEmailPort: Send + Sync {
     /// Server facts the editor needs (redirect URI, accepted authority hosts).
     fn editor_context(&self) -> EditorContext;
+    /// Everything the editor page shows, for a new (`None`) or an existing tenant email.
+    async fn email_editor(
+        &self,
+        tenant_id: &str,
+        email_id: Option<&str>,
+    ) -> Result<EmailEditorParts, PortError>;
     async fn get_tenant_email(
         &self,
         tenant_id: &str,

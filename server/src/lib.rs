@@ -13,8 +13,6 @@ pub mod db;
 pub mod failpoints;
 pub mod hashing;
 pub mod identity;
-#[cfg(test)]
-mod layers;
 pub mod mail;
 pub mod reference;
 pub mod routes;

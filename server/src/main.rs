@@ -41,22 +41,36 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), String> {
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("the site settings: {0}")]
+    Site(#[from] leptos::config::errors::LeptosConfigError),
+    #[error(transparent)]
+    Startup(#[from] server::startup::StartupError),
+    #[error("cannot listen on {addr} (TENANT_MAIL_BIND): {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serving stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+async fn run(config: Config) -> Result<(), RunError> {
     // Reads FAILPOINTS in test builds only (see `server::failpoints`): a
     // production build never looks at the variable.
     let _failpoints = fail::has_failpoints().then(fail::FailScenario::setup);
-    let mut leptos_options = leptos::config::get_configuration(None)
-        .map_err(|e| e.to_string())?
-        .leptos_options;
+    let mut leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     leptos_options.site_addr = config.bind;
-    let prepared = server::startup::prepare(&config, leptos_options)
-        .await
-        .map_err(|e| e.to_string())?;
+    let prepared = server::startup::prepare(&config, leptos_options).await?;
     prepared.outbox.clone().spawn();
     prepared.inbox.clone().spawn();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|e| format!("cannot listen on {} (TENANT_MAIL_BIND): {e}", config.bind))?
+        .map_err(|source| RunError::Bind {
+            addr: config.bind,
+            source,
+        })?
         // Small responses would otherwise wait on Nagle's algorithm (~40 ms).
         .tap_io(|tcp| {
             if let Err(e) = tcp.set_nodelay(true) {
@@ -77,7 +91,7 @@ async fn run(config: Config) -> Result<(), String> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| e.to_string())
+    .map_err(RunError::Serve)
 }
 
 async fn shutdown_signal() {

@@ -86,6 +86,7 @@ impl Keys {
             },
         )
         .map(|c| c.oid)
+        .map_err(|reason| reason.to_string())
     }
 }
 

@@ -22,27 +22,18 @@ pub async fn load_email_editor(
 ) -> Result<EmailEditorData, ApiError> {
     let backend = super::backend()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
-    let tenant = backend.get_tenant(&tenant_id).await.map_err(super::port)?;
-    let (email, connection) = match email_id {
-        Some(id) => {
-            super::tenants::check_id(&id, "tenant email")?;
-            let email = backend
-                .get_tenant_email(&tenant_id, &id)
-                .await
-                .map_err(super::port)?;
-            let connection = backend
-                .connection(&tenant_id, &id)
-                .await
-                .map_err(super::port)?;
-            (Some(email), connection)
-        }
-        None => (None, None),
-    };
+    if let Some(id) = &email_id {
+        super::tenants::check_id(id, "tenant email")?;
+    }
+    let parts = backend
+        .email_editor(&tenant_id, email_id.as_deref())
+        .await
+        .map_err(super::port)?;
     Ok(EmailEditorData {
         context: backend.editor_context(),
-        tenant_name: tenant.name,
-        email,
-        connection,
+        tenant_name: parts.tenant_name,
+        email: parts.email,
+        connection: parts.connection,
     })
 }
 

@@ -289,6 +289,16 @@ pub struct TenantEmailView {
     pub secret_expires_in_days: Option<i64>,
 }
 
+/// What the tenant email editor shows, read together: the tenant's name,
+/// the tenant email (`None` when adding one) and its Microsoft connection
+/// (`None` until it was connected once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailEditorParts {
+    pub tenant_name: String,
+    pub email: Option<TenantEmailView>,
+    pub connection: Option<super::ConnectionView>,
+}
+
 /// Server facts the editor needs: where Microsoft must send the admin back,
 /// and which authority hosts the server accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

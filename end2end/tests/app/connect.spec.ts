@@ -1,17 +1,9 @@
-import { createTenant, directory, hydrated, signInAs, STAND_IN, uniqueName, expect, test } from './helpers';
+import { addTenantEmail, createTenant, directory, hydrated, signInAs, STAND_IN, uniqueName, expect, test } from './helpers';
 
 test('connect: Click to Authenticate → Microsoft → validated → Click to RE Authenticate; wrong account refused', async ({ page, request, baseURL }) => {
   const d = await directory(request, baseURL!);
   await createTenant(page, uniqueName('Connect'));
-  await page.getByRole('link', { name: 'Add' }).click();
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(d.mailbox);
-  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
-  await page.getByLabel('Application ID').fill(d.clientId);
-  await page.getByLabel('Secret key').fill(d.secret);
-  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
-  const inTenDays = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-  await page.getByLabel('Secret expires on (optional)').fill(inTenDays);
+  await addTenantEmail(page, d, { secretExpiresInDays: 10 });
   await expect(page.locator('#stand-in-banner')).toContainText('local stand-in');
 
   // Not saved yet: the button says why it cannot be used.

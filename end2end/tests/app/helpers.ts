@@ -86,6 +86,25 @@ export async function directory(request: APIRequestContext, baseURL: string): Pr
   return { tenantId: tenant.id, clientId: app.client_id, secret: app.secrets[0].value, mailbox, other };
 }
 
+/**
+ * On a tenant's page: Add → the mailbox of `d`, its app's credentials and the
+ * stand-in's authority, optionally a secret expiry `secretExpiresInDays` from
+ * today. Not saved: each test adds what it needs, then saves.
+ */
+export async function addTenantEmail(page: Page, d: Directory, opts: { secretExpiresInDays?: number } = {}) {
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(d.mailbox);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Application ID').fill(d.clientId);
+  await page.getByLabel('Secret key').fill(d.secret);
+  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  if (opts.secretExpiresInDays !== undefined) {
+    const day = new Date(Date.now() + opts.secretExpiresInDays * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Secret expires on (optional)').fill(day);
+  }
+}
+
 export async function signInAs(page: Page, account: string) {
   await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
   await page.getByRole('button', { name: new RegExp(account.replace('.', '\\.')) }).click();

@@ -1,5 +1,5 @@
 import { request as apiRequest } from '@playwright/test';
-import { createTenant, directory, expect, hydrated, signInAs, STAND_IN, test, uniqueName } from './helpers';
+import { addTenantEmail, createTenant, directory, expect, hydrated, signInAs, STAND_IN, test, uniqueName } from './helpers';
 
 test('receiving settings are checked field by field on the Receiving tab', async ({ page }) => {
   await createTenant(page, uniqueName('Receiving'));
@@ -23,13 +23,7 @@ test('receiving settings are checked field by field on the Receiving tab', async
 test('mail that arrives shows up in the Inbox after Sync now, and opens in the reader', async ({ page, request, baseURL }) => {
   const d = await directory(request, baseURL!);
   await createTenant(page, uniqueName('Inbox'));
-  await page.getByRole('link', { name: 'Add' }).click();
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(d.mailbox);
-  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
-  await page.getByLabel('Application ID').fill(d.clientId);
-  await page.getByLabel('Secret key').fill(d.secret);
-  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  await addTenantEmail(page, d);
   await page.getByRole('tab', { name: 'Receiving' }).click();
   await page.getByLabel('After a message is received').selectOption('mark_read');
   await page.getByRole('button', { name: 'Save' }).click();

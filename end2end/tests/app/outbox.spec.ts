@@ -1,15 +1,9 @@
-import { createTenant, directory, expect, hydrated, signInAs, STAND_IN, test, uniqueName } from './helpers';
+import { addTenantEmail, createTenant, directory, expect, hydrated, signInAs, STAND_IN, test, uniqueName } from './helpers';
 
 test('send a test email from a connected mailbox, follow it to Sent, and find it in the Outbox', async ({ page, request, baseURL }) => {
   const d = await directory(request, baseURL!);
   await createTenant(page, uniqueName('Outbox'));
-  await page.getByRole('link', { name: 'Add' }).click();
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(d.mailbox);
-  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
-  await page.getByLabel('Application ID').fill(d.clientId);
-  await page.getByLabel('Secret key').fill(d.secret);
-  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  await addTenantEmail(page, d);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#authenticate')).toBeEnabled();
   // Not connected yet: no test sending offered.

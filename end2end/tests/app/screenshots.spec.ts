@@ -1,4 +1,4 @@
-import { APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN, expect, test } from './helpers';
+import { addTenantEmail, APP_ID, createTenant, directory, hydrated, signInAs, STAND_IN, expect, test } from './helpers';
 
 // Not a test of behaviour: regenerates the README's pictures (`make screenshots`).
 test.skip(!process.env.SCREENSHOTS, 'set SCREENSHOTS=1 to regenerate README screenshots');
@@ -34,14 +34,7 @@ test('README screenshots', async ({ page, baseURL }) => {
   // A connected mailbox, through the stand-in.
   const d = await directory(page.request, baseURL!);
   await createTenant(page, 'Northwind');
-  await page.getByRole('link', { name: 'Add' }).click();
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(d.mailbox);
-  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
-  await page.getByLabel('Application ID').fill(d.clientId);
-  await page.getByLabel('Secret key').fill(d.secret);
-  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
-  await page.getByLabel('Secret expires on (optional)').fill(new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10));
+  await addTenantEmail(page, d, { secretExpiresInDays: 20 });
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#authenticate')).toBeEnabled();
   await page.locator('#authenticate').click();

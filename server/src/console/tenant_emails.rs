@@ -6,6 +6,7 @@ use super::Console;
 use crate::db::connections::Connection;
 use crate::db::tenant_emails::{days_until, MailboxSettings, TenantEmail};
 use crate::db::Saved;
+use app::model::tenant_email::EmailEditorParts;
 use app::model::{fields, ConnectionView, EditorContext, TenantEmailInput, TenantEmailView};
 use app::port::{Actor, PortError, TenantEmailPort};
 use chrono::{DateTime, Utc};
@@ -94,6 +95,36 @@ impl Console {
 impl TenantEmailPort for Console {
     fn editor_context(&self) -> EditorContext {
         self.context.clone()
+    }
+
+    /// Three reads by primary key: the tenant, the tenant email, its connection.
+    async fn email_editor(
+        &self,
+        tenant_id: &str,
+        email_id: Option<&str>,
+    ) -> Result<EmailEditorParts, PortError> {
+        let tenant = self
+            .store
+            .tenants()
+            .get(tenant_id)
+            .await?
+            .ok_or_else(|| not_found("tenant"))?;
+        let (email, connection) = match email_id {
+            Some(id) => {
+                let email = self.owned(tenant_id, id).await?;
+                let connection = self.store.connections().get(id).await?;
+                (
+                    Some(view(email, self.today())),
+                    connection.map(connection_view),
+                )
+            }
+            None => (None, None),
+        };
+        Ok(EmailEditorParts {
+            tenant_name: tenant.name,
+            email,
+            connection,
+        })
     }
 
     async fn get_tenant_email(

@@ -4,7 +4,7 @@
 //! one table or aggregate: its queries, the mapping between rows and the
 //! domain types the rest of the server works with, the sealing and opening
 //! of its secrets, and its transactions. Nothing above `db/` imports an
-//! entity or writes SQL (a unit test in `crate::layers` checks it), so a new
+//! entity or writes SQL (`server/tests/layers.rs` checks it), so a new
 //! column or account type touches its owner here and the layer that uses it.
 //!
 //! | module | owns |

@@ -275,7 +275,7 @@ async fn finish(
     )
     .map_err(|reason| {
         tracing::warn!(tenant_email_id = %flow.tenant_email_id, %reason, "id_token rejected");
-        Failure::IdToken(reason)
+        Failure::IdToken(reason.to_string())
     })?;
     if let Some(iss) = &params.iss {
         if *iss != claims.iss {

@@ -80,22 +80,64 @@ const ACCEPTED: &[Algorithm] = &[
     Algorithm::ES384,
 ];
 
-fn decoding_key(jwk: &Jwk) -> Result<DecodingKey, String> {
+/// Why an id_token was refused; the text is short and safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    #[error("it is not a signed JWT (or its algorithm is not allowed)")]
+    NotAJwt,
+    #[error("its algorithm {0} is not allowed")]
+    Algorithm(String),
+    #[error("it is signed with a key the authority does not publish")]
+    UnknownKey,
+    #[error("the signing key has no modulus/exponent")]
+    RsaKeyIncomplete,
+    #[error("the signing key has no coordinates")]
+    EcKeyIncomplete,
+    #[error("the signing key is malformed")]
+    KeyMalformed,
+    #[error("unsupported key type {0}")]
+    KeyType(String),
+    #[error("its signature is invalid")]
+    Signature,
+    #[error("required claims (oid, iss, aud, exp, iat) are missing")]
+    MissingClaims,
+    #[error("it could not be verified")]
+    Unverified,
+    #[error("it names no tenant (tid) for the multi-tenant issuer")]
+    NoTenant,
+    #[error("its issuer {found} is not {expected}")]
+    Issuer { found: String, expected: String },
+    #[error("it was issued for another application (aud)")]
+    Audience,
+    #[error("it was issued for several applications and azp is not this one")]
+    AuthorizedParty,
+    #[error("it has expired")]
+    Expired,
+    #[error("it was issued in the future (check the server clock)")]
+    IssuedInFuture,
+    #[error("it is not valid yet (check the server clock)")]
+    NotYetValid,
+    #[error("its nonce does not match this sign-in")]
+    Nonce,
+    #[error("it names no user (oid)")]
+    NoUser,
+}
+
+fn decoding_key(jwk: &Jwk) -> Result<DecodingKey, Rejected> {
     match jwk.kty.as_str() {
         "RSA" => {
             let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
-                return Err("the signing key has no modulus/exponent".into());
+                return Err(Rejected::RsaKeyIncomplete);
             };
-            DecodingKey::from_rsa_components(n, e)
-                .map_err(|_| "the signing key is malformed".into())
+            DecodingKey::from_rsa_components(n, e).map_err(|_| Rejected::KeyMalformed)
         }
         "EC" => {
             let (Some(x), Some(y)) = (&jwk.x, &jwk.y) else {
-                return Err("the signing key has no coordinates".into());
+                return Err(Rejected::EcKeyIncomplete);
             };
-            DecodingKey::from_ec_components(x, y).map_err(|_| "the signing key is malformed".into())
+            DecodingKey::from_ec_components(x, y).map_err(|_| Rejected::KeyMalformed)
         }
-        other => Err(format!("unsupported key type {other}")),
+        other => Err(Rejected::KeyType(other.to_string())),
     }
 }
 
@@ -110,11 +152,10 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
 }
 
 /// Validates `token`; the error is a short reason safe to show.
-pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Claims, String> {
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|_| "it is not a signed JWT (or its algorithm is not allowed)".to_string())?;
+pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Claims, Rejected> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Rejected::NotAJwt)?;
     if !ACCEPTED.contains(&header.alg) {
-        return Err(format!("its algorithm {:?} is not allowed", header.alg));
+        return Err(Rejected::Algorithm(format!("{:?}", header.alg)));
     }
     let candidates: Vec<&Jwk> = keys
         .keys
@@ -127,7 +168,7 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
         })
         .collect();
     if candidates.is_empty() {
-        return Err("it is signed with a key the authority does not publish".into());
+        return Err(Rejected::UnknownKey);
     }
     let mut validation = Validation::new(header.alg);
     // Times are checked below against the injected clock.
@@ -136,7 +177,7 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     // Without a kid, any published key of the right type may have signed it.
-    let mut last = String::from("it could not be verified");
+    let mut last = Rejected::Unverified;
     let mut verified = None;
     for jwk in candidates {
         let key = match decoding_key(jwk) {
@@ -154,11 +195,9 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
             Err(e) => {
                 use jsonwebtoken::errors::ErrorKind;
                 last = match e.kind() {
-                    ErrorKind::InvalidSignature => "its signature is invalid".to_string(),
-                    ErrorKind::Json(_) => {
-                        "required claims (oid, iss, aud, exp, iat) are missing".to_string()
-                    }
-                    _ => "it could not be verified".to_string(),
+                    ErrorKind::InvalidSignature => Rejected::Signature,
+                    ErrorKind::Json(_) => Rejected::MissingClaims,
+                    _ => Rejected::Unverified,
                 };
             }
         }
@@ -166,36 +205,39 @@ pub fn validate(token: &str, keys: &Jwks, expected: &Expected<'_>) -> Result<Cla
     let claims = verified.ok_or(last)?;
 
     if expected.issuer.contains("{tenantid}") && claims.tid.is_empty() {
-        return Err("it names no tenant (tid) for the multi-tenant issuer".into());
+        return Err(Rejected::NoTenant);
     }
     let issuer = expected.issuer.replace("{tenantid}", &claims.tid);
     if claims.iss != issuer {
-        return Err(format!("its issuer {} is not {issuer}", claims.iss));
+        return Err(Rejected::Issuer {
+            found: claims.iss,
+            expected: issuer,
+        });
     }
     let audiences = claims.aud.values();
     if !audiences.contains(&expected.client_id) {
-        return Err("it was issued for another application (aud)".into());
+        return Err(Rejected::Audience);
     }
     if audiences.len() > 1 && claims.azp.as_deref() != Some(expected.client_id) {
-        return Err("it was issued for several applications and azp is not this one".into());
+        return Err(Rejected::AuthorizedParty);
     }
     let now = expected.now.timestamp();
     let leeway = expected.leeway_seconds;
     if claims.exp + leeway < now {
-        return Err("it has expired".into());
+        return Err(Rejected::Expired);
     }
     if claims.iat - leeway > now {
-        return Err("it was issued in the future (check the server clock)".into());
+        return Err(Rejected::IssuedInFuture);
     }
     if claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
-        return Err("it is not valid yet (check the server clock)".into());
+        return Err(Rejected::NotYetValid);
     }
     match claims.nonce.as_deref() {
         Some(n) if same(n, expected.nonce) => {}
-        _ => return Err("its nonce does not match this sign-in".into()),
+        _ => return Err(Rejected::Nonce),
     }
     if claims.oid.is_empty() {
-        return Err("it names no user (oid)".into());
+        return Err(Rejected::NoUser);
     }
     Ok(claims)
 }

@@ -16,7 +16,7 @@ pub fn actor() -> app::port::Actor {
         admin_id: Some("00000000-0000-4000-8000-00000000a001".into()),
         username: "tester".into(),
         session_key: Some("test-session".into()),
-        request_id: Some("test-request".into()),
+        request_id: Some("test-request-0000-4000-8000-000000000001".into()),
         ip: Some("127.0.0.1".into()),
     }
 }

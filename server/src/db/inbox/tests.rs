@@ -206,7 +206,10 @@ async fn pages_store_each_message_once_in_order_and_only_under_the_lease() {
         (ActionState::Done, None)
     );
     assert_eq!(
-        inbox.acknowledge(&id, std::slice::from_ref(&first.id)).await.unwrap(),
+        inbox
+            .acknowledge(&id, std::slice::from_ref(&first.id))
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(inbox.acknowledge(&id, &[first.id]).await.unwrap(), 0);

@@ -1,4 +1,4 @@
-//! The server's shape, checked on every test run by reading its source:
+//! The server's shape, checked on every test run by reading `server/src`:
 //!
 //! - dependencies point one way: `routes`, `console` → `identity`, `mail`,
 //!   `auth` → `db` → `secrets`, `clock` (the ranks below);
