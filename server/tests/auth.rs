@@ -483,21 +483,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
     }
 }
 
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    f: &str,
-    body: serde_json::Value,
-) -> (u16, serde_json::Value) {
-    let r = client
-        .post(format!("{base}/api/{f}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(serde_json::Value::Null))
-}
+use support::call;
 
 #[tokio::test]
 async fn admins_are_added_disabled_and_change_passwords() {

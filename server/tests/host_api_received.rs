@@ -135,18 +135,7 @@ async fn fixture(t: support::TestDb, secret: &str) -> Fixture {
     f
 }
 
-fn mail(subject: &str) -> IncomingMail {
-    IncomingMail {
-        to_user: MAILBOX.into(),
-        from: Address {
-            name: "Fabrikam Support".into(),
-            address: "support@fabrikam.example".into(),
-        },
-        subject: subject.into(),
-        body: format!("Body of {subject}"),
-        ..IncomingMail::default()
-    }
-}
+use support::incoming as mail;
 
 fn ids(page: &Value) -> Vec<String> {
     page["messages"]

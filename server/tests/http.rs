@@ -62,24 +62,15 @@ impl Running {
 }
 
 fn email_body(tenant_id: &str, scopes: &str) -> serde_json::Value {
-    serde_json::json!({
-        "tenant_id": tenant_id,
-        "email_id": null,
-        "version": null,
-        "replace_secret": false,
-        "input": {
-            "account_type": "microsoft365_graph",
-            "address": "helpdesk@contoso.com",
-            "direction": "send_receive",
-            "application_id": "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40",
-            "client_secret": SECRET,
-            "secret_expires_on": "",
-            "authority_url": "https://login.microsoftonline.com/common",
-            "authorization_endpoint": "/oauth2/v2.0/authorize",
-            "token_endpoint": "/oauth2/v2.0/token",
-            "scopes": scopes
-        }
-    })
+    let input = app::model::TenantEmailInput {
+        scopes: scopes.into(),
+        ..support::email_input(
+            "helpdesk@contoso.com",
+            "https://login.microsoftonline.com/common",
+            SECRET,
+        )
+    };
+    support::save_email_body(tenant_id, &input)
 }
 
 #[tokio::test]

@@ -36,15 +36,8 @@ async fn sync_row(c: &support::Mailbox) -> inbox_sync::Model {
 
 fn mail(subject: &str, received_at: Option<i64>) -> IncomingMail {
     IncomingMail {
-        to_user: MAILBOX.into(),
-        from: Address {
-            name: "Fabrikam Support".into(),
-            address: "support@fabrikam.example".into(),
-        },
-        subject: subject.into(),
-        body: format!("Body of {subject}"),
         received_at,
-        ..IncomingMail::default()
+        ..support::incoming(subject)
     }
 }
 
@@ -307,13 +300,7 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
             .unwrap()
             .unwrap();
         let graph = c.graph();
-        let token =
-            c.p.oauth
-                .identity
-                .access_token(&c.email_id)
-                .await
-                .unwrap()
-                .token;
+        let token = c.access_token().await;
         let start = graph.delta_start("inbox", state.since).unwrap();
         let page = graph.delta_page(&token, &start).await.unwrap();
         assert!(!page.messages.is_empty());

@@ -190,13 +190,7 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let c = support::Mailbox::connected(t, "outbox-test-secret~2").await;
         c.stand_in.clear_ledger();
         let graph = c.graph();
-        let token =
-            c.p.oauth
-                .identity
-                .access_token(&c.email_id)
-                .await
-                .unwrap()
-                .token;
+        let token = c.access_token().await;
         let short = chrono::Duration::milliseconds(300);
         let commits = GroupCommit::start(c.store());
         let ids = enqueue(&c, 4).await;
@@ -388,13 +382,7 @@ async fn a_vanished_draft_fails_and_retry_sends_a_new_copy() {
         let c = support::Mailbox::connected(t, "outbox-test-secret~7").await;
         c.stand_in.clear_ledger();
         let graph = c.graph();
-        let token =
-            c.p.oauth
-                .identity
-                .access_token(&c.email_id)
-                .await
-                .unwrap()
-                .token;
+        let token = c.access_token().await;
         let commits = GroupCommit::start(c.store());
         let ids = enqueue(&c, 1).await;
         // A worker recorded a draft and died; the draft is gone for good since

@@ -115,25 +115,16 @@ async fn start_with(db: support::TestDb) -> Running {
         .await;
     assert_eq!(status, 200, "{body}");
     app.tenant_id = json_id(&body);
-    let email = serde_json::json!({
-        "tenant_id": app.tenant_id,
-        "email_id": null,
-        "version": null,
-        "replace_secret": false,
-        "input": {
-            "account_type": "microsoft365_graph",
-            "address": "helpdesk@contoso.com",
-            "direction": "send_receive",
-            "application_id": "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40",
-            "client_secret": "fake-secret-for-tests",
-            "secret_expires_on": "",
-            // The configured loopback stand-in host: nothing here ever leaves 127.0.0.1.
-            "authority_url": "http://127.0.0.1:5999/common",
-            "authorization_endpoint": "/oauth2/v2.0/authorize",
-            "token_endpoint": "/oauth2/v2.0/token",
-            "scopes": "openid offline_access mail.send mail.read"
-        }
-    });
+    // The configured loopback stand-in host: nothing here ever leaves 127.0.0.1.
+    let input = app::model::TenantEmailInput {
+        scopes: "openid offline_access mail.send mail.read".into(),
+        ..support::email_input(
+            "helpdesk@contoso.com",
+            "http://127.0.0.1:5999/common",
+            "fake-secret-for-tests",
+        )
+    };
+    let email = support::save_email_body(&app.tenant_id, &input);
     let (status, body) = app
         .post_from(&origin, "/api/save_tenant_email", &email.to_string())
         .await;

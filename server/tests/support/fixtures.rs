@@ -97,3 +97,17 @@ pub fn outgoing(subject: &str) -> OutgoingMessage {
         ..OutgoingMessage::default()
     }
 }
+
+/// Mail from Fabrikam's support to the Contoso mailbox, as the stand-in delivers it.
+pub fn incoming(subject: &str) -> ms_stand_in::IncomingMail {
+    ms_stand_in::IncomingMail {
+        to_user: ms_stand_in::fixture::MAILBOX.into(),
+        from: ms_stand_in::Address {
+            name: "Fabrikam Support".into(),
+            address: "support@fabrikam.example".into(),
+        },
+        subject: subject.into(),
+        body: format!("Body of {subject}"),
+        ..ms_stand_in::IncomingMail::default()
+    }
+}

@@ -15,6 +15,7 @@ use ms_stand_in::fixture::{ADMIN, CLIENT, MAILBOX, SECRET, TENANT};
 use ms_stand_in::{ConsentGrant, Control, StandIn, StandInConfig};
 use server::clock::Clock;
 use server::db::outbox::{Enqueued, OutboxMessage};
+use server::db::Store;
 use server::identity::Identity;
 use server::mail::graph::GraphClient;
 use server::mail::inbox::sync::{Inbox, InboxConfig};
@@ -24,6 +25,7 @@ use server::mail::slots::MailboxSlots;
 use server::routes::oauth_callback::{self, OAuthState};
 use server::startup::Prepared;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Tenant Mail's clock following the stand-in's manual clock, so "advance
 /// the clock" moves both sides.
@@ -181,30 +183,50 @@ impl Mailbox {
         &self.p.store
     }
 
-    /// An outbox worker of this Tenant Mail (not running: tests drive it).
-    pub fn outbox(&self, config: OutboxConfig) -> Arc<Outbox> {
+    /// What a worker of this Tenant Mail is built from (sharing nothing
+    /// with `p`'s own workers but the database and identity).
+    fn worker_parts(
+        &self,
+    ) -> (
+        Store,
+        Arc<Identity>,
+        GraphClient,
+        Arc<MailboxSlots>,
+        Arc<Notify>,
+    ) {
         let store = self.p.store.clone();
-        Arc::new(Outbox::new(
-            store.clone(),
-            self.p.oauth.identity.clone(),
+        let slots = Arc::new(MailboxSlots::new(&store));
+        let identity = self.p.oauth.identity.clone();
+        (
+            store,
+            identity,
             self.graph(),
-            Arc::new(MailboxSlots::new(&store)),
-            Arc::new(tokio::sync::Notify::new()),
-            config,
-        ))
+            slots,
+            Arc::new(Notify::new()),
+        )
     }
 
-    /// An inbox sync of this Tenant Mail (not running: tests drive it).
+    /// An outbox worker (not running: tests drive it).
+    pub fn outbox(&self, config: OutboxConfig) -> Arc<Outbox> {
+        let (store, identity, graph, slots, wake) = self.worker_parts();
+        Arc::new(Outbox::new(store, identity, graph, slots, wake, config))
+    }
+
+    /// An inbox sync (not running: tests drive it).
     pub fn inbox(&self, config: InboxConfig) -> Arc<Inbox> {
-        let store = self.p.store.clone();
-        Arc::new(Inbox::new(
-            store.clone(),
-            self.p.oauth.identity.clone(),
-            self.graph(),
-            Arc::new(MailboxSlots::new(&store)),
-            Arc::new(tokio::sync::Notify::new()),
-            config,
-        ))
+        let (store, identity, graph, slots, wake) = self.worker_parts();
+        Arc::new(Inbox::new(store, identity, graph, slots, wake, config))
+    }
+
+    /// The mailbox's current access token (refreshed if need be).
+    pub async fn access_token(&self) -> String {
+        self.p
+            .oauth
+            .identity
+            .access_token(&self.email_id)
+            .await
+            .unwrap()
+            .token
     }
 
     /// A Graph client for the stand-in.

@@ -14,7 +14,7 @@ mod sign_in;
 pub use clock::{now, ManualClock};
 pub use db::{all, leptos_options, postgres, postgres_admin_url, prepare, sqlite, TestDb};
 pub use fixtures::{
-    actor, create_admin, email_input, mailbox_in, outgoing, save_email_body, tenant,
+    actor, create_admin, email_input, incoming, mailbox_in, outgoing, save_email_body, tenant,
     tenant_with_mailbox, ADMIN_PASSWORD, ADMIN_USER, APP_ID,
 };
 pub use http::{browser, call, serve, Reply, ORIGIN};
