@@ -117,25 +117,27 @@ impl Inbox {
                 Continue::Delta(_) => None,
             };
             // Commit this page while the next one travels: Graph's latency
-            // hides the text conversion and the durable commit. What is
-            // stored is the same either way; a prefetched page whose commit
-            // failed is simply dropped.
-            let commit = async {
-                // Let the next page's request go out before the CPU work.
-                tokio::task::yield_now().await;
-                let messages = messages.into_iter().map(to_store).collect();
-                self.store
-                    .inbox()
-                    .commit_page(PageCommit {
-                        tenant_email_id: id,
-                        owner,
-                        after,
-                        messages,
-                        removed: &removed,
-                        next,
-                        lease: self.config.lease,
-                    })
-                    .await
+            // hides the text conversion and the durable commit, which run on
+            // another worker. What is stored is the same either way; a
+            // prefetched page whose commit failed is simply dropped.
+            let commit = {
+                let (store, lease) = (self.store.clone(), self.config.lease);
+                let (id, owner) = (id.to_string(), owner.to_string());
+                tokio::spawn(async move {
+                    let messages = messages.into_iter().map(to_store).collect();
+                    store
+                        .inbox()
+                        .commit_page(PageCommit {
+                            tenant_email_id: &id,
+                            owner: &owner,
+                            after,
+                            messages,
+                            removed: &removed,
+                            next,
+                            lease,
+                        })
+                        .await
+                })
             };
             let fetch_next = async {
                 match &next_link {
@@ -145,9 +147,10 @@ impl Inbox {
             };
             let (committed, next_page) = tokio::join!(commit, fetch_next);
             match committed {
-                Ok(Some(n)) => new += n,
-                Ok(None) => return SyncOutcome::LostLease,
-                Err(e) => return e.into(),
+                Ok(Ok(Some(n))) => new += n,
+                Ok(Ok(None)) => return SyncOutcome::LostLease,
+                Ok(Err(e)) => return e.into(),
+                Err(e) => return SyncOutcome::Failed(format!("the page commit stopped: {e}")),
             }
             prefetched = next_page;
             pages += 1;
