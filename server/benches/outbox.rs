@@ -52,6 +52,7 @@ async fn setup(n: usize) -> Setup {
                 mail: Some(upn.clone()),
                 display_name: Some(format!("Desk {i}")),
                 password: None,
+                proxy_addresses: None,
             })
             .unwrap();
         c.stand_in
@@ -84,7 +85,7 @@ async fn tenant_mail_run(s: &Setup, per_mailbox: usize, run: &str) -> Duration {
     let mut ids = Vec::new();
     for (m, (email_id, _)) in s.mailboxes.iter().enumerate() {
         for i in 0..per_mailbox {
-            let queued = enqueue(&s.c.p.store, email_id, &message(m, i, run))
+            let queued = enqueue(&s.c.p.store, email_id, message(m, i, run))
                 .await
                 .unwrap();
             ids.push(queued);

@@ -86,6 +86,7 @@ impl KeyRing {
                 .map_err(|e| err(e.to_string()))?;
             return Ok((Self::from_bytes(&key), true));
         }
+        refuse_shared(path).map_err(err)?;
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let bytes = STANDARD
             .decode(text.trim())
@@ -156,10 +157,42 @@ impl KeyRing {
     }
 }
 
+/// A key other users of the machine can read is a key they have: refuse it.
+fn refuse_shared(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "is readable by other users (mode {:o}); make it private: chmod 600 {}",
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) readable by this user only.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        create_private_dir(parent)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -234,6 +267,15 @@ mod tests {
         let (again, created) = KeyRing::load_or_create(&path, true).unwrap();
         assert!(!created);
         assert_eq!(ring.key_id(), again.key_id());
+        // Readable by others: refused, with the fix.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let refused = KeyRing::load_or_create(&path, false).unwrap_err().to_string();
+            assert!(refused.contains("chmod 600"), "{refused}");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         std::fs::write(&path, "c2hvcnQ=\n").unwrap();
         assert!(KeyRing::load_or_create(&path, false)
             .unwrap_err()

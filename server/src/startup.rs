@@ -111,11 +111,13 @@ pub async fn prepare(
             extra_host: config.extra_authority_host.clone(),
         },
     };
-    let console = Arc::new(Console::new(store.clone(), context));
+    let auth = Arc::new(AuthService::new(store.clone(), config));
+    let console = Arc::new(Console::new(store.clone(), context, auth.throttle.clone()));
     let backend: SharedBackend = console.clone();
     let host_api = HostApiState {
         store: store.clone(),
         outbox_wake: console.outbox_wake(),
+        send_budget: host_api::SendBudget::default(),
     };
     let oauth = OAuthState {
         identity: Arc::new(Identity::new(store.clone(), config)?),
@@ -126,7 +128,6 @@ pub async fn prepare(
         i64::from(config.token_keepalive_days),
     );
     let (outbox, inbox) = build_mail(config, &store, &oauth, &console)?;
-    let auth = Arc::new(AuthService::new(store.clone(), config));
     announce_setup_token(&store, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
     let security = SecurityPolicy::from_config(config);
@@ -250,7 +251,10 @@ pub fn router(
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
         .merge(crate::routes::received_files::routes(files))
-        .merge(crate::routes::audit_export::routes(auth.store.clone()))
+        .merge(crate::routes::audit_export::routes(
+            auth.store.clone(),
+            security.origin.clone(),
+        ))
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -275,6 +279,8 @@ pub fn router(
         .layer(from_fn_with_state(auth.clone(), crate::auth::gate::gate))
         .layer(crate::auth::session_layer(config, auth.sessions.clone()))
         .layer(from_fn_with_state(security.clone(), csrf::protect))
+        // Before any other work: an oversized body costs nothing but the refusal.
+        .layer(from_fn(crate::web_security::body_limit::enforce))
         .layer(crate::web_security::panics::layer())
         .layer(from_fn_with_state(security, headers::apply))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())

@@ -11,10 +11,8 @@
 mod support;
 
 use app::model::mail::OutgoingMessage;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::process::Server;
 
 /// The shortest lease the configuration accepts: a killed worker's message
 /// is taken over this long after it was claimed.
@@ -29,84 +27,17 @@ const SLOT_LEASE_SECONDS: u64 = 90;
 /// server's slot leases, and time to work.
 const TAKE_OVER: Duration = Duration::from_secs(LEASE_SECONDS * 3 + SLOT_LEASE_SECONDS + 30);
 
-struct Server {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(c: &support::Mailbox, failpoints: &str) -> Self {
-        let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenant-mail"))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env("TENANT_MAIL_BIND", format!("127.0.0.1:{port}"))
-            .env("TENANT_MAIL_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("TENANT_MAIL_DATABASE_URL", &c.t.config.database_url)
-            .env("TENANT_MAIL_KEY_FILE", &c.t.config.key_file)
-            .env(
-                "TENANT_MAIL_EXTRA_AUTHORITY_HOST",
-                c.t.config.extra_authority_host.clone().unwrap_or_default(),
-            )
-            .env("TENANT_MAIL_GRAPH_BASE_URL", &c.t.config.graph_base_url)
-            .env(
-                "TENANT_MAIL_OUTBOX_LEASE_SECONDS",
-                LEASE_SECONDS.to_string(),
-            )
-            .env("TENANT_MAIL_LOG_LEVEL", "info")
-            .env("FAILPOINTS", failpoints)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tenant-mail");
-        let log = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    log.lock().unwrap().push_str(&(line + "\n"));
-                }
-            });
-        }
-        Self { child, log }
-    }
-
-    async fn wait_for_log(&self, needle: &str, limit: Duration) {
-        let start = Instant::now();
-        while !self.log.lock().unwrap().contains(needle) {
-            assert!(
-                start.elapsed() < limit,
-                "waited {limit:?} for {needle:?}; log:\n{}",
-                self.log.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL: no destructors, no flush, no goodbye.
-    fn kill9(mut self) {
-        self.child.kill().expect("kill -9");
-        self.child.wait().expect("reap");
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The real binary on the harness's database and stand-in, with short
+/// message leases and the given crash points.
+fn boot(c: &support::Mailbox, failpoints: &str) -> Server {
+    let lease = LEASE_SECONDS.to_string();
+    Server::start(
+        &c.t,
+        &[
+            ("TENANT_MAIL_OUTBOX_LEASE_SECONDS", lease.as_str()),
+            ("FAILPOINTS", failpoints),
+        ],
+    )
 }
 
 fn message(i: usize) -> OutgoingMessage {
@@ -193,13 +124,13 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
         // leased; the next server takes it over once the lease has passed and
         // carries it to the next step, where it is killed again.
         for step in ["claimed", "after_draft", "before_send", "after_send"] {
-            let server = Server::start(&c, &format!("outbox::{step}=1*return"));
+            let server = boot(&c, &format!("outbox::{step}=1*return"));
             server
                 .wait_for_log(&format!("failpoint=\"outbox::{step}\""), TAKE_OVER)
                 .await;
             server.kill9();
         }
-        let server = Server::start(&c, "");
+        let server = boot(&c, "");
         wait_all_sent(&c, &ids, TAKE_OVER).await;
         server.kill9();
         assert_sent_once(&c, 0..4);
@@ -221,7 +152,7 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
             fault: ms_stand_in::Fault::Delay { millis: 100 },
         });
         let ids = enqueue(&c, 100..130).await;
-        let server = Server::start(&c, "");
+        let server = boot(&c, "");
         server
             .wait_for_log("outbox: sent", Duration::from_secs(60))
             .await;

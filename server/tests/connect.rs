@@ -403,7 +403,10 @@ async fn replayed_expired_and_cookieless_states_never_reach_the_token_endpoint()
         assert_hardened(&r);
         assert_eq!(e.token_requests(), before);
 
-        // Cookie missing: refused, and the flow is used up anyway.
+        // Cookie missing, or another browser's, or a malformed answer from
+        // someone who only knows the state: refused, and the flow is left
+        // alone — a leaked state cannot cancel the admin's sign-in, which
+        // then finishes in the admin's own browser.
         let started = e.begin().await;
         let back = e
             .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
@@ -411,10 +414,17 @@ async fn replayed_expired_and_cookieless_states_never_reach_the_token_endpoint()
         let r = e.callback(&back, None).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("another browser"), "{}", r.body);
+        let name = started.cookie.split('=').next().unwrap();
+        let r = e.callback(&back, Some(&format!("{name}=forged"))).await;
+        assert!(r.body.contains("another browser"), "{}", r.body);
+        let r = e.callback(&format!("{back}&code=second"), None).await;
+        assert!(r.body.contains("more than once"), "{}", r.body);
+        assert_eq!(e.token_requests(), before, "nothing reached Microsoft");
         let r = e.callback(&back, Some(&started.cookie)).await;
-        assert!(r.body.contains("already used"), "{}", r.body);
-        // A malformed answer (a repeated parameter) is a 400 and burns the
-        // flow: it cannot be replayed afterwards in a well-formed shape.
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let before = e.token_requests();
+        // A malformed answer in the admin's own browser is a 400 and burns
+        // the flow: it cannot be replayed afterwards in a well-formed shape.
         let started = e.begin().await;
         let back = e
             .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
@@ -426,15 +436,6 @@ async fn replayed_expired_and_cookieless_states_never_reach_the_token_endpoint()
         assert!(r.body.contains("more than once"), "{}", r.body);
         let r = e.callback(&back, Some(&started.cookie)).await;
         assert!(r.body.contains("already used"), "{}", r.body);
-        assert_eq!(e.token_requests(), before);
-        // Another browser's cookie value.
-        let started = e.begin().await;
-        let back = e
-            .sign_in(&started.authorize_url, &e.mailbox_oid, "accept")
-            .await;
-        let name = started.cookie.split('=').next().unwrap();
-        let r = e.callback(&back, Some(&format!("{name}=forged"))).await;
-        assert!(r.body.contains("another browser"), "{}", r.body);
         assert_eq!(e.token_requests(), before);
 
         // Expired: sign-in took longer than 10 minutes.
@@ -1278,6 +1279,10 @@ async fn a_flow_finishes_only_in_the_admin_session_that_started_it() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", e.label);
         assert_eq!(e.token_requests(), 0, "{}", e.label);
         assert_eq!(e.status().await, ConnectionStatus::NotAuthenticated);
+        // Not used up by the refusal: the session that started it finishes it.
+        let r = e.callback(&back, Some(&started.cookie)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", e.label, r.body);
+        assert_eq!(e.status().await, ConnectionStatus::Connected);
         // The audit log records the start and the failure.
         let actions: Vec<String> = server::db::entities::audit_event::Entity::find()
             .all(&e.p.db)
@@ -1316,6 +1321,7 @@ async fn a_spoofed_mail_attribute_from_another_tenant_is_not_trusted() {
                 mail: Some(MAILBOX.into()),
                 display_name: Some("Not the helpdesk".into()),
                 password: None,
+                proxy_addresses: None,
             })
             .unwrap();
         e.stand_in

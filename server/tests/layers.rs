@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// Lower ranks are lower layers; a module may use only lower ranks.
 const RANKS: &[(&str, u8)] = &[
+    ("capped", 0),
     ("clock", 0),
     ("hashing", 0),
     ("reference", 0),

@@ -23,7 +23,7 @@ async fn mailbox(p: &server::startup::Prepared, direction: &str) -> String {
 
 /// Queues and returns the id.
 async fn queued(store: &Store, mailbox: &str, m: &OutgoingMessage) -> String {
-    match enqueue(store, mailbox, m).await.unwrap() {
+    match enqueue(store, mailbox, m.clone()).await.unwrap() {
         Enqueued::Queued(id) => id,
         other => panic!("not queued: {other:?}"),
     }
@@ -46,21 +46,21 @@ async fn enqueue_validates_dedupes_and_stores_attachments() {
             to: vec!["nope".into()],
             ..message("x")
         };
-        match enqueue(store, &mb, &bad).await {
+        match enqueue(store, &mb, bad).await {
             Err(EnqueueError::Invalid(f)) => assert!(f.get("to").is_some(), "{label}"),
             other => panic!("{label}: {other:?}"),
         }
         assert_eq!(outbox_message::Entity::find().count(db).await.unwrap(), 0);
         // Unknown mailbox; receive-only mailbox.
         assert_eq!(
-            enqueue(store, "00000000-0000-4000-8000-000000000000", &message("x"))
+            enqueue(store, "00000000-0000-4000-8000-000000000000", message("x"))
                 .await
                 .unwrap(),
             Enqueued::NoMailbox
         );
         let receive_only = mailbox(&p, "receive").await;
         assert_eq!(
-            enqueue(store, &receive_only, &message("x")).await.unwrap(),
+            enqueue(store, &receive_only, message("x")).await.unwrap(),
             Enqueued::NotSending
         );
 
@@ -76,7 +76,7 @@ async fn enqueue_validates_dedupes_and_stores_attachments() {
         };
         let first = queued(store, &mb, &keyed).await;
         assert_eq!(
-            enqueue(store, &mb, &keyed).await.unwrap(),
+            enqueue(store, &mb, keyed.clone()).await.unwrap(),
             Enqueued::Existing(first.clone()),
             "{label}"
         );
@@ -85,7 +85,7 @@ async fn enqueue_validates_dedupes_and_stores_attachments() {
             ..keyed.clone()
         };
         assert_eq!(
-            enqueue(store, &mb, &changed).await.unwrap(),
+            enqueue(store, &mb, changed).await.unwrap(),
             Enqueued::KeyReused
         );
         // The same key in another mailbox is another message.

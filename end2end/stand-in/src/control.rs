@@ -170,6 +170,9 @@ impl Control {
             Some(oid) => oid.to_ascii_lowercase(),
             None => store.next_guid(0x0b1d_0000),
         };
+        let proxy_addresses = new.proxy_addresses.unwrap_or_else(|| {
+            new.mail.iter().map(|m| format!("SMTP:{m}")).collect()
+        });
         let user = User {
             display_name: new.display_name.unwrap_or_else(|| new.upn.clone()),
             oid: oid.clone(),
@@ -177,6 +180,7 @@ impl Control {
             upn: new.upn,
             mail: new.mail,
             password: new.password,
+            proxy_addresses,
         };
         store.users.insert(oid.clone(), user.clone());
         store.mailbox_mut(&oid);

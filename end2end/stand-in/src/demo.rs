@@ -59,6 +59,7 @@ pub fn seed(control: &Control) -> Result<(), ControlError> {
             mail: mail.map(str::to_owned),
             display_name: Some(name.to_owned()),
             password: None,
+            proxy_addresses: None,
         })?;
     }
     control.set_signed_in(&[

@@ -52,6 +52,7 @@ pub fn seed_contoso(control: &Control, redirect_uri: &str) -> Result<Contoso, Co
         mail: Some(MAILBOX.into()),
         display_name: Some("Contoso Mail".into()),
         password: None,
+        proxy_addresses: None,
     })?;
     let admin = control.add_user(NewUser {
         tenant_id: TENANT.into(),
@@ -60,6 +61,7 @@ pub fn seed_contoso(control: &Control, redirect_uri: &str) -> Result<Contoso, Co
         mail: None,
         display_name: Some("Adele Admin".into()),
         password: None,
+        proxy_addresses: None,
     })?;
     Ok(Contoso { mailbox, admin })
 }

@@ -93,6 +93,10 @@ pub struct NewUser {
     /// Password for the sign-in form; when absent any non-empty password is accepted.
     #[serde(default)]
     pub password: Option<String>,
+    /// Exchange's addresses of the mailbox (`SMTP:` primary, `smtp:` aliases);
+    /// when absent, just `SMTP:<mail>` (none without a mail).
+    #[serde(default)]
+    pub proxy_addresses: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -104,6 +108,7 @@ pub struct User {
     pub display_name: String,
     #[serde(skip_serializing)]
     pub password: Option<String>,
+    pub proxy_addresses: Vec<String>,
 }
 
 impl User {

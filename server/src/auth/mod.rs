@@ -2,6 +2,7 @@
 //! over the database), throttling, the gate every request passes, and the
 //! one-time setup token for the first admin.
 pub mod api_token;
+pub mod failures;
 pub mod gate;
 pub mod password;
 pub mod redirect;
@@ -34,7 +35,8 @@ const TOUCH_EVERY_SECS: i64 = 60;
 
 pub struct AuthService {
     pub store: Store,
-    pub throttle: throttle::SignInThrottle,
+    /// Shared with the admin console (password changes, setup).
+    pub throttle: Arc<throttle::SignInThrottle>,
     pub sessions: DbSessionStore,
     pub absolute_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -46,7 +48,10 @@ impl AuthService {
         password::warm_up();
         Self {
             sessions: DbSessionStore::new(store.clone()),
-            throttle: throttle::SignInThrottle::new(store.clone(), throttle::Limits::default()),
+            throttle: Arc::new(throttle::SignInThrottle::new(
+                store.clone(),
+                throttle::Limits::default(),
+            )),
             store,
             absolute_secs: i64::from(config.session_absolute_hours) * 3600,
             trusted_proxies: config.trusted_proxies.clone(),

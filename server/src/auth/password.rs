@@ -1,6 +1,8 @@
 //! Password hashing with argon2id (OWASP's minimum: m=19456 KiB, t=2, p=1),
 //! stored as PHC strings. Hashing runs on the blocking pool: it is ~20–50 ms
-//! of CPU on purpose and must not stall the async workers.
+//! of CPU on purpose and must not stall the async workers. At most one hash
+//! per core runs at a time: a burst of sign-ins queues instead of taking
+//! every core and 19 MiB each.
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -15,6 +17,44 @@ pub enum PasswordError {
     Hash(String),
     #[error("password hashing task failed: {0}")]
     Task(String),
+}
+
+/// The hashes that may run at once: one per core (at least one).
+fn running() -> &'static tokio::sync::Semaphore {
+    static RUNNING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    RUNNING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Hashes running now, and the most that ever ran at once (tests read it).
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs one argon2 computation on the blocking pool once a core is free.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let _turn = running()
+        .acquire()
+        .await
+        .map_err(|e| PasswordError::Task(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let now = IN_FLIGHT.fetch_add(1, SeqCst) + 1;
+        PEAK.fetch_max(now, SeqCst);
+        let out = work();
+        IN_FLIGHT.fetch_sub(1, SeqCst);
+        out
+    })
+    .await
+    .map_err(|e| PasswordError::Task(e.to_string()))
+}
+
+/// The most hashes that ran at the same moment since the process started.
+pub fn peak_concurrency() -> usize {
+    PEAK.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn argon2() -> Result<Argon2<'static>, PasswordError> {
@@ -34,9 +74,7 @@ fn hash_now(password: &str) -> Result<String, PasswordError> {
 /// A PHC string for `password` with the current parameters.
 pub async fn hash(password: &str) -> Result<String, PasswordError> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|e| PasswordError::Task(e.to_string()))?
+    bounded(move || hash_now(&password)).await?
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +117,7 @@ fn is_weaker(parsed: &PasswordHash<'_>) -> bool {
 /// same time and timing does not reveal which usernames exist.
 pub async fn verify(password: &str, phc: Option<String>) -> Result<Verified, PasswordError> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || match phc {
+    bounded(move || match phc {
         Some(phc) => verify_now(&password, &phc),
         None => {
             let _ = verify_now(&password, dummy_hash());
@@ -90,7 +128,6 @@ pub async fn verify(password: &str, phc: Option<String>) -> Result<Verified, Pas
         }
     })
     .await
-    .map_err(|e| PasswordError::Task(e.to_string()))
 }
 
 /// Makes the dummy hash at start-up, so the first unknown username after a
@@ -155,6 +192,20 @@ mod tests {
                 .unwrap()
                 .needs_rehash
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_hashes_runs_one_per_core_at_most() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut burst = tokio::task::JoinSet::new();
+        for i in 0..(cores * 3 + 2) {
+            burst.spawn(async move { hash(&format!("burst password {i}")).await });
+        }
+        while let Some(done) = burst.join_next().await {
+            assert!(done.unwrap().is_ok());
+        }
+        let peak = peak_concurrency();
+        assert!((1..=cores).contains(&peak), "{peak} hashes at once on {cores} cores");
     }
 
     #[tokio::test]

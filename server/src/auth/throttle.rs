@@ -102,15 +102,25 @@ impl SignInThrottle {
         }
     }
 
+    /// Takes one attempt from this instance's per-address budget only: for
+    /// anonymous requests with no account to count against (setup). `Err`:
+    /// seconds to wait.
+    pub fn address(&self, ip: &str) -> Result<(), u64> {
+        let ip = crate::web_security::client_ip::throttle_key(ip);
+        self.per_ip.check_key(&ip).map_err(|not_until| {
+            use governor::clock::{Clock, DefaultClock};
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs().max(1)
+        })
+    }
+
     /// Takes one attempt for `username` from `ip`: first from this instance's
     /// per-address budget, then from the shared per-username buckets.
     pub async fn attempt(&self, ip: &str, username: &str) -> Result<Verdict, StoreError> {
-        let ip = crate::web_security::client_ip::throttle_key(ip);
-        if let Err(not_until) = self.per_ip.check_key(&ip) {
-            use governor::clock::{Clock, DefaultClock};
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Ok(Verdict::Wait(wait.as_secs().max(1)));
+        if let Err(wait) = self.address(ip) {
+            return Ok(Verdict::Wait(wait));
         }
+        let ip = crate::web_security::client_ip::throttle_key(ip);
         let now_ms = self.store.now().timestamp_millis();
         let buckets = [
             (

@@ -19,6 +19,9 @@ pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
 /// The host-application API's path prefix: bearer tokens, no admin session,
 /// no browser CSRF check (see `auth::gate` and `web_security::csrf`).
 pub const HOST_API_PREFIX: &str = "/v1/";
+/// The host API's request-body limit: attachments travel as base64 inside
+/// the JSON (35 MB of attachments is about 47 MB encoded).
+pub const HOST_API_MAX_BODY: usize = 50 * 1024 * 1024;
 
 pub fn is_host_api(path: &str) -> bool {
     path.starts_with(HOST_API_PREFIX)

@@ -1,7 +1,9 @@
 //! Admin accounts, the audit log and first-admin setup for the admin console.
 use super::errors::{internal, not_found};
 use super::Console;
+use crate::auth::failures::Sample;
 use crate::auth::password;
+use crate::auth::throttle::Verdict;
 use crate::db::admins::Admin;
 use crate::db::audit::Event;
 use crate::db::setup_tokens::Setup;
@@ -30,6 +32,17 @@ fn taken(username: &str) -> PortError {
     PortError::Duplicate {
         field: USERNAME.into(),
         message: format!("An admin named {username:?} already exists."),
+    }
+}
+
+fn client(actor: &Actor) -> &str {
+    actor.ip.as_deref().unwrap_or("unknown")
+}
+
+fn slow_down(field: &str, wait: u64) -> PortError {
+    PortError::Rejected {
+        field: field.into(),
+        message: format!("Too many attempts. Wait {wait} seconds, then try again."),
     }
 }
 
@@ -103,6 +116,12 @@ impl AdminPort for Console {
             .get(admin_id)
             .await?
             .ok_or_else(|| not_found("admin"))?;
+        // A stolen session must not become a way to guess the password:
+        // these checks count against sign-in's throttle for this admin.
+        let charge = match self.throttle.attempt(client(actor), &me.username).await? {
+            Verdict::Go(charge) => charge,
+            Verdict::Wait(wait) => return Err(slow_down(CURRENT_PASSWORD, wait)),
+        };
         let verified = password::verify(current, Some(me.password_hash.clone()))
             .await
             .map_err(|e| internal("verify password", e))?;
@@ -122,6 +141,7 @@ impl AdminPort for Console {
                 message: "This is not your current password.".into(),
             });
         }
+        self.throttle.succeeded(charge).await;
         let hash = hash(new).await?;
         // This browser stays signed in; every other session of the admin ends.
         self.store
@@ -141,6 +161,9 @@ impl AdminPort for Console {
         Ok(self.store.admins().count().await? == 0)
     }
 
+    /// Anyone can call this before the first admin exists, so the cheap
+    /// refusals (throttled address, setup done, unknown token) come before
+    /// the 19 MiB password hash, and failures are sampled into the audit log.
     async fn complete_setup(
         &self,
         actor: &Actor,
@@ -148,30 +171,58 @@ impl AdminPort for Console {
         username: &str,
         password: &str,
     ) -> Result<(), PortError> {
+        if let Err(wait) = self.throttle.address(client(actor)) {
+            return Err(slow_down(SETUP_TOKEN, wait));
+        }
+        if self.store.admins().count().await? > 0 {
+            return self.setup_refused(actor, Setup::AlreadyDone).await;
+        }
+        if !self.store.setup_tokens().is_valid(token).await? {
+            return self.setup_refused(actor, Setup::InvalidToken).await;
+        }
         let hash = hash(password).await?;
-        let outcome = self
+        // A concurrent setup may have won meanwhile: the transaction decides.
+        match self
             .store
             .setup_tokens()
             .complete(actor, token, username, &hash)
-            .await?;
+            .await?
+        {
+            Setup::Done(_) => Ok(()),
+            refused => self.setup_refused(actor, refused).await,
+        }
+    }
+}
+
+impl Console {
+    async fn setup_refused(&self, actor: &Actor, outcome: Setup) -> Result<(), PortError> {
         let (why, error) = match outcome {
-            Setup::Done(_) => return Ok(()),
-            Setup::InvalidToken => (
+            Setup::AlreadyDone => (
+                "an admin already exists",
+                PortError::Conflict("Setup is already complete. Sign in instead.".into()),
+            ),
+            _ => (
                 "invalid or expired setup token",
                 PortError::Rejected {
                     field: SETUP_TOKEN.into(),
                     message: "This setup token is not valid (it is printed in the server log at start and works once, for 24 hours).".into(),
                 },
             ),
-            Setup::AlreadyDone => (
-                "an admin already exists",
-                PortError::Conflict("Setup is already complete. Sign in instead.".into()),
-            ),
         };
-        self.store
-            .audit()
-            .record_best_effort(actor, Event::new("admin.setup").failed().detail(why))
-            .await;
+        let sample = self
+            .setup_failures
+            .failure(client(actor), std::time::Instant::now());
+        if let Sample::Record { unrecorded } = sample {
+            let detail = if unrecorded > 0 {
+                format!("{why} ({unrecorded} more from this address before, not recorded one by one)")
+            } else {
+                why.to_string()
+            };
+            self.store
+                .audit()
+                .record_best_effort(actor, Event::new("admin.setup").failed().detail(detail))
+                .await;
+        }
         Err(error)
     }
 }

@@ -11,13 +11,21 @@ mod outbox;
 mod tenant_emails;
 mod tenants;
 
+use crate::auth::failures::FailureSampler;
+use crate::auth::throttle::SignInThrottle;
 use crate::db::Store;
 use app::model::EditorContext;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// Failed anonymous setups recorded at most once per address this often.
+const SETUP_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 pub struct Console {
     store: Store,
+    /// Sign-in's throttle: password checks outside sign-in count against it too.
+    throttle: Arc<SignInThrottle>,
+    setup_failures: FailureSampler,
     /// Wakes the outbox workers right after an enqueue instead of at their next poll.
     outbox_wake: Arc<Notify>,
     /// Wakes the inbox sync at once (Sync now).
@@ -26,9 +34,11 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(store: Store, context: EditorContext) -> Self {
+    pub fn new(store: Store, context: EditorContext, throttle: Arc<SignInThrottle>) -> Self {
         Self {
             store,
+            throttle,
+            setup_failures: FailureSampler::new(SETUP_FAILURE_WINDOW),
             outbox_wake: Arc::new(Notify::new()),
             inbox_wake: Arc::new(Notify::new()),
             context,

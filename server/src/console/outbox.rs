@@ -31,7 +31,7 @@ impl OutboxPort for Console {
             )),
             ..OutgoingMessage::default()
         };
-        let id = match enqueue(&self.store, email_id, &message).await {
+        let id = match enqueue(&self.store, email_id, message).await {
             Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => id,
             Ok(Enqueued::NotSending) => {
                 return Err(PortError::Rejected {

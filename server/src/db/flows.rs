@@ -148,6 +148,15 @@ impl Flows<'_> {
         Ok(())
     }
 
+    /// The flow of `state_hash` if it exists and is not used yet; nothing changes.
+    pub async fn peek(&self, state_hash: &str) -> Result<Option<Flow>, StoreError> {
+        Ok(oauth_flow::Entity::find_by_id(state_hash.to_string())
+            .filter(oauth_flow::Column::ConsumedAt.is_null())
+            .one(&self.0.conn)
+            .await?
+            .map(|row| from_row(row).flow))
+    }
+
     /// Marks the flow consumed and returns it; only the first caller wins,
     /// so a replayed or concurrent callback never reaches the token endpoint.
     pub async fn consume(

@@ -155,7 +155,8 @@ fn ensure_sqlite_dir(url: &str) {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        if let Err(e) = std::fs::create_dir_all(parent) {
+        // The database holds sealed secrets and the audit log: this user's only.
+        if let Err(e) = crate::secrets::create_private_dir(parent) {
             tracing::warn!(error = %e, dir = %parent.display(), "cannot create database directory");
         }
     }

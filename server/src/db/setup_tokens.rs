@@ -56,6 +56,17 @@ impl SetupTokens<'_> {
         Ok(Some(token))
     }
 
+    /// Whether `token` is one of the unused, unexpired setup tokens (it is
+    /// used up only by [`Self::complete`]).
+    pub async fn is_valid(&self, token: &str) -> Result<bool, StoreError> {
+        let cutoff = self.0.now() - Duration::hours(TOKEN_LIFETIME_HOURS);
+        Ok(setup_token::Entity::find_by_id(digest(token))
+            .filter(setup_token::Column::CreatedAt.gt(cutoff))
+            .one(&self.0.conn)
+            .await?
+            .is_some())
+    }
+
     /// Uses up a valid token and creates the first admin, in one
     /// transaction: deleting the token row is the gate, so two concurrent
     /// setups cannot both win, and every other printed token is void after.

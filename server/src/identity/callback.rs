@@ -5,7 +5,7 @@ use super::{
     connect, cookie_name, discovery, exchange, id_token, me, same, sha256_hex, Identity,
     LEEWAY_SECONDS,
 };
-use crate::db::flows::Consumed;
+use crate::db::flows::{Consumed, Flow};
 use app::port::Actor;
 
 /// Longest query accepted on the callback (Entra's codes are ~1–2 KB).
@@ -138,6 +138,48 @@ fn lone_state(raw: Option<&str>) -> Option<String> {
     (states.next().is_none() && !state.is_empty() && state.len() <= MAX_STATE_LEN).then_some(state)
 }
 
+/// Whether this request comes from the browser and the admin session that
+/// started the flow.
+fn bound(flow: &Flow, cookie: Option<&str>, actor: &Actor) -> bool {
+    let browser = cookie.is_some_and(|value| same(&sha256_hex(value), &flow.browser_binding));
+    // Started by one admin session, finished by the same one.
+    let session = match &flow.session_key {
+        Some(expected) => actor
+            .session_key
+            .as_deref()
+            .is_some_and(|actual| same(actual, expected)),
+        None => true,
+    };
+    browser && session
+}
+
+/// Takes the flow of `state_hash` for this request. The browser and session
+/// are checked before the flow is used up: someone who learnt the `state`
+/// (from a log, a referrer, a shoulder) cannot cancel the admin's sign-in by
+/// sending it first. On failure, the flow's (tenant, tenant email) if known.
+async fn take(
+    identity: &Identity,
+    state_hash: &str,
+    cookie: Option<&str>,
+    actor: &Actor,
+) -> Result<Consumed, (Failure, Option<(String, String)>)> {
+    let flows = identity.store.flows();
+    let peeked = flows.peek(state_hash).await.map_err(|e| (e.into(), None))?;
+    let Some(flow) = peeked else {
+        return Err((Failure::FlowUnknown, None));
+    };
+    let back = Some((flow.tenant_id.clone(), flow.tenant_email_id.clone()));
+    if !bound(&flow, cookie, actor) {
+        return Err((Failure::OtherBrowser, back));
+    }
+    match flows.consume(state_hash).await {
+        Ok(Ok(consumed)) => Ok(consumed),
+        // A second callback of the same browser raced this one and won.
+        Ok(Err(_)) => Err((Failure::FlowUnknown, back)),
+        Err(e) => Err((e.into(), back)),
+    }
+}
+
 pub async fn callback(
     identity: &Identity,
     raw_query: Option<&str>,
@@ -152,8 +194,10 @@ pub async fn callback(
             // that still names one state burns that flow, so it cannot be
             // replayed in a better-formed shape.
             if let Some(state) = lone_state(raw_query) {
-                if let Err(e) = identity.store.flows().consume(&sha256_hex(&state)).await {
-                    tracing::warn!(error = %e, "could not burn the flow of a malformed callback");
+                let hash = sha256_hex(&state);
+                let name = cookie_name(&hash, identity.secure_cookies());
+                if let Err((why, _)) = take(identity, &hash, cookie_value(cookie_header, &name), actor).await {
+                    tracing::info!(failure = ?why, "the malformed callback's flow was left alone");
                 }
             }
             return Outcome {
@@ -166,35 +210,21 @@ pub async fn callback(
     let state_hash = sha256_hex(&params.state);
     let name = cookie_name(&state_hash, identity.secure_cookies());
     let now = identity.store.now();
-    let consumed = match identity.store.flows().consume(&state_hash).await {
-        Ok(Ok(consumed)) => consumed,
-        Ok(Err(why)) => {
-            tracing::info!(?why, "oauth callback with an unusable state");
+    let cookie = cookie_value(cookie_header, &name);
+    let consumed = match take(identity, &state_hash, cookie, actor).await {
+        Ok(consumed) => consumed,
+        Err((why, back)) => {
+            tracing::info!(failure = ?why, "oauth callback with an unusable state");
             return Outcome {
-                result: Err(Failure::FlowUnknown),
-                back: None,
+                result: Err(why),
+                back,
                 clear_cookie: Some(name),
             };
-        }
-        Err(e) => {
-            return Outcome {
-                result: Err(e.into()),
-                back: None,
-                clear_cookie: Some(name),
-            }
         }
     };
     let flow = &consumed.flow;
     let back = Some((flow.tenant_id.clone(), flow.tenant_email_id.clone()));
-    let result = finish(
-        identity,
-        &consumed,
-        &params,
-        cookie_value(cookie_header, &name),
-        actor,
-        now,
-    )
-    .await;
+    let result = finish(identity, &consumed, &params, actor, now).await;
     match &result {
         Ok(c) => {
             tracing::info!(tenant_email_id = %c.tenant_email_id, "oauth callback connected the mailbox")
@@ -214,24 +244,12 @@ async fn finish(
     identity: &Identity,
     consumed: &Consumed,
     params: &Params,
-    cookie: Option<&str>,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, Failure> {
     let flow = &consumed.flow;
     if now > flow.expires_at {
         return Err(Failure::FlowExpired);
-    }
-    match cookie {
-        Some(value) if same(&sha256_hex(value), &flow.browser_binding) => {}
-        _ => return Err(Failure::OtherBrowser),
-    }
-    // Started by one admin session, finished by the same one.
-    if let Some(expected) = &flow.session_key {
-        match actor.session_key.as_deref() {
-            Some(actual) if same(actual, expected) => {}
-            _ => return Err(Failure::OtherBrowser),
-        }
     }
     match &params.iss {
         Some(iss) if !issuer_matches(&flow.issuer, iss) => return Err(Failure::IssuerMismatch),

@@ -67,6 +67,7 @@ pub async fn save(
             if !unchanged {
                 return Err(Failure::ConfigurationChanged);
             }
+            guard::check_tenant(claims, &flow.authority, &upn)?;
             guard::check(
                 claims,
                 me,

@@ -59,14 +59,15 @@ async fn get_json_or_status(
             unreachable(format!("HTTP {}", status.as_u16())),
         ));
     }
-    let bytes = response
-        .bytes()
+    crate::capped::read(response, MAX_DOCUMENT)
         .await
-        .map_err(|e| (None, unreachable(error_kind(&e))))?;
-    if bytes.len() > MAX_DOCUMENT {
-        return Err((None, unreachable("response too large".into())));
-    }
-    Ok(bytes.to_vec())
+        .map_err(|e| {
+            let detail = match e {
+                crate::capped::ReadError::TooLarge { .. } => "response too large".into(),
+                crate::capped::ReadError::Read(e) => error_kind(&e),
+            };
+            (None, unreachable(detail))
+        })
 }
 
 /// A short description of a reqwest error without its URL's query.

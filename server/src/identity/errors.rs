@@ -36,6 +36,20 @@ pub enum Failure {
         signed_in: String,
         expected: String,
     },
+    /// Only `mail` matched, and the address is not one Exchange delivers to
+    /// this mailbox (not in its `proxyAddresses`).
+    AddressNotOwned {
+        signed_in: String,
+        expected: String,
+    },
+    /// A personal Microsoft account, under an authority that is not `consumers`.
+    PersonalAccount { signed_in: String },
+    /// An account of another tenant than the one the authority names.
+    OtherTenant {
+        signed_in: String,
+        tenant: String,
+        expected: String,
+    },
     /// A re-authentication came back with another user than the pinned one.
     DifferentPinnedAccount {
         pinned: String,
@@ -141,6 +155,9 @@ impl Failure {
             | Failure::WrongAccount { .. }
             | Failure::UnverifiedAddress { .. }
             | Failure::DifferentPinnedAccount { .. }
+            | Failure::PersonalAccount { .. }
+            | Failure::OtherTenant { .. }
+            | Failure::AddressNotOwned { .. }
             | Failure::ConfigurationChanged => 403,
             Failure::Token(_)
             | Failure::Unreachable(_)
@@ -166,6 +183,9 @@ impl Failure {
             Failure::WrongAccount { .. } => "Wrong account",
             Failure::UnverifiedAddress { .. } => "Address not verified",
             Failure::DifferentPinnedAccount { .. } => "A different account signed in",
+            Failure::PersonalAccount { .. } => "A personal Microsoft account signed in",
+            Failure::AddressNotOwned { .. } => "Address not verified",
+            Failure::OtherTenant { .. } => "An account of another organisation signed in",
             Failure::ConfigurationChanged => "The Tenant Email changed during sign-in",
             Failure::NotConnectable(_) => "This Tenant Email cannot be connected yet",
             Failure::NotFound => "Tenant Email not found",
@@ -212,6 +232,15 @@ impl Failure {
             ),
             Failure::DifferentPinnedAccount { pinned, signed_in } => format!(
                 "This Tenant Email is connected to the Microsoft account {pinned}, but {signed_in} signed in now. The existing connection was kept. To connect a different account on purpose, choose \"Connect a different account\"."
+            ),
+            Failure::AddressNotOwned { signed_in, expected } => format!(
+                "{signed_in} signed in, and only its mail attribute says {expected}: Exchange does not deliver {expected} to this account (it is not among its proxy addresses). A guest invitation or an edited attribute is not enough. Sign in as the mailbox {expected} itself. Nothing was stored."
+            ),
+            Failure::PersonalAccount { signed_in } => format!(
+                "{signed_in} is a personal Microsoft account (outlook.com, hotmail.com, live.com). This Tenant Email is meant for an organisation's mailbox: sign in with the work account of the mailbox. Nothing was stored."
+            ),
+            Failure::OtherTenant { signed_in, tenant, expected } => format!(
+                "{signed_in} belongs to the directory {tenant}, but the Authentication Authority URL names {expected}. Sign in with an account of {expected}, or correct the authority. Nothing was stored."
             ),
             Failure::ConfigurationChanged => "The Application ID, authority or address of this Tenant Email changed (or it was deleted) while you were signing in. Nothing was stored. Click Authenticate again.".into(),
             Failure::NotConnectable(reason) => reason.clone(),

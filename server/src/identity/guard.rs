@@ -14,14 +14,43 @@ pub fn graph_address(me: &Me) -> String {
         .to_string()
 }
 
-/// True for `…/common`, `…/organizations`, `…/consumers`: any tenant may answer.
-pub fn is_multi_tenant_authority(authority: &str) -> bool {
-    let last = authority
+/// The tenant of personal Microsoft accounts (outlook.com, hotmail.com).
+pub const PERSONAL_ACCOUNTS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// The authority's tenant segment, lower-cased (`common`, a GUID, a domain).
+fn tenant_segment(authority: &str) -> String {
+    authority
         .trim_end_matches('/')
         .rsplit('/')
         .next()
-        .unwrap_or_default();
-    app::model::authority::WELL_KNOWN_TENANTS.contains(&last.to_ascii_lowercase().as_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// True for `…/common`, `…/organizations`, `…/consumers`: any tenant may answer.
+pub fn is_multi_tenant_authority(authority: &str) -> bool {
+    app::model::authority::WELL_KNOWN_TENANTS.contains(&tenant_segment(authority).as_str())
+}
+
+/// The account's tenant must be one the authority allows: a personal account
+/// only under `consumers` (a helpdesk mailbox is an organisation's), and the
+/// very tenant an authority names by its id.
+pub fn check_tenant(claims: &Claims, authority: &str, signed_in: &str) -> Result<(), Failure> {
+    let segment = tenant_segment(authority);
+    if claims.tid.eq_ignore_ascii_case(PERSONAL_ACCOUNTS_TENANT) && segment != "consumers" {
+        return Err(Failure::PersonalAccount {
+            signed_in: signed_in.to_string(),
+        });
+    }
+    let named = app::model::identifiers::is_guid(&segment);
+    if named && !claims.tid.is_empty() && !claims.tid.eq_ignore_ascii_case(&segment) {
+        return Err(Failure::OtherTenant {
+            signed_in: signed_in.to_string(),
+            tenant: claims.tid.clone(),
+            expected: segment,
+        });
+    }
+    Ok(())
 }
 
 fn same_address(value: Option<&str>, configured: &str) -> bool {
@@ -36,7 +65,8 @@ fn same_address(value: Option<&str>, configured: &str) -> bool {
 /// tenant's admin can put any address into a user's `mail` attribute (the
 /// "nOAuth" mistake). A user principal name must be on a domain its tenant has
 /// verified, so only the UPN is trusted there; a tenant-specific authority
-/// also accepts `mail`, which that tenant's own admins control.
+/// also accepts `mail` when Exchange agrees the address is the mailbox's
+/// (`proxyAddresses`).
 pub fn check(
     claims: &Claims,
     me: &Me,
@@ -66,6 +96,14 @@ pub fn check(
     let mail_matches = same_address(me.mail.as_deref(), configured_address);
     if multi_tenant_authority && mail_matches && !upn_matches {
         return Err(Failure::UnverifiedAddress {
+            signed_in: me.user_principal_name.clone().unwrap_or(signed_in),
+            expected: configured_address.to_string(),
+        });
+    }
+    // A tenant's own admins control `mail` (and a guest invite sets it too):
+    // only an address Exchange delivers to this mailbox counts.
+    if mail_matches && !upn_matches && !me.owns_address(configured_address) {
+        return Err(Failure::AddressNotOwned {
             signed_in: me.user_principal_name.clone().unwrap_or(signed_in),
             expected: configured_address.to_string(),
         });
@@ -104,9 +142,10 @@ mod tests {
     }
 
     fn me(id: &str, mail: &str) -> Me {
-        serde_json::from_value(
-            serde_json::json!({ "id": id, "mail": mail, "userPrincipalName": mail }),
-        )
+        serde_json::from_value(serde_json::json!({
+            "id": id, "mail": mail, "userPrincipalName": mail,
+            "proxyAddresses": [format!("SMTP:{mail}")]
+        }))
         .unwrap()
     }
 
@@ -174,6 +213,33 @@ mod tests {
     }
 
     #[test]
+    fn personal_accounts_only_under_consumers_and_a_named_tenant_only_itself() {
+        let personal = claims("o1", PERSONAL_ACCOUNTS_TENANT);
+        for authority in [
+            "https://login.microsoftonline.com/common",
+            "https://login.microsoftonline.com/organizations",
+        ] {
+            assert!(matches!(
+                check_tenant(&personal, authority, "someone@outlook.com"),
+                Err(Failure::PersonalAccount { .. })
+            ));
+        }
+        let consumers = "https://login.microsoftonline.com/consumers";
+        assert!(check_tenant(&personal, consumers, "someone@outlook.com").is_ok());
+        let contoso = "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40";
+        let named = format!("https://login.microsoftonline.com/{}", contoso.to_uppercase());
+        assert!(check_tenant(&claims("o1", contoso), &named, "desk@contoso.com").is_ok());
+        assert!(matches!(
+            check_tenant(&claims("o1", "t-other"), &named, "x@fabrikam.com"),
+            Err(Failure::OtherTenant { .. })
+        ));
+        // A tenant named by its domain cannot be compared with tid: the
+        // issuer check (the authority's own discovery) binds it instead.
+        let by_domain = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
+        assert!(check_tenant(&claims("o1", "t-any"), by_domain, "desk@contoso.com").is_ok());
+    }
+
+    #[test]
     fn multi_tenant_authorities_trust_only_the_upn() {
         let c = claims("o1", "t1");
         let spoofed: Me = serde_json::from_value(serde_json::json!({
@@ -184,8 +250,18 @@ mod tests {
             check(&c, &spoofed, "desk@contoso.com", true, None, false),
             Err(Failure::UnverifiedAddress { .. })
         ));
-        // A tenant-specific authority: that tenant's admins own `mail`.
-        assert!(check(&c, &spoofed, "desk@contoso.com", false, None, false).is_ok());
+        // A tenant-specific authority: `mail` counts when Exchange delivers
+        // that address to this mailbox, not merely because `mail` says so.
+        assert!(matches!(
+            check(&c, &spoofed, "desk@contoso.com", false, None, false),
+            Err(Failure::AddressNotOwned { .. })
+        ));
+        let alias: Me = serde_json::from_value(serde_json::json!({
+            "id": "o1", "mail": "desk@contoso.com", "userPrincipalName": "svc-desk@contoso.onmicrosoft.com",
+            "proxyAddresses": ["SMTP:desk@contoso.com", "smtp:svc-desk@contoso.onmicrosoft.com"]
+        }))
+        .unwrap();
+        assert!(check(&c, &alias, "Desk@Contoso.com", false, None, false).is_ok());
         // The UPN itself is always good enough.
         let m = me("o1", "desk@contoso.com");
         assert!(check(&c, &m, "desk@contoso.com", true, None, false).is_ok());

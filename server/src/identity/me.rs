@@ -13,6 +13,20 @@ pub struct Me {
     pub user_principal_name: Option<String>,
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Exchange's addresses of the mailbox (`SMTP:primary`, `smtp:alias`).
+    #[serde(default)]
+    pub proxy_addresses: Vec<String>,
+}
+
+impl Me {
+    /// Whether `address` is one of the mailbox's own addresses.
+    pub fn owns_address(&self, address: &str) -> bool {
+        self.proxy_addresses.iter().any(|p| {
+            p.split_once(':').is_some_and(|(kind, a)| {
+                kind.eq_ignore_ascii_case("smtp") && a.trim().eq_ignore_ascii_case(address.trim())
+            })
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -33,7 +47,11 @@ pub async fn me(
     graph_base: &str,
     access_token: &str,
 ) -> Result<Me, Failure> {
-    let url = format!("{}/me", graph_base.trim_end_matches('/'));
+    // proxyAddresses comes only when asked for.
+    let url = format!(
+        "{}/me?$select=id,mail,userPrincipalName,displayName,proxyAddresses",
+        graph_base.trim_end_matches('/')
+    );
     let response = http
         .get(&url)
         .bearer_auth(access_token)
@@ -47,17 +65,20 @@ pub async fn me(
             ))
         })?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| {
-        Failure::Unreachable(format!(
-            "Microsoft Graph ({url}) did not answer completely ({}).",
-            error_kind(&e)
-        ))
-    })?;
-    if bytes.len() > MAX_BODY {
-        return Err(Failure::Graph(
-            "Microsoft Graph's answer to GET /me is too large.".into(),
-        ));
-    }
+    let bytes = match crate::capped::read(response, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(crate::capped::ReadError::TooLarge { .. }) => {
+            return Err(Failure::Graph(
+                "Microsoft Graph's answer to GET /me is too large.".into(),
+            ))
+        }
+        Err(crate::capped::ReadError::Read(e)) => {
+            return Err(Failure::Unreachable(format!(
+                "Microsoft Graph ({url}) did not answer completely ({}).",
+                error_kind(&e)
+            )))
+        }
+    };
     if !status.is_success() {
         let code = serde_json::from_slice::<GraphErrorBody>(&bytes)
             .map(|b| b.error.code)

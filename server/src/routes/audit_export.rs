@@ -17,10 +17,17 @@ use serde::Deserialize;
 pub const PATH: &str = "/admin/audit/export.csv";
 const PAGE: u64 = 1000;
 
-pub fn routes<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
+#[derive(Clone)]
+struct Export {
+    store: Store,
+    /// The app's own origin, which the request must come from.
+    origin: String,
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>(store: Store, origin: String) -> Router<S> {
     Router::new()
         .route("/admin/audit/export.csv", get(export))
-        .with_state(store)
+        .with_state(Export { store, origin })
 }
 
 /// The screen's filter fields as query parameters (all optional).
@@ -37,17 +44,15 @@ struct Params {
 }
 
 async fn export(
-    State(store): State<Store>,
+    State(Export { store, origin }): State<Export>,
     Extension(actor): Extension<Actor>,
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
     // A GET with a side effect (the audit entry) and a download: a link on
-    // another site must not make a signed-in admin's browser run it.
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
-    {
+    // another site, or a page of a sibling subdomain, must not make a
+    // signed-in admin's browser run it.
+    if !crate::web_security::csrf::from_own_page(&origin, &headers) {
         return (
             StatusCode::FORBIDDEN,
             "Open the Audit log in Tenant Mail to export it.",

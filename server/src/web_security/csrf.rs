@@ -41,6 +41,21 @@ pub fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
     }
 }
 
+/// For a GET with a side effect (a download that is itself audited): it must
+/// come from the app's own pages. Browsers say so in `Sec-Fetch-Site`; where
+/// that header is missing, a same-origin `Origin` or `Referer` must say it.
+pub fn from_own_page(origin: &str, headers: &HeaderMap) -> bool {
+    let value = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    match headers.get(SEC_FETCH_SITE) {
+        Some(site) => site.as_bytes() == b"same-origin",
+        None => {
+            value(header::ORIGIN).is_some_and(|o| o == origin)
+                || value(header::REFERER)
+                    .is_some_and(|r| r == origin || r.starts_with(&format!("{origin}/")))
+        }
+    }
+}
+
 /// Layer body: refuses cross-origin state-changing requests with 403.
 pub async fn protect(
     State(policy): State<SecurityPolicy>,

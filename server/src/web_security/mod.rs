@@ -3,6 +3,7 @@
 //! (`csrf`). Both are layers on the whole router, so pages, server functions,
 //! the OAuth routes, health checks, static files and the 404 fallback are covered
 //! without each handler having to remember.
+pub mod body_limit;
 pub mod client_ip;
 pub mod csrf;
 pub mod headers;

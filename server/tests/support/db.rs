@@ -72,11 +72,9 @@ pub async fn postgres() -> Option<TestDb> {
         .expect("url has a database part");
     let dir = tempfile::tempdir().expect("tempdir");
     // PostgreSQL never generates a key: several instances must share one.
-    std::fs::write(
-        dir.path().join("secret.key"),
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-    )
-    .expect("write key");
+    let key = dir.path().join("secret.key");
+    std::fs::write(&key, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").expect("write key");
+    private(&key);
     Some(TestDb {
         label: "postgres",
         config: config(format!("{base}/{name}"), &dir),
@@ -105,4 +103,10 @@ pub async fn prepare(t: &TestDb) -> server::startup::Prepared {
     server::startup::prepare(&t.config, leptos_options())
         .await
         .expect("prepare")
+}
+
+/// Makes a file readable by its owner only (Tenant Mail refuses a shared key file).
+pub fn private(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
 }

@@ -353,12 +353,16 @@ fn check_recipients(m: &Message) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// `GET /me`.
-pub async fn me(Extension(caller): Extension<Caller>, State(shared): State<Shared>) -> GraphResult {
+/// `GET /me`: the default properties, or exactly those named in `$select`
+/// (`proxyAddresses` only when selected, as Graph returns it).
+pub async fn me(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> GraphResult {
     caller.require(&["user.read", "user.readbasic.all", "user.read.all"])?;
     let u = &caller.user;
-    Ok(Json(json!({
-        "@odata.context": format!("{}/$metadata#users/$entity", shared.graph_base()),
+    let all = json!({
         "businessPhones": [],
         "displayName": u.display_name,
         "givenName": Value::Null,
@@ -370,8 +374,29 @@ pub async fn me(Extension(caller): Extension<Caller>, State(shared): State<Share
         "surname": Value::Null,
         "userPrincipalName": u.upn,
         "id": u.oid,
-    }))
-    .into_response())
+        "proxyAddresses": u.proxy_addresses,
+    });
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
+    let selected: Option<Vec<String>> = pairs
+        .into_iter()
+        .find(|(k, _)| k == "$select")
+        .map(|(_, v)| v.split(',').map(|p| p.trim().to_ascii_lowercase()).collect());
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "@odata.context".into(),
+        json!(format!("{}/$metadata#users/$entity", shared.graph_base())),
+    );
+    for (key, value) in all.as_object().into_iter().flatten() {
+        let wanted = match &selected {
+            Some(names) => names.contains(&key.to_ascii_lowercase()),
+            None => key != "proxyAddresses",
+        };
+        if wanted {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(Json(Value::Object(out)).into_response())
 }
 
 /// `GET /oidc/userinfo` (Graph host): `sub` (same pairwise value as the id_token), name, email.

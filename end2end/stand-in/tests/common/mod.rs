@@ -41,6 +41,7 @@ pub async fn fixture() -> Fixture {
             mail: Some(STRANGER.into()),
             display_name: Some("Someone Else".into()),
             password: None,
+            proxy_addresses: None,
         })
         .unwrap();
     let http = reqwest::Client::builder()

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 /// A validated message to queue. `message` keeps names and types of the
-/// attachments; their bytes come decoded in `attachments`.
+/// attachments, with their contents already taken out; their bytes come
+/// decoded in `attachments` (the JSON is stored as given).
 pub struct NewMessage<'a> {
     pub tenant_email_id: &'a str,
     pub message: &'a OutgoingMessage,
@@ -60,12 +61,7 @@ impl Outbox<'_> {
         if let Some(existing) = self.by_key(&new).await? {
             return Ok(existing);
         }
-        let mut stored = new.message.clone();
-        // The bytes live in outbox_attachment; the JSON keeps names and types only.
-        for a in &mut stored.attachments {
-            a.content_base64.clear();
-        }
-        let json = serde_json::to_string(&stored)
+        let json = serde_json::to_string(new.message)
             .map_err(|e| StoreError::Corrupt(format!("cannot serialise a message: {e}")))?;
         let recipients = serde_json::to_string(&new.message.to)
             .map_err(|e| StoreError::Corrupt(format!("cannot serialise recipients: {e}")))?;

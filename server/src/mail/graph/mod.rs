@@ -244,7 +244,9 @@ impl GraphClient {
         }
         let headers = response.headers().clone();
         // A body we cannot read still leaves the status to go by.
-        let body = response.bytes().await.unwrap_or_default();
+        let body = crate::capped::read(response, MAX_ERROR_ANSWER)
+            .await
+            .unwrap_or_default();
         Err(errors::from_status(
             status,
             &headers,
@@ -259,16 +261,25 @@ impl GraphClient {
 pub const OUTBOX_TAG_PROPERTY: &str =
     "String {5d6a0f3e-2c41-4b8e-9f17-3a8c6e2d4b90} Name TenantMailOutboxId";
 
+/// A JSON answer is read at most this far (a delta page of 50 large HTML
+/// messages, or inline attachments, fit well inside).
+pub const MAX_JSON_ANSWER: usize = 64 * 1024 * 1024;
+/// An error answer is read at most this far; past it only the status counts.
+pub(super) const MAX_ERROR_ANSWER: usize = 64 * 1024;
+
 /// The JSON of a 2xx answer. Failing to read it means Graph acted but we missed the result:
 /// Ambiguous, never a retryable "busy", because a 2xx must not be repeated blindly.
 async fn read_json(response: Response) -> Result<Value, GraphError> {
     let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| {
-        GraphError::Ambiguous(format!(
-            "{status} but the answer was cut off: {}",
-            errors::chain(e)
-        ))
-    })?;
+    let bytes = crate::capped::read(response, MAX_JSON_ANSWER)
+        .await
+        .map_err(|e| match e {
+            crate::capped::ReadError::Read(e) => GraphError::Ambiguous(format!(
+                "{status} but the answer was cut off: {}",
+                errors::chain(e)
+            )),
+            too_large => GraphError::Ambiguous(format!("{status} but {too_large}")),
+        })?;
     serde_json::from_slice(&bytes).map_err(|_| {
         GraphError::Internal(format!(
             "{status} with a body that is not JSON ({} bytes)",

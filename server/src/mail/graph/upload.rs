@@ -61,7 +61,9 @@ pub(crate) async fn upload(
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
-            let body = response.bytes().await.unwrap_or_default();
+            let body = crate::capped::read(response, super::MAX_ERROR_ANSWER)
+                .await
+                .unwrap_or_default();
             return Err(errors::from_status(
                 status,
                 &headers,

@@ -17,25 +17,26 @@ pub enum EnqueueError {
 }
 
 /// What identifies a request behind an idempotency key.
-fn request_hash(message: &OutgoingMessage) -> String {
-    let canonical = serde_json::to_vec(message).unwrap_or_default();
-    crate::hashing::sha256_hex(canonical)
-}
-
-/// Validates, then commits the message and its attachments.
+/// Validates, then commits the message and its attachments. The message
+/// is taken, not borrowed: each attachment's base64 text is dropped as soon
+/// as it is decoded, so a large message is never held twice.
 pub async fn enqueue(
     store: &Store,
     tenant_email_id: &str,
-    message: &OutgoingMessage,
+    mut message: OutgoingMessage,
 ) -> Result<Enqueued, EnqueueError> {
-    let errors = mail::validate(message);
+    let errors = mail::validate(&message);
     if !errors.is_empty() {
         return Err(EnqueueError::Invalid(errors));
     }
+    // What identifies the request behind an idempotency key: all of it,
+    // attachment contents included (hashed as written, not copied).
+    let request_hash = crate::hashing::sha256_hex_of_json(&message);
     let mut attachments = Vec::with_capacity(message.attachments.len());
-    for a in &message.attachments {
+    for a in &mut message.attachments {
+        let text = std::mem::take(&mut a.content_base64);
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(a.content_base64.trim())
+            .decode(text.trim())
             .map_err(|_| {
                 let mut e = FieldErrors::new();
                 e.add(
@@ -54,14 +55,15 @@ pub async fn enqueue(
             },
             bytes,
         });
+        drop(text);
     }
     Ok(store
         .outbox()
         .enqueue(NewMessage {
             tenant_email_id,
-            message,
+            message: &message,
             attachments,
-            request_hash: request_hash(message),
+            request_hash,
         })
         .await?)
 }

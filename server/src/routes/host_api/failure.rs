@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// Every error body: `error` is a stable code (`unauthorized`, `not_found`,
 /// `invalid`, `bad_request`, `idempotency_key_reused`, `not_sending`,
-/// `too_large`, `internal`).
+/// `too_large`, `busy`, `internal`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: String,
@@ -39,6 +39,8 @@ pub enum Failure {
     /// The tenant email only receives.
     NotSending,
     TooLarge,
+    /// Too much mail is being accepted at this moment: retry shortly.
+    Busy,
     Internal(String),
 }
 
@@ -96,6 +98,15 @@ impl IntoResponse for Failure {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "too_large", "message": format!("The request body is larger than {} bytes.", super::state::MAX_BODY_BYTES)}),
             ),
+            Failure::Busy => {
+                let body = json!({"error": "busy", "message": "Too much mail is being accepted right now. Retry in a few seconds."});
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "5")],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
             Failure::Internal(reference) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "reference": reference}),

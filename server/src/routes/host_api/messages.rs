@@ -1,6 +1,7 @@
 //! `POST /v1/mailboxes/{tenant_email_id}/messages` queues a message;
 //! `GET /v1/messages/{id}` reports where it is. Both see only the caller's
 //! tenant: anything else is "not found", whether or not it exists.
+use super::admission::Admitted;
 use super::body::parse;
 use super::{Caller, Failure, HostApiState};
 use crate::db::outbox::Enqueued;
@@ -67,6 +68,7 @@ fn idempotency_key(headers: &HeaderMap, message: &mut OutgoingMessage) -> Result
         (status = 413, description = "Body too large", body = super::failure::ErrorBody),
         (status = 422, description = "Invalid message (`fields` says why), or the mailbox does not send", body = super::failure::ErrorBody),
         (status = 500, description = "Internal error (`reference` is in the server log)", body = super::failure::ErrorBody),
+        (status = 503, description = "Too much mail is being accepted at this moment (`Retry-After` says when to try again)", body = super::failure::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -75,6 +77,8 @@ pub async fn send(
     caller: Caller,
     Path(tenant_email_id): Path<String>,
     headers: HeaderMap,
+    // Room in the budget before the body is read (extractors run in order).
+    _room: Admitted,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     if !caller.owns(&state, &tenant_email_id).await? {
@@ -82,7 +86,7 @@ pub async fn send(
     }
     let mut message: OutgoingMessage = parse(body, "a valid message")?;
     idempotency_key(&headers, &mut message)?;
-    let id = match enqueue(&state.store, &tenant_email_id, &message).await {
+    let id = match enqueue(&state.store, &tenant_email_id, message).await {
         Ok(Enqueued::Queued(id)) => id,
         Ok(Enqueued::Existing(id)) => {
             let row = state

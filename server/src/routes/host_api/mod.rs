@@ -6,6 +6,7 @@
 //! admin sign-in gate and exempt from the browser CSRF check (see
 //! `auth::gate::is_public` and `web_security::csrf`): no cookie is read here,
 //! so an admin session in the same browser grants nothing on `/v1`.
+mod admission;
 mod attachments;
 mod bearer;
 mod body;
@@ -19,6 +20,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use axum::Router;
 
+pub use admission::SendBudget;
 pub use bearer::Caller;
 pub use failure::{ErrorBody, Failure};
 pub use state::{HostApiState, MAX_BODY_BYTES};
