@@ -11,6 +11,7 @@
 mod support;
 
 use app::model::mail::OutgoingMessage;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::process::Server;
 
@@ -52,7 +53,7 @@ fn message(i: usize) -> OutgoingMessage {
 async fn enqueue(c: &support::Mailbox, range: std::ops::Range<usize>) -> Vec<String> {
     let mut ids = Vec::new();
     for i in range {
-        ids.push(c.enqueue(&message(i)).await);
+        ids.push(c.enqueue(message(i)).await);
     }
     ids
 }

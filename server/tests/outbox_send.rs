@@ -48,7 +48,7 @@ fn message(i: usize) -> OutgoingMessage {
 async fn enqueue(c: &support::Mailbox, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(c.enqueue(&message(i)).await);
+        ids.push(c.enqueue(message(i)).await);
     }
     ids
 }
@@ -361,7 +361,7 @@ async fn the_running_worker_picks_up_new_mail_as_it_comes() {
     let mut ids = enqueue(&c, 5).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 100..105 {
-        ids.push(c.enqueue(&message(i)).await);
+        ids.push(c.enqueue(message(i)).await);
     }
     let start = std::time::Instant::now();
     while states(&c, &ids).await.iter().any(|s| s != "sent") {

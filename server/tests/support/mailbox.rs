@@ -235,7 +235,7 @@ impl Mailbox {
     }
 
     /// Queues `message` from the mailbox; returns its id.
-    pub async fn enqueue(&self, message: &OutgoingMessage) -> String {
+    pub async fn enqueue(&self, message: OutgoingMessage) -> String {
         match enqueue(&self.p.store, &self.email_id, message)
             .await
             .unwrap()
