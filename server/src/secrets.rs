@@ -272,7 +272,9 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let refused = KeyRing::load_or_create(&path, false).unwrap_err().to_string();
+            let refused = KeyRing::load_or_create(&path, false)
+                .unwrap_err()
+                .to_string();
             assert!(refused.contains("chmod 600"), "{refused}");
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }

@@ -1069,14 +1069,22 @@ async fn the_audit_log_exports_as_csv_with_its_filter_and_the_export_is_audited(
             "{label}: {:?}",
             rows[0]
         );
-        // A link on another site cannot make an admin's browser export.
-        let r = admin
-            .get(format!("{}/admin/audit/export.csv", a.base))
-            .header("sec-fetch-site", "cross-site")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "{label}");
+        // A link on another site (or a sibling subdomain, or a request that
+        // names no page of ours) cannot make an admin's browser export.
+        for (header, value) in [
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-site", "same-site"),
+            ("sec-fetch-site", "none"),
+            ("origin", "http://evil.example"),
+        ] {
+            let r = admin
+                .get(format!("{}/admin/audit/export.csv", a.base))
+                .header(header, value)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "{label}: {header}: {value}");
+        }
         let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
         assert!(
             ids.windows(2).all(|w| w[0] > w[1]),

@@ -94,7 +94,11 @@ async fn answer_to_upload(server: &Server, path: &str, length: Option<usize>) ->
             .await
             .expect("the server answers while the upload goes on")
             .expect("the answer can be read");
-        assert!(n > 0, "closed without a full answer: {:?}", String::from_utf8_lossy(&answer));
+        assert!(
+            n > 0,
+            "closed without a full answer: {:?}",
+            String::from_utf8_lossy(&answer)
+        );
         answer.extend_from_slice(&buf[..n]);
     }
     upload.abort();
@@ -181,7 +185,10 @@ async fn a_flood_of_setups_and_wrong_sign_ins_keeps_memory_and_health_and_the_lo
             http.post(format!("{base}/auth/sign-in"))
                 .header("origin", origin)
                 .header("x-forwarded-for", format!("198.51.100.{i}"))
-                .form(&[("username", format!("nobody{i}")), ("password", "guess".into())])
+                .form(&[
+                    ("username", format!("nobody{i}")),
+                    ("password", "guess".into()),
+                ])
                 .send()
                 .await
                 .map(|r| r.status())
@@ -219,10 +226,14 @@ async fn a_flood_of_setups_and_wrong_sign_ins_keeps_memory_and_health_and_the_lo
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (_, peak) = server.memory_kib();
-    eprintln!("flood: peak resident size {peak} KiB; slowest of {checks} health checks {slowest:?}");
+    eprintln!(
+        "flood: peak resident size {peak} KiB; slowest of {checks} health checks {slowest:?}"
+    );
     assert!(peak < 300 * 1024, "peak resident size {peak} KiB");
     // A hundred anonymous failures from one address: one audit row, not a hundred.
-    let db = sea_orm::Database::connect(&t.config.database_url).await.unwrap();
+    let db = sea_orm::Database::connect(&t.config.database_url)
+        .await
+        .unwrap();
     let setups = audit_event::Entity::find()
         .all(&db)
         .await

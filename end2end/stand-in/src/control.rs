@@ -170,9 +170,9 @@ impl Control {
             Some(oid) => oid.to_ascii_lowercase(),
             None => store.next_guid(0x0b1d_0000),
         };
-        let proxy_addresses = new.proxy_addresses.unwrap_or_else(|| {
-            new.mail.iter().map(|m| format!("SMTP:{m}")).collect()
-        });
+        let proxy_addresses = new
+            .proxy_addresses
+            .unwrap_or_else(|| new.mail.iter().map(|m| format!("SMTP:{m}")).collect());
         let user = User {
             display_name: new.display_name.unwrap_or_else(|| new.upn.clone()),
             oid: oid.clone(),

@@ -75,14 +75,23 @@ mod tests {
     fn one_record_per_address_and_window_with_the_count_of_the_rest() {
         let s = FailureSampler::new(Duration::from_secs(600));
         let t0 = Instant::now();
-        assert_eq!(s.failure("203.0.113.9", t0), Sample::Record { unrecorded: 0 });
+        assert_eq!(
+            s.failure("203.0.113.9", t0),
+            Sample::Record { unrecorded: 0 }
+        );
         for i in 1..100 {
             let at = t0 + Duration::from_secs(i);
             assert_eq!(s.failure("203.0.113.9", at), Sample::Skip);
         }
-        assert_eq!(s.failure("198.51.100.7", t0), Sample::Record { unrecorded: 0 });
+        assert_eq!(
+            s.failure("198.51.100.7", t0),
+            Sample::Record { unrecorded: 0 }
+        );
         let later = t0 + Duration::from_secs(601);
-        assert_eq!(s.failure("203.0.113.9", later), Sample::Record { unrecorded: 99 });
+        assert_eq!(
+            s.failure("203.0.113.9", later),
+            Sample::Record { unrecorded: 99 }
+        );
     }
 
     #[test]
@@ -90,7 +99,10 @@ mod tests {
         let s = FailureSampler::new(Duration::from_secs(600));
         let t0 = Instant::now();
         for i in 0..(MAX_ADDRESSES + 500) {
-            s.failure(&format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255), t0);
+            s.failure(
+                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                t0,
+            );
         }
         assert!(s.seen.lock().unwrap().len() <= MAX_ADDRESSES);
     }

@@ -214,7 +214,9 @@ impl Console {
             .failure(client(actor), std::time::Instant::now());
         if let Sample::Record { unrecorded } = sample {
             let detail = if unrecorded > 0 {
-                format!("{why} ({unrecorded} more from this address before, not recorded one by one)")
+                format!(
+                    "{why} ({unrecorded} more from this address before, not recorded one by one)"
+                )
             } else {
                 why.to_string()
             };

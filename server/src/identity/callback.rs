@@ -196,7 +196,9 @@ pub async fn callback(
             if let Some(state) = lone_state(raw_query) {
                 let hash = sha256_hex(&state);
                 let name = cookie_name(&hash, identity.secure_cookies());
-                if let Err((why, _)) = take(identity, &hash, cookie_value(cookie_header, &name), actor).await {
+                if let Err((why, _)) =
+                    take(identity, &hash, cookie_value(cookie_header, &name), actor).await
+                {
                     tracing::info!(failure = ?why, "the malformed callback's flow was left alone");
                 }
             }

@@ -43,7 +43,9 @@ pub enum Failure {
         expected: String,
     },
     /// A personal Microsoft account, under an authority that is not `consumers`.
-    PersonalAccount { signed_in: String },
+    PersonalAccount {
+        signed_in: String,
+    },
     /// An account of another tenant than the one the authority names.
     OtherTenant {
         signed_in: String,

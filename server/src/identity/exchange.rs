@@ -1,8 +1,8 @@
 //! Code → tokens at the token endpoint snapshotted in the flow row, with the
 //! `oauth2` crate: client secret in the body, PKCE verifier, redirects off.
 use super::client::{join_endpoint, EntraClient};
-use super::discovery::error_kind;
 use super::errors::{internal, Failure, OAuthError};
+use super::token_http::{describe, TokenHttp};
 use crate::db::flows::Flow;
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
@@ -49,7 +49,7 @@ pub async fn redeem_code(
     let result = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-        .request_async(http)
+        .request_async(&TokenHttp(http.clone()))
         .await;
     match result {
         Ok(response) => Ok(Tokens {
@@ -72,10 +72,7 @@ pub async fn redeem_code(
             Err(Failure::Token(e))
         }
         Err(RequestTokenError::Request(e)) => {
-            let detail = match &e {
-                oauth2::HttpClientError::Reqwest(inner) => error_kind(inner),
-                _ => "request failed".to_string(),
-            };
+            let detail = describe(&e);
             tracing::warn!(tenant_email_id = %flow.tenant_email_id, %detail, "token request failed");
             Err(Failure::Unreachable(format!(
                 "The token endpoint {token_url} could not be reached ({detail})."

@@ -227,7 +227,10 @@ mod tests {
         let consumers = "https://login.microsoftonline.com/consumers";
         assert!(check_tenant(&personal, consumers, "someone@outlook.com").is_ok());
         let contoso = "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40";
-        let named = format!("https://login.microsoftonline.com/{}", contoso.to_uppercase());
+        let named = format!(
+            "https://login.microsoftonline.com/{}",
+            contoso.to_uppercase()
+        );
         assert!(check_tenant(&claims("o1", contoso), &named, "desk@contoso.com").is_ok());
         assert!(matches!(
             check_tenant(&claims("o1", "t-other"), &named, "x@fabrikam.com"),

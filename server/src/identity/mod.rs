@@ -11,7 +11,8 @@
 //!   the connection stored in one storage transaction ([`connect`]).
 //! - [`refresh`]: `Identity::access_token` (cached, single-flight refresh,
 //!   rotation stored, errors classified) and the keep-alive.
-//! - [`client`]: the HTTP and `oauth2` clients every call to Microsoft uses.
+//! - [`client`]: the HTTP and `oauth2` clients every call to Microsoft uses;
+//!   [`token_http`] reads token answers under a size cap.
 //!
 //! Storage is `db::flows` and `db::connections`; this module speaks the
 //! protocol only. Errors ([`errors`]) carry what the admin sees; internal
@@ -28,6 +29,7 @@ pub mod guard;
 pub mod id_token;
 pub mod me;
 pub mod refresh;
+pub mod token_http;
 
 use crate::config::Config;
 use crate::db::Store;

@@ -14,6 +14,7 @@
 //!   Needs re-authentication.
 use super::client::{join_endpoint, EntraClient};
 use super::errors::{aadsts_explanation, OAuthError};
+use super::token_http::{describe, TokenHttp};
 use super::Identity;
 use crate::db::connections::{Connection, Refreshed};
 use crate::db::tenant_emails::TenantEmail;
@@ -339,7 +340,7 @@ impl Identity {
             attempt += 1;
             let result = client
                 .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
-                .request_async(&self.http)
+                .request_async(&TokenHttp(self.http.clone()))
                 .await;
             let transient = match result {
                 Ok(r) => {
@@ -361,7 +362,7 @@ impl Identity {
                         return Answer::Refused(e);
                     }
                 }
-                Err(RequestTokenError::Request(_)) => "connection failed or timed out".to_string(),
+                Err(RequestTokenError::Request(e)) => describe(&e),
                 Err(_) => "unusable answer from the token endpoint".to_string(),
             };
             if attempt > RETRIES {

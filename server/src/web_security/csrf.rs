@@ -45,7 +45,11 @@ pub fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
 /// come from the app's own pages. Browsers say so in `Sec-Fetch-Site`; where
 /// that header is missing, a same-origin `Origin` or `Referer` must say it.
 pub fn from_own_page(origin: &str, headers: &HeaderMap) -> bool {
-    let value = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     match headers.get(SEC_FETCH_SITE) {
         Some(site) => site.as_bytes() == b"same-origin",
         None => {
@@ -164,6 +168,37 @@ mod tests {
         for (pairs, expected) in cases {
             assert_eq!(
                 is_same_origin(ORIGIN, &headers(pairs)),
+                *expected,
+                "{pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn downloads_come_from_own_pages_only() {
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[("sec-fetch-site", "same-origin")], true),
+            (&[("sec-fetch-site", "same-site")], false),
+            (&[("sec-fetch-site", "cross-site")], false),
+            // Typed into the address bar or opened from a bookmark.
+            (&[("sec-fetch-site", "none")], false),
+            // The browser's word wins over an Origin that looks right.
+            (
+                &[("sec-fetch-site", "cross-site"), ("origin", ORIGIN)],
+                false,
+            ),
+            // Older browsers: a same-origin Origin or Referer must say it.
+            (&[("origin", ORIGIN)], true),
+            (&[("referer", "https://mail.example/admin/audit")], true),
+            (&[("referer", "https://mail.example")], true),
+            (&[("referer", "https://mail.example.evil.example/")], false),
+            (&[("origin", "https://evil.example")], false),
+            (&[("origin", "null")], false),
+            (&[], false),
+        ];
+        for (pairs, expected) in cases {
+            assert_eq!(
+                from_own_page(ORIGIN, &headers(pairs)),
                 *expected,
                 "{pairs:?}"
             );

@@ -13,9 +13,7 @@ pub mod process;
 mod sign_in;
 
 pub use clock::{now, ManualClock};
-pub use db::{
-    all, leptos_options, postgres, postgres_admin_url, prepare, private, sqlite, TestDb,
-};
+pub use db::{all, leptos_options, postgres, postgres_admin_url, prepare, private, sqlite, TestDb};
 pub use fixtures::{
     actor, create_admin, email_input, incoming, mailbox_in, outgoing, save_email_body, tenant,
     tenant_with_mailbox, ADMIN_PASSWORD, ADMIN_USER, APP_ID,

@@ -378,10 +378,15 @@ pub async fn me(
     });
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
-    let selected: Option<Vec<String>> = pairs
-        .into_iter()
-        .find(|(k, _)| k == "$select")
-        .map(|(_, v)| v.split(',').map(|p| p.trim().to_ascii_lowercase()).collect());
+    let selected: Option<Vec<String>> =
+        pairs
+            .into_iter()
+            .find(|(k, _)| k == "$select")
+            .map(|(_, v)| {
+                v.split(',')
+                    .map(|p| p.trim().to_ascii_lowercase())
+                    .collect()
+            });
     let mut out = serde_json::Map::new();
     out.insert(
         "@odata.context".into(),

@@ -138,8 +138,18 @@ mod tests {
             .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
             .unwrap()
             .to_string();
-        assert!(verify("correct horse battery", Some(theirs.clone())).await.unwrap().ok);
-        assert!(!verify("correct horse batterY", Some(theirs)).await.unwrap().ok);
+        assert!(
+            verify("correct horse battery", Some(theirs.clone()))
+                .await
+                .unwrap()
+                .ok
+        );
+        assert!(
+            !verify("correct horse batterY", Some(theirs))
+                .await
+                .unwrap()
+                .ok
+        );
     }
 
     #[tokio::test]
@@ -152,7 +162,9 @@ mod tests {
         .hash_password(b"pw-for-test-only", &SaltString::generate(&mut OsRng))
         .unwrap()
         .to_string();
-        let v = verify("pw-for-test-only", Some(strong.clone())).await.unwrap();
+        let v = verify("pw-for-test-only", Some(strong.clone()))
+            .await
+            .unwrap();
         assert!(v.ok && !v.needs_rehash);
         assert!(!verify("pw-for-test-0nly", Some(strong)).await.unwrap().ok);
     }

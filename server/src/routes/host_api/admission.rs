@@ -31,7 +31,9 @@ impl SendBudget {
     /// Room for a body of `declared` bytes (the limit when undeclared).
     async fn admit(&self, declared: Option<u64>) -> Result<OwnedSemaphorePermit, Failure> {
         let body = declared
-            .map_or(MAX_BODY_BYTES, |n| usize::try_from(n).unwrap_or(MAX_BODY_BYTES))
+            .map_or(MAX_BODY_BYTES, |n| {
+                usize::try_from(n).unwrap_or(MAX_BODY_BYTES)
+            })
             .min(MAX_BODY_BYTES);
         let kib = u32::try_from((2 * body).div_ceil(1024).max(1)).unwrap_or(u32::MAX);
         tokio::time::timeout(WAIT, self.0.clone().acquire_many_owned(kib))
