@@ -248,6 +248,11 @@ async fn happy_path_connects_stores_sealed_tokens_and_reauthenticates() {
         let c = e.connection().await.expect("connection stored");
         assert_eq!(c.oid, e.mailbox_oid);
         assert_eq!(c.tid, TENANT);
+        assert_eq!(
+            c.tenant_name.as_deref(),
+            Some("Contoso"),
+            "the tenant's name, from Graph"
+        );
         assert_eq!(c.upn, MAILBOX);
         assert_eq!(c.client_id, CLIENT);
         assert!(c.access_token_expires_at.is_some());

@@ -9,6 +9,8 @@ pub struct ConnectionView {
     pub display_name: Option<String>,
     /// Microsoft Entra tenant (directory) id of the account.
     pub tenant_id: String,
+    /// The tenant's display name, when Microsoft Graph told it.
+    pub tenant_name: Option<String>,
     pub connected_at: String,
     pub access_token_valid_until: Option<String>,
     pub last_refresh_at: Option<String>,

@@ -21,6 +21,8 @@ test('connect: Click to Authenticate → Microsoft → validated → Click to RE
   await expect(page.locator('#connect-success')).toContainText(d.mailbox);
   await expect(page.locator('#authenticate')).toHaveText('Click to RE Authenticate');
   await expect(page.locator('#connected-as')).toContainText(d.mailbox);
+  // Which organisation the mailbox belongs to, by name and id.
+  await expect(page.locator('#connected-tenant')).toHaveText(`${d.tenantName} (${d.tenantId})`);
   await expect(page.locator('h1 .badge')).toHaveText('Connected');
 
   // Re-authenticate: stays connected.

@@ -68,11 +68,12 @@ export const APP_ID = '79c6ff55-b7e0-4517-bfd7-b4fffb6fee40';
 // The Microsoft stand-in (started by playwright.config.ts) plays Entra and Graph.
 export const STAND_IN = `http://127.0.0.1:${process.env.STAND_IN_PORT ?? 47990}`;
 
-export interface Directory { tenantId: string; clientId: string; secret: string; mailbox: string; other: string }
+export interface Directory { tenantId: string; tenantName: string; clientId: string; secret: string; mailbox: string; other: string }
 
 export async function directory(request: APIRequestContext, baseURL: string): Promise<Directory> {
   const domain = `c${Date.now().toString(36)}.example`;
-  const tenant = await (await request.post(`${STAND_IN}/_stand-in/tenants`, { data: { domains: [domain] } })).json();
+  const tenantName = `Contoso ${domain}`;
+  const tenant = await (await request.post(`${STAND_IN}/_stand-in/tenants`, { data: { domains: [domain], display_name: tenantName } })).json();
   const app = await (await request.post(`${STAND_IN}/_stand-in/apps`, {
     data: { tenant_id: tenant.id, display_name: 'Tenant Mail', redirect_uris: [`${baseURL}/core/oauth2/validated`] },
   })).json();
@@ -83,7 +84,7 @@ export async function directory(request: APIRequestContext, baseURL: string): Pr
   }
   // The admin's browser is already signed in to their own account too: the classic wrong-account trap.
   expect((await request.put(`${STAND_IN}/_stand-in/session`, { data: { accounts: [other, mailbox] } })).ok()).toBeTruthy();
-  return { tenantId: tenant.id, clientId: app.client_id, secret: app.secrets[0].value, mailbox, other };
+  return { tenantId: tenant.id, tenantName, clientId: app.client_id, secret: app.secrets[0].value, mailbox, other };
 }
 
 /**

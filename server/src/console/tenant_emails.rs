@@ -49,6 +49,7 @@ fn connection_view(c: Connection) -> ConnectionView {
         upn: c.upn,
         display_name: c.display_name,
         tenant_id: c.tid,
+        tenant_name: c.tenant_name,
         connected_at: fmt_time(c.connected_at),
         access_token_valid_until: c.access_token_expires_at.map(fmt_time),
         last_refresh_at: c.last_refresh_at.map(fmt_time),

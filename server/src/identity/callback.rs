@@ -308,7 +308,20 @@ async fn finish(
         &tokens.access_token,
     )
     .await?;
-    let saved = connect::save(identity, flow, &claims, &me, &tokens, actor).await?;
+    let tenant_name = me::tenant_name(
+        &identity.http,
+        &identity.graph_base_url,
+        &tokens.access_token,
+        &claims.tid,
+    )
+    .await;
+    let signed_in = connect::SignedIn {
+        claims: &claims,
+        me: &me,
+        tenant_name,
+        tokens: &tokens,
+    };
+    let saved = connect::save(identity, flow, &signed_in, actor).await?;
     Ok(Connected {
         tenant_id: flow.tenant_id.clone(),
         tenant_email_id: flow.tenant_email_id.clone(),

@@ -19,14 +19,23 @@ pub struct Saved {
     pub tid: String,
 }
 
+/// What a completed sign-in established about the account.
+pub struct SignedIn<'a> {
+    pub claims: &'a Claims,
+    pub me: &'a Me,
+    pub tenant_name: Option<String>,
+    pub tokens: &'a Tokens,
+}
+
 pub async fn save(
     identity: &Identity,
     flow: &Flow,
-    claims: &Claims,
-    me: &Me,
-    tokens: &Tokens,
+    signed_in: &SignedIn<'_>,
     actor: &app::port::Actor,
 ) -> Result<Saved, Failure> {
+    let SignedIn {
+        claims, me, tokens, ..
+    } = *signed_in;
     let refresh_token = tokens
         .refresh_token
         .clone()
@@ -44,6 +53,7 @@ pub async fn save(
         tid: claims.tid.clone(),
         upn: upn.clone(),
         display_name: me.display_name.clone(),
+        tenant_name: signed_in.tenant_name.clone(),
         client_id: flow.client_id.clone(),
         authority: flow.authority.clone(),
         token_endpoint: flow.token_endpoint.clone(),
@@ -67,7 +77,11 @@ pub async fn save(
             if !unchanged {
                 return Err(Failure::ConfigurationChanged);
             }
-            guard::check_tenant(claims, &flow.authority, &upn)?;
+            let pinned_tenant = pinned.map(|p| guard::PinnedTenant {
+                tid: &p.tid,
+                authority: &p.authority,
+            });
+            guard::check_tenant(claims, &flow.authority, &upn, pinned_tenant)?;
             guard::check(
                 claims,
                 me,

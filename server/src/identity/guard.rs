@@ -32,23 +32,55 @@ pub fn is_multi_tenant_authority(authority: &str) -> bool {
     app::model::authority::WELL_KNOWN_TENANTS.contains(&tenant_segment(authority).as_str())
 }
 
+/// The tenant an earlier connection pinned, and the authority it was made
+/// under (without a trailing slash).
+#[derive(Debug, Clone, Copy)]
+pub struct PinnedTenant<'a> {
+    pub tid: &'a str,
+    pub authority: &'a str,
+}
+
 /// The account's tenant must be one the authority allows: a personal account
-/// only under `consumers` (a helpdesk mailbox is an organisation's), and the
-/// very tenant an authority names by its id.
-pub fn check_tenant(claims: &Claims, authority: &str, signed_in: &str) -> Result<(), Failure> {
+/// only under `consumers` (a helpdesk mailbox is an organisation's), the very
+/// tenant an authority names by its id, and, under an authority that names
+/// a tenant by its domain, the tenant the first connection found there. Not
+/// even "connect a different account" moves a mailbox to another tenant:
+/// that takes a new authority.
+pub fn check_tenant(
+    claims: &Claims,
+    authority: &str,
+    signed_in: &str,
+    pinned: Option<PinnedTenant<'_>>,
+) -> Result<(), Failure> {
     let segment = tenant_segment(authority);
+    let other_tenant = |expected: &str| Failure::OtherTenant {
+        signed_in: signed_in.to_string(),
+        tenant: claims.tid.clone(),
+        expected: expected.to_string(),
+    };
     if claims.tid.eq_ignore_ascii_case(PERSONAL_ACCOUNTS_TENANT) && segment != "consumers" {
         return Err(Failure::PersonalAccount {
             signed_in: signed_in.to_string(),
         });
     }
-    let named = app::model::identifiers::is_guid(&segment);
-    if named && !claims.tid.is_empty() && !claims.tid.eq_ignore_ascii_case(&segment) {
-        return Err(Failure::OtherTenant {
-            signed_in: signed_in.to_string(),
-            tenant: claims.tid.clone(),
-            expected: segment,
-        });
+    if claims.tid.is_empty() {
+        return Ok(());
+    }
+    if app::model::identifiers::is_guid(&segment) {
+        return match claims.tid.eq_ignore_ascii_case(&segment) {
+            true => Ok(()),
+            false => Err(other_tenant(&segment)),
+        };
+    }
+    let named = !is_multi_tenant_authority(authority);
+    if let Some(pinned) = pinned.filter(|p| named && !p.tid.is_empty()) {
+        let same_authority = pinned
+            .authority
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(authority.trim_end_matches('/'));
+        if same_authority && !pinned.tid.eq_ignore_ascii_case(&claims.tid) {
+            return Err(other_tenant(pinned.tid));
+        }
     }
     Ok(())
 }
@@ -220,26 +252,75 @@ mod tests {
             "https://login.microsoftonline.com/organizations",
         ] {
             assert!(matches!(
-                check_tenant(&personal, authority, "someone@outlook.com"),
+                check_tenant(&personal, authority, "someone@outlook.com", None),
                 Err(Failure::PersonalAccount { .. })
             ));
         }
         let consumers = "https://login.microsoftonline.com/consumers";
-        assert!(check_tenant(&personal, consumers, "someone@outlook.com").is_ok());
+        assert!(check_tenant(&personal, consumers, "someone@outlook.com", None).is_ok());
         let contoso = "79c6ff55-b7e0-4517-bfd7-b4fffb6fee40";
         let named = format!(
             "https://login.microsoftonline.com/{}",
             contoso.to_uppercase()
         );
-        assert!(check_tenant(&claims("o1", contoso), &named, "desk@contoso.com").is_ok());
+        assert!(check_tenant(&claims("o1", contoso), &named, "desk@contoso.com", None).is_ok());
         assert!(matches!(
-            check_tenant(&claims("o1", "t-other"), &named, "x@fabrikam.com"),
+            check_tenant(&claims("o1", "t-other"), &named, "x@fabrikam.com", None),
             Err(Failure::OtherTenant { .. })
         ));
-        // A tenant named by its domain cannot be compared with tid: the
-        // issuer check (the authority's own discovery) binds it instead.
+    }
+
+    #[test]
+    fn a_tenant_named_by_its_domain_is_pinned_by_the_first_connection() {
         let by_domain = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
-        assert!(check_tenant(&claims("o1", "t-any"), by_domain, "desk@contoso.com").is_ok());
+        // The first connection: any tenant the domain's discovery answers for.
+        assert!(check_tenant(
+            &claims("o1", "t-contoso"),
+            by_domain,
+            "desk@contoso.com",
+            None
+        )
+        .is_ok());
+        let pinned = PinnedTenant {
+            tid: "T-CONTOSO",
+            authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com/",
+        };
+        assert!(
+            check_tenant(
+                &claims("o2", "t-contoso"),
+                by_domain,
+                "desk@contoso.com",
+                Some(pinned)
+            )
+            .is_ok(),
+            "another user of the same tenant is the guard's and the admin's call"
+        );
+        assert!(matches!(
+            check_tenant(&claims("o1", "t-fabrikam"), by_domain, "desk@contoso.com", Some(pinned)),
+            Err(Failure::OtherTenant { expected, .. }) if expected == "T-CONTOSO"
+        ));
+        // A new authority is a new start.
+        let moved = "https://login.microsoftonline.com/fabrikam.onmicrosoft.com";
+        assert!(check_tenant(
+            &claims("o1", "t-fabrikam"),
+            moved,
+            "desk@fabrikam.com",
+            Some(pinned)
+        )
+        .is_ok());
+        // Multi-tenant authorities pin the user (see `check`), not the tenant.
+        let common = "https://login.microsoftonline.com/common";
+        let pinned_common = PinnedTenant {
+            tid: "t-contoso",
+            authority: common,
+        };
+        assert!(check_tenant(
+            &claims("o1", "t-fabrikam"),
+            common,
+            "desk@contoso.com",
+            Some(pinned_common)
+        )
+        .is_ok());
     }
 
     #[test]

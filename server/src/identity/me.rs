@@ -97,3 +97,63 @@ pub async fn me(
     serde_json::from_slice(&bytes)
         .map_err(|_| Failure::Graph("Microsoft Graph's answer to GET /me has no user id.".into()))
 }
+
+#[derive(Deserialize)]
+struct Organizations {
+    #[serde(default)]
+    value: Vec<Organization>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Organization {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+/// The display name of the signed-in user's organisation (`GET /organization`,
+/// which `User.Read` allows), so the Connection panel can say which tenant a
+/// mailbox belongs to. Best effort: the connection does not depend on it, so
+/// any failure is logged and answered with `None`.
+pub async fn tenant_name(
+    http: &reqwest::Client,
+    graph_base: &str,
+    access_token: &str,
+    tid: &str,
+) -> Option<String> {
+    let url = format!(
+        "{}/organization?$select=id,displayName",
+        graph_base.trim_end_matches('/')
+    );
+    let response = match http
+        .get(&url)
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+    {
+        Ok(r) if r.status().is_success() => r,
+        Ok(r) => {
+            tracing::info!(
+                status = r.status().as_u16(),
+                "GET /organization refused; the tenant name is not shown"
+            );
+            return None;
+        }
+        Err(e) => {
+            tracing::info!(error = %error_kind(&e), "GET /organization failed; the tenant name is not shown");
+            return None;
+        }
+    };
+    let bytes = crate::capped::read(response, MAX_BODY).await.ok()?;
+    let organizations: Organizations = serde_json::from_slice(&bytes).ok()?;
+    organizations
+        .value
+        .into_iter()
+        .find(|o| o.id.eq_ignore_ascii_case(tid))
+        .and_then(|o| o.display_name)
+        .map(|name| name.trim().chars().take(256).collect::<String>())
+        .filter(|name| !name.is_empty())
+}

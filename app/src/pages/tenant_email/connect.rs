@@ -44,10 +44,14 @@ pub fn ConnectPanel(
             Some(name) => format!("{name} <{}>", c.upn),
             None => c.upn.clone(),
         };
+        let tenant = match &c.tenant_name {
+            Some(name) => format!("{name} ({})", c.tenant_id),
+            None => c.tenant_id.clone(),
+        };
         view! {
             <dl class="connection-details">
                 <dt>"Connected as"</dt><dd id="connected-as">{who}</dd>
-                <dt>"Microsoft tenant"</dt><dd>{c.tenant_id}</dd>
+                <dt>"Microsoft tenant"</dt><dd id="connected-tenant">{tenant}</dd>
                 <dt>"Connected at"</dt><dd>{c.connected_at}</dd>
                 <dt>"Access token valid until"</dt><dd>{c.access_token_valid_until.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Last refresh"</dt><dd>{c.last_refresh_at.unwrap_or_else(|| "never".into())}</dd>

@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod delta;
+pub mod directory;
 pub mod limits;
 pub mod mail;
 pub mod odata;
@@ -85,6 +86,7 @@ pub fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Grap
 pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v1.0/me", get(mail::me))
+        .route("/v1.0/organization", get(directory::organization))
         .route("/v1.0/me/sendMail", post(mail::send_mail))
         .route(
             "/v1.0/me/messages",

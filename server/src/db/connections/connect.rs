@@ -20,6 +20,8 @@ pub struct NewConnection {
     pub tid: String,
     pub upn: String,
     pub display_name: Option<String>,
+    /// The Microsoft tenant's display name, when Graph told it.
+    pub tenant_name: Option<String>,
     pub client_id: String,
     pub authority: String,
     pub token_endpoint: String,
@@ -45,6 +47,8 @@ pub struct Pinned {
     pub oid: String,
     pub tid: String,
     pub upn: String,
+    /// The authority the pinned connection was made under.
+    pub authority: String,
 }
 
 /// How storing a sign-in ended.
@@ -96,6 +100,7 @@ impl Connections<'_> {
             oid: c.oid.clone(),
             tid: c.tid.clone(),
             upn: c.upn.clone(),
+            authority: c.authority.clone(),
         });
         if let Err(refusal) = guard(&email, pinned.as_ref()) {
             return Ok(Connect::Refused(refusal));
@@ -120,6 +125,7 @@ impl Connections<'_> {
             token_endpoint: Set(Some(new.token_endpoint.clone())),
             refresh_lease_until: Set(None),
             refresh_lease_owner: Set(None),
+            tenant_name: Set(new.tenant_name.clone()),
         };
         if existing.is_some() {
             row.update(&txn).await?;

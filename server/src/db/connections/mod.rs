@@ -40,6 +40,8 @@ pub struct Connection {
     pub tid: String,
     pub upn: String,
     pub display_name: Option<String>,
+    /// The Microsoft tenant's display name, when Graph told it.
+    pub tenant_name: Option<String>,
     pub client_id: String,
     /// Without a trailing slash.
     pub authority: String,
@@ -95,6 +97,7 @@ fn from_row(c: mailbox_connection::Model) -> Connection {
         tid: c.tid,
         upn: c.upn,
         display_name: c.display_name,
+        tenant_name: c.tenant_name,
         client_id: c.client_id,
         authority: c.authority,
         token_endpoint: c.token_endpoint,

@@ -19,6 +19,7 @@ fn sign_in(email: &TenantEmail, oid: &str, now: chrono::DateTime<chrono::Utc>) -
         tid: "t1".into(),
         upn: email.address().into(),
         display_name: Some("Desk".into()),
+        tenant_name: Some("Contoso".into()),
         client_id: email.settings.application_id.clone(),
         authority: email.settings.authority().into(),
         token_endpoint: "/oauth2/v2.0/token".into(),
@@ -94,11 +95,17 @@ async fn a_refused_sign_in_writes_nothing_and_an_accepted_one_connects() {
         store.connections().refresh_token(&c).unwrap(),
         "refresh of o1"
     );
+    assert_eq!(c.tenant_name.as_deref(), Some("Contoso"));
     // The guard sees who is pinned on re-authentication.
     let again = store
         .connections()
         .connect(&admin(), sign_in(&email, "o2", store.now()), |_, pinned| {
             assert_eq!(pinned.map(|p| p.oid.as_str()), Some("o1"));
+            assert_eq!(
+                pinned.map(|p| p.authority.clone()),
+                Some(email.settings.authority().to_string()),
+                "with the authority it was made under"
+            );
             Err("different account")
         })
         .await

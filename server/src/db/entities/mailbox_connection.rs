@@ -28,6 +28,8 @@ pub struct Model {
     /// Who refreshes right now (single flight across instances), and until when.
     pub refresh_lease_until: Option<DateTimeUtc>,
     pub refresh_lease_owner: Option<String>,
+    /// The tenant's display name (Graph `/organization`), when it could be read.
+    pub tenant_name: Option<String>,
 }
 
 // Hand-written so sealed tokens are not even printed in debug output.

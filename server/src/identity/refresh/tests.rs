@@ -55,6 +55,7 @@ async fn a_cached_token_is_used_until_shortly_before_it_expires_and_not_by_the_k
         tid: "t1".into(),
         upn: "desk@contoso.com".into(),
         display_name: None,
+        tenant_name: None,
         client_id: email.settings.application_id.clone(),
         authority: email.settings.authority().into(),
         token_endpoint: "/oauth2/v2.0/token".into(),
