@@ -3,7 +3,7 @@
 #![recursion_limit = "256"]
 use axum::serve::ListenerExt;
 use clap::Parser;
-use server::config::{Cli, Command, Config};
+use server::config::{Cli, Command, Config, KeyCommand};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -22,8 +22,18 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    if let Some(Command::Admin { action }) = command {
-        return match server::cli::admin(&config, action).await {
+    // Reads FAILPOINTS in test builds only (see `server::failpoints`): a
+    // production build never looks at the variable.
+    let _failpoints = fail::has_failpoints().then(fail::FailScenario::setup);
+    let done = match command {
+        Some(Command::Admin { action }) => Some(server::cli::admin(&config, action).await),
+        Some(Command::Key {
+            action: KeyCommand::Rotate,
+        }) => Some(server::cli::rotate_key(&config).await),
+        None => None,
+    };
+    if let Some(done) = done {
+        return match done {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tenant-mail: {e}");
@@ -57,9 +67,6 @@ enum RunError {
 }
 
 async fn run(config: Config) -> Result<(), RunError> {
-    // Reads FAILPOINTS in test builds only (see `server::failpoints`): a
-    // production build never looks at the variable.
-    let _failpoints = fail::has_failpoints().then(fail::FailScenario::setup);
     let mut leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     leptos_options.site_addr = config.bind;
     let prepared = server::startup::prepare(&config, leptos_options).await?;

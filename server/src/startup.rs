@@ -41,6 +41,11 @@ pub enum StartupError {
     Identity(#[from] crate::identity::BuildError),
     #[error("mail: {0}")]
     Mail(Box<crate::mail::graph::GraphError>),
+    #[error(
+        "a key rotation was started and not finished ({next} exists): stored secrets may be \
+         sealed under either key. Run `tenant-mail key rotate` to finish it, then start again"
+    )]
+    RotationInProgress { next: String },
 }
 
 pub struct Prepared {
@@ -75,6 +80,13 @@ pub async fn prepare(
     // The embedded default may make its own key; a PostgreSQL deployment has
     // several instances that must share one, so it must be provided.
     let create_key = config.database_kind == DatabaseKind::Sqlite;
+    if crate::secrets::rotation::in_progress(&config.key_file) {
+        return Err(StartupError::RotationInProgress {
+            next: crate::secrets::rotation::next_path(&config.key_file)
+                .display()
+                .to_string(),
+        });
+    }
     let (keys, created) = KeyRing::load_or_create(&config.key_file, create_key)?;
     if created {
         tracing::warn!(

@@ -90,6 +90,19 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// The key that seals stored secrets.
+    Key {
+        #[command(subcommand)]
+        action: KeyCommand,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum KeyCommand {
+    /// Re-seal every stored secret under a new key, which then replaces the key
+    /// file; the old key is kept beside it for older backups. Stop every
+    /// instance first. Run it again to finish an interrupted rotation.
+    Rotate,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

@@ -14,7 +14,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 const TABLE: &str = "oauth_flow";
 const VERIFIER_COLUMN: &str = "pkce_verifier";
 
-fn verifier_binding(state_hash: &str) -> Binding<'_> {
+pub(in crate::db) fn verifier_binding(state_hash: &str) -> Binding<'_> {
     Binding {
         table: TABLE,
         column: VERIFIER_COLUMN,

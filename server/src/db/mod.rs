@@ -34,6 +34,7 @@ pub mod flows;
 pub mod inbox;
 pub mod migrations;
 pub mod outbox;
+pub mod rekey;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod slots;

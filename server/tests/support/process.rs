@@ -12,6 +12,42 @@ pub struct Server {
     pub base: String,
 }
 
+/// The binary with `t`'s settings (and `env` on top), to listen on `port`.
+pub fn command(t: &TestDb, port: u16, env: &[(&str, &str)]) -> Command {
+    let config = &t.config;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenant-mail"));
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("TENANT_MAIL_BIND", format!("127.0.0.1:{port}"))
+        .env("TENANT_MAIL_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("TENANT_MAIL_DATABASE_URL", &config.database_url)
+        .env("TENANT_MAIL_KEY_FILE", &config.key_file)
+        .env(
+            "TENANT_MAIL_EXTRA_AUTHORITY_HOST",
+            config.extra_authority_host.clone().unwrap_or_default(),
+        )
+        .env("TENANT_MAIL_GRAPH_BASE_URL", &config.graph_base_url)
+        .env("TENANT_MAIL_LOG_LEVEL", "info");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command
+}
+
+/// Runs the binary with `args` to its end: exit success, standard output
+/// and standard error.
+pub fn run(t: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = command(t, free_port(), env)
+        .args(args)
+        .output()
+        .expect("run tenant-mail");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -21,28 +57,19 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    /// Starts the binary with `t`'s settings (and `env` on top).
+    /// Starts the server with `t`'s settings (and `env` on top).
     pub fn start(t: &TestDb, env: &[(&str, &str)]) -> Server {
+        Server::spawn(t, &[], env)
+    }
+
+    /// Starts the binary with `args`, `t`'s settings and `env` on top.
+    pub fn spawn(t: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
-        let config = &t.config;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_tenant-mail"));
+        let mut command = command(t, port, env);
         command
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env("TENANT_MAIL_BIND", format!("127.0.0.1:{port}"))
-            .env("TENANT_MAIL_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("TENANT_MAIL_DATABASE_URL", &config.database_url)
-            .env("TENANT_MAIL_KEY_FILE", &config.key_file)
-            .env(
-                "TENANT_MAIL_EXTRA_AUTHORITY_HOST",
-                config.extra_authority_host.clone().unwrap_or_default(),
-            )
-            .env("TENANT_MAIL_GRAPH_BASE_URL", &config.graph_base_url)
-            .env("TENANT_MAIL_LOG_LEVEL", "info")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (k, v) in env {
-            command.env(k, v);
-        }
         let mut child = command.spawn().expect("start tenant-mail");
         let log = Arc::new(Mutex::new(String::new()));
         let streams: [Option<Box<dyn std::io::Read + Send>>; 2] = [

@@ -21,7 +21,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 
 const TABLE: &str = "mailbox_connection";
 
-fn token_binding<'a>(column: &'a str, tenant_email_id: &'a str) -> Binding<'a> {
+pub(in crate::db) fn token_binding<'a>(column: &'a str, tenant_email_id: &'a str) -> Binding<'a> {
     Binding {
         table: TABLE,
         column,

@@ -21,7 +21,7 @@ use sea_orm::{
 const TABLE: &str = "tenant_email";
 const SECRET_COLUMN: &str = "client_secret";
 
-fn secret_binding(row_id: &str) -> Binding<'_> {
+pub(in crate::db) fn secret_binding(row_id: &str) -> Binding<'_> {
     Binding {
         table: TABLE,
         column: SECRET_COLUMN,

@@ -3,9 +3,9 @@
 //! from them) in a shared budget before the body is read, and gives it back
 //! when it is done. A few hundred parallel 50 MB sends then queue for the
 //! budget (and, past a wait, are told to retry) instead of taking the memory.
-use super::state::{HostApiState, MAX_BODY_BYTES};
 use super::Failure;
-use axum::extract::FromRequestParts;
+use crate::config::HOST_API_MAX_BODY as MAX_BODY_BYTES;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use std::sync::Arc;
@@ -46,19 +46,23 @@ impl SendBudget {
 /// A send admitted into the budget; the room is given back when it drops.
 pub struct Admitted(#[allow(dead_code)] OwnedSemaphorePermit);
 
-impl FromRequestParts<HostApiState> for Admitted {
+impl<S> FromRequestParts<S> for Admitted
+where
+    SendBudget: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = Failure;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &HostApiState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        state.send_budget.admit(declared).await.map(Admitted)
+        SendBudget::from_ref(state)
+            .admit(declared)
+            .await
+            .map(Admitted)
     }
 }
 

@@ -96,7 +96,7 @@ impl IntoResponse for Failure {
             ),
             Failure::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"error": "too_large", "message": format!("The request body is larger than {} bytes.", super::state::MAX_BODY_BYTES)}),
+                json!({"error": "too_large", "message": format!("The request body is larger than {} bytes.", crate::config::HOST_API_MAX_BODY)}),
             ),
             Failure::Busy => {
                 let body = json!({"error": "busy", "message": "Too much mail is being accepted right now. Retry in a few seconds."});

@@ -13,3 +13,9 @@ pub struct HostApiState {
     /// Room for message sends in flight (see `admission`).
     pub send_budget: super::admission::SendBudget,
 }
+
+impl axum::extract::FromRef<HostApiState> for super::admission::SendBudget {
+    fn from_ref(state: &HostApiState) -> Self {
+        state.send_budget.clone()
+    }
+}

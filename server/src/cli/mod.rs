@@ -1,6 +1,11 @@
 //! `tenant-mail admin …`: account management from the server's shell, for the
 //! first admin and for recovery when nobody can sign in. Passwords come from
 //! standard input (one line), never from arguments, which `ps` would show.
+//! `tenant-mail key rotate`: see [`key`].
+mod key;
+
+pub use key::rotate_key;
+
 use crate::auth::password;
 use crate::clock::SystemClock;
 use crate::config::{AdminCommand, Config, DatabaseKind};
@@ -27,6 +32,11 @@ pub enum CliError {
     Taken(String),
     #[error("no admin named {0:?}")]
     Unknown(String),
+    #[error(
+        "{0} stored values are still sealed under another key: is an instance still running? \
+         Stop every instance and run `tenant-mail key rotate` again"
+    )]
+    StillSealedElsewhere(usize),
 }
 
 fn read_password() -> Result<String, CliError> {
