@@ -107,6 +107,11 @@ impl Server {
         }
     }
 
+    /// The process's `/proc/<pid>/status`.
+    pub fn status_path(&self) -> String {
+        format!("/proc/{}/status", self.child.id())
+    }
+
     /// Resident size now and at its peak, in KiB (`VmRSS`, `VmHWM`).
     pub fn memory_kib(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
