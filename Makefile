@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
 SHELL := /bin/bash
-.PHONY: run test bench screenshots demo fmt
+.PHONY: run test bench load screenshots demo fmt
 
 ## Build (release) and serve on http://127.0.0.1:3000 with SQLite under ./data/
 run:
@@ -19,6 +19,10 @@ demo:
 ## Size and throughput measurements reported in the README
 bench:
 	@.ci/bench.sh
+
+## The release binary under mixed load with injected Graph faults, SQLite + PostgreSQL
+load:
+	@.ci/load.sh
 
 ## Regenerate the README screenshots (needs a release build)
 screenshots:

@@ -1,6 +1,8 @@
 # Sourced by .ci/test.sh: starts a throw-away PostgreSQL on a free loopback
 # port in a temp dir, exports its URL, and stops it (and removes the dir) on exit.
 # initdb/postgres refuse to run as root, so they run as the postgres user.
+# Tests run with fsync off (speed); benchmarks set PG_FSYNC=on to measure a
+# durable database, as production runs one.
 pg_bin() {
   local d
   for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && echo "$d"; done | sort -V | tail -n 1
@@ -19,7 +21,7 @@ start_postgres() {
   "${run[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U tenant_mail >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log"; return 1; }
   "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/server.log" \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off}" start >/dev/null \
     || { cat "$PG_DIR/server.log"; return 1; }
   export TENANT_MAIL_TEST_POSTGRES_URL="postgres://tenant_mail@127.0.0.1:$PG_PORT/postgres"
   export TENANT_MAIL_TEST_PG_DUMP="$PG_BIN/pg_dump"

@@ -321,7 +321,7 @@ async fn run(t: support::TestDb) -> bool {
     let token = created["secret"].as_str().unwrap().to_string();
     let server = Server::start(&c.t, &[("TENANT_MAIL_LOG_LEVEL", "warn")]);
     server
-        .wait_for_log("listening", Duration::from_secs(60))
+        .wait_for_log("Tenant Mail is running at", Duration::from_secs(60))
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle, _) = server.memory_kib();
