@@ -707,6 +707,54 @@ async fn first_admin_through_the_setup_token() {
 }
 
 #[tokio::test]
+async fn setup_guesses_are_throttled_per_address_and_audited_once() {
+    let t = support::sqlite().await;
+    let a = app(t).await;
+    let anon = browser();
+    let token =
+        a.p.store
+            .setup_tokens()
+            .issue_if_needed()
+            .await
+            .unwrap()
+            .expect("no admin yet");
+    let body = |token: &str| {
+        serde_json::json!({
+            "setup_token": token, "username": "first", "password": "setup admin passphrase", "password_confirm": "setup admin passphrase"
+        })
+    };
+    // The per-address allowance (30), each refused as a wrong token...
+    for i in 0..30 {
+        let (status, err) = call(
+            &anon,
+            &a.base,
+            "complete_setup",
+            body(&format!("guess-{i}")),
+        )
+        .await;
+        assert_eq!(status, 422, "guess {i}");
+        let reason = err["Invalid"]["setup_token"].as_str().unwrap_or_default();
+        assert!(reason.contains("not valid"), "guess {i}: {err}");
+    }
+    // ...then the address is slowed down, even with the right token.
+    let (status, err) = call(&anon, &a.base, "complete_setup", body(&token)).await;
+    assert_eq!(status, 422);
+    let reason = err["Invalid"]["setup_token"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("Too many attempts. Wait "), "{err}");
+    let (_, needs) = call(&anon, &a.base, "setup_status", serde_json::json!({})).await;
+    assert_eq!(needs, true, "nobody was made admin");
+    // Thirty anonymous failures: one audit row, not thirty.
+    let setups = audit_event::Entity::find()
+        .all(&a.p.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "admin.setup")
+        .count();
+    assert_eq!(setups, 1);
+}
+
+#[tokio::test]
 async fn cli_creates_admins_with_the_password_from_stdin() {
     use std::io::Write;
     let t = support::sqlite().await;

@@ -1353,3 +1353,50 @@ async fn a_spoofed_mail_attribute_from_another_tenant_is_not_trusted() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_personal_microsoft_account_is_refused_under_an_organisation_authority() {
+    for t in support::all().await {
+        let e = env(t).await;
+        // Personal accounts (outlook.com, hotmail.com) live in Microsoft's
+        // consumer tenant; `common` lets them sign in.
+        let personal = "9188040d-6c67-4c5b-b112-36a304b66dad";
+        e.stand_in
+            .add_tenant(ms_stand_in::NewTenant {
+                id: Some(personal.into()),
+                domains: vec!["outlook.com".into()],
+                display_name: Some("Microsoft Accounts".into()),
+            })
+            .unwrap();
+        let someone = e
+            .stand_in
+            .add_user(ms_stand_in::NewUser {
+                tenant_id: personal.into(),
+                oid: None,
+                upn: "someone@outlook.com".into(),
+                mail: Some("someone@outlook.com".into()),
+                display_name: Some("A personal account".into()),
+                password: None,
+                proxy_addresses: None,
+            })
+            .unwrap();
+        e.stand_in
+            .set_signed_in(&["someone@outlook.com".to_owned()])
+            .unwrap();
+        e.stand_in
+            .grant_consent(ConsentGrant {
+                client_id: CLIENT.into(),
+                tenant_id: Some(personal.into()),
+                ..ConsentGrant::default()
+            })
+            .unwrap();
+        let r = e.connect_as(&someone.oid).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}: {}", e.label, r.body);
+        assert!(r.body.contains("personal Microsoft account"), "{}", r.body);
+        assert!(
+            e.connection().await.is_none(),
+            "{}: nothing stored",
+            e.label
+        );
+    }
+}
