@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
 SHELL := /bin/bash
-.PHONY: run test bench load screenshots demo fmt
+.PHONY: run test bench bench-db load fuzz chaos screenshots demo fmt
 
 ## Build (release) and serve on http://127.0.0.1:3000 with SQLite under ./data/
 run:
@@ -20,9 +20,21 @@ demo:
 bench:
 	@.ci/bench.sh
 
+## The outbox and inbox benches on SQLite and PostgreSQL, with 1 and 3 instances
+bench-db:
+	@.ci/bench-db.sh
+
 ## The release binary under mixed load with injected Graph faults, SQLite + PostgreSQL
 load:
 	@.ci/load.sh
+
+## The long crash run: 1,000 messages, 50 kill -9 at random moments, PostgreSQL restarts (not CI)
+chaos:
+	@.ci/chaos.sh
+
+## Every fuzz target for FUZZ_RUNS runs (default 1,000,000), corpus merged back into server/fuzz/corpus
+fuzz:
+	@.ci/fuzz.sh
 
 ## Regenerate the README screenshots (needs a release build)
 screenshots:

@@ -28,18 +28,21 @@ trap cleanup EXIT
 step "install build tools" install_build_tools
 step "install test tools" install_test_tools
 step "rustfmt" cargo fmt --all -- --check
-step "clippy ssr (-D warnings)" cargo clippy --locked -p app --features app/ssr -p server -p ms-stand-in --all-targets -- -D warnings
+step "clippy ssr (-D warnings)" cargo clippy --locked -p app --features app/ssr,server/fuzzing -p server -p ms-stand-in -p tenant-mail-fuzz --all-targets -- -D warnings
 step "clippy hydrate (-D warnings)" cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 # Built before the tests: the secret canary test reads the assets it serves.
 step "release build (cargo leptos)" cargo leptos build --release
 export TENANT_MAIL_REQUIRE_ASSETS=1
 step "start PostgreSQL" start_postgres
 # A hung test must fail the run, not hold CI past its time limit.
-step "unit + integration tests (SQLite + PostgreSQL)" timeout 1800 cargo test --locked -p app --features app/ssr,server/failpoints -p server -p ms-stand-in
+step "unit + integration tests (SQLite + PostgreSQL)" timeout 1800 cargo test --locked -p app --features app/ssr,server/failpoints,server/fuzzing -p server -p ms-stand-in
 # Free loopback ports, so a stray process on the defaults cannot break the run.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 step "Playwright (Chromium)" env E2E_DATA_DIR="$e2e_dir" APP_PORT="$(free_port)" STAND_IN_PORT="$(free_port)" SETUP_APP_PORT="$(free_port)" \
   bash -c 'cd end2end && npx playwright test'
+# A short pass of every fuzz target from the committed corpus (`make fuzz`
+# runs a million each); the corpus is left as it is.
+step "fuzz (short pass)" env FUZZ_RUNS=20000 FUZZ_MERGE=0 .ci/fuzz.sh
 
 echo
 echo "==> timings"

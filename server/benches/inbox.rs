@@ -10,6 +10,11 @@
 //! Peak memory is the highest resident size sampled (every 2 ms) during the
 //! run minus the resident size before it; the stand-in serving the pages
 //! lives in the same process, so both columns include its share.
+//!
+//! `BENCH_DATABASE=postgres` runs it on the PostgreSQL that `.ci/postgres.sh`
+//! started (`make bench-db`); `BENCH_INSTANCES=3` starts three syncs of the
+//! mailbox at once, as three instances polling it would: one holds the
+//! sync lease and the others step aside.
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -96,16 +101,24 @@ async fn forget_received(c: &support::Mailbox) {
 
 async fn tenant_mail_run(c: &support::Mailbox) -> (Duration, f64) {
     forget_received(c).await;
-    let inbox = c.inbox(InboxConfig::default());
+    let inboxes: Vec<_> = (0..instances())
+        .map(|_| c.inbox(InboxConfig::default()))
+        .collect();
     let memory = PeakRss::start();
     let start = Instant::now();
-    let outcome = inbox.sync_mailbox(&c.email_id).await;
+    let outcomes =
+        futures_util::future::join_all(inboxes.iter().map(|i| i.sync_mailbox(&c.email_id))).await;
     let took = start.elapsed();
     let peak = memory.finish();
-    assert!(
-        matches!(outcome, SyncOutcome::Synced { new, .. } if new == MESSAGES),
-        "{outcome:?}"
-    );
+    let stored: usize = outcomes
+        .iter()
+        .map(|o| match o {
+            SyncOutcome::Synced { new, .. } => *new,
+            SyncOutcome::Skipped => 0,
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(stored, MESSAGES, "{outcomes:?}");
     (took, peak)
 }
 
@@ -155,8 +168,25 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The database the bench runs on: SQLite unless `BENCH_DATABASE=postgres`.
+async fn bench_db() -> support::TestDb {
+    match std::env::var("BENCH_DATABASE").as_deref() {
+        Ok("postgres") => support::postgres()
+            .await
+            .expect("BENCH_DATABASE=postgres needs the PostgreSQL of .ci/postgres.sh"),
+        _ => support::sqlite().await,
+    }
+}
+
+fn instances() -> usize {
+    std::env::var("BENCH_INSTANCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 async fn setup() -> support::Mailbox {
-    let c = support::Mailbox::connected(support::sqlite().await, "bench-secret~0123456789").await;
+    let c = support::Mailbox::connected(bench_db().await, "bench-secret~0123456789").await;
     // Everything delivered is imported: the start is long before.
     tenant_email::Entity::update_many()
         .col_expr(
@@ -212,7 +242,9 @@ async fn main() {
         return;
     }
     println!(
-        "inbox ingest of {MESSAGES} messages vs raw fetching of the same delta pages (median of {RUNS} runs; stand-in on loopback; SQLite)"
+        "inbox ingest of {MESSAGES} messages vs raw fetching of the same delta pages (median of {RUNS} runs; stand-in on loopback; {}, {} instance(s))",
+        std::env::var("BENCH_DATABASE").unwrap_or_else(|_| "sqlite".into()),
+        instances()
     );
     let (ours_peak, raw_peak) = (peak_in_child("ours"), peak_in_child("raw"));
     println!(

@@ -7,6 +7,11 @@
 //! Tenant Mail's number includes everything the outbox does per message:
 //! leased claim, draft, storing the draft id (a durable commit), send, and
 //! recording "sent" (another durable commit), on SQLite with synchronous=FULL.
+//!
+//! `BENCH_DATABASE=postgres` runs it on the PostgreSQL that `.ci/postgres.sh`
+//! started (`make bench-db` does both); `BENCH_INSTANCES=3` runs three
+//! outbox workers at once on the same database, as three instances would
+//! (each with its own request slots and wake-up; they share one pool).
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -35,8 +40,25 @@ struct Setup {
     mailboxes: Vec<(String, String)>,
 }
 
+/// The database the bench runs on: SQLite unless `BENCH_DATABASE=postgres`.
+async fn bench_db() -> support::TestDb {
+    match std::env::var("BENCH_DATABASE").as_deref() {
+        Ok("postgres") => support::postgres()
+            .await
+            .expect("BENCH_DATABASE=postgres needs the PostgreSQL of .ci/postgres.sh"),
+        _ => support::sqlite().await,
+    }
+}
+
+fn instances() -> usize {
+    std::env::var("BENCH_INSTANCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 async fn setup(n: usize) -> Setup {
-    let c = support::Mailbox::connected(support::sqlite().await, "bench-secret~0123456789").await;
+    let c = support::Mailbox::connected(bench_db().await, "bench-secret~0123456789").await;
     let mut mailboxes = vec![(
         c.email_id.clone(),
         ms_stand_in::fixture::MAILBOX.to_string(),
@@ -91,15 +113,22 @@ async fn tenant_mail_run(s: &Setup, per_mailbox: usize, run: &str) -> Duration {
             ids.push(queued);
         }
     }
-    let outbox = s.c.outbox(OutboxConfig::default());
-    // The production loop, as `main` runs it.
+    let outboxes: Vec<_> = (0..instances())
+        .map(|_| s.c.outbox(OutboxConfig::default()))
+        .collect();
+    // The production loop, as `main` runs it, once per instance.
     let start = Instant::now();
-    let running = outbox.clone().spawn();
-    while (outbox.sent_total() as usize) < ids.len() {
+    let running: Vec<_> = outboxes.iter().map(|o| o.clone().spawn()).collect();
+    while outboxes
+        .iter()
+        .map(|o| o.sent_total() as usize)
+        .sum::<usize>()
+        < ids.len()
+    {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = start.elapsed();
-    running.abort();
+    running.iter().for_each(|r| r.abort());
     took
 }
 
@@ -173,7 +202,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main]
 async fn main() {
     // Quiet: the numbers are the output.
-    println!("outbox throughput vs raw reqwest loop (messages/s, median of {RUNS} runs; stand-in on loopback)");
+    println!(
+        "outbox throughput vs raw reqwest loop (messages/s, median of {RUNS} runs; stand-in on loopback; {}, {} instance(s))",
+        std::env::var("BENCH_DATABASE").unwrap_or_else(|_| "sqlite".into()),
+        instances()
+    );
     // Without latency the figure is Tenant Mail's own cost per message (the
     // in-process stand-in answers in microseconds); with 50 ms per Graph
     // request (real Graph takes 100–400 ms) it is what a deployment sees.

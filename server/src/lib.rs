@@ -12,6 +12,8 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod failpoints;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod hashing;
 pub mod identity;
 pub mod mail;

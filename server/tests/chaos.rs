@@ -73,7 +73,8 @@ async fn wait_all_sent(c: &support::Mailbox, ids: &[String], limit: Duration) {
             "{}: not all sent after {limit:?}: {states:?}",
             c.t.label
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A poll reads every message: fewer polls for a long queue.
+        tokio::time::sleep(Duration::from_millis(100 + ids.len() as u64)).await;
     }
 }
 
@@ -185,4 +186,95 @@ fn assert_no_stray_drafts(c: &support::Mailbox) {
         "{}: stray drafts {subjects:?}",
         c.t.label
     );
+}
+
+/// Figures for the long run, from an environment variable or the default.
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The long run (`make chaos`, not CI): CHAOS_MESSAGES (1,000) queued, the
+/// server `kill -9`ed CHAOS_KILLS (50) times at random moments while it
+/// sends them (and, on PostgreSQL, the database restarted with an
+/// immediate shutdown every CHAOS_PG_EVERY (10) kills), then one last
+/// server drains the queue. Reports lost, duplicated and stray drafts (goal
+/// 0, 0, 0) and the time to drain after the last kill.
+#[tokio::test]
+#[ignore = "the long chaos run: make chaos"]
+async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
+    use rand::{Rng, SeedableRng};
+    let messages = setting("CHAOS_MESSAGES", 1_000) as usize;
+    let kills = setting("CHAOS_KILLS", 50);
+    let pg_every = setting("CHAOS_PG_EVERY", 10).max(1);
+    let seed = setting("CHAOS_SEED", rand::random::<u32>().into());
+    for t in support::all().await {
+        let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
+        c.stand_in.clear_ledger();
+        // Graph answering in 30 ms keeps requests in flight when the kill
+        // comes, as real Graph (100–400 ms) does.
+        c.stand_in.add_fault(ms_stand_in::FaultSpec {
+            endpoint: "graph".into(),
+            count: u32::MAX,
+            fault: ms_stand_in::Fault::Delay { millis: 30 },
+        });
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let started = Instant::now();
+        let ids = enqueue(&c, 0..messages).await;
+        let restart = std::env::var("TENANT_MAIL_TEST_PG_RESTART")
+            .ok()
+            .filter(|_| c.t.label == "postgres");
+        let mut pg_restarts = 0;
+        for kill in 1..=kills {
+            let server = boot(&c, "");
+            let alive = Duration::from_millis(rng.gen_range(300..2_500));
+            tokio::time::sleep(alive).await;
+            server.kill9();
+            if let Some(restart) = restart.as_deref().filter(|_| kill % pg_every == 0) {
+                let status = Command::new("sh").args(["-c", restart]).status().unwrap();
+                assert!(status.success(), "PostgreSQL restarted");
+                pg_restarts += 1;
+            }
+        }
+        let sent_before_drain = c.stand_in.ledger().sent.len();
+        let drain = Instant::now();
+        let server = boot(&c, "");
+        wait_all_sent(&c, &ids, TAKE_OVER * 4).await;
+        let drained = drain.elapsed();
+        server.kill9();
+
+        let ledger = c.stand_in.ledger();
+        let mut lost = 0;
+        let mut twice = 0;
+        for i in 0..messages {
+            let subject = format!("Chaos {i}");
+            let sent: Vec<_> = ledger
+                .sent
+                .iter()
+                .filter(|s| s.subject == subject)
+                .collect();
+            match sent.as_slice() {
+                [] => lost += 1,
+                [one] if one.send_count == 1 => {}
+                _ => twice += 1,
+            }
+        }
+        let stray = c
+            .stand_in
+            .messages(ms_stand_in::fixture::MAILBOX, "drafts")
+            .unwrap()
+            .len();
+        println!(
+            "chaos {}: {messages} messages, {kills} kills, {pg_restarts} PostgreSQL restarts, seed {seed}: \
+             lost {lost}, sent twice {twice}, stray drafts {stray}; {sent_before_drain} sent before the \
+             last start, drained in {:.1} s, whole run {:.1} s",
+            c.t.label,
+            drained.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+        assert_eq!((lost, twice, stray), (0, 0, 0), "{}", c.t.label);
+        assert_sent_once(&c, 0..messages);
+    }
 }

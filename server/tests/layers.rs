@@ -31,6 +31,7 @@ const RANKS: &[(&str, u8)] = &[
     ("routes", 4),
     ("startup", 5),
     ("cli", 5),
+    ("fuzzing", 5),
 ];
 
 const MAX_LINES: usize = 400;

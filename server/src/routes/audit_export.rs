@@ -151,13 +151,10 @@ fn fields(e: AuditEntryView) -> [String; 9] {
 /// One CSV record. A cell a spreadsheet would run as a formula (`=`, `+`,
 /// `-`, `@`, tab, CR first) gets a leading `'`: targets and details hold
 /// text that other people typed.
-fn row(cells: &[String]) -> Vec<u8> {
+pub(crate) fn row(cells: &[String]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let safe = cells.iter().map(|c| {
-        // Spreadsheets skip leading spaces, and some read the full-width
-        // forms of the same characters as formulas too.
-        let first = c.trim_start_matches(' ').chars().next();
-        if first.is_some_and(|f| "=+-@\t\r\u{FF1D}\u{FF0B}\u{FF0D}\u{FF20}".contains(f)) {
+        if is_formula(c) {
             format!("'{c}")
         } else {
             c.clone()
@@ -168,6 +165,14 @@ fn row(cells: &[String]) -> Vec<u8> {
         return Vec::new();
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// Whether a spreadsheet would run the cell. Spreadsheets skip leading
+/// spaces, and some read the full-width forms of the same characters as
+/// formulas too.
+pub fn is_formula(cell: &str) -> bool {
+    let first = cell.trim_start_matches(' ').chars().next();
+    first.is_some_and(|f| "=+-@\t\r\u{FF1D}\u{FF0B}\u{FF0D}\u{FF20}".contains(f))
 }
 
 fn describe(f: &AuditFilter) -> String {

@@ -5,12 +5,15 @@
 //! memory area it keeps (`in_place`): a burst of sign-ins queues for a turn
 //! instead of taking every core, so the async workers always have a core to
 //! answer everything else on, and the memory is threads × 19 MiB however
-//! many hashes run. (Through the blocking pool and the
+//! many hashes run; a thread gives its area back after `KEEP_MEMORY` without
+//! a hash, so an idle server holds none. (Through the blocking pool and the
 //! crate's per-hash allocation, glibc kept nearly every freed 19 MiB area:
 //! 20 sign-ins one after another took the process from 47 MB to 400 MB.)
+use super::in_place::release_memory;
 use super::PasswordError;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// One argon2 computation waiting for a hashing thread; it answers on its
@@ -45,15 +48,26 @@ fn hashers() -> &'static mpsc::SyncSender<Job> {
     })
 }
 
+/// How long a hashing thread keeps its memory area without a hash: long
+/// enough that a burst reuses it, short enough that idle means small.
+const KEEP_MEMORY: Duration = Duration::from_secs(30);
+
 fn serve(jobs: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         // A poisoned lock only means another hasher panicked while taking a
         // job; the receiver itself is intact.
         let next = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
-            Err(poisoned) => poisoned.into_inner().recv(),
+            Ok(jobs) => jobs.recv_timeout(KEEP_MEMORY),
+            Err(poisoned) => poisoned.into_inner().recv_timeout(KEEP_MEMORY),
         };
-        let Ok(job) = next else { return };
+        let job = match next {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                release_memory();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         // A panicking job must not take its thread with it.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }

@@ -20,7 +20,11 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use url::Url;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use errors::from_status;
 pub use errors::GraphError;
+#[cfg(feature = "fuzzing")]
+pub(crate) use inbox::parse_delta;
 pub use inbox::{Address, DeltaMessage, DeltaPage, GraphAttachment, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
