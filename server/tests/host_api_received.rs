@@ -121,6 +121,7 @@ async fn fixture(t: support::TestDb, secret: &str) -> Fixture {
         lease: chrono::Duration::seconds(30),
         action_batch: 50,
         max_resyncs: 2,
+        ..InboxConfig::default()
     });
     let f = Fixture {
         c,

@@ -22,6 +22,7 @@ fn inbox(c: &support::Mailbox, lease: chrono::Duration) -> Arc<Inbox> {
         lease,
         action_batch: 50,
         max_resyncs: 2,
+        ..InboxConfig::default()
     })
 }
 
@@ -202,6 +203,69 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
             "{html}"
         );
         assert_eq!(read["attachments"][0]["name"], "invoice-42.pdf");
+    }
+}
+
+/// A page whose bodies and attachments pass the byte budget is stored in
+/// parts before the next message is fetched, the page's link moving only
+/// with its last part: a failure mid-page keeps what was stored, and the
+/// page fetched again stores only the rest.
+#[tokio::test]
+async fn a_page_over_its_byte_budget_is_stored_in_parts_and_repeats_nothing() {
+    for t in support::all().await {
+        let c = support::Mailbox::connected(t, "inbox-test-secret~9").await;
+        let i = c.inbox(InboxConfig {
+            tick: Duration::from_millis(20),
+            lease: chrono::Duration::seconds(30),
+            // Every message is a part of its own.
+            page_bytes: 1,
+            ..InboxConfig::default()
+        });
+        sync(&i, &c).await;
+        let link_before = sync_row(&c).await.delta_link;
+        deliver(&c, 3, "Part");
+        let file = vec![7u8; 3000];
+        c.stand_in
+            .deliver(IncomingMail {
+                subject: "Part with a file".into(),
+                attachments: vec![IncomingAttachment {
+                    name: "file.bin".into(),
+                    content_type: "application/octet-stream".into(),
+                    content: file.clone(),
+                    is_inline: false,
+                }],
+                ..mail("", None)
+            })
+            .unwrap();
+        deliver(&c, 1, "Last part");
+        // The fourth message's attachments are lost on the way: the sync
+        // stops there, with the three before it stored.
+        c.stand_in.add_fault(FaultSpec {
+            endpoint: "attachments".into(),
+            count: 1,
+            fault: Fault::DropAfterBody,
+        });
+        let first = i.sync_mailbox(&c.email_id).await;
+        assert!(
+            matches!(first, SyncOutcome::Failed(_)),
+            "{}: {first:?}",
+            c.t.label
+        );
+        assert_each_once(&c, 3).await;
+        let state = sync_row(&c).await;
+        assert_eq!(state.delta_link, link_before, "{}: the link stayed", c.t.label);
+        assert_eq!(state.next_link, None, "{}", c.t.label);
+
+        assert_eq!(sync(&i, &c).await, SyncOutcome::Synced { new: 2, pages: 1 });
+        assert_each_once(&c, 5).await;
+        let rows = stored(&c).await;
+        let with_file = rows.iter().find(|m| m.subject == "Part with a file").unwrap();
+        let files = inbox_attachment::Entity::find()
+            .filter(inbox_attachment::Column::MessageId.eq(&with_file.id))
+            .all(&c.p.db)
+            .await
+            .unwrap();
+        assert_eq!(files[0].content.as_deref(), Some(file.as_slice()));
     }
 }
 

@@ -49,6 +49,10 @@ pub enum Continue {
     Next(String),
     /// The round is complete; the next one starts here.
     Delta(String),
+    /// Part of a page (its byte budget was reached): the messages are
+    /// stored, the link stays where it is, so a crash refetches the page and
+    /// stores only the rest.
+    Stay,
 }
 
 /// One delta page, ready to commit.
@@ -152,6 +156,7 @@ impl Inbox<'_> {
         }
         let mut columns = vec![(inbox_sync::Column::LastSeq, Expr::value(seq))];
         match page.next {
+            Continue::Stay => {}
             Continue::Next(link) => {
                 columns.push((inbox_sync::Column::NextLink, Expr::value(Some(link))));
             }

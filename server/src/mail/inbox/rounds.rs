@@ -8,6 +8,15 @@ use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphAttachment, Grap
 use app::model::inbox::{AfterProcessing, MailAddress};
 use chrono::{DateTime, Utc};
 
+/// A page ready to commit: what is left of it after the parts committed
+/// on the way (`stored` new messages).
+struct Prepared {
+    messages: Vec<Fetched>,
+    next: Continue,
+    removed: Vec<String>,
+    stored: usize,
+}
+
 /// A message of a page with the attachments fetched for it.
 struct Fetched {
     message: DeltaMessage,
@@ -108,13 +117,20 @@ impl Inbox {
                 }
                 Err(e) => return self.graph_problem(id, e).await,
             };
-            let (messages, next, removed) = match self.prepare(id, &token, page, since).await {
+            let prepared = self.prepare(id, owner, after, &token, page, since).await;
+            let Prepared {
+                messages,
+                next,
+                removed,
+                stored,
+            } = match prepared {
                 Ok(p) => p,
                 Err(outcome) => return outcome,
             };
+            new += stored;
             let next_link = match &next {
                 Continue::Next(n) => Some(n.clone()),
-                Continue::Delta(_) => None,
+                Continue::Delta(_) | Continue::Stay => None,
             };
             // Commit this page while the next one travels: Graph's latency
             // hides the text conversion and the durable commit, which run on
@@ -162,14 +178,18 @@ impl Inbox {
     }
 
     /// The page's messages worth storing (received since the start, not yet
-    /// stored), with their attachments; where to continue; what left.
+    /// stored), with their attachments; where to continue; what left. Once
+    /// what it gathered passes the byte budget, that part is committed
+    /// before the next message is fetched (the link stays for the last part).
     async fn prepare(
         &self,
         id: &str,
+        owner: &str,
+        after: AfterProcessing,
         token: &str,
         page: DeltaPage,
         since: DateTime<Utc>,
-    ) -> Result<(Vec<Fetched>, Continue, Vec<String>), SyncOutcome> {
+    ) -> Result<Prepared, SyncOutcome> {
         let next = match (page.next_link, page.delta_link) {
             (Some(n), _) => Continue::Next(n),
             (None, Some(d)) => Continue::Delta(d),
@@ -186,10 +206,14 @@ impl Inbox {
             .collect();
         let ids: Vec<String> = wanted.iter().map(|m| m.id.clone()).collect();
         let known = self.store.inbox().known_ids(id, &ids).await?;
-        let mut out = Vec::new();
+        let (mut out, mut held, mut stored) = (Vec::new(), 0usize, 0usize);
         for m in wanted {
             if known.contains(&m.id) {
                 continue;
+            }
+            if held >= self.config.page_bytes && !out.is_empty() {
+                stored += self.commit_part(id, owner, after, std::mem::take(&mut out)).await?;
+                held = 0;
             }
             let attachments = if m.has_attachments {
                 match self.call(id, |g| g.attachments(token, &m.id)).await {
@@ -201,11 +225,49 @@ impl Inbox {
             } else {
                 Vec::new()
             };
+            held += m.body.len()
+                + attachments
+                    .iter()
+                    .map(|a| a.content.as_ref().map_or(0, Vec::len))
+                    .sum::<usize>();
             out.push(Fetched {
                 message: m,
                 attachments,
             });
         }
-        Ok((out, next, page.removed))
+        Ok(Prepared {
+            messages: out,
+            next,
+            removed: page.removed,
+            stored,
+        })
+    }
+
+    /// Stores part of a page without moving its link.
+    async fn commit_part(
+        &self,
+        id: &str,
+        owner: &str,
+        after: AfterProcessing,
+        part: Vec<Fetched>,
+    ) -> Result<usize, SyncOutcome> {
+        let committed = self
+            .store
+            .inbox()
+            .commit_page(PageCommit {
+                tenant_email_id: id,
+                owner,
+                after,
+                messages: part.into_iter().map(to_store).collect(),
+                removed: &[],
+                next: Continue::Stay,
+                lease: self.config.lease,
+            })
+            .await;
+        match committed {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(SyncOutcome::LostLease),
+            Err(e) => Err(e.into()),
+        }
     }
 }

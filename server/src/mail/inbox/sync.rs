@@ -30,6 +30,10 @@ pub struct InboxConfig {
     /// Full resyncs allowed in one run, so a Graph that keeps answering 410
     /// cannot keep a worker busy forever.
     pub max_resyncs: u32,
+    /// Bytes of bodies and attachments a page may gather before what it has
+    /// is committed (the page's link moves only with its last part): a page
+    /// of large mails holds about this much, not fifty messages' worth.
+    pub page_bytes: usize,
 }
 
 impl Default for InboxConfig {
@@ -39,6 +43,7 @@ impl Default for InboxConfig {
             lease: chrono::Duration::minutes(5),
             action_batch: 200,
             max_resyncs: 2,
+            page_bytes: 32 * 1024 * 1024,
         }
     }
 }
