@@ -210,6 +210,7 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
     let kills = setting("CHAOS_KILLS", 50);
     let pg_every = setting("CHAOS_PG_EVERY", 10).max(1);
     let seed = setting("CHAOS_SEED", rand::random::<u32>().into());
+    let drain_limit = Duration::from_secs(setting("CHAOS_DRAIN_SECONDS", 600));
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
         c.stand_in.clear_ledger();
@@ -229,7 +230,7 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
         let mut pg_restarts = 0;
         for kill in 1..=kills {
             let server = boot(&c, "");
-            let alive = Duration::from_millis(rng.gen_range(300..2_500));
+            let alive = Duration::from_millis(rng.gen_range(1_000..4_000));
             tokio::time::sleep(alive).await;
             server.kill9();
             if let Some(restart) = restart.as_deref().filter(|_| kill % pg_every == 0) {
@@ -241,7 +242,33 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
         let sent_before_drain = c.stand_in.ledger().sent.len();
         let drain = Instant::now();
         let server = boot(&c, "");
-        wait_all_sent(&c, &ids, TAKE_OVER * 4).await;
+        loop {
+            let mut left = 0;
+            for id in &ids {
+                left += usize::from(c.outbox_message(id).await.state.code() != "sent");
+            }
+            if left == 0 {
+                break;
+            }
+            if drain.elapsed() > drain_limit {
+                let ledger = c.stand_in.ledger();
+                let throttled = ledger
+                    .graph_requests
+                    .iter()
+                    .filter(|r| r.status == 429)
+                    .count();
+                let log = server.log();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                panic!(
+                    "{}: {left} not sent after {:?}; Graph requests {}, 429s {throttled}; server log (last lines first):\n{}",
+                    c.t.label,
+                    drain.elapsed(),
+                    ledger.graph_requests.len(),
+                    tail.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
         let drained = drain.elapsed();
         server.kill9();
 

@@ -253,13 +253,20 @@ async fn a_page_over_its_byte_budget_is_stored_in_parts_and_repeats_nothing() {
         );
         assert_each_once(&c, 3).await;
         let state = sync_row(&c).await;
-        assert_eq!(state.delta_link, link_before, "{}: the link stayed", c.t.label);
+        assert_eq!(
+            state.delta_link, link_before,
+            "{}: the link stayed",
+            c.t.label
+        );
         assert_eq!(state.next_link, None, "{}", c.t.label);
 
         assert_eq!(sync(&i, &c).await, SyncOutcome::Synced { new: 2, pages: 1 });
         assert_each_once(&c, 5).await;
         let rows = stored(&c).await;
-        let with_file = rows.iter().find(|m| m.subject == "Part with a file").unwrap();
+        let with_file = rows
+            .iter()
+            .find(|m| m.subject == "Part with a file")
+            .unwrap();
         let files = inbox_attachment::Entity::find()
             .filter(inbox_attachment::Column::MessageId.eq(&with_file.id))
             .all(&c.p.db)

@@ -15,6 +15,14 @@ use sea_orm::{
 /// rank all of it).
 const CLAIM_WINDOW: i64 = 16;
 
+/// The most messages of one mailbox under a live lease at once, across
+/// instances (four times its four Graph request slots: enough to keep them
+/// busy). Leasing more only lets leases run out while messages wait for a
+/// slot: a burst of 1,000 for one mailbox, all claimed at once, had its
+/// leases expire before their turn came, and the same messages were
+/// claimed again and again (found by the long chaos run).
+pub const PER_MAILBOX: i64 = 16;
+
 /// Where a leased message goes when its worker lets go of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Release<'a> {
@@ -34,7 +42,8 @@ impl Outbox<'_> {
     ///
     /// Mailboxes take turns: among the oldest due messages (a window of
     /// `CLAIM_WINDOW` × `limit`), each mailbox's first message comes before
-    /// any mailbox's second. A burst queued for one mailbox then does not
+    /// any mailbox's second (counting the messages it already has in
+    /// flight), and no mailbox gets more than `PER_MAILBOX` in flight. A burst queued for one mailbox then does not
     /// keep the others waiting for later claims while its own four Graph
     /// slots are the bottleneck.
     pub async fn claim(
@@ -53,17 +62,21 @@ impl Outbox<'_> {
         // still due. SQLite has one writer at a time anyway.
         let sql = match backend {
             DbBackend::Postgres => {
-                "WITH ranked AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER \
-                     (PARTITION BY tenant_email_id ORDER BY next_attempt_at, id) AS turn \
+                "WITH busy AS (SELECT tenant_email_id, COUNT(*) AS n FROM outbox_message \
+                     WHERE state = 'sending' AND lease_until >= $3 GROUP BY tenant_email_id), \
+                 ranked AS (SELECT c.id, c.next_attempt_at, ROW_NUMBER() OVER \
+                     (PARTITION BY c.tenant_email_id ORDER BY c.next_attempt_at, c.id) \
+                     + COALESCE(b.n, 0) AS turn \
                    FROM (SELECT id, tenant_email_id, next_attempt_at FROM outbox_message \
                      WHERE (state = 'queued' AND next_attempt_at <= $3) \
                         OR (state = 'sending' AND lease_until < $3) \
-                     ORDER BY next_attempt_at LIMIT $5) AS candidate) \
+                     ORDER BY next_attempt_at LIMIT $5) AS c \
+                   LEFT JOIN busy b ON b.tenant_email_id = c.tenant_email_id) \
                  UPDATE outbox_message SET state = 'sending', lease_owner = $1, lease_until = $2, \
                  attempts = attempts + 1, updated_at = $3 \
                  WHERE id IN (SELECT o.id FROM outbox_message o JOIN ranked r ON r.id = o.id \
-                   WHERE (o.state = 'queued' AND o.next_attempt_at <= $3) \
-                      OR (o.state = 'sending' AND o.lease_until < $3) \
+                   WHERE r.turn <= $6 AND ((o.state = 'queued' AND o.next_attempt_at <= $3) \
+                      OR (o.state = 'sending' AND o.lease_until < $3)) \
                    ORDER BY r.turn, r.next_attempt_at LIMIT $4 FOR UPDATE OF o SKIP LOCKED) \
                  RETURNING *"
             }
@@ -71,13 +84,17 @@ impl Outbox<'_> {
                 "UPDATE outbox_message SET state = 'sending', lease_owner = ?1, lease_until = ?2, \
                  attempts = attempts + 1, updated_at = ?3 \
                  WHERE id IN (SELECT id FROM ( \
-                     SELECT id, next_attempt_at, ROW_NUMBER() OVER \
-                       (PARTITION BY tenant_email_id ORDER BY next_attempt_at, id) AS turn \
+                     SELECT c.id, c.next_attempt_at, ROW_NUMBER() OVER \
+                       (PARTITION BY c.tenant_email_id ORDER BY c.next_attempt_at, c.id) \
+                       + COALESCE(b.n, 0) AS turn \
                      FROM (SELECT id, tenant_email_id, next_attempt_at FROM outbox_message \
                        WHERE (state = 'queued' AND next_attempt_at <= ?3) \
                           OR (state = 'sending' AND lease_until < ?3) \
-                       ORDER BY next_attempt_at LIMIT ?5) \
-                   ) ORDER BY turn, next_attempt_at LIMIT ?4) \
+                       ORDER BY next_attempt_at LIMIT ?5) AS c \
+                     LEFT JOIN (SELECT tenant_email_id, COUNT(*) AS n FROM outbox_message \
+                       WHERE state = 'sending' AND lease_until >= ?3 GROUP BY tenant_email_id) AS b \
+                       ON b.tenant_email_id = c.tenant_email_id \
+                   ) WHERE turn <= ?6 ORDER BY turn, next_attempt_at LIMIT ?4) \
                  RETURNING *"
             }
         };
@@ -92,6 +109,7 @@ impl Outbox<'_> {
                     now.into(),
                     limit.into(),
                     limit.saturating_mul(CLAIM_WINDOW).into(),
+                    PER_MAILBOX.into(),
                 ],
             ))
             .all(db)

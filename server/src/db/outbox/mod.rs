@@ -7,7 +7,7 @@ mod claim;
 mod enqueue;
 mod group_commit;
 
-pub use claim::Release;
+pub use claim::{Release, PER_MAILBOX};
 pub use enqueue::{Enqueued, NewAttachment, NewMessage};
 pub use group_commit::GroupCommit;
 

@@ -1,6 +1,8 @@
 //! The outbox store on an in-memory SQLite database with a clock the tests
 //! move. (`tests/outbox_store.rs` runs the claims on PostgreSQL too.)
-use super::{release_held, Enqueued, GroupCommit, NewAttachment, NewMessage, Release};
+use super::{
+    release_held, Enqueued, GroupCommit, NewAttachment, NewMessage, OutboxMessage, Release,
+};
 use crate::db::testing::{mailbox, store};
 use crate::db::{Store, StoreError};
 use app::model::mail::{OutboxState, OutgoingMessage};
@@ -135,15 +137,21 @@ async fn an_expired_lease_is_taken_over_and_the_slow_holder_is_refused() {
 #[tokio::test]
 async fn writes_that_arrive_together_share_a_commit_and_each_hears_its_own_outcome() {
     let (store, _) = store().await;
-    let mb = mailbox(&store, "desk@contoso.com", "send").await;
-    for i in 0..40 {
-        queue(&store, &mb.id, &format!("m{i}")).await;
+    // Three mailboxes: one may have only `PER_MAILBOX` in flight.
+    let mut boxes = Vec::new();
+    for name in ["desk", "sales", "billing"] {
+        let mb = mailbox(&store, &format!("{name}@contoso.com"), "send").await;
+        for i in 0..14 {
+            queue(&store, &mb.id, &format!("{name} {i}")).await;
+        }
+        boxes.push(mb);
     }
     let claimed = store
         .outbox()
         .claim("w", Duration::seconds(60), 40)
         .await
         .unwrap();
+    assert_eq!(claimed.len(), 40);
     let commits = GroupCommit::start(&store);
     let mut stale = claimed[0].clone();
     stale.lease_owner = Some("someone else".into());
@@ -157,9 +165,60 @@ async fn writes_that_arrive_together_share_a_commit_and_each_hears_its_own_outco
         applied += usize::from(done.unwrap());
     }
     assert_eq!(applied, 39, "every write but the stale one");
-    let list = store.outbox().list(&mb.id, 100).await.unwrap();
-    let sent = list.iter().filter(|m| m.state == OutboxState::Sent).count();
+    let mut sent = 0;
+    for mb in &boxes {
+        let list = store.outbox().list(&mb.id, 100).await.unwrap();
+        sent += list.iter().filter(|m| m.state == OutboxState::Sent).count();
+    }
     assert_eq!(sent, 39);
+}
+
+/// One mailbox never has more than `PER_MAILBOX` messages under a live
+/// lease, whoever claims: a burst for it waits in the queue, not in leases
+/// that would run out before a Graph slot is free. What finishes makes room.
+#[tokio::test]
+async fn a_mailbox_has_at_most_per_mailbox_messages_in_flight() {
+    let (store, clock) = store().await;
+    let desk = mailbox(&store, "desk@contoso.com", "send").await;
+    let sales = mailbox(&store, "sales@contoso.com", "send").await;
+    for i in 0..40 {
+        queue(&store, &desk.id, &format!("desk {i}")).await;
+    }
+    queue(&store, &sales.id, "sales 0").await;
+    let cap = crate::db::outbox::PER_MAILBOX as usize;
+    let first = store
+        .outbox()
+        .claim("a", Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    let of =
+        |list: &[OutboxMessage], id: &str| list.iter().filter(|m| m.tenant_email_id == id).count();
+    assert_eq!(of(&first, &desk.id), cap);
+    assert_eq!(of(&first, &sales.id), 1);
+    // Another instance finds nothing more for the busy mailbox.
+    let second = store
+        .outbox()
+        .claim("b", Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    assert!(second.is_empty(), "{}", second.len());
+    // One sent: room for exactly one more.
+    let commits = GroupCommit::start(&store);
+    assert!(commits.mark_sent(&first[0]).await.unwrap());
+    let third = store
+        .outbox()
+        .claim("b", Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    assert_eq!(third.len(), 1);
+    // Leases that ran out no longer count: their messages are due again.
+    clock.advance(Duration::seconds(61));
+    let fourth = store
+        .outbox()
+        .claim("c", Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    assert_eq!(of(&fourth, &desk.id), cap);
 }
 
 #[tokio::test]

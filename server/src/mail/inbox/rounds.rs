@@ -212,7 +212,9 @@ impl Inbox {
                 continue;
             }
             if held >= self.config.page_bytes && !out.is_empty() {
-                stored += self.commit_part(id, owner, after, std::mem::take(&mut out)).await?;
+                stored += self
+                    .commit_part(id, owner, after, std::mem::take(&mut out))
+                    .await?;
                 held = 0;
             }
             let attachments = if m.has_attachments {

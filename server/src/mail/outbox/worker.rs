@@ -139,6 +139,10 @@ impl Outbox {
             // ask again (each ask is a write on the database) until an
             // enqueue wakes us or `idle_poll` passes.
             let mut next_claim = tokio::time::Instant::now();
+            // The last claim found work: a finishing send may make room for
+            // more of it (a mailbox has at most `PER_MAILBOX` in flight, so
+            // a short claim does not mean the queue is drained).
+            let mut found_work = false;
             loop {
                 let room = self.config.max_in_flight.saturating_sub(tasks.len());
                 if room > 0 && tokio::time::Instant::now() >= next_claim {
@@ -151,6 +155,7 @@ impl Outbox {
                     {
                         Ok(claimed) => {
                             let short = (claimed.len() as u64) < limit;
+                            found_work = !claimed.is_empty();
                             for m in claimed {
                                 let this = self.clone();
                                 tasks.spawn(async move { this.process(m).await });
@@ -159,6 +164,7 @@ impl Outbox {
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "outbox: cannot claim messages");
+                            found_work = false;
                             true
                         }
                     };
@@ -178,6 +184,9 @@ impl Outbox {
                     done = tasks.join_next() => {
                         if let Some(Err(e)) = done {
                             tracing::error!(error = %e, "outbox: a send task panicked");
+                        }
+                        if found_work {
+                            next_claim = tokio::time::Instant::now();
                         }
                     }
                     _ = self.wake.notified() => next_claim = tokio::time::Instant::now(),
