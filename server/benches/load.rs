@@ -417,7 +417,8 @@ async fn run(t: support::TestDb) -> bool {
         .wait_for_log("Tenant Mail is running at", Duration::from_secs(60))
         .await;
     // Idle as an idle server is: hashing threads give their argon2 memory
-    // back 30 s after their last hash (start-up may hash a setup token).
+    // back 30 s after their last hash (start-up may hash a setup token), and
+    // freed memory is returned to the system every 30 s.
     tokio::time::sleep(IDLE).await;
     let (idle, _) = server.memory_kib();
 

@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod hashing;
 pub mod identity;
 pub mod mail;
+pub mod memory;
 pub mod reference;
 pub mod routes;
 pub mod secrets;

@@ -214,12 +214,13 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
         c.stand_in.clear_ledger();
-        // Graph answering in 30 ms keeps requests in flight when the kill
-        // comes, as real Graph (100–400 ms) does.
+        // Graph answering in 100 ms, as real Graph does (100–400 ms), keeps
+        // requests in flight when the kill comes and mail queued across
+        // most of the kills (four requests at a time: ~20 messages/s).
         c.stand_in.add_fault(ms_stand_in::FaultSpec {
             endpoint: "graph".into(),
             count: u32::MAX,
-            fault: ms_stand_in::Fault::Delay { millis: 30 },
+            fault: ms_stand_in::Fault::Delay { millis: 100 },
         });
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let started = Instant::now();
@@ -227,12 +228,14 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
         let restart = std::env::var("TENANT_MAIL_TEST_PG_RESTART")
             .ok()
             .filter(|_| c.t.label == "postgres");
-        let mut pg_restarts = 0;
+        let (mut pg_restarts, mut kills_mid_queue) = (0, 0);
         for kill in 1..=kills {
             let server = boot(&c, "");
             let alive = Duration::from_millis(rng.gen_range(1_000..4_000));
             tokio::time::sleep(alive).await;
             server.kill9();
+            // A kill counts only while mail was still waiting to go.
+            kills_mid_queue += usize::from(c.stand_in.ledger().sent.len() < messages);
             if let Some(restart) = restart.as_deref().filter(|_| kill % pg_every == 0) {
                 let status = Command::new("sh").args(["-c", restart]).status().unwrap();
                 assert!(status.success(), "PostgreSQL restarted");
@@ -294,12 +297,15 @@ async fn long_run_with_random_kills_loses_and_duplicates_nothing() {
             .unwrap()
             .len();
         println!(
-            "chaos {}: {messages} messages, {kills} kills, {pg_restarts} PostgreSQL restarts, seed {seed}: \
-             lost {lost}, sent twice {twice}, stray drafts {stray}; {sent_before_drain} sent before the \
-             last start, drained in {:.1} s, whole run {:.1} s",
+            "chaos {}: {messages} messages, {kills} kills ({kills_mid_queue} with mail still queued), \
+             {pg_restarts} PostgreSQL restarts, seed {seed}: lost {lost}, sent twice {twice}, stray drafts \
+             {stray}; {sent_before_drain} sent before the last start, drained in {:.1} s, whole run {:.1} s; \
+             {} Graph requests, {} answered 429",
             c.t.label,
             drained.as_secs_f64(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            ledger.graph_requests.len(),
+            ledger.graph_requests.iter().filter(|r| r.status == 429).count()
         );
         assert_eq!((lost, twice, stray), (0, 0, 0), "{}", c.t.label);
         assert_sent_once(&c, 0..messages);

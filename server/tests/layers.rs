@@ -18,6 +18,7 @@ const RANKS: &[(&str, u8)] = &[
     ("capped", 0),
     ("clock", 0),
     ("hashing", 0),
+    ("memory", 0),
     ("reference", 0),
     ("failpoints", 0),
     ("secrets", 0),

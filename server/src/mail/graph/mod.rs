@@ -202,12 +202,17 @@ impl GraphClient {
     /// DELETE /me/messages/{id}, ignoring failure (an unsent draft is litter,
     /// never a risk): tidies up after a failed create_draft, and orphans.
     pub async fn discard(&self, token: &str, id: &str) {
-        let deleted = match self.request(Method::DELETE, &["me", "messages", id], token) {
-            Ok(request) => self.execute(request).await.map(drop),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = deleted {
+        if let Err(e) = self.delete_message(token, id).await {
             tracing::warn!(error = %e.describe(), "could not delete an incomplete draft");
+        }
+    }
+
+    /// DELETE /me/messages/{id}; one already gone counts as deleted.
+    pub async fn delete_message(&self, token: &str, id: &str) -> Result<(), GraphError> {
+        let request = self.request(Method::DELETE, &["me", "messages", id], token)?;
+        match self.execute(request).await {
+            Ok(_) | Err(GraphError::Rejected { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 

@@ -149,7 +149,11 @@ impl Outbox {
         // before recording it. Such a draft was never sent; delete it, so
         // the mailbox's Drafts folder is left as the admin knows it.
         if m.attempts > 1 {
-            self.delete_orphan_drafts(m, token).await;
+            if let Err(e @ GraphError::Busy { .. }) = self.delete_orphan_drafts(m, token).await {
+                // Throttled: a new draft now would be refused too, and the
+                // old one would stay behind. Look again on the next attempt.
+                return Err(self.graph_error(m, &e).await);
+            }
         }
         match self
             .call(m, |g| g.create_draft(token, &message, &attachments, &m.id))
@@ -161,7 +165,20 @@ impl Outbox {
                 });
                 match self.commits.record_draft(m, &id).await {
                     Ok(true) => Ok(id),
-                    Ok(false) => Err(Outcome::LostLease),
+                    Ok(false) => {
+                        // Our lease ran out while Graph made the draft; the
+                        // new owner may already have looked for orphans and
+                        // made its own. Nobody can ever record this one (a
+                        // draft id is recorded only by the attempt that made
+                        // it), so it goes now instead of staying in Drafts.
+                        self.call(m, |g| async move {
+                            g.discard(token, &id).await;
+                            Ok::<(), GraphError>(())
+                        })
+                        .await
+                        .ok();
+                        Err(Outcome::LostLease)
+                    }
                     // The draft exists but we could not remember it: an unsent
                     // draft stays behind; the next attempt makes a new one.
                     Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
@@ -171,26 +188,30 @@ impl Outbox {
         }
     }
 
-    /// Best effort: a failed lookup or delete leaves an unsent draft behind,
-    /// which is untidy but can never become a second mail, so it must not
-    /// hold up sending.
-    async fn delete_orphan_drafts(&self, m: &OutboxMessage, token: &str) {
-        match self.call(m, |g| g.tagged_drafts(token, &m.id)).await {
-            Ok(orphans) => {
-                for id in orphans {
-                    self.call(m, |g| async move {
-                        g.discard(token, &id).await;
-                        Ok::<(), GraphError>(())
-                    })
-                    .await
-                    .ok();
-                    tracing::info!(outbox_id = %m.id, "outbox: deleted the unsent draft of an interrupted attempt");
-                }
-            }
+    /// Deletes the drafts of earlier attempts that died before recording
+    /// them. A failed lookup or delete leaves an unsent draft behind, which
+    /// is untidy but can never become a second mail: only Graph being busy
+    /// stops the attempt (the caller retries later, when it looks again).
+    async fn delete_orphan_drafts(&self, m: &OutboxMessage, token: &str) -> Result<(), GraphError> {
+        let orphans = match self.call(m, |g| g.tagged_drafts(token, &m.id)).await {
+            Ok(orphans) => orphans,
             Err(e) => {
                 tracing::warn!(outbox_id = %m.id, error = %e.describe(), "outbox: cannot look for drafts of an interrupted attempt");
+                return Err(e);
+            }
+        };
+        for id in orphans {
+            match self.call(m, |g| g.delete_message(token, &id)).await {
+                Ok(()) => {
+                    tracing::info!(outbox_id = %m.id, "outbox: deleted the unsent draft of an interrupted attempt");
+                }
+                Err(e) => {
+                    tracing::warn!(outbox_id = %m.id, error = %e.describe(), "outbox: cannot delete the draft of an interrupted attempt");
+                    return Err(e);
+                }
             }
         }
+        Ok(())
     }
 
     /// The mailbox's access token. Messages of one mailbox that go out

@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// How long a finished send waits for others before more work is claimed.
+const CLAIM_COALESCE: Duration = Duration::from_millis(20);
+
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
     /// Messages claimed at most at once.
@@ -185,8 +188,12 @@ impl Outbox {
                         if let Some(Err(e)) = done {
                             tracing::error!(error = %e, "outbox: a send task panicked");
                         }
+                        // Sends finishing together share one claim: a claim
+                        // is a durable write, and one per finished send held
+                        // PostgreSQL with fsync to ~22 messages/s.
                         if found_work {
-                            next_claim = tokio::time::Instant::now();
+                            next_claim = next_claim
+                                .min(tokio::time::Instant::now() + CLAIM_COALESCE);
                         }
                     }
                     _ = self.wake.notified() => next_claim = tokio::time::Instant::now(),
