@@ -132,8 +132,8 @@ async fn leases_keep_claimers_apart_and_recover_dead_workers() {
         // Two claimers at once (two instances): disjoint sets, all taken.
         let (outbox_a, outbox_b) = (store.outbox(), store.outbox());
         let (a, b) = tokio::join!(
-            outbox_a.claim("worker-a", lease, 12),
-            outbox_b.claim("worker-b", lease, 12)
+            outbox_a.claim("worker-a", lease, n as u64 * 3 / 4),
+            outbox_b.claim("worker-b", lease, n as u64 * 3 / 4)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         let ids_a: HashSet<_> = a.iter().map(|m| m.id.clone()).collect();
@@ -145,14 +145,14 @@ async fn leases_keep_claimers_apart_and_recover_dead_workers() {
             .all(|m| m.state == OutboxState::Sending && m.attempts == 1));
         assert!(store
             .outbox()
-            .claim("worker-c", lease, 50)
+            .claim("worker-c", lease, 100)
             .await
             .unwrap()
             .is_empty());
 
         // Both die; after their leases, worker-c takes their messages over…
         clock.advance(Duration::seconds(61));
-        let recovered = store.outbox().claim("worker-c", lease, 50).await.unwrap();
+        let recovered = store.outbox().claim("worker-c", lease, 100).await.unwrap();
         let ids_c: HashSet<_> = recovered.iter().map(|m| m.id.clone()).collect();
         assert_eq!(ids_c, ids_a.union(&ids_b).cloned().collect(), "{label}");
         assert!(recovered.iter().all(|m| m.attempts == 2));

@@ -16,12 +16,13 @@ use sea_orm::{
 const CLAIM_WINDOW: i64 = 16;
 
 /// The most messages of one mailbox under a live lease at once, across
-/// instances (four times its four Graph request slots: enough to keep them
-/// busy). Leasing more only lets leases run out while messages wait for a
-/// slot: a burst of 1,000 for one mailbox, all claimed at once, had its
-/// leases expire before their turn came, and the same messages were
-/// claimed again and again (found by the long chaos run).
-pub const PER_MAILBOX: i64 = 16;
+/// instances. Leasing more only lets leases run out while messages wait for
+/// one of the mailbox's four Graph request slots: a burst of 1,000 for one
+/// mailbox, all claimed at once, had its leases expire before their turn
+/// came, and the same messages were claimed again and again (found by the
+/// long chaos run). 64 wait at most 16 rounds of a slot (seconds, against a
+/// lease of minutes), and keep a fast Graph busy between claims.
+pub const PER_MAILBOX: i64 = 64;
 
 /// Where a leased message goes when its worker lets go of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -181,14 +181,14 @@ async fn a_mailbox_has_at_most_per_mailbox_messages_in_flight() {
     let (store, clock) = store().await;
     let desk = mailbox(&store, "desk@contoso.com", "send").await;
     let sales = mailbox(&store, "sales@contoso.com", "send").await;
-    for i in 0..40 {
+    let cap = crate::db::outbox::PER_MAILBOX as usize;
+    for i in 0..cap + 10 {
         queue(&store, &desk.id, &format!("desk {i}")).await;
     }
     queue(&store, &sales.id, "sales 0").await;
-    let cap = crate::db::outbox::PER_MAILBOX as usize;
     let first = store
         .outbox()
-        .claim("a", Duration::seconds(60), 100)
+        .claim("a", Duration::seconds(60), 200)
         .await
         .unwrap();
     let of =
@@ -198,16 +198,17 @@ async fn a_mailbox_has_at_most_per_mailbox_messages_in_flight() {
     // Another instance finds nothing more for the busy mailbox.
     let second = store
         .outbox()
-        .claim("b", Duration::seconds(60), 100)
+        .claim("b", Duration::seconds(60), 200)
         .await
         .unwrap();
     assert!(second.is_empty(), "{}", second.len());
     // One sent: room for exactly one more.
     let commits = GroupCommit::start(&store);
-    assert!(commits.mark_sent(&first[0]).await.unwrap());
+    let one = first.iter().find(|m| m.tenant_email_id == desk.id).unwrap();
+    assert!(commits.mark_sent(one).await.unwrap());
     let third = store
         .outbox()
-        .claim("b", Duration::seconds(60), 100)
+        .claim("b", Duration::seconds(60), 200)
         .await
         .unwrap();
     assert_eq!(third.len(), 1);
@@ -215,7 +216,7 @@ async fn a_mailbox_has_at_most_per_mailbox_messages_in_flight() {
     clock.advance(Duration::seconds(61));
     let fourth = store
         .outbox()
-        .claim("c", Duration::seconds(60), 100)
+        .claim("c", Duration::seconds(60), 200)
         .await
         .unwrap();
     assert_eq!(of(&fourth, &desk.id), cap);
