@@ -15,8 +15,9 @@
 //! started (`make bench-db`); `BENCH_INSTANCES=3` starts three syncs of the
 //! mailbox at once, as three instances polling it would: one holds the
 //! sync lease and the others step aside.
-#[path = "../tests/support/mod.rs"]
-mod support;
+mod shared;
+
+use shared::{bench_db, instances, support};
 
 use ms_stand_in::fixture::MAILBOX;
 use ms_stand_in::{Address, IncomingMail};
@@ -166,23 +167,6 @@ async fn raw_run(c: &support::Mailbox) -> (Duration, f64) {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-/// The database the bench runs on: SQLite unless `BENCH_DATABASE=postgres`.
-async fn bench_db() -> support::TestDb {
-    match std::env::var("BENCH_DATABASE").as_deref() {
-        Ok("postgres") => support::postgres()
-            .await
-            .expect("BENCH_DATABASE=postgres needs the PostgreSQL of .ci/postgres.sh"),
-        _ => support::sqlite().await,
-    }
-}
-
-fn instances() -> usize {
-    std::env::var("BENCH_INSTANCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 async fn setup() -> support::Mailbox {

@@ -12,8 +12,9 @@
 //! started (`make bench-db` does both); `BENCH_INSTANCES=3` runs three
 //! outbox workers at once on the same database, as three instances would
 //! (each with its own request slots and wake-up; they share one pool).
-#[path = "../tests/support/mod.rs"]
-mod support;
+mod shared;
+
+use shared::{bench_db, instances, support};
 
 use app::model::mail::OutgoingMessage;
 use ms_stand_in::fixture::TENANT;
@@ -38,23 +39,6 @@ struct Setup {
     c: support::Mailbox,
     /// (tenant email id, upn) per mailbox.
     mailboxes: Vec<(String, String)>,
-}
-
-/// The database the bench runs on: SQLite unless `BENCH_DATABASE=postgres`.
-async fn bench_db() -> support::TestDb {
-    match std::env::var("BENCH_DATABASE").as_deref() {
-        Ok("postgres") => support::postgres()
-            .await
-            .expect("BENCH_DATABASE=postgres needs the PostgreSQL of .ci/postgres.sh"),
-        _ => support::sqlite().await,
-    }
-}
-
-fn instances() -> usize {
-    std::env::var("BENCH_INSTANCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 async fn setup(n: usize) -> Setup {
