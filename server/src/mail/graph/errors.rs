@@ -17,6 +17,11 @@ const MAX_MESSAGE_CHARS: usize = 500;
 /// target holds every answer to this).
 const MAX_CODE_CHARS: usize = 100;
 
+/// A code or request id as kept: trimmed and cut to `MAX_CODE_CHARS`.
+fn short(text: &str) -> String {
+    text.trim().chars().take(MAX_CODE_CHARS).collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
     /// 429, 503, 504: try again later, after `retry_after` when Graph said so.
@@ -143,18 +148,18 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
     };
     let error = &value["error"];
     let text = |v: &Value| v.as_str().unwrap_or_default().trim().to_owned();
-    let short = |v: &Value| text(v).chars().take(MAX_CODE_CHARS).collect::<String>();
     let inner = match &error["innerError"] {
         Value::Null => &error["innererror"],
         inner => inner,
     };
     ErrorBody {
-        code: short(&error["code"]),
+        code: short(error["code"].as_str().unwrap_or_default()),
         message: text(&error["message"])
             .chars()
             .take(MAX_MESSAGE_CHARS)
             .collect(),
-        request_id: Some(short(&inner["request-id"])).filter(|s| !s.is_empty()),
+        request_id: Some(short(inner["request-id"].as_str().unwrap_or_default()))
+            .filter(|s| !s.is_empty()),
     }
 }
 
@@ -191,7 +196,7 @@ pub(crate) fn from_status(
                 headers
                     .get("request-id")
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| v.trim().chars().take(MAX_CODE_CHARS).collect())
+                    .map(short)
                     .filter(|v: &String| !v.is_empty())
             }),
         },
