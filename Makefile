@@ -1,12 +1,16 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
 SHELL := /bin/bash
-.PHONY: run test bench bench-db load fuzz chaos screenshots demo fmt
+.PHONY: run watch test bench bench-db load fuzz chaos screenshots demo fmt
 
 ## Build (release) and serve on http://127.0.0.1:3000 with SQLite under ./data/
 run:
-	@. .ci/install.sh && install_build_tools && \
+	@. .ci/install.sh && install_build_tools && .ci/build.sh && \
 	  echo "Tenant Mail will be at http://localhost:3000/admin/tenants" && \
-	  cargo leptos serve --release
+	  exec target/release/tenant-mail
+
+## Development: debug build, rebuilt and reloaded on every save (cargo-leptos)
+watch:
+	@. .ci/install.sh && install_watch_tools && cargo leptos watch
 
 ## Everything CI runs: fmt, clippy (ssr+hydrate), tests on SQLite+PostgreSQL, Playwright
 test:
@@ -38,7 +42,7 @@ fuzz:
 
 ## Regenerate the README screenshots (needs a release build)
 screenshots:
-	@. .ci/install.sh && install_build_tools && cargo leptos build --release && \
+	@. .ci/install.sh && install_build_tools && .ci/build.sh && \
 	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test screenshots setup --project app; s=$$?; rm -rf $$d; exit $$s
 
 fmt:

@@ -7,17 +7,20 @@ cd "$(dirname "$0")/.."
 . .ci/install.sh
 install_build_tools
 apt_install wrk brotli gzip curl
-cargo leptos build --release >/dev/null 2>&1
+.ci/build.sh >/dev/null 2>&1
 
-echo "== Release assets (bytes)"
-printf '%-22s %9s %9s %9s\n' file raw gzip-9 brotli-11
+echo "== Release assets (bytes; .ci/build.sh makes the brotli and gzip copies the server sends)"
+printf '%-40s %9s %9s %9s\n' file raw gzip-9 brotli-11
 total_raw=0; total_gz=0; total_br=0
-for f in target/site/pkg/tenant_mail.wasm target/site/pkg/tenant_mail.js target/site/pkg/tenant_mail.css; do
-  raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c); br=$(brotli -q 11 -c "$f" | wc -c)
+assets=()
+while IFS=': ' read -r kind hash; do
+  f="target/site/pkg/tenant_mail.$hash.$kind"
+  assets+=("$(basename "$f")")
+  raw=$(stat -c %s "$f"); gz=$(stat -c %s "$f.gz"); br=$(stat -c %s "$f.br")
   total_raw=$((total_raw+raw)); total_gz=$((total_gz+gz)); total_br=$((total_br+br))
-  printf '%-22s %9d %9d %9d\n' "$(basename "$f")" "$raw" "$gz" "$br"
-done
-printf '%-22s %9d %9d %9d\n' total "$total_raw" "$total_gz" "$total_br"
+  printf '%-40s %9d %9d %9d\n' "$(basename "$f")" "$raw" "$gz" "$br"
+done < target/release/hash.txt
+printf '%-40s %9d %9d %9d\n' total "$total_raw" "$total_gz" "$total_br"
 
 dir=$(mktemp -d /tmp/tenant-mail-bench.XXXXXX)
 port=3900
@@ -55,6 +58,14 @@ static=$(wrk -t2 -c32 -d10s "$base/pkg/bench-static.html" | awk '/Requests\/sec/
 echo "SSR editor page (signed in): $ssr req/s"
 echo "static file, same bytes:      $static req/s"
 echo "ratio SSR/static:             $(python3 -c "print(round($ssr/$static, 2))")"
+echo
+echo "== On the wire (curl, Accept-Encoding: br, gzip): bytes, encoding, caching"
+for name in "${assets[@]}"; do
+  curl -fs -o /dev/null -D "$dir/h" -H 'Accept-Encoding: br, gzip' -w '%{size_download}' "$base/pkg/$name" > "$dir/n"
+  printf '%-40s %9s  %-4s %s\n' "$name" "$(cat "$dir/n")" \
+    "$(awk -F': ' 'tolower($1)=="content-encoding" {print $2}' "$dir/h" | tr -d '\r')" \
+    "$(awk -F': ' 'tolower($1)=="cache-control" {print $2}' "$dir/h" | tr -d '\r')"
+done
 echo
 echo "== For scale (signed in, wrk -t2 -c32 -d10s)"
 for p in /admin/tenants /readyz /healthz; do

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/install.sh
 install_build_tools
-cargo leptos build --release
+.ci/build.sh
 cargo build --release --locked -p ms-stand-in
 port=47990
 mkdir -p data

@@ -4,14 +4,12 @@ CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.129
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# What `.ci/build.sh` needs: the wasm32 target, wasm-bindgen (~3 minutes to
+# install, once), wasm-opt and terser from npm.
 install_build_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     echo "==> rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
-  fi
-  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    echo "==> installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     echo "==> installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
@@ -23,6 +21,16 @@ install_build_tools() {
     (cd end2end && npm ci --no-audit --no-fund)
   fi
   export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+}
+
+# `make watch` only (development with live reload): cargo-leptos takes ~18
+# minutes to install on 2 cores, so the release build does without it.
+install_watch_tools() {
+  install_build_tools
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    echo "==> installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
 }
 
 apt_install() {

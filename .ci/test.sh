@@ -31,7 +31,7 @@ step "rustfmt" cargo fmt --all -- --check
 step "clippy ssr (-D warnings)" cargo clippy --locked -p app --features app/ssr,server/fuzzing -p server -p ms-stand-in -p tenant-mail-fuzz --all-targets -- -D warnings
 step "clippy hydrate (-D warnings)" cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 # Built before the tests: the secret canary test reads the assets it serves.
-step "release build (cargo leptos)" cargo leptos build --release
+step "release build (.ci/build.sh)" .ci/build.sh
 export TENANT_MAIL_REQUIRE_ASSETS=1
 step "start PostgreSQL" start_postgres
 # A hung test must fail the run, not hold CI past its time limit.

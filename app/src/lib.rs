@@ -14,12 +14,22 @@ pub mod pages;
 pub mod port;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
 use leptos_router::path;
 
+/// The stylesheet's URL for this build (content-hashed in a release build),
+/// provided by the server to the page shell.
+#[derive(Clone, Debug)]
+pub struct StylesheetHref(pub std::sync::Arc<str>);
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Linked here rather than from the app: the shell is never hydrated, so
+    // the browser needs no copy of the server's build manifest.
+    let stylesheet = use_context::<StylesheetHref>()
+        .map(|href| href.0.to_string())
+        .unwrap_or_else(|| format!("/{}/{}.css", options.site_pkg_dir, options.output_name));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -27,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -76,7 +87,6 @@ pub fn App() -> impl IntoView {
         })
     };
     view! {
-        <Stylesheet id="leptos" href="/pkg/tenant_mail.css"/>
         <Title text="Tenant Mail"/>
         <Router>
             <Transition fallback=|| ()>{demo_banner}</Transition>

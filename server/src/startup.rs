@@ -7,6 +7,7 @@ use crate::console::Console;
 use crate::db::tenant_emails::SealedSecretsError;
 use crate::db::{Store, StoreError};
 use crate::identity::Identity;
+use crate::routes::assets::SiteAssets;
 use crate::routes::health;
 use crate::routes::host_api::{self, HostApiState};
 use crate::routes::oauth_callback::{self, OAuthState};
@@ -15,7 +16,7 @@ use crate::web_security::{csrf, headers, CspNonce, SecurityPolicy};
 use app::model::authority::AuthorityPolicy;
 use app::model::EditorContext;
 use app::port::SharedBackend;
-use app::{shell, App};
+use app::{shell, App, StylesheetHref};
 use axum::http::request::Parts;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -250,12 +251,23 @@ pub fn router(
     security: SecurityPolicy,
     host_api: HostApiState,
 ) -> Router {
+    // The page links hashed asset names only when this build has them.
+    let assets = Arc::new(SiteAssets::discover(&leptos_options));
+    let mut leptos_options = leptos_options;
+    leptos_options.hash_files = assets.hashed();
     let routes = generate_route_list(App);
     // The host API's connection is the one the readiness check pings.
     let ready = host_api.store.clone();
     let files = host_api.store.clone();
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
+    let pkg = format!("/{}", leptos_options.site_pkg_dir.trim_matches('/'));
+    let stylesheet = StylesheetHref(assets.stylesheet_href().into());
+    let page_stylesheet = stylesheet.clone();
+    let provide_error_page_context = move || {
+        provide_request_nonce();
+        provide_context(stylesheet.clone());
+    };
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(ready.clone())))
@@ -272,6 +284,7 @@ pub fn router(
             routes,
             move || {
                 provide_context(context_backend.clone());
+                provide_context(page_stylesheet.clone());
                 provide_request_nonce();
             },
             {
@@ -280,8 +293,9 @@ pub fn router(
             },
         )
         // The 404 page is rendered with the shell too, hydration script included.
+        .nest_service(&pkg, assets.router())
         .fallback(leptos_axum::file_and_error_handler_with_context(
-            provide_request_nonce,
+            provide_error_page_context,
             shell,
         ))
         .layer(from_fn(crate::routes::api_status::fix_status))

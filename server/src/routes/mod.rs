@@ -1,6 +1,7 @@
 //! Routes outside Leptos: health checks, the OAuth connect flow, the host-application API (`/v1`)
 //! and attachment downloads for the Inbox reader.
 pub mod api_status;
+pub mod assets;
 pub mod audit_export;
 pub mod health;
 pub mod host_api;
