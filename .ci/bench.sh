@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/install.sh
 install_build_tools
-apt_install wrk brotli gzip curl
+apt_install wrk curl chromium
 .ci/build.sh >/dev/null 2>&1
 
 echo "== Release assets (bytes; .ci/build.sh makes the brotli and gzip copies the server sends)"
@@ -66,6 +66,9 @@ for name in "${assets[@]}"; do
     "$(awk -F': ' 'tolower($1)=="content-encoding" {print $2}' "$dir/h" | tr -d '\r')" \
     "$(awk -F': ' 'tolower($1)=="cache-control" {print $2}' "$dir/h" | tr -d '\r')"
 done
+echo
+echo "== First load to first interaction (headless Chromium, cold cache, median of 7 loads)"
+(cd end2end && node bench/first-load.mjs "$base" "${cookie#tm_session=}" "$tenant" "$email" 7)
 echo
 echo "== For scale (signed in, wrk -t2 -c32 -d10s)"
 for p in /admin/tenants /readyz /healthz; do

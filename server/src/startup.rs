@@ -253,8 +253,7 @@ pub fn router(
 ) -> Router {
     // The page links hashed asset names only when this build has them.
     let assets = Arc::new(SiteAssets::discover(&leptos_options));
-    let mut leptos_options = leptos_options;
-    leptos_options.hash_files = assets.hashed();
+    let leptos_options = assets.page_options(leptos_options);
     let routes = generate_route_list(App);
     // The host API's connection is the one the readiness check pings.
     let ready = host_api.store.clone();

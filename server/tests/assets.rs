@@ -10,7 +10,9 @@ use std::path::Path;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// One asset of a fake build: its kind, hash, content type and bytes.
+/// One asset of a fake build: its kind, hash, content type and bytes. The
+/// script and the WASM have different hashes here, so Leptos reads the
+/// manifest (`hash_files`); `SHARED` is how `.ci/build.sh` names them.
 const FILES: &[(&str, &str, &str, &[u8])] = &[
     (
         "js",
@@ -26,15 +28,25 @@ const FILES: &[(&str, &str, &str, &[u8])] = &[
     ),
     ("css", "f7e8d9", "text/css", b"body { margin: 0 }\n"),
 ];
+const SHARED: &[(&str, &str, &str, &[u8])] = &[
+    ("js", "0a0b0c", "text/javascript", b"export default 1;\n"),
+    (
+        "wasm",
+        "0a0b0c",
+        "application/wasm",
+        b"\0asm\x01\0\0\0 shared",
+    ),
+    ("css", "0d0e0f", "text/css", b"p { color: red }\n"),
+];
 
 /// A site as `.ci/build.sh` leaves it: hashed files, a `.br` and a `.gz`
 /// beside each (distinct bytes, so the test sees which one was sent), and the
 /// manifest, named by an absolute path as Leptos allows.
-fn built_site(dir: &Path) -> leptos::config::LeptosOptions {
+fn built_site(dir: &Path, files: &[(&str, &str, &str, &[u8])]) -> leptos::config::LeptosOptions {
     let pkg = dir.join("site/pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     let mut manifest = String::new();
-    for (kind, hash, _, bytes) in FILES {
+    for (kind, hash, _, bytes) in files {
         let name = format!("tenant_mail.{hash}.{kind}");
         std::fs::write(pkg.join(&name), bytes).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), format!("br of {name}")).unwrap();
@@ -83,9 +95,18 @@ async fn get(client: &reqwest::Client, url: &str, accept: Option<&str>) -> Fetch
 
 #[tokio::test]
 async fn assets_are_precompressed_hashed_and_cached_for_a_year() {
+    serves_a_build(FILES).await;
+}
+
+#[tokio::test]
+async fn a_build_whose_script_and_wasm_share_a_hash_is_served_the_same_way() {
+    serves_a_build(SHARED).await;
+}
+
+async fn serves_a_build(files: &[(&str, &str, &str, &[u8])]) {
     let t = support::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
-    let options = built_site(dir.path());
+    let options = built_site(dir.path(), files);
     let p = server::startup::prepare(&t.config, options)
         .await
         .expect("prepare");
@@ -97,7 +118,7 @@ async fn assets_are_precompressed_hashed_and_cached_for_a_year() {
         .build()
         .unwrap();
 
-    for (kind, hash, content_type, raw) in FILES {
+    for (kind, hash, content_type, raw) in files {
         let name = format!("tenant_mail.{hash}.{kind}");
         let url = format!("{base}/pkg/{name}");
         for (accept, encoding, body) in [
@@ -156,8 +177,9 @@ async fn assets_are_precompressed_hashed_and_cached_for_a_year() {
         "/pkg/..%5chash.txt",
     ] {
         let r = get(&client, &format!("{base}{path}"), None).await;
+        let manifest_line = format!("js: {}", files[0].1);
         assert!(
-            !String::from_utf8_lossy(&r.body).contains("js: a1b2c3"),
+            !String::from_utf8_lossy(&r.body).contains(&manifest_line),
             "{path}"
         );
     }
@@ -167,7 +189,7 @@ async fn assets_are_precompressed_hashed_and_cached_for_a_year() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header(CACHE_CONTROL), "no-store");
     let html = String::from_utf8(r.body.clone()).unwrap();
-    for (kind, hash, _, _) in FILES {
+    for (kind, hash, _, _) in files {
         let href = format!("/pkg/tenant_mail.{hash}.{kind}");
         assert!(html.contains(&href), "the page links {href}:\n{html}");
     }

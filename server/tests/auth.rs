@@ -449,6 +449,8 @@ async fn idle_and_absolute_timeouts_end_sessions() {
             .exec(&a.p.db)
             .await
             .unwrap();
+        // Edited behind the store's back: its memory is told by hand.
+        a.p.store.sessions().forget_cached();
         assert_eq!(
             api_status(&with_cookie(&id), &a.base, "list_tenants").await,
             401,
@@ -475,6 +477,7 @@ async fn idle_and_absolute_timeouts_end_sessions() {
             .exec(&a.p.db)
             .await
             .unwrap();
+        a.p.store.sessions().forget_cached();
         assert_eq!(
             api_status(&with_cookie(&id), &a.base, "list_tenants").await,
             401,
@@ -1185,4 +1188,145 @@ async fn ipv6_clients_count_by_their_64() {
             .await
             .unwrap();
     assert!(matches!(v, Verdict::Go(_)), "{v:?}");
+}
+
+/// Polls `base` with `client` for up to 5 s until `list_tenants` answers
+/// `want`; returns the last status.
+async fn until_status(client: &reqwest::Client, base: &str, want: u16) -> u16 {
+    let mut status = 0;
+    for _ in 0..100 {
+        status = api_status(client, base, "list_tenants").await;
+        if status == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    status
+}
+
+#[tokio::test]
+async fn sessions_held_in_memory_end_on_every_instance_at_once() {
+    use sea_orm::EntityTrait;
+    use server::db::entities::admin_session;
+    for t in support::all().await {
+        let label = t.label;
+        let postgres = label != "sqlite";
+        let a = app(t).await;
+        // PostgreSQL: a second instance, hearing of changes by notification.
+        // SQLite is one process by design: the second "instance" is the same.
+        let b = if postgres {
+            let p = prepare(&a._t.config, support::leptos_options())
+                .await
+                .unwrap();
+            let base = support::serve(p.router.clone()).await;
+            Some((p, base))
+        } else {
+            None
+        };
+        let (b_store, b_base) = match &b {
+            Some((p, base)) => (p.store.clone(), base.clone()),
+            None => (a.p.store.clone(), a.base.clone()),
+        };
+        for _ in 0..100 {
+            if b_store.sessions().cached() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(b_store.sessions().cached(), "{label}: B's cache is on");
+
+        support::create_admin(&a.p.store, ADMIN_USER, ADMIN_PASSWORD).await;
+        let signed_in = |base: String| async move {
+            let r = sign_in(&browser(), &base, ADMIN_USER, ADMIN_PASSWORD).await;
+            cookie_value(&session_cookie(&r).expect("a session cookie"))
+        };
+
+        // The cache is in use: a session deleted behind its back (no
+        // notification, as only a hand edit of the table would) is still
+        // served by B until it is told or its TTL passes.
+        let hidden = with_cookie(&signed_in(a.base.clone()).await);
+        assert_eq!(
+            api_status(&hidden, &b_base, "list_tenants").await,
+            200,
+            "{label}"
+        );
+        admin_session::Entity::delete_many()
+            .exec(&a.p.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            api_status(&hidden, &b_base, "list_tenants").await,
+            200,
+            "{label}: served from B's memory"
+        );
+
+        // Sign-out on A: B refuses the same cookie as soon as it hears.
+        let cookie = signed_in(a.base.clone()).await;
+        let old = with_cookie(&cookie);
+        assert_eq!(
+            api_status(&old, &b_base, "list_tenants").await,
+            200,
+            "{label}"
+        );
+        assert_eq!(
+            api_status(&old, &b_base, "list_tenants").await,
+            200,
+            "{label}"
+        );
+        let r = old
+            .post(format!("{}/auth/sign-out", a.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{label}");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            until_status(&old, &b_base, 401).await,
+            401,
+            "{label}: signed out on B too"
+        );
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{label}: {took:?}"
+        );
+
+        // Disabling an admin on A ends their sessions held by B.
+        let me = with_cookie(&signed_in(a.base.clone()).await);
+        let (status, other) = call(
+            &me,
+            &a.base,
+            "add_admin",
+            serde_json::json!({
+                "username": "other.admin", "password": "another long password", "password_confirm": "another long password"
+            }),
+        )
+        .await;
+        assert_eq!(status, 200, "{label}: {other}");
+        let r = sign_in(&browser(), &a.base, "other.admin", "another long password").await;
+        let theirs = with_cookie(&cookie_value(&session_cookie(&r).unwrap()));
+        assert_eq!(
+            api_status(&theirs, &b_base, "list_tenants").await,
+            200,
+            "{label}"
+        );
+        let (status, _) = call(
+            &me,
+            &a.base,
+            "set_admin_disabled",
+            serde_json::json!({"admin_id": other["id"], "disabled": true}),
+        )
+        .await;
+        assert_eq!(status, 200, "{label}");
+        assert_eq!(
+            until_status(&theirs, &b_base, 401).await,
+            401,
+            "{label}: disabled on B too"
+        );
+        assert_eq!(
+            api_status(&me, &b_base, "list_tenants").await,
+            200,
+            "{label}: the others stay"
+        );
+    }
 }

@@ -179,6 +179,9 @@ impl Admins<'_> {
         )
         .await?;
         txn.commit().await?;
+        if disabled {
+            self.0.sessions().ended_for_admin(id);
+        }
         Ok(Saved::Done(target))
     }
 
@@ -216,6 +219,7 @@ impl Admins<'_> {
         )
         .await?;
         txn.commit().await?;
+        self.0.sessions().ended_for_admin(&admin.id);
         Ok(())
     }
 

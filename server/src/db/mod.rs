@@ -35,6 +35,7 @@ pub mod inbox;
 pub mod migrations;
 pub mod outbox;
 pub mod rekey;
+pub mod session_cache;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod slots;
@@ -60,6 +61,7 @@ pub struct Store {
     conn: DatabaseConnection,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
+    session_cache: Arc<session_cache::SessionCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,7 +74,17 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     pub fn new(conn: DatabaseConnection, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
-        Self { conn, keys, clock }
+        // SQLite is one process: every change passes through this cache. On
+        // PostgreSQL it is off until its listener hears other instances.
+        let one_process = conn.get_database_backend() != sea_orm::DatabaseBackend::Postgres;
+        let session_cache = Arc::new(session_cache::SessionCache::new(one_process));
+        session_cache::spawn_listener(&conn, &session_cache);
+        Self {
+            conn,
+            keys,
+            clock,
+            session_cache,
+        }
     }
 
     /// Connects to the configured database and applies pending migrations.

@@ -2,23 +2,21 @@
 //! id (reading the table does not let anyone sign in), shared by every
 //! instance. `auth::session_store` adapts this to tower-sessions.
 use super::entities::admin_session;
+use super::session_cache::CHANNEL;
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Set, Statement,
+};
 
-/// A session row's contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    /// The admin it is signed in as, if any (to end their sessions).
-    pub admin_id: Option<String>,
-    /// The session's data as JSON (no secrets are put there).
-    pub data: String,
-    pub expires_at: DateTime<Utc>,
-}
+// Defined beside the cache that holds it (which must not depend on this file).
+pub use super::session_cache::SessionRow;
 
 /// Ends every session of an admin except `keep` (a session key), inside the
-/// transaction of the change that requires it. Returns how many.
+/// transaction of the change that requires it. Returns how many. Other
+/// instances hear of it when the transaction commits; the caller evicts this
+/// instance's cache after committing (`Sessions::ended_for_admin`).
 pub(super) async fn end_for_admin<C: ConnectionTrait>(
     conn: &C,
     admin_id: &str,
@@ -29,7 +27,24 @@ pub(super) async fn end_for_admin<C: ConnectionTrait>(
     if let Some(keep) = keep {
         delete = delete.filter(admin_session::Column::IdHash.ne(keep));
     }
-    Ok(delete.exec(conn).await?.rows_affected)
+    let ended = delete.exec(conn).await?.rows_affected;
+    notify(conn, &format!("admin:{admin_id}")).await?;
+    Ok(ended)
+}
+
+/// Tells every instance's session cache (PostgreSQL; delivered at commit
+/// when inside a transaction). SQLite has one process: nothing to tell.
+async fn notify<C: ConnectionTrait>(conn: &C, payload: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 pub struct Sessions<'a>(&'a Store);
@@ -77,27 +92,60 @@ impl Sessions<'_> {
             .filter(admin_session::Column::IdHash.eq(key))
             .exec(&self.0.conn)
             .await?;
+        self.0.session_cache.evict(key);
+        notify(&self.0.conn, &format!("key:{key}")).await?;
         Ok(())
     }
 
-    /// The session, unless it is unknown or expired.
+    /// The session, unless it is unknown or expired: from the cache when it
+    /// holds it (see `session_cache` for why that is safe), else the database.
     pub async fn load(&self, key: &str) -> Result<Option<SessionRow>, StoreError> {
-        Ok(admin_session::Entity::find_by_id(key.to_string())
-            .filter(admin_session::Column::ExpiresAt.gt(self.0.now()))
+        let now = self.0.now();
+        let cache = &self.0.session_cache;
+        if let Some(row) = cache.get(key, now) {
+            return Ok(Some(row));
+        }
+        let generation = cache.generation();
+        let row = admin_session::Entity::find_by_id(key.to_string())
+            .filter(admin_session::Column::ExpiresAt.gt(now))
             .one(&self.0.conn)
             .await?
             .map(|s| SessionRow {
                 admin_id: s.admin_id,
                 data: s.data,
                 expires_at: s.expires_at,
-            }))
+            });
+        if let Some(row) = &row {
+            cache.put(generation, key, row.clone());
+        }
+        Ok(row)
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         admin_session::Entity::delete_by_id(key.to_string())
             .exec(&self.0.conn)
             .await?;
+        self.0.session_cache.evict(key);
+        notify(&self.0.conn, &format!("key:{key}")).await?;
         Ok(())
+    }
+
+    /// Whether sessions are being served from memory now (off on
+    /// PostgreSQL while the notification listener is not connected).
+    pub fn cached(&self) -> bool {
+        self.0.session_cache.is_live()
+    }
+
+    /// Drops what this instance holds in memory, so the next request reads
+    /// the table: for a change made to it by hand (tests do, to age a session).
+    pub fn forget_cached(&self) {
+        self.0.session_cache.clear();
+    }
+
+    /// After a committed change that ended an admin's sessions: this
+    /// instance stops serving them at once (others heard the notification).
+    pub(super) fn ended_for_admin(&self, admin_id: &str) {
+        self.0.session_cache.evict_admin(admin_id);
     }
 
     /// Removes expired sessions; returns how many.

@@ -106,9 +106,25 @@ impl SiteAssets {
         }
     }
 
-    /// Whether Leptos should link the hashed script names (`hash_files`).
+    /// Whether this build's hashed names are in use.
     pub fn hashed(&self) -> bool {
         self.hashes.is_some()
+    }
+
+    /// The Leptos options the pages render with, linking this build's script
+    /// and WASM. When they share one hash (as `.ci/build.sh` names them) it
+    /// goes into the output name, so no page render reads the manifest;
+    /// otherwise Leptos's `hash_files` reads it on every render.
+    pub fn page_options(&self, mut options: LeptosOptions) -> LeptosOptions {
+        match &self.hashes {
+            Some(h) if h.js == h.wasm => {
+                options.output_name = format!("{}.{}", self.output_name, h.js).into();
+                options.hash_files = false;
+            }
+            Some(_) => options.hash_files = true,
+            None => options.hash_files = false,
+        }
+        options
     }
 
     /// The stylesheet URL the page shell links.
@@ -205,9 +221,34 @@ mod tests {
         }
         let present = SiteAssets::new(&options, Some(manifest));
         assert!(present.hashed());
+        // Different hashes for the script and the WASM: Leptos reads them.
+        let page = present.page_options(options.clone());
+        assert!(page.hash_files);
+        assert_eq!(page.output_name.as_ref(), "app");
         assert_eq!(present.stylesheet_href(), "/pkg/app.c3.css");
         assert!(present.is_hashed_name("app.b2.wasm"));
         assert!(!present.is_hashed_name("app.wasm"));
         assert!(!present.is_hashed_name("other.b2.wasm"));
+    }
+
+    #[test]
+    fn one_hash_for_script_and_wasm_goes_into_the_output_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+        for f in ["app.a1.js", "app.a1.wasm", "app.c3.css"] {
+            std::fs::write(dir.path().join("pkg").join(f), "x").unwrap();
+        }
+        let options = LeptosOptions::builder()
+            .output_name("app")
+            .site_root(dir.path().to_string_lossy().to_string())
+            .build();
+        let assets = SiteAssets::new(&options, Some("js: a1\nwasm: a1\ncss: c3\n"));
+        let page = assets.page_options(options.clone());
+        assert!(!page.hash_files);
+        assert_eq!(page.output_name.as_ref(), "app.a1");
+        // A development build: plain names, nothing read.
+        let plain = SiteAssets::new(&options, None).page_options(options);
+        assert!(!plain.hash_files);
+        assert_eq!(plain.output_name.as_ref(), "app");
     }
 }
