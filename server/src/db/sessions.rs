@@ -4,7 +4,6 @@
 use super::entities::admin_session;
 use super::session_cache::CHANNEL;
 use super::{Store, StoreError};
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Set, Statement,
