@@ -70,7 +70,9 @@ echo
 echo "== First load to first interaction (headless Chromium, cold cache, median of 7 loads)"
 (cd end2end && node bench/first-load.mjs "$base" "${cookie#tm_session=}" "$tenant" "$email" 7)
 echo
-echo "== For scale (signed in, wrk -t2 -c32 -d10s)"
-for p in /admin/tenants /readyz /healthz; do
-  printf '%-16s %s req/s\n' "$p" "$(wrk -t2 -c32 -d10s -H "Cookie: $cookie" "$base$p" | awk '/Requests\/sec/ {print $2}')"
+echo "== Pages and health checks (signed in, wrk -t2 -c32 -d10s --latency)"
+printf '%-22s %10s %9s %9s\n' route 'req/s' p50 p99
+for named in "editor:$page" "tenants:/admin/tenants" "inbox:$page/inbox" "readyz:/readyz" "healthz:/healthz"; do
+  wrk -t2 -c32 -d10s --latency -H "Cookie: $cookie" "$base${named#*:}" \
+    | awk -v p="${named%%:*}" '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%-22s %10s %9s %9s\n", p, r, p50, p99}'
 done
