@@ -151,10 +151,27 @@ struct Reply {
 impl Running {
     async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let r = request.send().await.unwrap();
+        let url = r.url().to_string();
+        let status = r.status();
+        let headers = r.headers().clone();
+        // A stalled body names its page and what had arrived (see ONE_AT_A_TIME).
+        let mut body = Vec::new();
+        let mut r = r;
+        loop {
+            match r.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => panic!(
+                    "{url}: {e}; {} bytes had arrived, ending: {}",
+                    body.len(),
+                    String::from_utf8_lossy(&body[body.len().saturating_sub(600)..])
+                ),
+            }
+        }
         Reply {
-            status: r.status(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
+            status,
+            headers,
+            body: String::from_utf8(body).unwrap(),
         }
     }
     async fn get(&self, path: &str) -> Reply {
