@@ -11,7 +11,7 @@ use ms_stand_in::fixture::{ADMIN, CLIENT, EXPIRED_SECRET, MAILBOX, SECRET, SECRE
 use ms_stand_in::{ConsentGrant, StandIn};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use server::clock::Clock;
-use server::db::entities::{mailbox_connection, oauth_flow};
+use server::db::entities::{audit_event, mailbox_connection, oauth_flow};
 use server::identity::Identity;
 use server::routes::oauth_callback::{self, OAuthState};
 use server::secrets::Binding;
@@ -868,6 +868,62 @@ async fn consent_revoked_before_the_exchange_is_explained() {
         assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
         assert!(r.body.contains("AADSTS65001"), "{}", r.body);
         assert!(r.body.contains("admin consent"), "{}", r.body);
+        // The fix, one click away: Microsoft's admin-consent URL for this
+        // authority (`common` becomes `organizations`), application and
+        // redirect URI.
+        let consent = format!(
+            "{}/adminconsent?client_id={CLIENT}&amp;redirect_uri={}",
+            e.stand_in.authority("organizations"),
+            url::form_urlencoded::byte_serialize(e.redirect_uri.as_bytes()).collect::<String>()
+        );
+        assert!(
+            r.body
+                .contains(&format!("id=\"admin-consent\" href=\"{consent}\"")),
+            "{consent}\n{}",
+            r.body
+        );
+        assert!(e.connection().await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_admin_consent_answer_is_shown_and_audited() {
+    for t in support::all().await {
+        let e = env(t).await;
+        let r = e
+            .callback("/core/oauth2/validated?admin_consent=True&tenant=7e4a4700-0000-4000-8000-000000000001&state=x", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Admin consent granted"), "{}", r.body);
+        assert!(r.body.contains("click Authenticate again"), "{}", r.body);
+        // v2.0 keeps admin_consent=True when it fails: the error wins.
+        let r = e
+            .callback("/core/oauth2/validated?admin_consent=True&error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent", None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(
+            r.body.contains("Admin consent was not granted"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("AADSTS65004: User declined to consent"),
+            "{}",
+            r.body
+        );
+        let actions: Vec<(String, String)> = audit_event::Entity::find()
+            .all(&e.p.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.action == "connection.admin_consent")
+            .map(|a| (a.outcome, a.detail.unwrap_or_default()))
+            .collect();
+        assert_eq!(actions.len(), 2, "{actions:?}");
+        assert_eq!(actions[0].0, "success");
+        assert_eq!(actions[1].0, "failure");
+        assert!(actions[1].1.contains("access_denied"), "{actions:?}");
+        // Nothing was connected by it.
         assert!(e.connection().await.is_none());
     }
 }

@@ -126,6 +126,8 @@ pub struct Outcome {
     /// `(tenant_id, tenant_email_id)` once the state named a flow.
     pub back: Option<(String, String)>,
     pub clear_cookie: Option<String>,
+    /// Microsoft's admin-consent URL, when that is the fix for the failure.
+    pub admin_consent: Option<String>,
 }
 
 /// The `state` value when the query carries exactly one usable one.
@@ -206,6 +208,7 @@ pub async fn callback(
                 result: Err(f),
                 back: None,
                 clear_cookie: None,
+                admin_consent: None,
             };
         }
     };
@@ -221,6 +224,7 @@ pub async fn callback(
                 result: Err(why),
                 back,
                 clear_cookie: Some(name),
+                admin_consent: None,
             };
         }
     };
@@ -235,10 +239,19 @@ pub async fn callback(
             tracing::info!(tenant_email_id = %flow.tenant_email_id, failure = ?f, "oauth callback failed")
         }
     }
+    let admin_consent = match &result {
+        Err(f) if f.admin_consent_fixes() => Some(super::admin_consent::url(
+            &flow.authority,
+            &flow.client_id,
+            &flow.redirect_uri,
+        )),
+        _ => None,
+    };
     Outcome {
         result,
         back,
         clear_cookie: Some(name),
+        admin_consent,
     }
 }
 

@@ -109,7 +109,16 @@ pub fn aadsts_explanation(code: u64) -> Option<&'static str> {
         50173 => "The sign-in grant was revoked (for example after a password reset). Click Authenticate again.",
         54005 => "This authorization code was already redeemed. Click Authenticate again to start a new sign-in.",
         501481 => "The PKCE code verifier did not match (a replayed or tampered sign-in). Click Authenticate again.",
-        65001 => "Nobody has consented to the permissions this application asks for. Sign in and accept the permissions, or ask a tenant administrator to grant admin consent in Azure.",
+        65001 => "Nobody has consented to the permissions this application asks for. Sign in and accept the permissions, or ask a tenant administrator to grant admin consent (the link below).",
+        90094 => "Your organisation lets only administrators consent to this application's permissions. A tenant administrator must grant admin consent (the link below, or Azure → Enterprise applications → Permissions), then click Authenticate again.",
+        90095 => "Your organisation requires an administrator to approve this application. Send the request from Microsoft's page; once an administrator approves it (or grants admin consent with the link below), click Authenticate again.",
+        53003 => "A Conditional Access policy of your organisation blocked this sign-in (device, location or app rules). A tenant administrator must allow it in Entra → Conditional Access (the sign-in logs name the policy).",
+        50076 => "Your organisation requires multi-factor authentication for this sign-in. Click Authenticate again and complete the MFA prompt in the browser.",
+        50079 => "The account must register for multi-factor authentication first. Sign in once at https://aka.ms/mfasetup, then click Authenticate again.",
+        500112 => "The redirect URI sent when redeeming the code differs from the one used at sign-in. Register exactly the redirect URI shown on the OAuth2 Configuration tab and keep public_url unchanged between starting and finishing a sign-in.",
+        700027 => "Microsoft could not verify the application's certificate assertion. Check that the certificate uploaded in Azure → App registrations → Certificates & secrets is the one shown here.",
+        50034 => "This account does not exist in the directory. Check the address (and the tenant in the authority URL).",
+        50126 => "The password was wrong. Click Authenticate again and sign in with the mailbox's password.",
         65004 => "The permissions were declined at Microsoft's consent page. Click Authenticate again and choose Accept, or ask a tenant administrator to grant admin consent.",
         7000215 => "Microsoft rejected the client secret. Paste the secret's Value (not its Secret ID) from Azure → App registrations → Certificates & secrets, save, and click Authenticate again.",
         7000222 => "The client secret has expired. Create a new secret in Azure → App registrations → Certificates & secrets, paste its Value here, save, and click Authenticate again.",
@@ -122,6 +131,9 @@ pub fn aadsts_explanation(code: u64) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// The AADSTS codes that an administrator's consent fixes.
+const ADMIN_CONSENT_FIXES: &[u64] = &[65001, 90094, 90095];
 
 fn oauth_explanation(e: &OAuthError) -> String {
     if let Some(text) = e.aadsts().and_then(aadsts_explanation) {
@@ -143,6 +155,18 @@ fn oauth_explanation(e: &OAuthError) -> String {
 }
 
 impl Failure {
+    /// Whether Microsoft said an administrator must consent to the
+    /// application's permissions (the failure page then links to it).
+    pub fn admin_consent_fixes(&self) -> bool {
+        match self {
+            Failure::Authorize(e) | Failure::Token(e) => {
+                e.aadsts().is_some_and(|c| ADMIN_CONSENT_FIXES.contains(&c))
+                    || e.error == "consent_required"
+            }
+            _ => false,
+        }
+    }
+
     /// HTTP status for the callback page.
     pub fn status(&self) -> u16 {
         match self {
@@ -295,5 +319,39 @@ mod tests {
             ..OAuthError::default()
         };
         assert!(Failure::Authorize(e).explanation().contains("cancelled"));
+    }
+
+    #[test]
+    fn codes_admins_hit_say_what_fixes_them() {
+        let failure = |code: u64, error: &str| {
+            Failure::Authorize(OAuthError {
+                error: error.into(),
+                description: Some(format!("AADSTS{code}: something. Trace ID: t")),
+                ..OAuthError::default()
+            })
+        };
+        for (code, fix, consent) in [
+            (90094, "administrator must grant admin consent", true),
+            (90095, "requires an administrator to approve", true),
+            (65001, "admin consent", true),
+            (53003, "Conditional Access", false),
+            (50076, "multi-factor", false),
+            (50079, "aka.ms/mfasetup", false),
+            (500112, "redirect URI", false),
+            (700027, "certificate", false),
+        ] {
+            let f = failure(code, "access_denied");
+            let text = f.explanation();
+            assert!(text.contains(fix), "{code}: {text}");
+            assert!(text.contains(&format!("AADSTS{code}")), "{code}: {text}");
+            assert_eq!(f.admin_consent_fixes(), consent, "{code}");
+        }
+        // Without a code, the OAuth error alone can say consent is the fix.
+        let f = Failure::Authorize(OAuthError {
+            error: "consent_required".into(),
+            ..OAuthError::default()
+        });
+        assert!(f.admin_consent_fixes());
+        assert!(!internal("t", "x").admin_consent_fixes());
     }
 }

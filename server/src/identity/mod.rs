@@ -18,6 +18,7 @@
 //! protocol only. Errors ([`errors`]) carry what the admin sees; internal
 //! ones are logged with a reference id. Nothing here logs a token, code,
 //! state, verifier or secret.
+pub mod admin_consent;
 pub mod begin;
 pub mod callback;
 pub mod client;

@@ -5,7 +5,9 @@
 //!   `?connected=1`, or a small page that says what went wrong and what to do.
 use crate::db::audit::Event;
 use crate::identity::callback::{self, Outcome};
-use crate::identity::{begin, BeginOptions, Failure, Identity, COOKIE_PATH, HOST_COOKIE_PATH};
+use crate::identity::{
+    admin_consent, begin, BeginOptions, Failure, Identity, COOKIE_PATH, HOST_COOKIE_PATH,
+};
 use crate::web_security::{csrf, CspNonce};
 use app::port::Actor;
 use axum::body::Bytes;
@@ -84,6 +86,33 @@ fn cookie(identity: &Identity, name: &str, value: &str, max_age: i64) -> Option<
 pub fn failure_page(
     failure: &Failure,
     back: Option<&(String, String)>,
+    admin_consent: Option<&str>,
+    nonce: Option<&CspNonce>,
+) -> Response {
+    let consent = admin_consent
+        .map(|url| format!(
+            "<p><a id=\"admin-consent\" href=\"{}\" rel=\"noreferrer\">Grant admin consent for your organisation</a> — a tenant administrator signs in at Microsoft and approves this application's permissions once, for every mailbox of the organisation.</p>",
+            escape(url)
+        ))
+        .unwrap_or_default();
+    let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    page(
+        status,
+        failure.title(),
+        &failure.explanation(),
+        &consent,
+        back,
+        nonce,
+    )
+}
+
+/// A small self-contained page (the OAuth routes render outside Leptos).
+fn page(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    extra_html: &str,
+    back: Option<&(String, String)>,
     nonce: Option<&CspNonce>,
 ) -> Response {
     let link = match back {
@@ -98,15 +127,14 @@ pub fn failure_page(
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} — Tenant Mail</title>\
 <style{nonce}>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}</style></head>\
-<body><main><h1>{title}</h1><p id=\"explanation\" role=\"alert\">{text}</p><p><a id=\"back\" href=\"{link}\">{link_text}</a></p></main></body></html>\n",
-        title = escape(failure.title()),
-        text = escape(&failure.explanation()),
+<body><main><h1>{title}</h1><p id=\"explanation\" role=\"alert\">{text}</p>{extra_html}<p><a id=\"back\" href=\"{link}\">{link_text}</a></p></main></body></html>\n",
+        title = escape(title),
+        text = escape(text),
         link = escape(&link),
         nonce = nonce
             .map(|n| format!(" nonce=\"{}\"", escape(n.as_str())))
             .unwrap_or_default(),
     );
-    let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -114,6 +142,39 @@ pub fn failure_page(
     );
     harden(response.headers_mut());
     response
+}
+
+/// Back from Microsoft's admin-consent page: says what Microsoft answered
+/// (nothing is stored; the returned tenant is not trusted) and audits it.
+async fn consent_answered(
+    identity: &Identity,
+    actor: &Actor,
+    answer: &admin_consent::Answer,
+    nonce: Option<&CspNonce>,
+) -> Response {
+    let (status, title, text, event) = match answer {
+        admin_consent::Answer::Granted => (
+            StatusCode::OK,
+            "Admin consent granted",
+            "Microsoft reports that an administrator approved this application's permissions for the organisation. Go back to the Tenant Email and click Authenticate again.".to_string(),
+            Event::new("connection.admin_consent"),
+        ),
+        admin_consent::Answer::Refused { error, description } => {
+            let said = description.as_deref().unwrap_or(error.as_str());
+            (
+                StatusCode::FORBIDDEN,
+                "Admin consent was not granted",
+                format!("Microsoft did not record admin consent ({error}: {said}). Only a tenant administrator (Global, Application or Cloud Application Administrator) can grant it."),
+                Event::new("connection.admin_consent").failed().detail(format!("{error}: {said}")),
+            )
+        }
+    };
+    identity
+        .store
+        .audit()
+        .record_best_effort(actor, event)
+        .await;
+    page(status, title, &text, "", None, nonce)
 }
 
 fn see_other(location: &str) -> Response {
@@ -147,10 +208,15 @@ async fn validated(
 ) -> Response {
     let identity = &state.identity;
     let cookies = cookie_header(&headers);
+    // Back from Microsoft's admin-consent page rather than from a sign-in.
+    if let Some(answer) = admin_consent::answer(uri.query()) {
+        return consent_answered(identity, &actor, &answer, nonce.as_ref().map(|n| &n.0)).await;
+    }
     let Outcome {
         result,
         back,
         clear_cookie,
+        admin_consent,
     } = callback::callback(identity, uri.query(), cookies.as_deref(), &actor).await;
     let event = match (&result, &back) {
         (Ok(c), _) => Event::new("connection.authentication_completed").target(
@@ -176,7 +242,12 @@ async fn validated(
             "{}?connected=1",
             email_page(&c.tenant_id, &c.tenant_email_id)
         )),
-        Err(f) => failure_page(f, back.as_ref(), nonce.as_ref().map(|n| &n.0)),
+        Err(f) => failure_page(
+            f,
+            back.as_ref(),
+            admin_consent.as_deref(),
+            nonce.as_ref().map(|n| &n.0),
+        ),
     };
     if let Some(v) = clear_cookie.and_then(|name| cookie(identity, &name, "", 0)) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -204,6 +275,7 @@ async fn begin_flow(
                 identity.public_url
             )),
             Some(&back),
+            None,
             nonce,
         );
     }
@@ -249,7 +321,7 @@ async fn begin_flow(
             }
             response
         }
-        Err(f) => failure_page(&f, Some(&back), nonce),
+        Err(f) => failure_page(&f, Some(&back), None, nonce),
     }
 }
 
