@@ -22,4 +22,5 @@ pub mod reference;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod telemetry;
 pub mod web_security;

@@ -258,6 +258,7 @@ pub fn router(
     // The host API's connection is the one the readiness check pings.
     let ready = host_api.store.clone();
     let files = host_api.store.clone();
+    let metrics_store = host_api.store.clone();
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     let pkg = format!("/{}", leptos_options.site_pkg_dir.trim_matches('/'));
@@ -274,6 +275,13 @@ pub fn router(
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
         .merge(crate::routes::received_files::routes(files))
+        .merge(crate::routes::metrics::routes(
+            metrics_store,
+            config.metrics_token.as_ref().map(|t| {
+                use secrecy::ExposeSecret;
+                crate::hashing::sha256_hex(t.expose_secret())
+            }),
+        ))
         .merge(crate::routes::audit_export::routes(
             auth.store.clone(),
             security.origin.clone(),

@@ -19,6 +19,7 @@ const RANKS: &[(&str, u8)] = &[
     ("clock", 0),
     ("hashing", 0),
     ("memory", 0),
+    ("telemetry", 0),
     ("reference", 0),
     ("failpoints", 0),
     ("secrets", 0),

@@ -42,7 +42,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// `/v1/` is among them so an admin's session cookie sent along with a host
 /// API request is not even read: it must grant nothing there.
 fn needs_no_session(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+    // /metrics checks its own bearer token.
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || crate::config::is_host_api(path)
 }

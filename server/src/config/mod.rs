@@ -39,7 +39,7 @@ pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies, metrics_token).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -78,6 +78,9 @@ pub struct Cli {
     /// Reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). Used for sign-in throttling and the audit log; without it every request is attributed to its TCP peer [default: none].
     #[arg(long, env = "TENANT_MAIL_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Bearer token for GET /metrics (at least 32 characters; set it in the environment or the TOML file, not on the command line). Unset: /metrics answers 404 [default: none].
+    #[arg(long, env = "TENANT_MAIL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -137,6 +140,7 @@ struct FileConfig {
     session_absolute_hours: Option<u32>,
     outbox_lease_seconds: Option<u32>,
     trusted_proxies: Option<String>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +149,8 @@ pub enum DatabaseKind {
     Postgres,
 }
 
-/// Validated configuration. Holds no secret itself: the key lives in `key_file`.
+/// Validated configuration. The encryption key lives in `key_file`; the one
+/// secret held here, the metrics token, is redacted when printed.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -164,6 +169,8 @@ pub struct Config {
     pub outbox_lease_seconds: u32,
     /// Proxies whose `X-Forwarded-For` names the client (empty: none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The `/metrics` bearer token (redacted in `Debug`; routes keep only its hash).
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -309,7 +316,19 @@ impl Config {
             .transpose()
             .map_err(|e| invalid("trusted_proxies", "TENANT_MAIL_TRUSTED_PROXIES", e))?
             .unwrap_or_default();
+        let metrics_token = match cli.metrics_token.or(file.metrics_token) {
+            Some(t) if t.trim().chars().count() < 32 => {
+                return Err(invalid(
+                    "metrics_token",
+                    "TENANT_MAIL_METRICS_TOKEN",
+                    "must be at least 32 characters",
+                ))
+            }
+            Some(t) => Some(secrecy::SecretString::from(t.trim().to_string())),
+            None => None,
+        };
         Ok(Self {
+            metrics_token,
             trusted_proxies,
             session_idle_minutes,
             session_absolute_hours,

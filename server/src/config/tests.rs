@@ -80,11 +80,31 @@ fn bad_values_name_the_setting() {
             },
             "TENANT_MAIL_TRUSTED_PROXIES",
         ),
+        (
+            Cli {
+                metrics_token: Some("too-short-to-guard-metrics".into()),
+                ..cli()
+            },
+            "TENANT_MAIL_METRICS_TOKEN",
+        ),
     ];
     for (bad, setting) in cases {
         let e = Config::load(bad).unwrap_err().to_string();
         assert!(e.contains(setting), "{setting}: {e}");
     }
+}
+
+#[test]
+fn the_metrics_token_is_never_printed() {
+    let token = "a-long-enough-metrics-token-0123456789";
+    let c = Config::load(Cli {
+        metrics_token: Some(format!("  {token} ")),
+        ..cli()
+    })
+    .unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(c.metrics_token.as_ref().unwrap().expose_secret(), token);
+    assert!(!format!("{c:?}").contains(token));
 }
 
 #[test]

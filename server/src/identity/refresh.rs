@@ -293,6 +293,7 @@ impl Identity {
                     tracing::warn!(tenant_email_id = %id, "refresh lease lost; discarding this refresh");
                 }
                 tracing::info!(tenant_email_id = %id, "access token refreshed");
+                crate::telemetry::token_refresh("ok");
                 Ok(AccessToken {
                     token: access,
                     expires_at,
@@ -301,6 +302,7 @@ impl Identity {
             Answer::Refused(e) => {
                 let text = explain(&e);
                 tracing::warn!(tenant_email_id = %id, error = %e.error, aadsts = ?e.aadsts(), "token refresh refused");
+                crate::telemetry::token_refresh("refused");
                 let (status, error) = refused(&e.error, text.clone());
                 self.record(id, Some(status), Some(&text), Some(owner))
                     .await;
@@ -309,6 +311,7 @@ impl Identity {
             Answer::Unreachable(why) => {
                 // Transient: keep the status, release the lease, record the error.
                 let text = format!("Microsoft's token endpoint was unavailable: {why}.");
+                crate::telemetry::token_refresh("unavailable");
                 self.record(id, None, Some(&text), Some(owner)).await;
                 Err(TokenError::Unavailable(text))
             }

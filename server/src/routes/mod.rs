@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit_export;
 pub mod health;
 pub mod host_api;
+pub mod metrics;
 pub mod oauth_callback;
 pub mod received_files;
 
@@ -31,6 +32,7 @@ pub(crate) fn internal_error(
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/admin/audit/export.csv"),
     ("GET", crate::config::CALLBACK_PATH),
     ("POST", oauth_callback::BEGIN_PATH),

@@ -89,6 +89,19 @@ impl Store {
 }
 
 impl Outbox<'_> {
+    /// How many messages are in each state, all mailboxes together (for `/metrics`).
+    pub async fn count_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(outbox_message::Entity::find()
+            .select_only()
+            .column(outbox_message::Column::State)
+            .column_as(outbox_message::Column::Id.count(), "n")
+            .group_by(outbox_message::Column::State)
+            .order_by_asc(outbox_message::Column::State)
+            .into_tuple::<(String, i64)>()
+            .all(&self.0.conn)
+            .await?)
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
         Ok(outbox_message::Entity::find_by_id(id.to_string())
             .one(&self.0.conn)

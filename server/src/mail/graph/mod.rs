@@ -246,8 +246,15 @@ impl GraphClient {
 
     /// Sends; any non-2xx answer becomes a [`GraphError`] (its body read for Graph's error).
     async fn execute(&self, request: RequestBuilder) -> Result<Response, GraphError> {
-        let response = request.send().await.map_err(errors::from_reqwest)?;
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                crate::telemetry::graph_response(None);
+                return Err(errors::from_reqwest(e));
+            }
+        };
         let status = response.status();
+        crate::telemetry::graph_response(Some(status.as_u16()));
         if status.is_success() {
             return Ok(response);
         }

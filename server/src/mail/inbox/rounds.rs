@@ -163,7 +163,10 @@ impl Inbox {
             };
             let (committed, next_page) = tokio::join!(commit, fetch_next);
             match committed {
-                Ok(Ok(Some(n))) => new += n,
+                Ok(Ok(Some(n))) => {
+                    new += n;
+                    crate::telemetry::inbox_stored(n as u64);
+                }
                 Ok(Ok(None)) => return SyncOutcome::LostLease,
                 Ok(Err(e)) => return e.into(),
                 Err(e) => return SyncOutcome::Failed(format!("the page commit stopped: {e}")),

@@ -271,6 +271,10 @@ impl Outbox {
             Ok(true) => {
                 self.sent_total
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let queued_for = (self.store.now() - m.created_at)
+                    .to_std()
+                    .unwrap_or_default();
+                crate::telemetry::message_sent(queued_for);
                 tracing::info!(outbox_id = %m.id, tenant_email_id = %m.tenant_email_id, attempts = m.attempts, "outbox: sent");
                 Outcome::Sent
             }
@@ -292,6 +296,10 @@ impl Outbox {
         {
             Ok(true) => {
                 tracing::info!(outbox_id = %m.id, state = state.code(), reason = %why, "outbox: message {}", state.code());
+                crate::telemetry::message_stopped(match state {
+                    OutboxState::Held => "held",
+                    _ => "failed",
+                });
                 match state {
                     OutboxState::Held => Outcome::Held,
                     _ => Outcome::Failed,
