@@ -240,6 +240,18 @@ fn provide_request_nonce() {
     }
 }
 
+/// Leptos's list of the app's routes, made once per process. Making it runs
+/// the app with resource loading switched off process-wide (Leptos's
+/// `SuppressResourceLoad`, a global flag): a page rendered by another router
+/// at that moment has its resources wait forever (leptos issue #4773). So no
+/// second router — a test's, or a second instance in one process — makes it
+/// again while another one serves.
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route, and the fallback, sit inside the same layers, outermost first:
 /// security headers (and the CSP nonce) → CSRF check → API status fix-up.
 pub fn router(
@@ -254,7 +266,7 @@ pub fn router(
     // The page links hashed asset names only when this build has them.
     let assets = Arc::new(SiteAssets::discover(&leptos_options));
     let leptos_options = assets.page_options(leptos_options);
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // The host API's connection is the one the readiness check pings.
     let ready = host_api.store.clone();
     let files = host_api.store.clone();

@@ -45,12 +45,9 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         outbox_finished.clone(),
     );
     // From a quick send to a backlog after an hour-long outage.
-    let send_latency = Histogram::new(
-        [
-            0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
-        ]
-        .into_iter(),
-    );
+    let send_latency = Histogram::new([
+        0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+    ]);
     registry.register(
         "outbox_send_latency_seconds",
         "Time from queueing a message to Graph accepting it",

@@ -109,7 +109,7 @@ async fn every_page_route_and_server_function_refuses_anonymous_calls() {
             );
         }
     }
-    let routes = leptos_axum::generate_route_list(app::App);
+    let routes = server::startup::route_list();
     assert!(routes.len() >= 8);
     for route in routes {
         let path = route

@@ -230,7 +230,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         }
 
         // Crawl every page (as the admin) with real ids, and some variants.
-        let mut paths: Vec<String> = leptos_axum::generate_route_list(app::App)
+        let mut paths: Vec<String> = server::startup::route_list()
             .iter()
             .map(|r| fill(r.path(), &tenant_id, &email_id))
             .collect();

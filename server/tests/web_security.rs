@@ -204,7 +204,7 @@ impl Running {
     }
     /// Every Leptos page route with its parameters filled in.
     fn page_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = leptos_axum::generate_route_list(app::App)
+        let mut paths: Vec<String> = server::startup::route_list()
             .iter()
             .map(|r| {
                 r.path()
