@@ -69,10 +69,11 @@ fn site() -> (tempfile::TempDir, leptos::config::LeptosOptions) {
     (dir, options)
 }
 
-/// These tests run one at a time: twice in ~35 runs one of them waited
-/// forever on a response while its siblings ran beside it (never alone).
-/// Until that is understood they do not overlap, and every request has a
-/// deadline, so a stall fails with the request's URL instead of holding CI.
+/// These tests run one at a time, and every request has a deadline. Once in
+/// 50–90 runs a page used to wait forever while a sibling built its router:
+/// Leptos made the route list with resource loading off process-wide
+/// (leptos #4773; `startup::route_list()` now makes it once). The guards stay,
+/// so any stall fails with the page and what had arrived instead of holding CI.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
