@@ -3,7 +3,7 @@
 #![recursion_limit = "256"]
 use axum::serve::ListenerExt;
 use clap::Parser;
-use server::config::{Cli, Command, Config, KeyCommand};
+use server::config::{Cli, Command, Config, KeyCommand, LogFormat};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -17,11 +17,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Colour codes only on a terminal: log files and collectors get plain text.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level));
+    match config.log_format {
+        // Colour codes only on a terminal: log files get plain text.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        // One object per line, the event's fields at the top level.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     // Reads FAILPOINTS in test builds only (see `server::failpoints`): a
     // production build never looks at the variable.
     let _failpoints = fail::has_failpoints().then(fail::FailScenario::setup);
@@ -86,10 +91,13 @@ async fn run(config: Config) -> Result<(), RunError> {
             }
         });
     tracing::info!(bind = %config.bind, "listening");
-    println!(
-        "Tenant Mail is running at {}/admin/tenants",
-        config.public_url
-    );
+    // A plain line for a person at a terminal; a JSON log stays JSON only.
+    if config.log_format == LogFormat::Text {
+        println!(
+            "Tenant Mail is running at {}/admin/tenants",
+            config.public_url
+        );
+    }
     // The peer address feeds sign-in throttling and the audit log.
     axum::serve(
         listener,

@@ -2,7 +2,7 @@
 //! token, 401 without or with a wrong bearer token, and with it the
 //! OpenMetrics text where a message sent through the stand-in's Graph shows
 //! in the outbox gauge, the Graph answers, the send latency and the token
-//! refreshes.
+//! refreshes. And JSON logs (`log_format`), one object per line.
 mod support;
 
 use app::model::mail::OutgoingMessage;
@@ -116,4 +116,39 @@ async fn metrics_are_off_without_a_token() {
     let (status, _, body) = scrape(&base, Some(TOKEN)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("metrics_token"), "{body}");
+}
+
+/// `log_format = json`: the real binary writes one JSON object per line (the
+/// event's fields at the top level) and no plain-text line among them.
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let t = support::sqlite().await;
+    let server = support::process::Server::start(&t, &[("TENANT_MAIL_LOG_FORMAT", "json")]);
+    server
+        .wait_for_log("\"listening\"", Duration::from_secs(60))
+        .await;
+    let log = server.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 2, "{log}");
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    let listening = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["message"] == "listening")
+        .expect("the listening event");
+    assert_eq!(listening["level"], "INFO");
+    assert!(
+        listening["bind"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:"),
+        "{listening}"
+    );
 }

@@ -1,8 +1,10 @@
 //! Typed configuration: defaults → optional TOML file → environment
 //! (`TENANT_MAIL_*`) → command line. `tenant-mail --help` lists every setting.
 //! Invalid values stop start-up with a message naming the setting.
+mod log_format;
 mod proxies;
 
+pub use log_format::LogFormat;
 pub use proxies::parse_proxies;
 
 use clap::Parser;
@@ -39,7 +41,7 @@ pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies, metrics_token).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, log_format, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies, metrics_token).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -57,6 +59,9 @@ pub struct Cli {
     /// Log filter, e.g. info or tenant_mail=debug,info [default: info].
     #[arg(long, env = "TENANT_MAIL_LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Log lines as `text` or `json` (one object per line, for log collectors) [default: text].
+    #[arg(long, env = "TENANT_MAIL_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Extra accepted OAuth2 authority host[:port] (tests and demo mode point at a local Microsoft stand-in). Unset in production.
     #[arg(long, env = "TENANT_MAIL_EXTRA_AUTHORITY_HOST")]
     pub extra_authority_host: Option<String>,
@@ -133,6 +138,7 @@ struct FileConfig {
     database_url: Option<String>,
     key_file: Option<PathBuf>,
     log_level: Option<String>,
+    log_format: Option<LogFormat>,
     extra_authority_host: Option<String>,
     graph_base_url: Option<String>,
     token_keepalive_days: Option<u32>,
@@ -160,6 +166,7 @@ pub struct Config {
     pub database_kind: DatabaseKind,
     pub key_file: PathBuf,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub extra_authority_host: Option<String>,
     /// Without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`.
     pub graph_base_url: String,
@@ -339,6 +346,7 @@ impl Config {
             database_kind,
             key_file,
             log_level,
+            log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
             extra_authority_host,
             graph_base_url,
             token_keepalive_days,
