@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <span class="nav-section">"Admin"</span>
                         <span aria-hidden="true">" → "</span>
                         <A href="/admin/tenants">"Tenant Management"</A>
+                        <A href="/admin/alerts">"Alerts"</A>
                         <A href="/admin/admins">"Admins"</A>
                         <A href="/admin/audit">"Audit log"</A>
                     </nav>
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/admin/tenants">"Tenant Mail"</a>
                 <Transition fallback=|| ()>{signed_in_nav}</Transition>
             </header>
+            <components::attention_banner::AttentionBanner/>
             <main>
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/admin/tenants"/> }/>
@@ -101,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
                     <Route path=path!("/setup") view=pages::setup::SetupPage/>
                     <Route path=path!("/admin/admins") view=pages::admins::AdminsPage/>
+                    <Route path=path!("/admin/alerts") view=pages::alerts::AlertsPage/>
                     <Route path=path!("/admin/audit") view=pages::audit::AuditPage/>
                     <Route path=path!("/admin/tenants") view=pages::tenants::TenantsPage/>
                     <Route path=path!("/admin/tenants/:tenant_id") view=pages::tenant::TenantPage/>

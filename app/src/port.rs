@@ -4,6 +4,9 @@
 //! server puts an `Arc<dyn Backend>` into Leptos context and server functions
 //! fetch it through `api::guard`. Inputs arrive here already validated.
 use crate::model::admin::{AdminView, AuditFilter, AuditPage};
+use crate::model::alerts::{
+    AlertsPageData, AttentionItem, CreatedDestination, NewDestinationInput,
+};
 use crate::model::api_token::{ApiTokenView, CreatedApiToken};
 use crate::model::inbox::{InboxPage, ReceivedMessage};
 use crate::model::mail::{OutboxEntryView, OutboxState};
@@ -60,6 +63,7 @@ pub trait Backend:
     + InboxPort
     + AdminPort
     + ApiTokenPort
+    + AlertPort
     + Send
     + Sync
     + 'static
@@ -73,6 +77,7 @@ impl<T> Backend for T where
         + InboxPort
         + AdminPort
         + ApiTokenPort
+        + AlertPort
         + Send
         + Sync
         + 'static
@@ -250,6 +255,23 @@ pub trait ApiTokenPort: Send + Sync {
         tenant_id: &str,
         token_id: &str,
     ) -> Result<ApiTokenView, PortError>;
+}
+
+/// Alerts: destinations and what needs attention now.
+#[async_trait::async_trait]
+pub trait AlertPort: Send + Sync {
+    async fn alerts_overview(&self) -> Result<AlertsPageData, PortError>;
+    /// Conditions raised now (the banner on every admin page).
+    async fn attention(&self) -> Result<Vec<AttentionItem>, PortError>;
+    /// A webhook's signing secret is in the result and nowhere else.
+    async fn create_alert_destination(
+        &self,
+        actor: &Actor,
+        input: &NewDestinationInput,
+    ) -> Result<CreatedDestination, PortError>;
+    async fn delete_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError>;
+    /// Queues a test alert for one destination and delivers it at once.
+    async fn test_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -4,6 +4,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![recursion_limit = "256"]
 
+pub mod alerts;
 pub mod auth;
 pub mod capped;
 pub mod cli;

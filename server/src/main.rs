@@ -77,6 +77,7 @@ async fn run(config: Config) -> Result<(), RunError> {
     let prepared = server::startup::prepare(&config, leptos_options).await?;
     prepared.outbox.clone().spawn();
     prepared.inbox.clone().spawn();
+    prepared.alerts.clone().spawn();
     server::memory::spawn_trim();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -1,5 +1,6 @@
 //! Wiring: key → database (+ migrations) → secret check → backend → router.
 //! Shared by `main` and the integration tests.
+use crate::alerts::{AlertConfig, AlertEngine};
 use crate::auth::AuthService;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseKind};
@@ -40,6 +41,8 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Identity(#[from] crate::identity::BuildError),
+    #[error("alerts: {0}")]
+    Alerts(String),
     #[error("mail: {0}")]
     Mail(Box<crate::mail::graph::GraphError>),
     #[error(
@@ -54,6 +57,8 @@ pub struct Prepared {
     /// Not running yet: `main` spawns it (tests drive it round by round).
     pub outbox: Arc<crate::mail::outbox::worker::Outbox>,
     pub inbox: Arc<crate::mail::inbox::sync::Inbox>,
+    /// Not running yet either: `main` spawns it.
+    pub alerts: Arc<AlertEngine>,
     pub auth: Arc<AuthService>,
     pub store: Store,
     /// The raw connection of `store`, for tests that inspect the database.
@@ -125,7 +130,12 @@ pub async fn prepare(
         },
     };
     let auth = Arc::new(AuthService::new(store.clone(), config));
-    let console = Arc::new(Console::new(store.clone(), context, auth.throttle.clone()));
+    let console = Arc::new(Console::new(
+        store.clone(),
+        context,
+        auth.throttle.clone(),
+        &config.public_url,
+    ));
     let backend: SharedBackend = console.clone();
     let host_api = HostApiState {
         store: store.clone(),
@@ -141,6 +151,15 @@ pub async fn prepare(
         i64::from(config.token_keepalive_days),
     );
     let (outbox, inbox) = build_mail(config, &store, &oauth, &console)?;
+    let alerts = Arc::new(
+        AlertEngine::new(
+            store.clone(),
+            AlertConfig::new(&config.public_url),
+            console.alert_wake(),
+            console.outbox_wake(),
+        )
+        .map_err(|e| StartupError::Alerts(e.to_string()))?,
+    );
     announce_setup_token(&store, config).await?;
     crate::auth::spawn_housekeeping(auth.clone());
     let security = SecurityPolicy::from_config(config);
@@ -157,6 +176,7 @@ pub async fn prepare(
         router,
         outbox,
         inbox,
+        alerts,
         auth,
         db: store.connection().clone(),
         store,

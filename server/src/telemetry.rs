@@ -21,6 +21,12 @@ struct Result {
     result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertDelivery {
+    destination: &'static str,
+    result: &'static str,
+}
+
 struct Telemetry {
     registry: Registry,
     graph_responses: Family<Status, Counter>,
@@ -28,6 +34,7 @@ struct Telemetry {
     send_latency: Histogram,
     token_refreshes: Family<Result, Counter>,
     inbox_messages: Counter,
+    alerts: Family<AlertDelivery, Counter>,
 }
 
 static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
@@ -65,7 +72,14 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         "Received messages stored by the inbox sync",
         inbox_messages.clone(),
     );
+    let alerts = Family::<AlertDelivery, Counter>::default();
+    registry.register(
+        "alerts_delivered",
+        "Alerts handed to a destination (email: queued in the outbox), by result",
+        alerts.clone(),
+    );
     Telemetry {
+        alerts,
         registry,
         graph_responses,
         outbox_finished,
@@ -111,6 +125,18 @@ pub fn token_refresh(result: &'static str) {
 
 pub fn inbox_stored(messages: u64) {
     TELEMETRY.inbox_messages.inc_by(messages);
+}
+
+/// A batch of `count` alerts delivered (`ok`) or not to a destination kind.
+pub fn alert_delivery(destination: &'static str, ok: bool, count: usize) {
+    let result = if ok { "delivered" } else { "failed" };
+    TELEMETRY
+        .alerts
+        .get_or_create(&AlertDelivery {
+            destination,
+            result,
+        })
+        .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
 }
 
 /// The counters in Prometheus text format, `extra` (gauges read at scrape

@@ -29,6 +29,7 @@ const RANKS: &[(&str, u8)] = &[
     ("web_security", 2),
     ("auth", 3),
     ("mail", 3),
+    ("alerts", 3),
     ("console", 4),
     ("routes", 4),
     ("startup", 5),

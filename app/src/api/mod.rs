@@ -1,6 +1,7 @@
 //! Every server function. Thin: pass the guard, validate with `model`, call
 //! the backend port, map errors to HTTP statuses.
 mod admins;
+mod alerts;
 mod api_tokens;
 mod app_info;
 mod audit;
@@ -11,6 +12,7 @@ mod tenant_emails;
 mod tenants;
 
 pub use admins::*;
+pub use alerts::*;
 pub use api_tokens::*;
 pub use app_info::*;
 pub use audit::*;

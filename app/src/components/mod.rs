@@ -1,4 +1,5 @@
 //! Reusable views.
+pub mod attention_banner;
 pub mod copy_button;
 pub mod error_banner;
 pub mod field;

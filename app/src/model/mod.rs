@@ -3,6 +3,7 @@
 //! Everything here is pure: no I/O, no clocks, so the same rules run in the
 //! form on every keystroke and again in the server function before a write.
 pub mod admin;
+pub mod alerts;
 pub mod api_token;
 pub mod authority;
 pub mod connection;

@@ -1,5 +1,6 @@
 //! One routed page per module.
 pub mod admins;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod inbox;

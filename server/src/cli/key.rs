@@ -41,6 +41,7 @@ pub async fn rotate_key(config: &Config) -> Result<(), CliError> {
         total.client_secrets += pass.client_secrets;
         total.tokens += pass.tokens;
         total.flows += pass.flows;
+        total.webhook_secrets += pass.webhook_secrets;
         if pass.changed_meanwhile == 0 {
             break;
         }
@@ -51,11 +52,12 @@ pub async fn rotate_key(config: &Config) -> Result<(), CliError> {
     }
     let retired = rotation::finish(key_file, &old_id)?;
     println!(
-        "Re-sealed {} client secrets, {} tokens and {} sign-in flows under key {next_id}, \
-         now in {}.",
+        "Re-sealed {} client secrets, {} tokens, {} sign-in flows and {} webhook secrets \
+         under key {next_id}, now in {}.",
         total.client_secrets,
         total.tokens,
         total.flows,
+        total.webhook_secrets,
         key_file.display()
     );
     println!(

@@ -4,6 +4,7 @@
 //! results to the DTOs the browser sees. Inputs arrive validated by the
 //! server functions; internal errors become reference ids in [`errors`].
 mod admins;
+mod alerts;
 mod api_tokens;
 mod errors;
 mod inbox;
@@ -30,12 +31,23 @@ pub struct Console {
     outbox_wake: Arc<Notify>,
     /// Wakes the inbox sync at once (Sync now).
     inbox_wake: Arc<Notify>,
+    /// Wakes the alert engine (a test alert is delivered at once).
+    alert_wake: Arc<Notify>,
+    /// Links in alerts point here.
+    public_url: String,
     context: EditorContext,
 }
 
 impl Console {
-    pub fn new(store: Store, context: EditorContext, throttle: Arc<SignInThrottle>) -> Self {
+    pub fn new(
+        store: Store,
+        context: EditorContext,
+        throttle: Arc<SignInThrottle>,
+        public_url: &str,
+    ) -> Self {
         Self {
+            alert_wake: Arc::new(Notify::new()),
+            public_url: public_url.trim_end_matches('/').to_string(),
             store,
             throttle,
             setup_failures: FailureSampler::new(SETUP_FAILURE_WINDOW),
@@ -48,6 +60,11 @@ impl Console {
     /// The outbox workers listen on this.
     pub fn outbox_wake(&self) -> Arc<Notify> {
         self.outbox_wake.clone()
+    }
+
+    /// The alert engine listens on this.
+    pub fn alert_wake(&self) -> Arc<Notify> {
+        self.alert_wake.clone()
     }
 
     /// The inbox sync listens on this.

@@ -22,7 +22,9 @@
 //! | [`api_tokens`] | `api_token` |
 //! | [`audit`] | `audit_event` |
 //! | [`throttle`] | `sign_in_throttle` |
+//! | [`alerts`] | `alert_destination`, `alert_state`, `alert_delivery` (sealed webhook secret) |
 pub mod admins;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod connections;

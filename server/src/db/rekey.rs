@@ -18,13 +18,18 @@ pub struct Resealed {
     pub client_secrets: usize,
     pub tokens: usize,
     pub flows: usize,
+    pub webhook_secrets: usize,
     /// Values written by someone else between read and write: left for the
     /// next pass.
     pub changed_meanwhile: usize,
 }
 
 /// `sealed` under the sealing key, or `None` when it is there already.
-fn resealed(keys: &KeyRing, sealed: &str, at: &Binding<'_>) -> Result<Option<String>, StoreError> {
+pub(super) fn resealed(
+    keys: &KeyRing,
+    sealed: &str,
+    at: &Binding<'_>,
+) -> Result<Option<String>, StoreError> {
     if keys.is_current(sealed) {
         return Ok(None);
     }
@@ -33,7 +38,7 @@ fn resealed(keys: &KeyRing, sealed: &str, at: &Binding<'_>) -> Result<Option<Str
 }
 
 /// Counts one compare-and-set write.
-fn count(rows_affected: u64, done: &mut usize, changed: &mut usize) {
+pub(super) fn count(rows_affected: u64, done: &mut usize, changed: &mut usize) {
     match rows_affected {
         0 => *changed += 1,
         _ => *done += 1,
@@ -73,6 +78,7 @@ impl Store {
             ));
         }
         self.reseal_tokens(&mut r).await?;
+        self.alerts().reseal(&mut r).await?;
         let flows: Vec<(String, String)> = oauth_flow::Entity::find()
             .select_only()
             .column(oauth_flow::Column::StateHash)
@@ -172,7 +178,8 @@ impl Store {
             .into_tuple()
             .all(&self.conn)
             .await?;
-        Ok(secrets.iter().filter(|s| elsewhere(s)).count()
+        Ok(self.alerts().sealed_elsewhere().await?
+            + secrets.iter().filter(|s| elsewhere(s)).count()
             + tokens
                 .into_iter()
                 .map(|(refresh, access)| {

@@ -1,6 +1,9 @@
 //! SeaORM entities (what the code reads and writes; migrations define tables).
 pub mod admin;
 pub mod admin_session;
+pub mod alert_delivery;
+pub mod alert_destination;
+pub mod alert_state;
 pub mod api_token;
 pub mod audit_event;
 pub mod graph_slot;

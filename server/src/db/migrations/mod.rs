@@ -13,6 +13,7 @@ mod m20261127_000008_api_token;
 mod m20261127_000009_inbox;
 mod m20261127_000010_sign_in_throttle;
 mod m20261206_000011_connection_tenant_name;
+mod m20261207_000012_alerts;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_inbox::Migration),
             Box::new(m20261127_000010_sign_in_throttle::Migration),
             Box::new(m20261206_000011_connection_tenant_name::Migration),
+            Box::new(m20261207_000012_alerts::Migration),
         ]
     }
 }
