@@ -203,7 +203,10 @@ async fn a_broken_mailbox_alerts_each_destination_once_then_recovers_once() {
             .ends_with("needs re-authentication"));
         // No connection row in this test: the status says it (the AADSTS
         // explanation is carried when there is one; see the unit tests).
-        assert!(alert["detail"].as_str().unwrap().contains("re-authentication"));
+        assert!(alert["detail"]
+            .as_str()
+            .unwrap()
+            .contains("re-authentication"));
         assert!(alert["fix"].as_str().unwrap().contains("RE Authenticate"));
         assert_eq!(
             alert["link"],
@@ -494,5 +497,28 @@ async fn the_alerts_api_refuses_bad_input_and_sends_a_test_alert() {
         let deleted = call("delete_alert_destination", serde_json::json!({ "id": id })).await;
         assert_eq!(deleted.status, StatusCode::OK, "{label}");
         assert!(p.store.alerts().destinations().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_new_destination_starts_with_what_is_already_wrong() {
+    for t in support::all().await {
+        let label = t.label;
+        let p = support::prepare(&t).await;
+        let (_, broken) = support::tenant_with_mailbox(&p, "send").await;
+        break_connection(&p.store, &broken).await;
+        engine(&p.store).round().await;
+        let (receiver, url) = Receiver::start().await;
+        p.backend
+            .create_alert_destination(&support::actor(), &webhook(&url))
+            .await
+            .unwrap();
+        let alerts = engine(&p.store);
+        alerts.round().await;
+        alerts.round().await;
+        let bodies = receiver.bodies();
+        assert_eq!(bodies.len(), 1, "{label}");
+        assert_eq!(bodies[0]["alerts"][0]["kind"], "raised", "{label}");
+        assert_eq!(bodies[0]["alerts"][0]["tenant_email_id"], broken, "{label}");
     }
 }

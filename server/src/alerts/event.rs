@@ -71,6 +71,36 @@ impl AlertEvent {
     }
 }
 
+/// A condition that is open now, for a destination that was just added (so
+/// it starts out knowing what is already wrong).
+pub fn open_event(
+    a: &crate::db::alerts::Attention,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> AlertEvent {
+    AlertEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: EventKind::Raised,
+        condition: a.state.condition.clone(),
+        level: Some(a.state.level.clone()),
+        title: a.state.title.clone(),
+        detail: a.state.detail.clone(),
+        fix: a.state.fix.clone(),
+        since: Some(rfc3339(a.state.since)),
+        at: rfc3339(now),
+        tenant_id: Some(a.tenant_id.clone()),
+        tenant_name: Some(a.tenant_name.clone()),
+        tenant_email_id: Some(a.state.tenant_email_id.clone()),
+        mailbox: Some(a.address.clone()),
+        link: format!(
+            "{}/admin/tenants/{}/emails/{}",
+            public_url.trim_end_matches('/'),
+            a.tenant_id,
+            a.state.tenant_email_id
+        ),
+    }
+}
+
 /// A test alert for the Alerts page's button.
 pub fn test_event(destination_name: &str, public_url: &str, now: DateTime<Utc>) -> AlertEvent {
     AlertEvent {

@@ -3,7 +3,7 @@
 //! attention now (the banner on every admin page).
 use super::errors::not_found;
 use super::Console;
-use crate::alerts::event::{rfc3339, test_event};
+use crate::alerts::event::{open_event, rfc3339, test_event};
 use crate::db::alerts::{Attention, Destination, DestinationKind, NewDestination};
 use crate::db::Saved;
 use app::model::alerts::{
@@ -192,6 +192,20 @@ impl AlertPort for Console {
                 message: "That mailbox no longer exists.".into(),
             });
         };
+        // It starts out knowing what is wrong already (alerts about an email
+        // destination's own sender excepted, as always).
+        let now = self.store.now();
+        let open: Vec<String> = self
+            .store
+            .alerts()
+            .attention()
+            .await?
+            .iter()
+            .filter(|a| sender != Some(a.state.tenant_email_id.as_str()))
+            .filter_map(|a| serde_json::to_string(&open_event(a, &self.public_url, now)).ok())
+            .collect();
+        self.store.alerts().queue_for(&d.id, &open).await?;
+        self.alert_wake.notify_one();
         let labels: HashMap<String, String> = self
             .sender_options()
             .await?

@@ -111,7 +111,7 @@ impl Alerts<'_> {
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.state.since.cmp(&b.state.since));
+        out.sort_by_key(|a| a.state.since);
         Ok(out)
     }
 
@@ -156,6 +156,22 @@ impl Alerts<'_> {
             recorded += 1;
         }
         Ok(recorded)
+    }
+
+    /// Alerts for one destination only (what is already open, for a
+    /// destination just added), in one transaction.
+    pub async fn queue_for(
+        &self,
+        destination_id: &str,
+        events: &[String],
+    ) -> Result<(), StoreError> {
+        let now = self.0.now();
+        let txn = self.0.conn.begin().await?;
+        for event in events {
+            insert_delivery(&txn, destination_id, event, now).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// A test alert for one destination (the "Send test alert" button).
