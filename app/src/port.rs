@@ -272,6 +272,13 @@ pub trait AlertPort: Send + Sync {
     async fn delete_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError>;
     /// Queues a test alert for one destination and delivers it at once.
     async fn test_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError>;
+    /// The pre-flight doctor for one mailbox ("Check configuration").
+    async fn check_configuration(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<crate::model::doctor::DoctorReport, PortError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -35,6 +35,14 @@ async fn main() -> ExitCode {
         Some(Command::Key {
             action: KeyCommand::Rotate,
         }) => Some(server::cli::rotate_key(&config).await),
+        Some(Command::Doctor) => match server::cli::doctor(&config).await {
+            Ok(true) => Some(Ok(())),
+            Ok(false) => {
+                eprintln!("tenant-mail doctor: some checks failed (see FAIL above)");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => Some(Err(e)),
+        },
         None => None,
     };
     if let Some(done) = done {

@@ -130,10 +130,12 @@ pub async fn prepare(
         },
     };
     let auth = Arc::new(AuthService::new(store.clone(), config));
+    let identity = Arc::new(Identity::new(store.clone(), config)?);
     let console = Arc::new(Console::new(
         store.clone(),
         context,
         auth.throttle.clone(),
+        identity.clone(),
         &config.public_url,
     ));
     let backend: SharedBackend = console.clone();
@@ -142,9 +144,7 @@ pub async fn prepare(
         outbox_wake: console.outbox_wake(),
         send_budget: host_api::SendBudget::default(),
     };
-    let oauth = OAuthState {
-        identity: Arc::new(Identity::new(store.clone(), config)?),
-    };
+    let oauth = OAuthState { identity };
     crate::identity::refresh::spawn_keep_alive(
         oauth.identity.clone(),
         std::time::Duration::from_secs(6 * 3600),

@@ -61,3 +61,18 @@ pub async fn test_alert_destination(id: String) -> Result<(), ApiError> {
         .await
         .map_err(super::port)
 }
+
+/// Runs the pre-flight doctor on a saved Tenant Email.
+#[server(prefix = "/api", endpoint = "check_configuration", input = Json)]
+pub async fn check_configuration(
+    tenant_id: String,
+    email_id: String,
+) -> Result<crate::model::doctor::DoctorReport, ApiError> {
+    let (backend, actor) = super::admin()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend
+        .check_configuration(&actor, &tenant_id, &email_id)
+        .await
+        .map_err(super::port)
+}

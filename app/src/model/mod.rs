@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod api_token;
 pub mod authority;
 pub mod connection;
+pub mod doctor;
 pub mod errors;
 pub mod fields;
 pub mod identifiers;

@@ -257,6 +257,22 @@ pub mod aadsts {
         )
     }
 
+    pub fn app_only_needs_tenant() -> EntraError {
+        EntraError::bad(
+            "invalid_request",
+            9_001_023,
+            "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+        )
+    }
+
+    pub fn default_scope_required(scope: &str) -> EntraError {
+        EntraError::bad(
+            "invalid_scope",
+            1_002_012,
+            format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+        )
+    }
+
     pub fn unsupported_grant_type(grant: &str) -> EntraError {
         EntraError::bad(
             "unsupported_grant_type",

@@ -1,9 +1,11 @@
 //! `tenant-mail admin …`: account management from the server's shell, for the
 //! first admin and for recovery when nobody can sign in. Passwords come from
 //! standard input (one line), never from arguments, which `ps` would show.
-//! `tenant-mail key rotate`: see [`key`].
+//! `tenant-mail key rotate`: see [`key`]. `tenant-mail doctor`: see [`doctor`].
+mod doctor;
 mod key;
 
+pub use doctor::{doctor, render as render_doctor};
 pub use key::rotate_key;
 
 use crate::auth::password;

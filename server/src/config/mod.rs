@@ -1,9 +1,11 @@
 //! Typed configuration: defaults → optional TOML file → environment
 //! (`TENANT_MAIL_*`) → command line. `tenant-mail --help` lists every setting.
 //! Invalid values stop start-up with a message naming the setting.
+mod commands;
 mod log_format;
 mod proxies;
 
+pub use commands::{AdminCommand, Command, KeyCommand};
 pub use log_format::LogFormat;
 pub use proxies::parse_proxies;
 
@@ -88,45 +90,6 @@ pub struct Cli {
     pub metrics_token: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// Without a command the server runs.
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum Command {
-    /// Manage admin accounts from the server's shell (e.g. the first admin).
-    Admin {
-        #[command(subcommand)]
-        action: AdminCommand,
-    },
-    /// The key that seals stored secrets.
-    Key {
-        #[command(subcommand)]
-        action: KeyCommand,
-    },
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum KeyCommand {
-    /// Re-seal every stored secret under a new key, which then replaces the key
-    /// file; the old key is kept beside it for older backups. Stop every
-    /// instance first. Run it again to finish an interrupted rotation.
-    Rotate,
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum AdminCommand {
-    /// Create an admin. The password is read from standard input (one line), never from an argument.
-    Create {
-        #[arg(long)]
-        username: String,
-    },
-    /// Set a new password for an admin (read from standard input) and end their sessions.
-    SetPassword {
-        #[arg(long)]
-        username: String,
-    },
-    /// List admins.
-    List,
 }
 
 /// The same settings as read from the TOML file.

@@ -5,11 +5,13 @@ use super::errors::not_found;
 use super::Console;
 use crate::alerts::event::{open_event, rfc3339, test_event};
 use crate::db::alerts::{Attention, Destination, DestinationKind, NewDestination};
+use crate::db::audit::Event;
 use crate::db::Saved;
 use app::model::alerts::{
     split_addresses, AlertsPageData, AttentionItem, CreatedDestination, DestinationView,
     NewDestinationInput, SenderOption, DEST_SENDER, DEST_URL,
 };
+use app::model::doctor::{CheckOutcome, DoctorReport};
 use app::port::{Actor, AlertPort, PortError};
 use base64::Engine;
 use rand::RngCore;
@@ -223,6 +225,44 @@ impl AlertPort for Console {
             Saved::Done(()) => Ok(()),
             _ => Err(not_found("alert destination")),
         }
+    }
+
+    async fn check_configuration(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<DoctorReport, PortError> {
+        if self
+            .store
+            .tenant_emails()
+            .owned(tenant_id, email_id)
+            .await?
+            .is_none()
+        {
+            return Err(not_found("tenant email"));
+        }
+        let Some(report) = self.identity.doctor(email_id).await? else {
+            return Err(not_found("tenant email"));
+        };
+        let failed: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == CheckOutcome::Fail)
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut event = Event::new("tenant_email.checked")
+            .target("tenant_email", email_id, &report.address)
+            .detail(if failed.is_empty() {
+                "every check passed".to_string()
+            } else {
+                format!("failed: {}", failed.join(", "))
+            });
+        if !failed.is_empty() {
+            event = event.failed();
+        }
+        self.store.audit().record_best_effort(actor, event).await;
+        Ok(report)
     }
 
     async fn test_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError> {

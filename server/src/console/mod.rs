@@ -15,6 +15,7 @@ mod tenants;
 use crate::auth::failures::FailureSampler;
 use crate::auth::throttle::SignInThrottle;
 use crate::db::Store;
+use crate::identity::Identity;
 use app::model::EditorContext;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -35,6 +36,8 @@ pub struct Console {
     alert_wake: Arc<Notify>,
     /// Links in alerts point here.
     public_url: String,
+    /// The pre-flight doctor asks Microsoft through it.
+    identity: Arc<Identity>,
     context: EditorContext,
 }
 
@@ -43,9 +46,11 @@ impl Console {
         store: Store,
         context: EditorContext,
         throttle: Arc<SignInThrottle>,
+        identity: Arc<Identity>,
         public_url: &str,
     ) -> Self {
         Self {
+            identity,
             alert_wake: Arc::new(Notify::new()),
             public_url: public_url.trim_end_matches('/').to_string(),
             store,

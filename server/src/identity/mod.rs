@@ -24,6 +24,7 @@ pub mod callback;
 pub mod client;
 pub mod connect;
 pub mod discovery;
+pub mod doctor;
 pub mod errors;
 pub mod exchange;
 pub mod guard;

@@ -32,6 +32,7 @@ pub fn ConnectPanel(
         "Click to Authenticate"
     };
     let reason = move || blocked_reason(&state, dirty.get());
+    let doctor_tenant = tenant_id.clone();
     let action = move || {
         format!(
             "/core/oauth2/begin/{tenant_id}/{}",
@@ -109,6 +110,10 @@ pub fn ConnectPanel(
                 </button>
                 <p class="hint" id="authenticate-reason">{move || reason().unwrap_or_default()}</p>
             </form>
+            <super::doctor::CheckConfiguration
+                tenant_id=doctor_tenant
+                email_id=Signal::derive(move || state.email_id.get())
+            />
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! The tenant email editor: General, OAuth2 Configuration and Receiving tabs, Save.
 mod connect;
+mod doctor;
 mod general;
 mod inputs;
 mod oauth;

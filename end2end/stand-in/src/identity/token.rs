@@ -127,7 +127,10 @@ fn handle(
         .get("grant_type")
         .filter(|g| !g.is_empty())
         .ok_or_else(|| aadsts::missing_parameter("grant_type"))?;
-    if grant_type != "authorization_code" && grant_type != "refresh_token" {
+    if !matches!(
+        grant_type.as_str(),
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
         return Err(aadsts::unsupported_grant_type(grant_type));
     }
     let client_id = auth
@@ -141,6 +144,9 @@ fn handle(
         .ok_or_else(|| aadsts::unknown_client(client_id, tenant))?;
     authenticate(shared, &app, auth.secret.as_deref())?;
     let now = shared.now();
+    if grant_type == "client_credentials" {
+        return app_only(&authority, &app, p);
+    }
     let (user, scopes, nonce) = if grant_type == "authorization_code" {
         redeem_code(store, &app, p, now)?
     } else {
@@ -154,6 +160,33 @@ fn handle(
         return Err(aadsts::consent_required(&app.client_id, &app.display_name));
     }
     issue(shared, store, &app, &user, &scopes, nonce.as_deref(), now)
+}
+
+/// `client_credentials` (app-only): a tenant path, the `/.default` scope of
+/// one resource, an app of that tenant; an access token without refresh or
+/// id token. Its token is not accepted by this Graph (no application
+/// permissions here): it proves the app's credentials.
+fn app_only(
+    authority: &Authority,
+    app: &App,
+    p: &HashMap<String, String>,
+) -> Result<Value, EntraError> {
+    let Authority::Tenant(tenant) = authority else {
+        return Err(aadsts::app_only_needs_tenant());
+    };
+    if !tenant.id.eq_ignore_ascii_case(&app.tenant_id) {
+        return Err(aadsts::unknown_client(&app.client_id, &tenant.id));
+    }
+    let scope = p.get("scope").map(String::as_str).unwrap_or_default();
+    if !scope.ends_with("/.default") || scope.contains(' ') {
+        return Err(aadsts::default_scope_required(scope));
+    }
+    Ok(json!({
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "ext_expires_in": ACCESS_TOKEN_SECONDS,
+        "access_token": random_token("eyJ0eXAiOiJKV1Qi.app."),
+    }))
 }
 
 fn authenticate(shared: &Shared, app: &App, secret: Option<&str>) -> Result<(), EntraError> {

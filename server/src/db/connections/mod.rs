@@ -52,6 +52,8 @@ pub struct Connection {
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    /// The scopes Microsoft granted at the last sign-in or refresh.
+    pub scopes: String,
     /// Bumped by every token write: a refresh lease is claimed against it.
     version: i32,
     sealed_access: Option<String>,
@@ -106,6 +108,7 @@ fn from_row(c: mailbox_connection::Model) -> Connection {
         last_refresh_at: c.last_refresh_at,
         last_error: c.last_error,
         last_error_at: c.last_error_at,
+        scopes: c.scopes,
         version: c.version,
         sealed_access: c.access_token,
         sealed_refresh: c.refresh_token,

@@ -1,0 +1,147 @@
+//! Requests that prove a configuration without a user: the authorize
+//! endpoint's verdict on the redirect URI, and an app-only token request
+//! (`client_credentials`) that proves the Application ID and secret.
+use super::super::client::{join_endpoint, EntraTokenError};
+use super::super::errors::{aadsts_explanation, OAuthError};
+use crate::capped;
+use chrono::{DateTime, Utc};
+
+/// An error page is a few KB; more is not read.
+const MAX_PAGE: usize = 256 * 1024;
+
+/// What the authorize endpoint said about the redirect URI.
+pub enum RedirectVerdict {
+    /// No refusal: Microsoft went on to sign-in.
+    Accepted,
+    /// Refused with this AADSTS code (50011 mismatch, 700016 unknown app, …).
+    Refused(u64),
+    Unreachable(String),
+}
+
+/// `GET {authorize}?client_id&redirect_uri&response_type=code&scope=openid`:
+/// Microsoft checks the app and the redirect URI before it shows anything,
+/// and names the problem (AADSTSnnnn) on its error page.
+pub async fn authorize(
+    http: &reqwest::Client,
+    authorize_url: &str,
+    client_id: &str,
+    redirect_uri: &str,
+) -> RedirectVerdict {
+    let answer = http
+        .get(authorize_url)
+        .query(&[
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "tenant-mail-doctor"),
+            ("prompt", "select_account"),
+        ])
+        .send()
+        .await;
+    let response = match answer {
+        Ok(r) => r,
+        Err(e) => return RedirectVerdict::Unreachable(super::super::discovery::error_kind(&e)),
+    };
+    if response.status().is_redirection() {
+        return RedirectVerdict::Accepted;
+    }
+    let body = capped::read(response, MAX_PAGE).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    match first_aadsts(&text) {
+        Some(code) => RedirectVerdict::Refused(code),
+        None => RedirectVerdict::Accepted,
+    }
+}
+
+fn first_aadsts(text: &str) -> Option<u64> {
+    let start = text.find("AADSTS")? + "AADSTS".len();
+    text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+/// How an app-only token request went, with Microsoft's clock.
+pub struct CredentialsVerdict {
+    pub result: Result<(), OAuthError>,
+    pub server_time: Option<DateTime<Utc>>,
+}
+
+/// `POST {authority}/{token path}` with `grant_type=client_credentials` and
+/// `scope={graph}/.default`. The token itself is dropped.
+pub async fn client_credentials(
+    http: &reqwest::Client,
+    authority: &str,
+    token_path: &str,
+    client_id: &str,
+    secret: &str,
+    graph_resource: &str,
+) -> Result<CredentialsVerdict, String> {
+    let scope = format!("{}/.default", graph_resource.trim_end_matches('/'));
+    let response = http
+        .post(join_endpoint(authority, token_path))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("scope", scope.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| super::super::discovery::error_kind(&e))?;
+    let server_time = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        .map(|d| d.to_utc());
+    let ok = response.status().is_success();
+    let body = capped::read(response, super::super::token_http::MAX_TOKEN_ANSWER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = if ok {
+        Ok(())
+    } else {
+        match serde_json::from_slice::<EntraTokenError>(&body) {
+            Ok(e) => Err(OAuthError::from(e)),
+            Err(_) => Err(OAuthError {
+                error: "unexpected answer".into(),
+                ..OAuthError::default()
+            }),
+        }
+    };
+    Ok(CredentialsVerdict {
+        result,
+        server_time,
+    })
+}
+
+/// Microsoft's words for a refused request, in plain language first.
+pub fn explain(e: &OAuthError) -> String {
+    let plain = e
+        .aadsts()
+        .and_then(aadsts_explanation)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("Microsoft answered {}.", e.error));
+    match (e.aadsts(), e.summary()) {
+        (Some(code), Some(s)) => format!("{plain} (AADSTS{code}: {s})"),
+        (Some(code), None) => format!("{plain} (AADSTS{code})"),
+        (None, Some(s)) => format!("{plain} ({s})"),
+        (None, None) => plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_code_on_an_error_page() {
+        assert_eq!(
+            super::first_aadsts("<p>AADSTS50011: The redirect URI …</p>"),
+            Some(50011)
+        );
+        assert_eq!(super::first_aadsts("<p>Pick an account</p>"), None);
+    }
+}
