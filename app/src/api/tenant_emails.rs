@@ -13,6 +13,8 @@ pub struct EmailEditorData {
     pub email: Option<TenantEmailView>,
     /// `None` until the tenant email was connected once.
     pub connection: Option<ConnectionView>,
+    /// Mail through it so far (`None` when adding).
+    pub activity: Option<crate::model::tenant_email::MailActivity>,
 }
 
 #[server(prefix = "/api", endpoint = "load_email_editor", input = Json)]
@@ -34,6 +36,7 @@ pub async fn load_email_editor(
         tenant_name: parts.tenant_name,
         email: parts.email,
         connection: parts.connection,
+        activity: parts.activity,
     })
 }
 

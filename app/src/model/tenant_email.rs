@@ -297,6 +297,23 @@ pub struct EmailEditorParts {
     pub tenant_name: String,
     pub email: Option<TenantEmailView>,
     pub connection: Option<super::ConnectionView>,
+    /// Mail through this mailbox so far (an existing Tenant Email only).
+    #[serde(default)]
+    pub activity: Option<MailActivity>,
+}
+
+/// The Connection panel's activity line: is mail moving?
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailActivity {
+    /// RFC 3339.
+    pub last_sent_at: Option<String>,
+    /// The last inbox sync round that succeeded (RFC 3339).
+    pub last_received_at: Option<String>,
+    pub queued: u64,
+    pub held: u64,
+    pub failed: u64,
+    /// The inbox sync's current error.
+    pub receive_error: Option<String>,
 }
 
 /// Server facts the editor needs: where Microsoft must send the admin back,

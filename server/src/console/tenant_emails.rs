@@ -6,7 +6,8 @@ use super::Console;
 use crate::db::connections::Connection;
 use crate::db::tenant_emails::{days_until, MailboxSettings, TenantEmail};
 use crate::db::Saved;
-use app::model::tenant_email::EmailEditorParts;
+use app::model::mail::OutboxState;
+use app::model::tenant_email::{EmailEditorParts, MailActivity};
 use app::model::{fields, ConnectionView, EditorContext, TenantEmailInput, TenantEmailView};
 use app::port::{Actor, PortError, TenantEmailPort};
 use chrono::{DateTime, Utc};
@@ -59,6 +60,27 @@ fn connection_view(c: Connection) -> ConnectionView {
 }
 
 impl Console {
+    /// Whether mail is moving through the mailbox: last send, last good
+    /// sync, and what waits in the outbox.
+    async fn activity(&self, email_id: &str) -> Result<MailActivity, PortError> {
+        let (counts, last_sent) = self.store.outbox().activity(email_id).await?;
+        let count = |state: OutboxState| {
+            counts
+                .iter()
+                .find(|(s, _)| s == state.code())
+                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
+        };
+        let sync = self.store.inbox().sync_state(email_id).await?;
+        Ok(MailActivity {
+            last_sent_at: last_sent.map(fmt_time),
+            last_received_at: sync.as_ref().and_then(|s| s.last_sync_at).map(fmt_time),
+            queued: count(OutboxState::Queued) + count(OutboxState::Sending),
+            held: count(OutboxState::Held),
+            failed: count(OutboxState::Failed),
+            receive_error: sync.and_then(|s| s.last_error),
+        })
+    }
+
     /// The tenant email `email_id` of `tenant_id`, or "not found".
     pub(super) async fn owned(
         &self,
@@ -110,21 +132,23 @@ impl TenantEmailPort for Console {
             .get(tenant_id)
             .await?
             .ok_or_else(|| not_found("tenant"))?;
-        let (email, connection) = match email_id {
+        let (email, connection, activity) = match email_id {
             Some(id) => {
                 let email = self.owned(tenant_id, id).await?;
                 let connection = self.store.connections().get(id).await?;
                 (
                     Some(view(email, self.today())),
                     connection.map(connection_view),
+                    Some(self.activity(id).await?),
                 )
             }
-            None => (None, None),
+            None => (None, None, None),
         };
         Ok(EmailEditorParts {
             tenant_name: tenant.name,
             email,
             connection,
+            activity,
         })
     }
 

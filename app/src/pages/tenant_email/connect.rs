@@ -1,6 +1,7 @@
 //! The Connection panel: who the mailbox is connected as, and the
 //! "Click to Authenticate" button that starts the OAuth2 flow on the server.
 use super::state::FormState;
+use crate::model::tenant_email::MailActivity;
 use crate::model::{ConnectionStatus, ConnectionView};
 use leptos::prelude::*;
 
@@ -17,12 +18,30 @@ fn blocked_reason(state: &FormState, dirty: bool) -> Option<&'static str> {
     }
 }
 
+/// Is mail moving? Last send, last good receive, what waits or failed.
+fn activity_view(a: MailActivity) -> impl IntoView {
+    let waiting = format!(
+        "{} queued · {} held · {} failed",
+        a.queued, a.held, a.failed
+    );
+    let stuck = a.held > 0 || a.failed > 0;
+    view! {
+        <dl class="connection-details" id="mail-activity">
+            <dt>"Last sent"</dt><dd id="last-sent">{a.last_sent_at.unwrap_or_else(|| "never".into())}</dd>
+            <dt>"Last received"</dt><dd id="last-received">{a.last_received_at.unwrap_or_else(|| "never".into())}</dd>
+            <dt>"Outbox"</dt><dd id="outbox-counts" class:connection-error=stuck>{waiting}</dd>
+            {a.receive_error.map(|e| view! { <dt>"Receiving"</dt><dd class="connection-error">{e}</dd> })}
+        </dl>
+    }
+}
+
 #[component]
 pub fn ConnectPanel(
     state: FormState,
     tenant_id: String,
     status: ConnectionStatus,
     connection: Option<ConnectionView>,
+    activity: Option<MailActivity>,
     dirty: Memo<bool>,
     just_connected: bool,
 ) -> impl IntoView {
@@ -85,12 +104,14 @@ pub fn ConnectPanel(
         };
         Some(view! { <p class=class id="secret-expiry">{text}</p> })
     };
+    let activity = activity.filter(|_| was_connected).map(activity_view);
     view! {
         <section class="connect-panel" aria-labelledby="connection-heading">
             <h2 id="connection-heading">"Connection"</h2>
             {success}
             {secret_expiry}
             {details}
+            {activity}
             {(!was_connected).then(|| view! {
                 <p class="hint">"Not connected yet. You will sign in at Microsoft as this mailbox; pick exactly this account in Microsoft's account picker."</p>
             })}

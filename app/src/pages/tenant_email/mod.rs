@@ -65,6 +65,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
         tenant_name,
         email,
         connection,
+        activity,
     } = data;
     // Set by the OAuth callback's redirect after a successful connection.
     let just_connected = use_query_map().read_untracked().get("connected").as_deref() == Some("1");
@@ -278,6 +279,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 tenant_id=connect_tenant_id.clone()
                 status
                 connection=connection.clone()
+                activity=activity.clone()
                 dirty
                 just_connected
             />

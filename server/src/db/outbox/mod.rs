@@ -102,6 +102,33 @@ impl Outbox<'_> {
             .await?)
     }
 
+    /// One mailbox's messages per state, and when it last sent one (the
+    /// Connection panel's activity line).
+    pub async fn activity(
+        &self,
+        tenant_email_id: &str,
+    ) -> Result<(Vec<(String, i64)>, Option<DateTime<Utc>>), StoreError> {
+        let counts = outbox_message::Entity::find()
+            .select_only()
+            .column(outbox_message::Column::State)
+            .column_as(outbox_message::Column::Id.count(), "n")
+            .filter(outbox_message::Column::TenantEmailId.eq(tenant_email_id))
+            .group_by(outbox_message::Column::State)
+            .into_tuple::<(String, i64)>()
+            .all(&self.0.conn)
+            .await?;
+        let last_sent: Option<Option<DateTime<Utc>>> = outbox_message::Entity::find()
+            .select_only()
+            .column(outbox_message::Column::SentAt)
+            .filter(outbox_message::Column::TenantEmailId.eq(tenant_email_id))
+            .filter(outbox_message::Column::SentAt.is_not_null())
+            .order_by_desc(outbox_message::Column::SentAt)
+            .into_tuple()
+            .one(&self.0.conn)
+            .await?;
+        Ok((counts, last_sent.flatten()))
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
         Ok(outbox_message::Entity::find_by_id(id.to_string())
             .one(&self.0.conn)

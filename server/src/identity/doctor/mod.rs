@@ -232,7 +232,7 @@ impl Identity {
             TOKEN,
             CheckOutcome::Pass,
             format!(
-                "An access token is at hand (valid until {}); refreshing works.",
+                "A valid access token is at hand (until {}); it is refreshed when due.",
                 token.expires_at.format("%Y-%m-%d %H:%M UTC")
             ),
         );
