@@ -222,6 +222,15 @@ async fn a_broken_mailbox_alerts_each_destination_once_then_recovers_once() {
         let attention = p.backend.attention().await.unwrap();
         assert_eq!(attention.len(), 1, "{label}");
         assert_eq!(attention[0].tenant_email_id, broken);
+        // Tenant Management shows it on the tenant's row.
+        let tenants = p.backend.list_tenants().await.unwrap();
+        let row = tenants.iter().find(|t| t.id == tenant).unwrap();
+        assert_eq!(row.problems, 1, "{label}");
+        assert!(row
+            .attention
+            .as_deref()
+            .unwrap()
+            .ends_with("needs re-authentication"));
 
         // Fixed: exactly one recovery, then silence.
         p.store
@@ -520,5 +529,136 @@ async fn a_new_destination_starts_with_what_is_already_wrong() {
         assert_eq!(bodies.len(), 1, "{label}");
         assert_eq!(bodies[0]["alerts"][0]["kind"], "raised", "{label}");
         assert_eq!(bodies[0]["alerts"][0]["tenant_email_id"], broken, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn every_condition_raises_once_and_recovers_once() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    use server::db::entities::{inbox_sync, outbox_message, tenant_email};
+    for t in support::all().await {
+        let label = t.label;
+        let p = support::prepare(&t).await;
+        let (_, id) = support::tenant_with_mailbox(&p, "send_receive").await;
+        let (receiver, url) = Receiver::start().await;
+        p.backend
+            .create_alert_destination(&support::actor(), &webhook(&url))
+            .await
+            .unwrap();
+        let now = p.store.now();
+        // A secret ten days from its end, a held message, a sync that never worked.
+        tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::SecretExpiresOn,
+                Expr::value(Some((now + chrono::Duration::days(10)).date_naive())),
+            )
+            .filter(tenant_email::Column::Id.eq(&id))
+            .exec(&p.db)
+            .await
+            .unwrap();
+        let queued = server::mail::outbox::enqueue::enqueue(&p.store, &id, support::outgoing("x"))
+            .await
+            .unwrap();
+        let server::db::outbox::Enqueued::Queued(message) = queued else {
+            panic!("{queued:?}")
+        };
+        let set_state = |state: &'static str, created: chrono::DateTime<chrono::Utc>| {
+            outbox_message::Entity::update_many()
+                .col_expr(outbox_message::Column::State, Expr::value(state))
+                .col_expr(outbox_message::Column::CreatedAt, Expr::value(created))
+                .filter(outbox_message::Column::Id.eq(message.clone()))
+        };
+        set_state("held", now).exec(&p.db).await.unwrap();
+        inbox_sync::ActiveModel {
+            tenant_email_id: Set(id.clone()),
+            folder: Set("inbox".into()),
+            since: Set(now),
+            next_link: Set(None),
+            delta_link: Set(None),
+            round_started_at: Set(None),
+            last_sync_at: Set(None),
+            last_error: Set(Some("The folder “Support” does not exist.".into())),
+            sync_requested_at: Set(None),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+            last_seq: Set(0),
+        }
+        .insert(&p.db)
+        .await
+        .unwrap();
+        let alerts = engine(&p.store);
+        alerts.round().await;
+        alerts.round().await;
+        let bodies = receiver.bodies();
+        assert_eq!(bodies.len(), 1, "{label}: one digest");
+        let mut raised: Vec<(String, String)> = bodies[0]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                assert_eq!(a["kind"], "raised");
+                (
+                    a["condition"].as_str().unwrap().to_string(),
+                    a["level"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        raised.sort();
+        assert_eq!(
+            raised,
+            [
+                ("inbox".to_string(), "failing".to_string()),
+                ("outbox".to_string(), "held".to_string()),
+                ("secret".to_string(), "14_days".to_string()),
+            ],
+            "{label}"
+        );
+
+        // Held becomes a 20-minute backlog: a change of level, one alert.
+        set_state("queued", now - chrono::Duration::minutes(20))
+            .exec(&p.db)
+            .await
+            .unwrap();
+        alerts.round().await;
+        alerts.round().await;
+        let bodies = receiver.bodies();
+        assert_eq!(bodies.len(), 2, "{label}");
+        assert_eq!(bodies[1]["alerts"][0]["kind"], "changed", "{label}");
+        assert_eq!(bodies[1]["alerts"][0]["level"], "backlog", "{label}");
+
+        // Everything fixed: three recoveries, once.
+        set_state("sent", now).exec(&p.db).await.unwrap();
+        inbox_sync::Entity::update_many()
+            .col_expr(
+                inbox_sync::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(inbox_sync::Column::LastSyncAt, Expr::value(Some(now)))
+            .filter(inbox_sync::Column::TenantEmailId.eq(&id))
+            .exec(&p.db)
+            .await
+            .unwrap();
+        tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::SecretExpiresOn,
+                Expr::value(Option::<chrono::NaiveDate>::None),
+            )
+            .filter(tenant_email::Column::Id.eq(&id))
+            .exec(&p.db)
+            .await
+            .unwrap();
+        alerts.round().await;
+        alerts.round().await;
+        let bodies = receiver.bodies();
+        assert_eq!(bodies.len(), 3, "{label}");
+        let kinds: Vec<&str> = bodies[2]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["recovered"; 3], "{label}");
+        assert!(p.backend.attention().await.unwrap().is_empty(), "{label}");
     }
 }

@@ -101,7 +101,14 @@ fn TenantTable(list: Vec<TenantSummary>) -> impl IntoView {
                 >
                     <td>{t.name.clone()}</td>
                     <td class="num">{t.email_count}</td>
-                    <td><StatusBadge status=t.worst_status/></td>
+                    <td>
+                        <StatusBadge status=t.worst_status/>
+                        {t.attention.clone().map(|a| view! {
+                            <p class="tenant-attention">
+                                {if t.problems > 1 { format!("{a} (and {} more)", t.problems - 1) } else { a }}
+                            </p>
+                        })}
+                    </td>
                 </tr>
             }
         })

@@ -29,7 +29,8 @@ test('alerts: a signed webhook learns of an expiring secret, the banner shows it
   try {
     // A mailbox whose client secret ends in five days.
     const d = await directory(request, baseURL!);
-    await createTenant(page, uniqueName('Alerts'));
+    const tenantName = uniqueName('Alerts');
+    await createTenant(page, tenantName);
     await addTenantEmail(page, d, { secretExpiresInDays: 5 });
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.locator('#authenticate')).toBeEnabled();
@@ -97,6 +98,10 @@ test('alerts: a signed webhook learns of an expiring secret, the banner shows it
       await page.setViewportSize({ width: 1100, height: 820 });
       await page.screenshot({ path: 'screenshots/alerts.png', fullPage: true });
     }
+
+    // Tenant Management names what needs attention first on the tenant's row.
+    await page.goto('/admin/tenants');
+    await expect(page.locator('tr', { hasText: tenantName }).locator('.tenant-attention')).toContainText(alert.title);
 
     // The banner is on every admin page and links to a mailbox.
     await page.goto('/admin/admins');

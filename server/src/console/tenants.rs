@@ -34,17 +34,33 @@ impl Console {
 #[async_trait::async_trait]
 impl TenantPort for Console {
     async fn list_tenants(&self) -> Result<Vec<TenantSummary>, PortError> {
+        // Oldest first: the first problem seen per tenant is what to fix first.
+        let mut attention: std::collections::HashMap<String, (String, u32)> =
+            std::collections::HashMap::new();
+        for a in self.store.alerts().attention().await? {
+            attention
+                .entry(a.tenant_id)
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((a.state.title, 1));
+        }
         Ok(self
             .store
             .tenants()
             .list()
             .await?
             .into_iter()
-            .map(|l| TenantSummary {
-                id: l.tenant.id,
-                name: l.tenant.name,
-                email_count: l.email_count,
-                worst_status: l.worst_status,
+            .map(|l| {
+                let (first, problems) = attention
+                    .remove(&l.tenant.id)
+                    .map_or((None, 0), |(t, n)| (Some(t), n));
+                TenantSummary {
+                    id: l.tenant.id,
+                    name: l.tenant.name,
+                    email_count: l.email_count,
+                    worst_status: l.worst_status,
+                    attention: first,
+                    problems,
+                }
             })
             .collect())
     }
@@ -56,6 +72,8 @@ impl TenantPort for Console {
             name: t.name,
             email_count: 0,
             worst_status: None,
+            attention: None,
+            problems: 0,
         })
     }
 
