@@ -26,6 +26,9 @@ const READS: &[&str] = &[
     "list_api_tokens",
     "load_inbox",
     "read_received",
+    "alerts_overview",
+    "attention",
+    "check_configuration",
 ];
 const WRITES: &[&str] = &[
     "create_tenant",
@@ -42,6 +45,9 @@ const WRITES: &[&str] = &[
     "create_api_token",
     "revoke_api_token",
     "sync_now",
+    "create_alert_destination",
+    "delete_alert_destination",
+    "test_alert_destination",
 ];
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`
@@ -216,8 +222,21 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         assert!(created.status().is_success(), "create_api_token");
         let created: serde_json::Value = created.json().await.unwrap();
         let api_token = created["secret"].as_str().unwrap().to_string();
+        // A webhook's signing secret: likewise once, in create's answer.
+        let hook = admin
+            .post(format!("{base}/api/create_alert_destination"))
+            .json(&serde_json::json!({"input": {
+                "kind": "webhook", "name": "canary", "url": "http://127.0.0.1:9/hook",
+            }}))
+            .send()
+            .await
+            .unwrap();
+        assert!(hook.status().is_success(), "create_alert_destination");
+        let hook: serde_json::Value = hook.json().await.unwrap();
+        let webhook_secret = hook["signing_secret"].as_str().unwrap().to_string();
         let canaries = vec![
             ("API token", api_token),
+            ("webhook secret", webhook_secret),
             ("client secret", secret.clone()),
             ("refresh token", open("refresh_token", &conn.refresh_token)),
             (
@@ -293,6 +312,14 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 "read_received",
                 serde_json::json!({"tenant_id": tenant_id, "email_id": email_id, "message_id": received_id}),
             ),
+            ("alerts_overview", serde_json::json!({})),
+            ("attention", serde_json::json!({})),
+            // The doctor talks to Microsoft with the secret and tokens: its
+            // answer must carry none of them.
+            (
+                "check_configuration",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
+            ),
         ] {
             let (text, headers) = call(f, body).await;
             assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
@@ -302,7 +329,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 headers.as_bytes(),
             );
         }
-        assert_eq!(READS.len(), 11, "every read function is called above");
+        assert_eq!(READS.len(), 14, "every read function is called above");
 
         // The built assets (`make test` builds them before the tests and sets
         // TENANT_MAIL_REQUIRE_ASSETS, so there they cannot be skipped).

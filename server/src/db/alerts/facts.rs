@@ -1,9 +1,7 @@
 //! What the alert engine judges each mailbox by, read in a handful of
 //! grouped queries (not one per mailbox): its connection, its secret's end
 //! date, its outbox and its inbox sync.
-use super::super::entities::{
-    inbox_sync, mailbox_connection, outbox_message, tenant, tenant_email,
-};
+use super::super::entities::{inbox_sync, mailbox_connection, outbox_message, tenant_email};
 use super::{Alerts, StoreError};
 use app::model::mail::OutboxState;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -51,15 +49,7 @@ impl Alerts<'_> {
     pub async fn facts(&self, limits: Thresholds) -> Result<Vec<MailboxFacts>, StoreError> {
         let db = &self.0.conn;
         let now = self.0.now();
-        let tenants: HashMap<String, String> = tenant::Entity::find()
-            .select_only()
-            .column(tenant::Column::Id)
-            .column(tenant::Column::Name)
-            .into_tuple::<(String, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
+        let tenants = super::tenant_names(db).await?;
         let errors: HashMap<String, Option<String>> = mailbox_connection::Entity::find()
             .select_only()
             .column(mailbox_connection::Column::TenantEmailId)

@@ -101,6 +101,21 @@ pub struct NewDestination<'a> {
 
 pub struct Alerts<'a>(&'a Store);
 
+/// Every tenant's name by id (alerts name the tenant).
+async fn tenant_names(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    Ok(super::entities::tenant::Entity::find()
+        .select_only()
+        .column(super::entities::tenant::Column::Id)
+        .column(super::entities::tenant::Column::Name)
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 impl Store {
     pub fn alerts(&self) -> Alerts<'_> {
         Alerts(self)

@@ -1,9 +1,7 @@
 //! `alert_state`: the conditions raised now, and recording a change to them
 //! together with its deliveries.
 use super::super::audit::{self, Event};
-use super::super::entities::{
-    alert_delivery, alert_destination, alert_state, tenant, tenant_email,
-};
+use super::super::entities::{alert_delivery, alert_destination, alert_state, tenant_email};
 use super::{Alerts, DestinationKind, StoreError};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -90,15 +88,7 @@ impl Alerts<'_> {
             .into_iter()
             .map(|(id, tenant, address)| (id, (tenant, address)))
             .collect();
-        let tenants: HashMap<String, String> = tenant::Entity::find()
-            .select_only()
-            .column(tenant::Column::Id)
-            .column(tenant::Column::Name)
-            .into_tuple::<(String, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
+        let tenants = super::tenant_names(db).await?;
         let mut out: Vec<Attention> = raised
             .into_iter()
             .filter_map(|state| {
