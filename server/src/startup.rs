@@ -154,7 +154,7 @@ pub async fn prepare(
     let alerts = Arc::new(
         AlertEngine::new(
             store.clone(),
-            AlertConfig::new(&config.public_url),
+            AlertConfig::new(&config.public_url, config.alert_after_minutes),
             console.alert_wake(),
             console.outbox_wake(),
         )

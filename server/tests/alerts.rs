@@ -89,7 +89,7 @@ impl Receiver {
 fn engine(store: &Store) -> AlertEngine {
     AlertEngine::new(
         store.clone(),
-        AlertConfig::new("http://localhost:3000"),
+        AlertConfig::new("http://localhost:3000", 15),
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
     )

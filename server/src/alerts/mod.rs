@@ -33,12 +33,14 @@ pub struct AlertConfig {
 }
 
 impl AlertConfig {
-    pub fn new(public_url: &str) -> Self {
+    /// `after_minutes`: how old a backlog or a failing sync must be to count.
+    pub fn new(public_url: &str, after_minutes: u32) -> Self {
+        let after = chrono::Duration::minutes(i64::from(after_minutes));
         Self {
             thresholds: Thresholds {
-                outbox_backlog: chrono::Duration::minutes(15),
+                outbox_backlog: after,
                 outbox_failed_window: chrono::Duration::minutes(60),
-                inbox_failing: chrono::Duration::minutes(15),
+                inbox_failing: after,
             },
             interval: Duration::from_secs(30),
             lease: chrono::Duration::seconds(60),

@@ -35,6 +35,7 @@ pub const DEFAULT_TOKEN_KEEPALIVE_DAYS: u32 = 30;
 pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
 pub const DEFAULT_SESSION_ABSOLUTE_HOURS: u32 = 12;
 pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
+pub const DEFAULT_ALERT_AFTER_MINUTES: u32 = 15;
 
 #[derive(Debug, Parser, Default)]
 #[command(
@@ -43,7 +44,7 @@ pub const DEFAULT_OUTBOX_LEASE_SECONDS: u32 = 300;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, log_format, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, trusted_proxies, metrics_token).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, log_format, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, alert_after_minutes, trusted_proxies, metrics_token).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -82,6 +83,9 @@ pub struct Cli {
     /// How long a worker owns a message it is sending (10–3600 s). After a crash, another worker (or the restarted one) takes the message over once this has passed [default: 300].
     #[arg(long, env = "TENANT_MAIL_OUTBOX_LEASE_SECONDS")]
     pub outbox_lease_seconds: Option<u32>,
+    /// Alert when mail has been queued, or receiving has failed, for this many minutes (1–1440) [default: 15].
+    #[arg(long, env = "TENANT_MAIL_ALERT_AFTER_MINUTES")]
+    pub alert_after_minutes: Option<u32>,
     /// Reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR ranges, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). Used for sign-in throttling and the audit log; without it every request is attributed to its TCP peer [default: none].
     #[arg(long, env = "TENANT_MAIL_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
@@ -108,6 +112,7 @@ struct FileConfig {
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
     outbox_lease_seconds: Option<u32>,
+    alert_after_minutes: Option<u32>,
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
 }
@@ -137,6 +142,8 @@ pub struct Config {
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
     pub outbox_lease_seconds: u32,
+    /// A backlog or a failing sync older than this raises an alert.
+    pub alert_after_minutes: u32,
     /// Proxies whose `X-Forwarded-For` names the client (empty: none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The `/metrics` bearer token (redacted in `Debug`; routes keep only its hash).
@@ -279,6 +286,17 @@ impl Config {
                 "must be between 10 and 3600",
             ));
         }
+        let alert_after_minutes = cli
+            .alert_after_minutes
+            .or(file.alert_after_minutes)
+            .unwrap_or(DEFAULT_ALERT_AFTER_MINUTES);
+        if !(1..=1440).contains(&alert_after_minutes) {
+            return Err(invalid(
+                "alert_after_minutes",
+                "TENANT_MAIL_ALERT_AFTER_MINUTES",
+                "must be between 1 and 1440",
+            ));
+        }
         let trusted_proxies = cli
             .trusted_proxies
             .or(file.trusted_proxies)
@@ -303,6 +321,7 @@ impl Config {
             session_idle_minutes,
             session_absolute_hours,
             outbox_lease_seconds,
+            alert_after_minutes,
             bind,
             public_url,
             database_url,

@@ -87,6 +87,13 @@ fn bad_values_name_the_setting() {
             },
             "TENANT_MAIL_METRICS_TOKEN",
         ),
+        (
+            Cli {
+                alert_after_minutes: Some(0),
+                ..cli()
+            },
+            "TENANT_MAIL_ALERT_AFTER_MINUTES",
+        ),
     ];
     for (bad, setting) in cases {
         let e = Config::load(bad).unwrap_err().to_string();
