@@ -30,6 +30,14 @@ test('send a test email from a connected mailbox, follow it to Sent, and find it
   expect(mine).toHaveLength(1);
   expect(mine[0].send_count).toBe(1);
 
+  // The Connection panel says mail is moving: when it last went out, nothing waiting.
+  const editor = page.url();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('#last-sent')).not.toHaveText('never');
+  await expect(page.locator('#outbox-counts')).toHaveText('0 queued · 0 held · 0 failed');
+  expect(page.url()).toBe(editor);
+
   await page.locator('#open-outbox').click();
   await expect(page.getByRole('heading', { name: 'Outbox' })).toBeVisible();
   const row = page.locator('#outbox tbody tr').first();
