@@ -185,6 +185,10 @@ impl AlertEngine {
         if let Err(e) = self.decide().await {
             crate::reference::logged("alert round: cannot judge the mailboxes", e);
         }
+        // The chaos test kills the process here: decided, not delivered.
+        fail::fail_point!("alerts::after_decide", |_| {
+            crate::failpoints::stop_here("alerts::after_decide")
+        });
         if let Err(e) = self.deliver().await {
             crate::reference::logged("alert round: cannot deliver alerts", e);
         }
