@@ -279,6 +279,13 @@ pub trait AlertPort: Send + Sync {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<crate::model::doctor::DoctorReport, PortError>;
+    /// Sends a message from the mailbox to itself and follows it out and back in.
+    async fn round_trip_check(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<crate::model::doctor::DoctorCheck, PortError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -197,3 +197,47 @@ async fn the_doctor_command_exits_non_zero_when_a_check_fails() {
     assert!(stdout.contains("[ok  ] Authority discovery"), "{stdout}");
     assert!(stderr.contains("some checks failed"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_message_to_itself_goes_out_and_comes_back_unseen_by_the_application() {
+    for t in support::all().await {
+        let c = Mailbox::connected(t, "doctor-secret~4").await;
+        // The server's own workers, woken by the console as in production.
+        c.p.outbox.clone().spawn();
+        c.p.inbox.clone().spawn();
+        let check: app::model::doctor::DoctorCheck = serde_json::from_value(
+            c.call(
+                "round_trip_check",
+                serde_json::json!({ "tenant_id": c.tenant_id, "email_id": c.email_id }),
+            )
+            .await,
+        )
+        .unwrap();
+        assert_eq!(check.outcome, CheckOutcome::Pass, "{}: {check:?}", c.label);
+        assert!(check.detail.contains("received back"), "{check:?}");
+        // Sent once through Graph, to the mailbox itself.
+        let ledger = c.stand_in.ledger();
+        let sent: Vec<_> = ledger
+            .sent
+            .iter()
+            .filter(|s| s.subject.starts_with("Tenant Mail round-trip check"))
+            .collect();
+        assert_eq!(sent.len(), 1, "{}", c.label);
+        assert_eq!(sent[0].to, [MAILBOX.to_string()]);
+        // Received, and acknowledged: the host application's feed skips it.
+        let pending =
+            c.p.store
+                .inbox()
+                .after(&c.email_id, 0, 50, true)
+                .await
+                .unwrap();
+        assert!(
+            pending
+                .iter()
+                .all(|m| !m.subject.starts_with("Tenant Mail round-trip check")),
+            "{}",
+            c.label
+        );
+        assert_eq!(c.p.store.inbox().count(&c.email_id).await.unwrap(), 1);
+    }
+}

@@ -48,6 +48,7 @@ const WRITES: &[&str] = &[
     "create_alert_destination",
     "delete_alert_destination",
     "test_alert_destination",
+    "round_trip_check",
 ];
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`

@@ -76,3 +76,18 @@ pub async fn check_configuration(
         .await
         .map_err(super::port)
 }
+
+/// Sends a message from the mailbox to itself and follows it out and back in.
+#[server(prefix = "/api", endpoint = "round_trip_check", input = Json)]
+pub async fn round_trip_check(
+    tenant_id: String,
+    email_id: String,
+) -> Result<crate::model::doctor::DoctorCheck, ApiError> {
+    let (backend, actor) = super::admin()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend
+        .round_trip_check(&actor, &tenant_id, &email_id)
+        .await
+        .map_err(super::port)
+}

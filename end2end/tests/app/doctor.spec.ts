@@ -31,6 +31,12 @@ test('Check configuration: a line per check before and after connecting, a wrong
   await expect(page.locator('#doctor-report li[data-outcome="fail"]')).toHaveCount(0);
   await expect(line(page, 'Mailbox answers')).toContainText(d.mailbox);
   await expect(line(page, 'Scopes')).toContainText('Granted at the last sign-in');
+
+  // Send a message to itself: out through Graph and back in through the inbox sync.
+  await page.getByRole('button', { name: 'Send a message to itself' }).click();
+  const trip = page.locator('#round-trip-report li');
+  await expect(trip).toHaveAttribute('data-outcome', 'pass', { timeout: 40_000 });
+  await expect(trip).toContainText('received back');
   if (process.env.SCREENSHOTS) {
     await page.setViewportSize({ width: 1100, height: 820 });
     await page.locator('#doctor-report').scrollIntoViewIfNeeded();

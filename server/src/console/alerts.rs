@@ -11,7 +11,7 @@ use app::model::alerts::{
     split_addresses, AlertsPageData, AttentionItem, CreatedDestination, DestinationView,
     NewDestinationInput, SenderOption, DEST_SENDER, DEST_URL,
 };
-use app::model::doctor::{CheckOutcome, DoctorReport};
+use app::model::doctor::{CheckOutcome, DoctorCheck, DoctorReport};
 use app::port::{Actor, AlertPort, PortError};
 use base64::Engine;
 use rand::RngCore;
@@ -263,6 +263,30 @@ impl AlertPort for Console {
         }
         self.store.audit().record_best_effort(actor, event).await;
         Ok(report)
+    }
+
+    async fn round_trip_check(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<DoctorCheck, PortError> {
+        let check = self.round_trip(tenant_id, email_id).await?;
+        let address = self
+            .store
+            .tenant_emails()
+            .get(email_id)
+            .await?
+            .map(|e| e.address().to_string())
+            .unwrap_or_default();
+        let mut event = Event::new("tenant_email.round_trip")
+            .target("tenant_email", email_id, &address)
+            .detail(format!("{}: {}", check.outcome.label(), check.detail));
+        if check.outcome == CheckOutcome::Fail {
+            event = event.failed();
+        }
+        self.store.audit().record_best_effort(actor, event).await;
+        Ok(check)
     }
 
     async fn test_alert_destination(&self, actor: &Actor, id: &str) -> Result<(), PortError> {

@@ -9,6 +9,7 @@ mod api_tokens;
 mod errors;
 mod inbox;
 mod outbox;
+mod round_trip;
 mod tenant_emails;
 mod tenants;
 

@@ -1,6 +1,6 @@
 //! "Check configuration": the pre-flight doctor's lines, green or red, each
 //! failure with its fix, on the Tenant Email editor.
-use crate::api::CheckConfiguration;
+use crate::api::{CheckConfiguration, RoundTripCheck};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_banner::ErrorBanner;
 use crate::model::doctor::{CheckOutcome, DoctorCheck};
@@ -32,6 +32,8 @@ fn line(c: DoctorCheck) -> impl IntoView {
 #[component]
 pub fn CheckConfiguration(tenant_id: String, email_id: Signal<Option<String>>) -> impl IntoView {
     let check = ServerAction::<CheckConfiguration>::new();
+    let round_trip = ServerAction::<RoundTripCheck>::new();
+    let trip_tenant = tenant_id.clone();
     let run = move |_| {
         if let Some(email_id) = email_id.get_untracked() {
             check.dispatch(CheckConfiguration {
@@ -39,6 +41,22 @@ pub fn CheckConfiguration(tenant_id: String, email_id: Signal<Option<String>>) -
                 email_id,
             });
         }
+    };
+    let run_trip = move |_| {
+        if let Some(email_id) = email_id.get_untracked() {
+            round_trip.dispatch(RoundTripCheck {
+                tenant_id: trip_tenant.clone(),
+                email_id,
+            });
+        }
+    };
+    let trip_result = move || {
+        round_trip.value().get().map(|r| match r {
+            Ok(c) => {
+                view! { <ul class="doctor-report" id="round-trip-report">{line(c)}</ul> }.into_any()
+            }
+            Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
+        })
     };
     let result = move || {
         check.value().get().map(|r| match r {
@@ -66,6 +84,15 @@ pub fn CheckConfiguration(tenant_id: String, email_id: Signal<Option<String>>) -
             </button>
             <span class="hint">" Asks Microsoft whether these settings work, without sending mail."</span>
             {result}
+            <p class="round-trip">
+                <button type="button" class="secondary" id="round-trip"
+                    disabled=move || email_id.get().is_none() || round_trip.pending().get()
+                    on:click=run_trip>
+                    {move || if round_trip.pending().get() { "Sending and waiting…" } else { "Send a message to itself" }}
+                </button>
+                <span class="hint">" Sends one real message from this mailbox to itself and waits (up to a minute) until it went out and, when receiving, came back in."</span>
+            </p>
+            {trip_result}
         </div>
     }
 }
