@@ -314,6 +314,14 @@ pub struct MailActivity {
     pub failed: u64,
     /// The inbox sync's current error.
     pub receive_error: Option<String>,
+    /// What the mailbox's direction needs, what Microsoft granted at the last
+    /// sign-in, and what of the first the second lacks.
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+    #[serde(default)]
+    pub granted_scopes: Option<String>,
+    #[serde(default)]
+    pub missing_scopes: Vec<String>,
 }
 
 /// Server facts the editor needs: where Microsoft must send the admin back,

@@ -36,6 +36,9 @@ test('send a test email from a connected mailbox, follow it to Sent, and find it
   await hydrated(page);
   await expect(page.locator('#last-sent')).not.toHaveText('never');
   await expect(page.locator('#outbox-counts')).toHaveText('0 queued · 0 held · 0 failed');
+  await expect(page.locator('#scopes-required')).toContainText('Mail.Send');
+  await expect(page.locator('#scopes-granted')).toContainText('Mail.Send');
+  await expect(page.locator('#scopes-missing')).toHaveCount(0);
   expect(page.url()).toBe(editor);
 
   await page.locator('#open-outbox').click();

@@ -71,7 +71,36 @@ impl Console {
                 .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
         };
         let sync = self.store.inbox().sync_state(email_id).await?;
+        let settings = self
+            .store
+            .tenant_emails()
+            .get(email_id)
+            .await?
+            .map(|e| e.settings);
+        let required = settings
+            .as_ref()
+            .map(crate::identity::doctor::scopes::required)
+            .unwrap_or_default();
+        let granted = self
+            .store
+            .connections()
+            .get(email_id)
+            .await?
+            .map(|c| c.scopes);
+        // The refresh token proves offline_access; Microsoft need not list it.
+        let graph_required: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|s| *s != "offline_access")
+            .collect();
+        let missing = granted
+            .as_deref()
+            .map(|g| crate::identity::doctor::scopes::missing(&graph_required, g))
+            .unwrap_or_default();
         Ok(MailActivity {
+            required_scopes: required.iter().map(|s| s.to_string()).collect(),
+            granted_scopes: granted,
+            missing_scopes: missing.iter().map(|s| s.to_string()).collect(),
             last_sent_at: last_sent.map(fmt_time),
             last_received_at: sync.as_ref().and_then(|s| s.last_sync_at).map(fmt_time),
             queued: count(OutboxState::Queued) + count(OutboxState::Sending),

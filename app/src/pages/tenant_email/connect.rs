@@ -31,6 +31,15 @@ fn activity_view(a: MailActivity) -> impl IntoView {
             <dt>"Last received"</dt><dd id="last-received">{a.last_received_at.unwrap_or_else(|| "never".into())}</dd>
             <dt>"Outbox"</dt><dd id="outbox-counts" class:connection-error=stuck>{waiting}</dd>
             {a.receive_error.map(|e| view! { <dt>"Receiving"</dt><dd class="connection-error">{e}</dd> })}
+            <dt>"Scopes required"</dt><dd id="scopes-required">{a.required_scopes.join(" ")}</dd>
+            <dt>"Scopes granted"</dt>
+            <dd id="scopes-granted">{a.granted_scopes.unwrap_or_else(|| "—".into())}</dd>
+            {(!a.missing_scopes.is_empty()).then(|| view! {
+                <dt>"Missing"</dt>
+                <dd class="connection-error" id="scopes-missing">
+                    {format!("{} — add to Scopes, save and Click to RE Authenticate", a.missing_scopes.join(" "))}
+                </dd>
+            })}
         </dl>
     }
 }

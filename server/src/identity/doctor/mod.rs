@@ -5,7 +5,7 @@
 //! the token, the mailbox answering, and the clock. Read-only: it changes
 //! no setting, connection or token (a refresh it causes is an ordinary one).
 mod probes;
-mod scopes;
+pub mod scopes;
 
 use super::discovery;
 use super::Identity;
@@ -257,7 +257,7 @@ impl Identity {
 fn scopes_check(email: &TenantEmail, connection: Option<&Connection>) -> DoctorCheck {
     const NAME: &str = "Scopes";
     let s = &email.settings;
-    let need = scopes::required(&s.clone());
+    let need = scopes::required(s);
     let configured_missing = scopes::missing(&need, &s.scopes);
     let granted = connection.map(|c| c.scopes.as_str());
     let mut detail = format!(
