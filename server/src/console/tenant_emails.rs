@@ -62,7 +62,13 @@ fn connection_view(c: Connection) -> ConnectionView {
 impl Console {
     /// Whether mail is moving through the mailbox: last send, last good
     /// sync, and what waits in the outbox.
-    async fn activity(&self, email_id: &str) -> Result<MailActivity, PortError> {
+    /// `settings` and `connection` are the editor's, already read (no second query).
+    async fn activity(
+        &self,
+        email_id: &str,
+        settings: &MailboxSettings,
+        connection: Option<&Connection>,
+    ) -> Result<MailActivity, PortError> {
         let (counts, last_sent) = self.store.outbox().activity(email_id).await?;
         let count = |state: OutboxState| {
             counts
@@ -71,22 +77,8 @@ impl Console {
                 .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
         };
         let sync = self.store.inbox().sync_state(email_id).await?;
-        let settings = self
-            .store
-            .tenant_emails()
-            .get(email_id)
-            .await?
-            .map(|e| e.settings);
-        let required = settings
-            .as_ref()
-            .map(crate::identity::doctor::scopes::required)
-            .unwrap_or_default();
-        let granted = self
-            .store
-            .connections()
-            .get(email_id)
-            .await?
-            .map(|c| c.scopes);
+        let required = crate::identity::doctor::scopes::required(settings);
+        let granted = connection.map(|c| c.scopes.clone());
         // The refresh token proves offline_access; Microsoft need not list it.
         let graph_required: Vec<&str> = required
             .iter()
@@ -165,10 +157,13 @@ impl TenantEmailPort for Console {
             Some(id) => {
                 let email = self.owned(tenant_id, id).await?;
                 let connection = self.store.connections().get(id).await?;
+                let activity = self
+                    .activity(id, &email.settings, connection.as_ref())
+                    .await?;
                 (
                     Some(view(email, self.today())),
                     connection.map(connection_view),
-                    Some(self.activity(id).await?),
+                    Some(activity),
                 )
             }
             None => (None, None, None),
