@@ -1,7 +1,7 @@
 //! Which conditions each mailbox is in, judged from its facts, and what
 //! changed against the conditions raised before. Pure: the same facts and
 //! states give the same changes, so the rules are tested without a database.
-use super::event::{rfc3339, AlertEvent, EventKind};
+use super::event::{mailbox_link, rfc3339, AlertEvent, EventKind};
 use crate::db::alerts::{Change, MailboxFacts, RaisedState};
 use app::model::ConnectionStatus;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -183,12 +183,7 @@ pub fn changes(
         .collect();
     let mut out = Vec::new();
     for f in facts {
-        let link = format!(
-            "{}/admin/tenants/{}/emails/{}",
-            public_url.trim_end_matches('/'),
-            f.tenant_id,
-            f.tenant_email_id
-        );
+        let link = mailbox_link(public_url, &f.tenant_id, &f.tenant_email_id);
         let event = |kind, c: &Condition, since: DateTime<Utc>| AlertEvent {
             id: uuid::Uuid::new_v4().to_string(),
             kind,

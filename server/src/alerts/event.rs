@@ -41,6 +41,14 @@ pub struct AlertEvent {
     pub link: String,
 }
 
+/// Where an admin fixes a mailbox: its Tenant Email editor.
+pub fn mailbox_link(public_url: &str, tenant_id: &str, tenant_email_id: &str) -> String {
+    format!(
+        "{}/admin/tenants/{tenant_id}/emails/{tenant_email_id}",
+        public_url.trim_end_matches('/')
+    )
+}
+
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -92,12 +100,7 @@ pub fn open_event(
         tenant_name: Some(a.tenant_name.clone()),
         tenant_email_id: Some(a.state.tenant_email_id.clone()),
         mailbox: Some(a.address.clone()),
-        link: format!(
-            "{}/admin/tenants/{}/emails/{}",
-            public_url.trim_end_matches('/'),
-            a.tenant_id,
-            a.state.tenant_email_id
-        ),
+        link: mailbox_link(public_url, &a.tenant_id, &a.state.tenant_email_id),
     }
 }
 

@@ -84,10 +84,6 @@ impl AlertEngine {
         })
     }
 
-    pub fn config(&self) -> &AlertConfig {
-        &self.config
-    }
-
     /// Judges every mailbox and records what changed. Returns the count.
     pub async fn decide(&self) -> Result<usize, StoreError> {
         let alerts = self.store.alerts();

@@ -79,15 +79,9 @@ impl Console {
         let sync = self.store.inbox().sync_state(email_id).await?;
         let required = crate::identity::doctor::scopes::required(settings);
         let granted = connection.map(|c| c.scopes.clone());
-        // The refresh token proves offline_access; Microsoft need not list it.
-        let graph_required: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|s| *s != "offline_access")
-            .collect();
         let missing = granted
             .as_deref()
-            .map(|g| crate::identity::doctor::scopes::missing(&graph_required, g))
+            .map(|g| crate::identity::doctor::scopes::missing_from_grant(&required, g))
             .unwrap_or_default();
         Ok(MailActivity {
             required_scopes: required.iter().map(|s| s.to_string()).collect(),

@@ -38,9 +38,9 @@ pub enum Outcome {
     Retry(String),
 }
 
-/// 30 s, 1 min, 2 min, … up to an hour between tries.
+/// After `attempts` tries: 30 s, 1 min, 2 min, … up to an hour.
 fn backoff(attempts: i32) -> Duration {
-    let exp = u32::try_from(attempts.clamp(0, 7)).unwrap_or(7);
+    let exp = u32::try_from((attempts - 1).clamp(0, 7)).unwrap_or(7);
     Duration::seconds((30_i64 << exp).min(3600))
 }
 

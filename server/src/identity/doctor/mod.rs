@@ -174,7 +174,7 @@ impl Identity {
         let credentials = match &verdict.result {
             Ok(()) => check(NAME, CheckOutcome::Pass, "Microsoft accepts the Application ID and secret (an app-only token request succeeded)."),
             Err(e) => with_fix(
-                check(NAME, CheckOutcome::Fail, probes::explain(e)),
+                check(NAME, CheckOutcome::Fail, super::errors::Failure::Token(e.clone()).explanation()),
                 "Create a new client secret in Microsoft Entra (Certificates & secrets), copy its Value (not its ID) into Secret key, and save.",
             ),
         };
@@ -269,15 +269,8 @@ fn scopes_check(email: &TenantEmail, connection: Option<&Connection>) -> DoctorC
     if let Some(g) = granted {
         detail.push_str(&format!(" Granted at the last sign-in: {g}."));
     }
-    // Microsoft's `scope` answer need not list offline_access: the stored
-    // refresh token is what proves it was granted.
-    let graph_need: Vec<&str> = need
-        .iter()
-        .copied()
-        .filter(|s| *s != "offline_access")
-        .collect();
     let granted_missing = granted
-        .map(|g| scopes::missing(&graph_need, g))
+        .map(|g| scopes::missing_from_grant(&need, g))
         .unwrap_or_default();
     if !configured_missing.is_empty() {
         return with_fix(

@@ -2,7 +2,7 @@
 //! endpoint's verdict on the redirect URI, and an app-only token request
 //! (`client_credentials`) that proves the Application ID and secret.
 use super::super::client::{join_endpoint, EntraTokenError};
-use super::super::errors::{aadsts_explanation, OAuthError};
+use super::super::errors::OAuthError;
 use crate::capped;
 use chrono::{DateTime, Utc};
 
@@ -47,21 +47,20 @@ pub async fn authorize(
         return RedirectVerdict::Accepted;
     }
     let body = capped::read(response, MAX_PAGE).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&body);
-    match first_aadsts(&text) {
+    match page_code(&String::from_utf8_lossy(&body)) {
         Some(code) => RedirectVerdict::Refused(code),
         None => RedirectVerdict::Accepted,
     }
 }
 
-fn first_aadsts(text: &str) -> Option<u64> {
-    let start = text.find("AADSTS")? + "AADSTS".len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .ok()
+/// The AADSTS code an error page names, read as the flow reads one in an
+/// error description.
+fn page_code(text: &str) -> Option<u64> {
+    OAuthError {
+        description: Some(text.to_string()),
+        ..OAuthError::default()
+    }
+    .aadsts()
 }
 
 /// How an app-only token request went, with Microsoft's clock.
@@ -119,29 +118,14 @@ pub async fn client_credentials(
     })
 }
 
-/// Microsoft's words for a refused request, in plain language first.
-pub fn explain(e: &OAuthError) -> String {
-    let plain = e
-        .aadsts()
-        .and_then(aadsts_explanation)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("Microsoft answered {}.", e.error));
-    match (e.aadsts(), e.summary()) {
-        (Some(code), Some(s)) => format!("{plain} (AADSTS{code}: {s})"),
-        (Some(code), None) => format!("{plain} (AADSTS{code})"),
-        (None, Some(s)) => format!("{plain} ({s})"),
-        (None, None) => plain,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn finds_the_code_on_an_error_page() {
         assert_eq!(
-            super::first_aadsts("<p>AADSTS50011: The redirect URI …</p>"),
+            super::page_code("<p>AADSTS50011: The redirect URI …</p>"),
             Some(50011)
         );
-        assert_eq!(super::first_aadsts("<p>Pick an account</p>"), None);
+        assert_eq!(super::page_code("<p>Pick an account</p>"), None);
     }
 }

@@ -43,6 +43,17 @@ pub fn missing<'a>(need: &[&'a str], have: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// What a grant (Microsoft's `scope` answer) lacks of `need`. The answer
+/// need not list `offline_access`: a stored refresh token proves it.
+pub fn missing_from_grant<'a>(need: &[&'a str], granted: &str) -> Vec<&'a str> {
+    let graph: Vec<&'a str> = need
+        .iter()
+        .copied()
+        .filter(|s| *s != "offline_access")
+        .collect();
+    missing(&graph, granted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
