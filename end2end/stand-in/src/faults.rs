@@ -22,6 +22,9 @@ pub enum Fault {
     DropBeforeBody,
     /// Reads and processes the request (e.g. the mail IS sent), then closes the connection without answering.
     DropAfterBody,
+    /// Answers normally (status, headers with the full length), but closes the
+    /// connection after this many bytes of the body: a download cut off mid-way.
+    CutBody { after_bytes: usize },
 }
 
 fn default_retry_after() -> String {

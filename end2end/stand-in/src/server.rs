@@ -140,6 +140,9 @@ pub async fn gate(State(shared): State<Shared>, mut req: Request, next: Next) ->
                     let _processed = next.run(req).await;
                     drop_connection(killer).await
                 }
+                Some(Fault::CutBody { after_bytes }) => {
+                    cut_body(next.run(req).await, after_bytes, killer).await
+                }
             };
             // Upload-session PUTs go to Graph's upload URL without a token; they are recorded too
             // so tests can see how an attachment was chunked.
@@ -160,6 +163,24 @@ async fn drop_connection(killer: Option<ConnKiller>) -> Response {
         }
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// Sends the first `after_bytes` of the answer's body, then closes the connection.
+async fn cut_body(response: Response, after_bytes: usize, killer: Option<ConnKiller>) -> Response {
+    use futures_util::StreamExt;
+    let (parts, body) = response.into_parts();
+    let Ok(mut bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    bytes.truncate(after_bytes);
+    let head = futures_util::stream::once(async move { Ok::<_, Infallible>(bytes) });
+    let cut = futures_util::stream::once(async move {
+        // Let the head reach the socket before the connection goes.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop_connection(killer).await;
+        Ok(axum::body::Bytes::new())
+    });
+    Response::from_parts(parts, axum::body::Body::from_stream(head.chain(cut)))
 }
 
 fn failure(is_graph: bool, status: StatusCode, retry_after: Option<String>) -> Response {

@@ -73,7 +73,8 @@ pub struct Attachment {
     pub id: String,
     pub name: String,
     pub content_type: String,
-    pub bytes: Vec<u8>,
+    /// Shared, so serving a large file (`$value`) does not copy it.
+    pub bytes: axum::body::Bytes,
     pub is_inline: bool,
 }
 

@@ -14,7 +14,7 @@
 //! | [`connections`] | `mailbox_connection` and the connection status of `tenant_email` |
 //! | [`flows`] | `oauth_flow` (sealed PKCE verifier) |
 //! | [`outbox`] | `outbox_message`, `outbox_attachment` |
-//! | [`inbox`] | `inbox_sync`, `inbox_message`, `inbox_attachment` |
+//! | [`inbox`] | `inbox_sync`, `inbox_message`, `inbox_attachment`, `inbox_blob`, `inbox_blob_chunk` |
 //! | [`slots`] | `graph_slot` |
 //! | [`admins`] | `admin` |
 //! | [`sessions`] | `admin_session` |

@@ -50,7 +50,7 @@ async fn file(
     Ok(
         match store.inbox().attachment(message_id, attachment_id).await? {
             Some(a) => match a.content {
-                Some(bytes) => download::file_response(&a.name, &a.content_type, bytes),
+                Some(content) => download::file_response(store, &a.name, &a.content_type, content),
                 None => (
                     StatusCode::NOT_FOUND,
                     "This attachment is an attached item or a link; it has no file to download.",

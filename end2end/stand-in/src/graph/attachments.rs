@@ -1,7 +1,7 @@
 //! Attachments: list, add inline (≤ 3 MB), and upload sessions (3–150 MB, sequential ≤ 4 MB chunks).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -23,12 +23,17 @@ pub const UPLOAD_SECONDS: i64 = 900;
 
 type GraphResult = Result<Response, GraphError>;
 
+/// `GET …/attachments`: every attachment with its `contentBytes`, unless
+/// `$select` leaves them out (as Graph does).
 pub async fn list(
     Extension(caller): Extension<Caller>,
     State(shared): State<Shared>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> GraphResult {
     caller.require(&["mail.read", "mail.readwrite"])?;
+    let q = odata::query_map(query.as_deref());
+    let select = q.get("$select").map(String::as_str);
     let mut store = shared.lock();
     let mailbox = store.mailbox_mut(&caller.user.oid);
     let index = mailbox
@@ -41,9 +46,32 @@ pub async fn list(
     let value: Vec<_> = m
         .attachments
         .iter()
-        .map(|a| odata::attachment_json(a, m.modified, true))
+        .map(|a| odata::select(odata::attachment_json(a, m.modified, true), select))
         .collect();
     Ok(Json(json!({ "value": value })).into_response())
+}
+
+/// `GET …/attachments/{aid}/$value`: the file's raw bytes.
+pub async fn value(
+    Extension(caller): Extension<Caller>,
+    State(shared): State<Shared>,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> GraphResult {
+    caller.require(&["mail.read", "mail.readwrite"])?;
+    let (content_type, bytes) = {
+        let mut store = shared.lock();
+        let mailbox = store.mailbox_mut(&caller.user.oid);
+        let index = mailbox
+            .message_index(&id)
+            .ok_or_else(GraphError::not_found)?;
+        let a = mailbox
+            .messages
+            .get(index)
+            .and_then(|m| m.attachments.iter().find(|a| a.id == attachment_id))
+            .ok_or_else(GraphError::not_found)?;
+        (a.content_type.clone(), a.bytes.clone())
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 pub async fn add(
@@ -246,7 +274,7 @@ pub async fn upload_chunk(
         id: attachment_id.clone(),
         name: session.name,
         content_type: session.content_type,
-        bytes: received,
+        bytes: received.into(),
         is_inline: session.is_inline,
     });
     m.change_seq = seq;

@@ -181,7 +181,7 @@ pub fn decode_attachment(
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".to_owned()),
-        bytes,
+        bytes: bytes.into(),
         is_inline: input.is_inline.unwrap_or(false),
     })
 }
@@ -798,7 +798,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
             } else {
                 a.content_type
             },
-            bytes: a.content,
+            bytes: a.content.into(),
             is_inline: a.is_inline,
         })
         .collect();

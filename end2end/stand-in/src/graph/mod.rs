@@ -105,6 +105,10 @@ pub fn router() -> Router<Shared> {
             get(attachments::list).post(attachments::add),
         )
         .route(
+            "/v1.0/me/messages/{id}/attachments/{attachment}/$value",
+            get(attachments::value),
+        )
+        .route(
             "/v1.0/me/messages/{id}/attachments/createUploadSession",
             post(attachments::create_upload_session),
         )

@@ -119,7 +119,7 @@ pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Val
     v
 }
 
-/// Applies `$select` (keeps `id` and `@odata.etag` as Graph does).
+/// Applies `$select` (keeps `id`, `@odata.etag` and `@odata.type` as Graph does).
 pub fn select(value: Value, select: Option<&str>) -> Value {
     let Some(select) = select.filter(|s| !s.trim().is_empty()) else {
         return value;
@@ -133,7 +133,10 @@ pub fn select(value: Value, select: Option<&str>) -> Value {
             let kept: Map<String, Value> = obj
                 .into_iter()
                 .filter(|(k, _)| {
-                    k == "id" || k == "@odata.etag" || wanted.contains(&k.to_ascii_lowercase())
+                    k == "id"
+                        || k == "@odata.etag"
+                        || k == "@odata.type"
+                        || wanted.contains(&k.to_ascii_lowercase())
                 })
                 .collect();
             Value::Object(kept)

@@ -13,6 +13,8 @@ pub struct Model {
     pub is_inline: bool,
     /// The file; `None` for an attached item or a link (only described).
     pub content: Option<Vec<u8>>,
+    /// A file too large to hold whole: its bytes are this blob's chunks.
+    pub blob_id: Option<String>,
 }
 
 // Hand-written: attachment bytes stay out of debug output and logs.

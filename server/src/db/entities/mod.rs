@@ -8,6 +8,8 @@ pub mod api_token;
 pub mod audit_event;
 pub mod graph_slot;
 pub mod inbox_attachment;
+pub mod inbox_blob;
+pub mod inbox_blob_chunk;
 pub mod inbox_message;
 pub mod inbox_sync;
 pub mod mailbox_connection;

@@ -4,6 +4,7 @@
 //! are one transaction, so a crash refetches at most the page in flight;
 //! messages are keyed by (mailbox, Graph immutable id), so a refetched or
 //! replayed page stores nothing twice.
+use super::blobs::FileContent;
 use super::sync_state::update_leased;
 use super::Inbox;
 use crate::db::entities::{inbox_attachment, inbox_message, inbox_sync};
@@ -41,7 +42,7 @@ pub struct NewAttachment {
     pub size: i64,
     pub is_inline: bool,
     /// `None` for an attached item or a link (only described).
-    pub content: Option<Vec<u8>>,
+    pub content: Option<FileContent>,
 }
 
 /// Where a committed page leaves the sync.
@@ -274,6 +275,11 @@ async fn insert_message<C: ConnectionTrait>(
     .insert(txn)
     .await?;
     for a in m.attachments {
+        let (content, blob_id) = match a.content {
+            Some(FileContent::Bytes(b)) => (Some(b), None),
+            Some(FileContent::Blob { id, .. }) => (None, Some(id)),
+            None => (None, None),
+        };
         inbox_attachment::ActiveModel {
             id: Set(uuid::Uuid::new_v4().to_string()),
             message_id: Set(id.clone()),
@@ -282,7 +288,8 @@ async fn insert_message<C: ConnectionTrait>(
             content_type: Set(a.content_type),
             size: Set(a.size),
             is_inline: Set(a.is_inline),
-            content: Set(a.content),
+            content: Set(content),
+            blob_id: Set(blob_id),
         }
         .insert(txn)
         .await?;

@@ -1,14 +1,18 @@
-//! `inbox_sync`, `inbox_message` and `inbox_attachment`: received mail.
+//! `inbox_sync`, `inbox_message`, `inbox_attachment` and the blobs of large
+//! attachments: received mail.
 //!
 //! - [`sync_state`]: the per-mailbox sync state, leased so one instance
 //!   syncs a mailbox at a time, with the links to continue from.
 //! - [`commit`]: one transaction per delta page (its new messages,
 //!   deduplicated by Graph id, with the link after it), and the
 //!   after-processing bookkeeping.
+//! - [`blobs`]: large attachments' bytes, written a chunk at a time.
 //! - here: reading received mail for the Inbox screen and the host API.
+mod blobs;
 mod commit;
 mod sync_state;
 
+pub use blobs::FileContent;
 pub use commit::{Continue, NewAttachment, NewMessage, PageCommit};
 pub use sync_state::{DueMailbox, SyncState};
 
@@ -92,7 +96,7 @@ pub struct AttachmentInfo {
 pub struct AttachmentFile {
     pub name: String,
     pub content_type: String,
-    pub content: Option<Vec<u8>>,
+    pub content: Option<FileContent>,
 }
 
 pub struct Inbox<'a>(&'a Store);
@@ -227,9 +231,13 @@ impl Inbox<'_> {
                 .one(&self.0.conn)
                 .await?
                 .map(|a| AttachmentFile {
+                    content: match (a.content, a.blob_id) {
+                        (Some(bytes), _) => Some(FileContent::Bytes(bytes)),
+                        (None, Some(id)) => Some(FileContent::Blob { id, size: a.size }),
+                        (None, None) => None,
+                    },
                     name: a.name,
                     content_type: a.content_type,
-                    content: a.content,
                 }),
         )
     }

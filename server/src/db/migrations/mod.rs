@@ -14,6 +14,7 @@ mod m20261127_000009_inbox;
 mod m20261127_000010_sign_in_throttle;
 mod m20261206_000011_connection_tenant_name;
 mod m20261207_000012_alerts;
+mod m20261207_000013_inbox_blobs;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_sign_in_throttle::Migration),
             Box::new(m20261206_000011_connection_tenant_name::Migration),
             Box::new(m20261207_000012_alerts::Migration),
+            Box::new(m20261207_000013_inbox_blobs::Migration),
         ]
     }
 }

@@ -1,7 +1,6 @@
 //! Receiving through Graph: delta pages of a folder, a message's attachments,
 //! and the after-processing actions (mark read, move).
 use super::{read_json, GraphClient, GraphError};
-use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -57,15 +56,43 @@ pub struct DeltaPage {
     pub delta_link: Option<String>,
 }
 
-#[derive(Clone)]
-pub struct GraphAttachment {
+/// An attachment as Graph lists it, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentMeta {
     pub id: String,
     pub name: String,
     pub content_type: String,
+    /// Graph's figure (a little more than the file: it counts properties too).
     pub size: i64,
     pub is_inline: bool,
-    /// The file's bytes; `None` for an attached item or a reference.
-    pub content: Option<Vec<u8>>,
+    /// A file (`fileAttachment`), whose bytes `$value` gives; an attached
+    /// item or a link is only described.
+    pub is_file: bool,
+}
+
+/// The properties listed; `contentBytes` is left out on purpose.
+const ATTACHMENT_SELECT: &str = "id,name,contentType,size,isInline";
+/// A message with more attachment pages than this is refused, not followed forever.
+const MAX_ATTACHMENT_PAGES: usize = 20;
+/// One file's download (Graph's largest attachment is 150 MB).
+const ATTACHMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn attachment_meta(a: &Value) -> AttachmentMeta {
+    AttachmentMeta {
+        id: a["id"].as_str().unwrap_or_default().to_string(),
+        name: a["name"].as_str().unwrap_or("attachment").to_string(),
+        content_type: a["contentType"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        size: a["size"].as_i64().unwrap_or(0),
+        is_inline: a["isInline"].as_bool().unwrap_or(false),
+        // Graph names the derived type of each entry; one it does not name
+        // is taken for a file (the base type has no other bytes to offer).
+        is_file: a["@odata.type"]
+            .as_str()
+            .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.fileAttachment")),
+    }
 }
 
 impl GraphError {
@@ -161,6 +188,24 @@ pub fn parse_delta(body: &Value) -> Result<DeltaPage, GraphError> {
 }
 
 impl GraphClient {
+    /// A link Graph gave (next page, delta), if it points at the configured
+    /// Graph: the bearer token never goes anywhere else.
+    fn same_graph(&self, link: &str) -> Result<Url, GraphError> {
+        Url::parse(link)
+            .ok()
+            .filter(|u| {
+                u.scheme() == self.base.scheme()
+                    && u.host_str() == self.base.host_str()
+                    && u.port_or_known_default() == self.base.port_or_known_default()
+                    && u.path().starts_with(self.base.path())
+            })
+            .ok_or_else(|| {
+                GraphError::Internal(
+                    "a link from Graph does not point at the configured Graph".into(),
+                )
+            })
+    }
+
     /// The first page of a full round over `folder`, for mail received since `since`.
     /// Graph filters by `receivedDateTime ge …` itself; the caller filters again,
     /// so a server that ignores the filter imports no older mail either.
@@ -178,17 +223,7 @@ impl GraphClient {
     /// to anywhere but the configured Graph is refused, so the bearer token
     /// never goes elsewhere.
     pub async fn delta_page(&self, token: &str, link: &str) -> Result<DeltaPage, GraphError> {
-        let url = Url::parse(link)
-            .ok()
-            .filter(|u| {
-                u.scheme() == self.base.scheme()
-                    && u.host_str() == self.base.host_str()
-                    && u.port_or_known_default() == self.base.port_or_known_default()
-                    && u.path().starts_with(self.base.path())
-            })
-            .ok_or_else(|| {
-                GraphError::Internal("a delta link does not point at the configured Graph".into())
-            })?;
+        let url = self.same_graph(link)?;
         let request = self
             .authorized(Method::GET, url, token)
             .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"));
@@ -196,47 +231,65 @@ impl GraphClient {
         parse_delta(&read_json(response).await?)
     }
 
-    /// GET /me/messages/{id}/attachments, file contents included.
-    pub async fn attachments(
+    /// GET /me/messages/{id}/attachments, described only (`$select` leaves out
+    /// `contentBytes`): the files are fetched one by one with
+    /// [`GraphClient::attachment_value`], so no answer carries them all.
+    pub async fn attachment_list(
         &self,
         token: &str,
         message_id: &str,
-    ) -> Result<Vec<GraphAttachment>, GraphError> {
-        let request = self.request(
-            Method::GET,
-            &["me", "messages", message_id, "attachments"],
-            token,
-        )?;
-        let body = read_json(self.execute(request).await?).await?;
+    ) -> Result<Vec<AttachmentMeta>, GraphError> {
+        let mut url = self.url(&["me", "messages", message_id, "attachments"])?;
+        // Set verbatim: query_pairs_mut would encode `$` as %24.
+        url.set_query(Some(&format!("$select={ATTACHMENT_SELECT}")));
         let mut out = Vec::new();
-        for a in body["value"].as_array().into_iter().flatten() {
-            let content = match a["contentBytes"].as_str() {
-                Some(b64) => Some(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b64)
-                        .map_err(|_| {
-                            GraphError::Internal("an attachment's content is not base64".into())
-                        })?,
-                ),
-                None => None,
-            };
-            out.push(GraphAttachment {
-                id: a["id"].as_str().unwrap_or_default().to_string(),
-                name: a["name"].as_str().unwrap_or("attachment").to_string(),
-                content_type: a["contentType"]
-                    .as_str()
-                    .unwrap_or("application/octet-stream")
-                    .to_string(),
-                size: content
-                    .as_ref()
-                    .map(|c| i64::try_from(c.len()).unwrap_or(i64::MAX))
-                    .or_else(|| a["size"].as_i64())
-                    .unwrap_or(0),
-                is_inline: a["isInline"].as_bool().unwrap_or(false),
-                content,
-            });
+        for _ in 0..MAX_ATTACHMENT_PAGES {
+            let body = read_json(
+                self.execute(self.authorized(Method::GET, url, token))
+                    .await?,
+            )
+            .await?;
+            out.extend(
+                body["value"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(attachment_meta),
+            );
+            match body["@odata.nextLink"].as_str() {
+                Some(next) => url = self.same_graph(next)?,
+                None => return Ok(out),
+            }
         }
-        Ok(out)
+        Err(GraphError::Internal(format!(
+            "a message's attachment list runs past {MAX_ATTACHMENT_PAGES} pages"
+        )))
+    }
+
+    /// GET /me/messages/{id}/attachments/{aid}/$value: the file's bytes, as a
+    /// response to read a chunk at a time (never buffered here). A long file
+    /// may take longer than the client's usual 60 s.
+    pub async fn attachment_value(
+        &self,
+        token: &str,
+        message_id: &str,
+        attachment_id: &str,
+    ) -> Result<reqwest::Response, GraphError> {
+        let request = self
+            .request(
+                Method::GET,
+                &[
+                    "me",
+                    "messages",
+                    message_id,
+                    "attachments",
+                    attachment_id,
+                    "$value",
+                ],
+                token,
+            )?
+            .timeout(ATTACHMENT_TIMEOUT);
+        self.execute(request).await
     }
 
     /// PATCH /me/messages/{id} {"isRead": true}.

@@ -20,12 +20,14 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use url::Url;
 
+/// A transport error's text without its URL (for a body cut off mid-read).
+pub(crate) use errors::chain;
 #[cfg(feature = "fuzzing")]
 pub(crate) use errors::from_status;
 pub use errors::GraphError;
 #[cfg(feature = "fuzzing")]
 pub(crate) use inbox::parse_delta;
-pub use inbox::{Address, DeltaMessage, DeltaPage, GraphAttachment, PAGE_SIZE};
+pub use inbox::{Address, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
 

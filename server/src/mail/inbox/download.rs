@@ -1,4 +1,9 @@
-//! Serving a stored attachment as a download (admin UI and host API).
+//! Serving a stored attachment as a download (admin UI and host API). A
+//! file kept in chunks is streamed a chunk at a time, so a 100 MB download
+//! holds one chunk in memory, not the file.
+use crate::db::inbox::FileContent;
+use crate::db::Store;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -29,29 +34,68 @@ pub fn content_disposition(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-/// The bytes as a download. The declared type is kept only when it parses
+/// The file as a download. The declared type is kept only when it parses
 /// as a MIME type; with `nosniff` and `attachment` the browser saves the file
 /// instead of rendering it inside the app's origin.
-pub fn file_response(name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
-    let kind = content_type
-        .parse::<mime::Mime>()
-        .ok()
-        // A concrete type in plain ASCII only; anything else is just bytes.
-        .filter(|m| m.type_() != mime::STAR && m.subtype() != mime::STAR && m.as_ref().is_ascii())
-        .and_then(|m| HeaderValue::from_str(m.as_ref()).ok())
-        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+pub fn file_response(
+    store: &Store,
+    name: &str,
+    content_type: &str,
+    content: FileContent,
+) -> Response {
+    let (body, length) = match content {
+        FileContent::Bytes(bytes) => {
+            let length = bytes.len() as u64;
+            (Body::from(bytes), length)
+        }
+        FileContent::Blob { id, size } => {
+            (chunks(store.clone(), id), u64::try_from(size).unwrap_or(0))
+        }
+    };
     (
         [
-            (header::CONTENT_TYPE, kind),
+            (header::CONTENT_TYPE, media_type(content_type)),
             (header::CONTENT_DISPOSITION, content_disposition(name)),
+            (header::CONTENT_LENGTH, HeaderValue::from(length)),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        bytes,
+        body,
     )
         .into_response()
+}
+
+fn media_type(content_type: &str) -> HeaderValue {
+    content_type
+        .parse::<mime::Mime>()
+        .ok()
+        // A concrete type in plain ASCII only; anything else is just bytes.
+        .filter(|m| m.type_() != mime::STAR && m.subtype() != mime::STAR && m.as_ref().is_ascii())
+        .and_then(|m| HeaderValue::from_str(m.as_ref()).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"))
+}
+
+/// A blob's chunks in order, each read when the client is ready for it. A
+/// storage failure ends the body early; with the declared length the client
+/// sees a cut-off download, never a shorter file taken for whole.
+fn chunks(store: Store, blob: String) -> Body {
+    let stream = futures_util::stream::try_unfold(0i32, move |seq| {
+        let (store, blob) = (store.clone(), blob.clone());
+        async move {
+            match store.inbox().blob_chunk(&blob, seq).await {
+                Ok(Some(bytes)) => Ok(Some((Bytes::from(bytes), seq + 1))),
+                Ok(None) => Ok(None),
+                Err(e) => {
+                    let reference = uuid::Uuid::new_v4();
+                    tracing::error!(%reference, error = %e, "attachment download: cannot read a chunk");
+                    Err(std::io::Error::other(format!("storage error {reference}")))
+                }
+            }
+        }
+    });
+    Body::from_stream(stream)
 }
 
 #[cfg(test)]
@@ -60,12 +104,7 @@ mod tests {
 
     #[test]
     fn only_concrete_ascii_types_are_kept() {
-        let kind = |t: &str| {
-            file_response("f", t, Vec::new()).headers()[header::CONTENT_TYPE]
-                .to_str()
-                .unwrap()
-                .to_string()
-        };
+        let kind = |t: &str| media_type(t).to_str().unwrap().to_string();
         assert_eq!(kind("application/pdf"), "application/pdf");
         assert_eq!(kind("*/*"), "application/octet-stream");
         assert_eq!(kind("image/*"), "application/octet-stream");

@@ -2,6 +2,7 @@
 //! the after-processing actions, and the text and download handling around
 //! received mail.
 mod actions;
+mod attachments;
 pub mod download;
 mod rounds;
 pub mod sync;

@@ -4,7 +4,7 @@ use super::sync::{Inbox, Link, SyncOutcome};
 use super::text;
 use crate::db::inbox::{Continue, NewAttachment, NewMessage, PageCommit};
 use crate::db::tenant_emails::TenantEmail;
-use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphAttachment, GraphError};
+use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphError};
 use app::model::inbox::{AfterProcessing, MailAddress};
 use chrono::{DateTime, Utc};
 
@@ -20,7 +20,7 @@ struct Prepared {
 /// A message of a page with the attachments fetched for it.
 struct Fetched {
     message: DeltaMessage,
-    attachments: Vec<GraphAttachment>,
+    attachments: Vec<NewAttachment>,
 }
 
 fn address(a: Address) -> MailAddress {
@@ -44,18 +44,7 @@ fn to_store(f: Fetched) -> NewMessage {
         reply_to: m.reply_to.into_iter().map(address).collect(),
         subject: m.subject,
         received_at: m.received_at,
-        attachments: f
-            .attachments
-            .into_iter()
-            .map(|a| NewAttachment {
-                graph_id: a.id,
-                name: a.name,
-                content_type: a.content_type,
-                size: a.size,
-                is_inline: a.is_inline,
-                content: a.content,
-            })
-            .collect(),
+        attachments: f.attachments,
     }
 }
 
@@ -221,20 +210,14 @@ impl Inbox {
                 held = 0;
             }
             let attachments = if m.has_attachments {
-                match self.call(id, |g| g.attachments(token, &m.id)).await {
-                    Ok(a) => a,
-                    // Gone between the page and now: store what the page said.
-                    Err(GraphError::Rejected { status: 404, .. }) => Vec::new(),
-                    Err(e) => return Err(self.graph_problem(id, e).await),
-                }
+                let received = self.fetch_attachments(id, token, &m.id).await?;
+                // Files kept in memory count; those already in blobs do not.
+                held += received.held;
+                received.attachments
             } else {
                 Vec::new()
             };
-            held += m.body.len()
-                + attachments
-                    .iter()
-                    .map(|a| a.content.as_ref().map_or(0, Vec::len))
-                    .sum::<usize>();
+            held += m.body.len();
             out.push(Fetched {
                 message: m,
                 attachments,

@@ -225,6 +225,24 @@ impl Inbox {
             Ok(None) => return SyncOutcome::Skipped,
             Err(e) => return e.into(),
         };
+        // Holding the lease now, no other sync of this mailbox can commit:
+        // blobs no attachment points to were left by one that stopped.
+        match self
+            .store
+            .inbox()
+            .sweep_blobs(tenant_email_id, self.config.lease)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                tenant_email_id,
+                blobs = n,
+                "inbox: swept unfinished attachment downloads"
+            ),
+            Err(e) => {
+                tracing::warn!(tenant_email_id, error = %e, "inbox: cannot sweep unfinished attachment downloads")
+            }
+        }
         // Cleared "import since" keeps the start already in use.
         let since = receiving.import_since.unwrap_or(state.since);
         let mut link = match (&state.next_link, &state.delta_link) {

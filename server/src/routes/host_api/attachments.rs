@@ -61,6 +61,7 @@ pub async fn attachment(
         ));
     };
     Ok(download::file_response(
+        &state.store,
         &file.name,
         &file.content_type,
         content,
