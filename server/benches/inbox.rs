@@ -15,7 +15,11 @@
 //! started (`make bench-db`); `BENCH_INSTANCES=3` starts three syncs of the
 //! mailbox at once, as three instances polling it would: one holds the
 //! sync lease and the others step aside.
+#[path = "shared/peak.rs"]
+mod peak;
 mod shared;
+
+use peak::PeakRss;
 
 use shared::{bench_db, instances, support};
 
@@ -38,53 +42,6 @@ fn body(i: usize) -> String {
          It mentions an order number, a delivery date and a polite request for help.</p>\
          <ul><li>Order: {i}</li><li>Priority: normal</li></ul><p>Kind regards,<br>A customer</p></body></html>"
     )
-}
-
-/// kB from a `/proc/self/status` line such as `VmHWM:   123456 kB`.
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Samples the resident size every 2 ms on its own thread until stopped;
-/// the peak minus the size at the start is the run's peak memory.
-struct PeakRss {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    sampler: std::thread::JoinHandle<u64>,
-    before: u64,
-}
-
-impl PeakRss {
-    fn start() -> Self {
-        let before = status_kb("VmRSS:");
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let sampler = std::thread::spawn(move || {
-            let mut peak = 0;
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(status_kb("VmRSS:"));
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            peak.max(status_kb("VmRSS:"))
-        });
-        Self {
-            stop,
-            sampler,
-            before,
-        }
-    }
-
-    /// MiB above the resident size at `start`.
-    fn finish(self) -> f64 {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let peak = self.sampler.join().unwrap_or(0);
-        peak.saturating_sub(self.before) as f64 / 1024.0
-    }
 }
 
 async fn forget_received(c: &support::Mailbox) {

@@ -14,6 +14,7 @@ pub async fn bench_db() -> support::TestDb {
 }
 
 /// Outbox workers or inbox syncs run at once (`BENCH_INSTANCES`, default 1).
+#[allow(dead_code)] // the large-attachment bench runs one sync
 pub fn instances() -> usize {
     std::env::var("BENCH_INSTANCES")
         .ok()
