@@ -29,7 +29,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::db::entities::{inbox_message, inbox_sync, tenant_email};
 use server::mail::inbox::sync::{InboxConfig, SyncOutcome};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;

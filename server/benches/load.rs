@@ -421,6 +421,7 @@ async fn run(t: support::TestDb) -> bool {
     // freed memory is returned to the system every 30 s.
     tokio::time::sleep(IDLE).await;
     let (idle, _) = server.memory_kib();
+    let idle_parts = breakdown(&server.status_path());
 
     let peak = Arc::new(AtomicUsize::new(0));
     let sampler = {
@@ -446,9 +447,14 @@ async fn run(t: support::TestDb) -> bool {
     let outcome = load(&c, &server, &token, &stats).await;
     let took = started.elapsed().as_secs_f64();
     let drained = drain(&c, &outcome.accepted).await;
-    tokio::time::sleep(IDLE).await;
+    tokio::time::sleep(AFTER).await;
     sampler.abort();
     let (after, _) = server.memory_kib();
+    let after_parts = breakdown(&server.status_path());
+    if let Ok(dir) = std::env::var("LOAD_SMAPS_DIR") {
+        let smaps = server.status_path().replace("/status", "/smaps");
+        let _ = std::fs::copy(smaps, format!("{dir}/smaps-{label}.txt"));
+    }
     let (lost, twice, drafts) = audit_ledger(&c, &outcome.accepted);
 
     println!(
@@ -474,19 +480,52 @@ async fn run(t: support::TestDb) -> bool {
         drained.as_secs_f64()
     );
     println!("  lost {lost}, sent twice {twice}, stray drafts {drafts}");
+    println!("  idle: {idle_parts}; after the drain: {after_parts}");
     println!(
         "  resident size: idle {} MB ({} s after start), peak {} MB, after {} MB ({} s after the drain)",
         idle / 1024,
         IDLE.as_secs(),
         peak.load(Ordering::Relaxed) / 1024,
         after / 1024,
-        IDLE.as_secs()
+        AFTER.as_secs()
     );
+    if let Some(hold) = std::env::var("LOAD_HOLD_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        println!(
+            "  holding the server (pid in {}) for {hold} s",
+            server.status_path()
+        );
+        tokio::time::sleep(Duration::from_secs(hold)).await;
+    }
     lost == 0 && twice == 0 && drafts == 0
+}
+
+/// What the resident size is made of: heap and stacks (anonymous), the
+/// binary's code and data read from disk (file), and the thread count.
+fn breakdown(status_path: &str) -> String {
+    let status = std::fs::read_to_string(status_path).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "anonymous {} MB, file-backed {} MB, {} threads",
+        field("RssAnon:") / 1024,
+        field("RssFile:") / 1024,
+        field("Threads:")
+    )
 }
 
 /// How long the server is left alone before its idle size is read.
 const IDLE: Duration = Duration::from_secs(35);
+/// How long after the drain the size is read again: past two of the 30 s
+/// trims.
+const AFTER: Duration = Duration::from_secs(65);
 
 #[tokio::main]
 async fn main() {

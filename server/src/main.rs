@@ -6,8 +6,23 @@ use clap::Parser;
 use server::config::{Cli, Command, Config, KeyCommand, LogFormat};
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads exist: the allocator's thresholds are
+    // process-wide (see `memory`).
+    server::memory::fix_thresholds();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(e) => {
+            eprintln!("tenant-mail: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.clone();
     let config = match Config::load(cli) {

@@ -320,10 +320,10 @@ async fn blobs_left_by_a_dead_sync_are_swept_and_go_with_their_mailbox() {
             .unwrap();
         // What a sync killed mid-download leaves: a blob with a chunk and no attachment.
         let store = c.p.store.inbox();
-        let old = chrono::Utc::now() - chrono::Duration::hours(1);
+        let old = support::now() - chrono::Duration::hours(1);
         for (id, created_at) in [
             ("left-by-a-dead-sync", old),
-            ("still-being-written", chrono::Utc::now()),
+            ("still-being-written", support::now()),
         ] {
             inbox_blob::ActiveModel {
                 id: Set(id.into()),
