@@ -67,6 +67,7 @@ async fn run(case: &Case) -> (f64, f64) {
                 content_type: "application/pdf".into(),
                 content: vec![(m * 31 + f + 1) as u8; case.file_bytes],
                 is_inline: false,
+                content_id: None,
             })
             .collect();
         c.stand_in

@@ -376,18 +376,21 @@ async fn received_details_and_attachments_are_served_as_received() {
                         content_type: "application/pdf".into(),
                         content: pdf.clone(),
                         is_inline: false,
+                        content_id: None,
                     },
                     IncomingAttachment {
                         name: "Übersicht \"Q1\".txt".into(),
                         content_type: "text/plain; charset=utf-8".into(),
                         content: text.clone(),
                         is_inline: false,
+                        content_id: None,
                     },
                     IncomingAttachment {
                         name: "logo.png".into(),
                         content_type: "not a media type".into(),
                         content: png.clone(),
                         is_inline: true,
+                        content_id: None,
                     },
                 ],
                 ..mail("Quarterly report")

@@ -4,7 +4,10 @@
 //! and downloaded whole (host API and admin UI) with its exact bytes; a
 //! download cut off mid-way stores nothing and leaves no blob, and the next
 //! sync stores the message once; a blob left by a sync that died is swept,
-//! one an attachment points to is kept; deleting the mailbox removes its blobs.
+//! one an attachment points to is kept; deleting the mailbox removes its blobs;
+//! a message whose only part is an inline image (Graph says it has no
+//! attachments) keeps it with its Content-ID, and the reader shows it in place
+//! while remote images stay blocked and counted.
 mod support;
 
 use ms_stand_in::{Fault, FaultSpec, IncomingAttachment, IncomingMail};
@@ -39,6 +42,7 @@ fn file(name: &str, content_type: &str, content: Vec<u8>, is_inline: bool) -> In
         content_type: content_type.into(),
         content,
         is_inline,
+        content_id: None,
     }
 }
 
@@ -378,5 +382,95 @@ async fn blobs_left_by_a_dead_sync_are_swept_and_go_with_their_mailbox() {
             .unwrap();
         assert_eq!(blob_count(&c).await, 0, "{}", c.t.label);
         assert_eq!(chunk_count(&c, &kept).await, 0, "{}", c.t.label);
+    }
+}
+
+#[tokio::test]
+async fn a_pasted_screenshot_is_kept_and_shown_in_place() {
+    use base64::Engine as _;
+    for t in support::all().await {
+        let c = support::Mailbox::connected(t, "inbox-files-secret~4").await;
+        let i = inbox(&c);
+        sync_until_done(&i, &c).await;
+        let screenshot = file_bytes(40_000, 7);
+        c.stand_in
+            .deliver(IncomingMail {
+                content_type: Some("html".into()),
+                body: concat!(
+                    r#"<p>See the error:</p><img src="cid:image001.png@01DA5E2F.C0FFEE00">"#,
+                    r#"<img src="https://tracker.example/open.gif"><img src="cid:gone@x">"#,
+                )
+                .into(),
+                attachments: vec![IncomingAttachment {
+                    content_id: Some("<image001.png@01DA5E2F.C0FFEE00>".into()),
+                    ..file("image001.png", "image/png", screenshot.clone(), true)
+                }],
+                ..support::incoming("Pasted screenshot")
+            })
+            .unwrap();
+        assert!(matches!(
+            sync_until_done(&i, &c).await,
+            SyncOutcome::Synced { new: 1, .. }
+        ));
+        let message = message_with(&c, "Pasted screenshot").await;
+        let rows = attachments_of(&c, &message.id).await;
+        assert_eq!(rows.len(), 1, "{}: the inline image is kept", c.t.label);
+        assert_eq!(
+            rows[0].content_id.as_deref(),
+            Some("image001.png@01DA5E2F.C0FFEE00"),
+            "{}",
+            c.t.label
+        );
+        assert!(rows[0].is_inline);
+
+        let read = c
+            .call(
+                "read_received",
+                json!({"tenant_id": c.tenant_id, "email_id": c.email_id, "message_id": message.id}),
+            )
+            .await;
+        let html = read["safe_html"].as_str().unwrap();
+        let expected = format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&screenshot)
+        );
+        assert!(
+            html.contains(&expected),
+            "{}: the image is in place",
+            c.t.label
+        );
+        assert!(
+            !html.contains("cid:") && !html.contains("tracker.example"),
+            "{}",
+            c.t.label
+        );
+        assert_eq!(read["remote_images"], 1, "{}", c.t.label);
+
+        // The host API names the part by its Content-ID.
+        let created = c
+            .call(
+                "create_api_token",
+                json!({"tenant_id": c.tenant_id, "name": "inline"}),
+            )
+            .await;
+        let token = created["secret"].as_str().unwrap().to_string();
+        let feed: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/v1/mailboxes/{}/received", c.base, c.email_id))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let part = feed["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["subject"] == "Pasted screenshot")
+            .map(|m| m["attachments"][0].clone())
+            .unwrap();
+        assert_eq!(part["content_id"], "image001.png@01DA5E2F.C0FFEE00");
+        assert_eq!(part["is_inline"], true);
     }
 }

@@ -143,6 +143,7 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
                     content_type: "application/pdf".into(),
                     content: pdf.clone(),
                     is_inline: false,
+                    content_id: None,
                 }],
                 ..mail("", None)
             })
@@ -233,6 +234,7 @@ async fn a_page_over_its_byte_budget_is_stored_in_parts_and_repeats_nothing() {
                     content_type: "application/octet-stream".into(),
                     content: file.clone(),
                     is_inline: false,
+                    content_id: None,
                 }],
                 ..mail("", None)
             })

@@ -271,8 +271,12 @@ pub struct ReceivedMessage {
     pub internet_message_id: String,
     pub body_text: String,
     /// The HTML body with scripts, styles, remote content and event handlers
-    /// removed; shown in a sandboxed frame. `None` for a text-only message.
+    /// removed, its inline images (`cid:`) carried along as `data:` URIs;
+    /// shown in a sandboxed frame. `None` for a text-only message.
     pub safe_html: Option<String>,
+    /// Remote images the HTML had, not loaded (they could tell the sender
+    /// that the message was opened).
+    pub remote_images: u32,
     pub attachments: Vec<ReceivedAttachment>,
     pub action_error: Option<String>,
 }

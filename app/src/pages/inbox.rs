@@ -223,6 +223,11 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
                 }).collect_view()}
             </ul>
         })}
+        {(has_html && m.remote_images > 0).then(|| view! {
+            <p class="muted" id="remote-blocked" role="note">
+                {remote_note(m.remote_images)}
+            </p>
+        })}
         {has_html.then(|| view! {
             <div class="view-switch" role="group" aria-label="Show the message as">
                 <button type="button" class:active=move || show_html.get() on:click=move |_| show_html.set(true)>"Formatted"</button>
@@ -247,6 +252,17 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
             ></iframe>
         </Show>
     }
+}
+
+/// Why some pictures are missing: loading them would tell the sender (or a
+/// tracker) that the message was opened, and from where.
+fn remote_note(n: u32) -> String {
+    let what = if n == 1 {
+        "1 remote image was".to_string()
+    } else {
+        format!("{n} remote images were")
+    };
+    format!("Remote content blocked: {what} not loaded, so the sender cannot tell that this message was opened.")
 }
 
 fn size(bytes: i64) -> String {

@@ -178,6 +178,9 @@ pub struct IncomingAttachment {
     pub content: Vec<u8>,
     #[serde(default)]
     pub is_inline: bool,
+    /// The Content-ID an HTML body names it by (`<img src="cid:…">`).
+    #[serde(default)]
+    pub content_id: Option<String>,
 }
 
 /// Why refresh tokens stop working.

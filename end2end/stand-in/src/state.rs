@@ -76,6 +76,8 @@ pub struct Attachment {
     /// Shared, so serving a large file (`$value`) does not copy it.
     pub bytes: axum::body::Bytes,
     pub is_inline: bool,
+    /// The Content-ID an HTML body names it by (`cid:`).
+    pub content_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -72,6 +72,7 @@ test('mail that arrives shows up in the Inbox after Sync now, and opens in the r
   expect(srcdoc).not.toContain('script');
   expect(srcdoc).not.toContain('tracker.example');
   await expect(page.frameLocator('#reader-html').locator('b')).toHaveText('on fire');
+  await expect(page.locator('#remote-blocked')).toContainText('1 remote image was not loaded');
   await page.locator('#show-text').click();
   await expect(page.locator('#reader-text')).toContainText('on fire');
 
@@ -88,6 +89,34 @@ test('mail that arrives shows up in the Inbox after Sync now, and opens in the r
   expect(anonymous.status()).toBe(303);
   expect(anonymous.headers()['location']).toContain('/sign-in');
   await stranger.dispose();
+
+  // A pasted screenshot (an inline part only: Graph says the message has no
+  // attachments) shows in place inside the sandboxed frame.
+  const png = Array.from(Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+  const pasted = await request.post(`${STAND_IN}/_stand-in/mail`, {
+    data: {
+      to_user: d.mailbox,
+      from: { name: 'Fabrikam Support', address: 'support@fabrikam.example' },
+      subject: 'Ticket 1043: see the screenshot',
+      body: '<p>Here is the error:</p><img alt="screenshot" src="cid:image001.png@01DA5E2F.C0FFEE00">',
+      content_type: 'html',
+      attachments: [{ name: 'image001.png', content_type: 'image/png', content: png, is_inline: true,
+        content_id: 'image001.png@01DA5E2F.C0FFEE00' }],
+    },
+  });
+  expect(pasted.ok()).toBeTruthy();
+  await page.goto(page.url().replace(/\/inbox\/[0-9a-f-]{36}$/, '/inbox'));
+  await hydrated(page);
+  await page.locator('#sync-now').click();
+  const shotRow = page.locator('#inbox tbody tr', { hasText: 'Ticket 1043: see the screenshot' });
+  await expect(shotRow).toBeVisible({ timeout: 20_000 });
+  await shotRow.getByRole('link', { name: 'Ticket 1043: see the screenshot' }).click();
+  await expect(page.locator('#reader-subject')).toHaveText('Ticket 1043: see the screenshot');
+  const shot = page.frameLocator('#reader-html').locator('img[alt="screenshot"]');
+  await expect(shot).toHaveAttribute('src', /^data:image\/png;base64,/);
+  await expect.poll(() => shot.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  await expect(page.locator('#remote-blocked')).toHaveCount(0);
 
   // Marked read in the mailbox once stored (the after-processing action).
   await expect.poll(async () => {

@@ -3,7 +3,7 @@ use super::errors::not_found;
 use super::Console;
 use crate::db::audit::Event;
 use crate::db::inbox::ReceivedMail;
-use crate::mail::inbox::text;
+use crate::mail::inbox::{inline, text};
 use app::model::inbox::{
     InboxPage, InboxStatus, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
 };
@@ -103,9 +103,19 @@ impl InboxPort for Console {
                 is_inline: a.is_inline,
             })
             .collect();
+        let safe = match m.body_html.as_deref() {
+            Some(html) => {
+                let images = inline::load(&self.store, &m.id).await?;
+                Some(text::safe_html(html, images))
+            }
+            None => None,
+        };
         Ok(ReceivedMessage {
             summary: summary(&m),
-            safe_html: m.body_html.as_deref().map(text::safe_html),
+            remote_images: safe
+                .as_ref()
+                .map_or(0, |s| u32::try_from(s.remote_images).unwrap_or(u32::MAX)),
+            safe_html: safe.map(|s| s.html),
             to: m.to,
             cc: m.cc,
             reply_to: m.reply_to,

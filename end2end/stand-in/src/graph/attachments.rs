@@ -294,6 +294,7 @@ pub async fn upload_chunk(
         content_type: session.content_type,
         bytes: received.into(),
         is_inline: session.is_inline,
+        content_id: None,
     });
     m.change_seq = seq;
     m.modified = now;

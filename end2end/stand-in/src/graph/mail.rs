@@ -65,6 +65,8 @@ pub struct AttachmentInput {
     pub content_bytes: Option<String>,
     #[serde(default)]
     pub is_inline: Option<bool>,
+    #[serde(default)]
+    pub content_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +185,7 @@ pub fn decode_attachment(
             .unwrap_or_else(|| "application/octet-stream".to_owned()),
         bytes: bytes.into(),
         is_inline: input.is_inline.unwrap_or(false),
+        content_id: input.content_id.clone(),
     })
 }
 
@@ -800,6 +803,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
             },
             bytes: a.content.into(),
             is_inline: a.is_inline,
+            content_id: a.content_id,
         })
         .collect();
     let message = Message {

@@ -109,6 +109,7 @@ pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Val
         "contentType": a.content_type,
         "size": a.bytes.len(),
         "isInline": a.is_inline,
+        "contentId": a.content_id,
     });
     if let (true, Some(obj)) = (with_content, v.as_object_mut()) {
         obj.insert(

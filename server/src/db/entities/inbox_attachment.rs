@@ -15,6 +15,8 @@ pub struct Model {
     pub content: Option<Vec<u8>>,
     /// A file too large to hold whole: its bytes are this blob's chunks.
     pub blob_id: Option<String>,
+    /// The `Content-ID` an HTML body refers to (`cid:`), for inline images.
+    pub content_id: Option<String>,
 }
 
 // Hand-written: attachment bytes stay out of debug output and logs.

@@ -10,7 +10,8 @@ use super::Inbox;
 use crate::db::entities::{inbox_attachment, inbox_blob, inbox_blob_chunk};
 use crate::db::StoreError;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 /// How a stored file's bytes are kept.
@@ -76,6 +77,19 @@ impl Inbox<'_> {
             .into_tuple()
             .one(&self.0.conn)
             .await?)
+    }
+
+    /// A whole blob (callers bound its size: an inline image, say).
+    pub async fn blob_bytes(&self, blob_id: &str) -> Result<Vec<u8>, StoreError> {
+        let chunks: Vec<Vec<u8>> = inbox_blob_chunk::Entity::find()
+            .select_only()
+            .column(inbox_blob_chunk::Column::Bytes)
+            .filter(inbox_blob_chunk::Column::BlobId.eq(blob_id))
+            .order_by_asc(inbox_blob_chunk::Column::Seq)
+            .into_tuple()
+            .all(&self.0.conn)
+            .await?;
+        Ok(chunks.concat())
     }
 
     /// Deletes a blob and its chunks (a download that failed half-way).

@@ -41,6 +41,8 @@ pub struct NewAttachment {
     pub content_type: String,
     pub size: i64,
     pub is_inline: bool,
+    /// The `Content-ID` an HTML body refers to (`cid:`).
+    pub content_id: Option<String>,
     /// `None` for an attached item or a link (only described).
     pub content: Option<FileContent>,
 }
@@ -290,6 +292,7 @@ async fn insert_message<C: ConnectionTrait>(
             is_inline: Set(a.is_inline),
             content: Set(content),
             blob_id: Set(blob_id),
+            content_id: Set(a.content_id),
         }
         .insert(txn)
         .await?;

@@ -89,13 +89,26 @@ pub struct AttachmentInfo {
     pub content_type: String,
     pub size: i64,
     pub is_inline: bool,
+    /// The `Content-ID` an HTML body refers to (`cid:`).
+    pub content_id: Option<String>,
 }
+
+/// (message id, id, name, content type, size, inline, Content-ID), as read.
+type AttachmentRow = (String, String, String, String, i64, bool, Option<String>);
 
 /// An attachment with its bytes (`None` for an attached item or a link,
 /// which Graph only describes).
 pub struct AttachmentFile {
     pub name: String,
     pub content_type: String,
+    pub content: Option<FileContent>,
+}
+
+/// A part of a message with a Content-ID (an inline image, usually).
+pub struct PartWithContentId {
+    pub content_id: String,
+    pub content_type: String,
+    pub size: i64,
     pub content: Option<FileContent>,
 }
 
@@ -189,33 +202,58 @@ impl Inbox<'_> {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String, String, String, i64, bool)> =
-            inbox_attachment::Entity::find()
-                .select_only()
-                .column(inbox_attachment::Column::MessageId)
-                .column(inbox_attachment::Column::Id)
-                .column(inbox_attachment::Column::Name)
-                .column(inbox_attachment::Column::ContentType)
-                .column(inbox_attachment::Column::Size)
-                .column(inbox_attachment::Column::IsInline)
-                .filter(inbox_attachment::Column::MessageId.is_in(message_ids.iter().cloned()))
-                .order_by_asc(inbox_attachment::Column::Name)
-                .order_by_asc(inbox_attachment::Column::Id)
-                .into_tuple()
-                .all(&self.0.conn)
-                .await?;
+        let rows: Vec<AttachmentRow> = inbox_attachment::Entity::find()
+            .select_only()
+            .column(inbox_attachment::Column::MessageId)
+            .column(inbox_attachment::Column::Id)
+            .column(inbox_attachment::Column::Name)
+            .column(inbox_attachment::Column::ContentType)
+            .column(inbox_attachment::Column::Size)
+            .column(inbox_attachment::Column::IsInline)
+            .column(inbox_attachment::Column::ContentId)
+            .filter(inbox_attachment::Column::MessageId.is_in(message_ids.iter().cloned()))
+            .order_by_asc(inbox_attachment::Column::Name)
+            .order_by_asc(inbox_attachment::Column::Id)
+            .into_tuple()
+            .all(&self.0.conn)
+            .await?;
         Ok(rows
             .into_iter()
             .map(
-                |(message_id, id, name, content_type, size, is_inline)| AttachmentInfo {
-                    message_id,
-                    id,
-                    name,
-                    content_type,
-                    size,
-                    is_inline,
+                |(message_id, id, name, content_type, size, is_inline, content_id)| {
+                    AttachmentInfo {
+                        message_id,
+                        id,
+                        name,
+                        content_type,
+                        size,
+                        is_inline,
+                        content_id,
+                    }
                 },
             )
+            .collect())
+    }
+
+    /// The parts of a message that have a Content-ID, with their bytes.
+    pub async fn parts_with_content_id(
+        &self,
+        message_id: &str,
+    ) -> Result<Vec<PartWithContentId>, StoreError> {
+        Ok(inbox_attachment::Entity::find()
+            .filter(inbox_attachment::Column::MessageId.eq(message_id))
+            .filter(inbox_attachment::Column::ContentId.is_not_null())
+            .all(&self.0.conn)
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                Some(PartWithContentId {
+                    content: file_content(a.content, a.blob_id, a.size),
+                    content_id: a.content_id?,
+                    content_type: a.content_type,
+                    size: a.size,
+                })
+            })
             .collect())
     }
 
@@ -231,11 +269,7 @@ impl Inbox<'_> {
                 .one(&self.0.conn)
                 .await?
                 .map(|a| AttachmentFile {
-                    content: match (a.content, a.blob_id) {
-                        (Some(bytes), _) => Some(FileContent::Bytes(bytes)),
-                        (None, Some(id)) => Some(FileContent::Blob { id, size: a.size }),
-                        (None, None) => None,
-                    },
+                    content: file_content(a.content, a.blob_id, a.size),
                     name: a.name,
                     content_type: a.content_type,
                 }),
@@ -268,3 +302,16 @@ impl Inbox<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where an attachment row keeps its bytes.
+fn file_content(
+    content: Option<Vec<u8>>,
+    blob_id: Option<String>,
+    size: i64,
+) -> Option<FileContent> {
+    match (content, blob_id) {
+        (Some(bytes), _) => Some(FileContent::Bytes(bytes)),
+        (None, Some(id)) => Some(FileContent::Blob { id, size }),
+        (None, None) => None,
+    }
+}

@@ -15,6 +15,7 @@ mod m20261127_000010_sign_in_throttle;
 mod m20261206_000011_connection_tenant_name;
 mod m20261207_000012_alerts;
 mod m20261207_000013_inbox_blobs;
+mod m20261207_000014_inbox_content_id;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_connection_tenant_name::Migration),
             Box::new(m20261207_000012_alerts::Migration),
             Box::new(m20261207_000013_inbox_blobs::Migration),
+            Box::new(m20261207_000014_inbox_content_id::Migration),
         ]
     }
 }

@@ -65,13 +65,15 @@ pub struct AttachmentMeta {
     /// Graph's figure (a little more than the file: it counts properties too).
     pub size: i64,
     pub is_inline: bool,
+    /// The `Content-ID` an HTML body refers to (`cid:`), without `<>`.
+    pub content_id: Option<String>,
     /// A file (`fileAttachment`), whose bytes `$value` gives; an attached
     /// item or a link is only described.
     pub is_file: bool,
 }
 
 /// The properties listed; `contentBytes` is left out on purpose.
-const ATTACHMENT_SELECT: &str = "id,name,contentType,size,isInline";
+const ATTACHMENT_SELECT: &str = "id,name,contentType,size,isInline,contentId";
 /// A message with more attachment pages than this is refused, not followed forever.
 const MAX_ATTACHMENT_PAGES: usize = 20;
 /// One file's download (Graph's largest attachment is 150 MB).
@@ -87,6 +89,15 @@ fn attachment_meta(a: &Value) -> AttachmentMeta {
             .to_string(),
         size: a["size"].as_i64().unwrap_or(0),
         is_inline: a["isInline"].as_bool().unwrap_or(false),
+        content_id: a["contentId"]
+            .as_str()
+            .map(|c| {
+                c.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+            .filter(|c| !c.is_empty()),
         // Graph names the derived type of each entry; one it does not name
         // is taken for a file (the base type has no other bytes to offer).
         is_file: a["@odata.type"]

@@ -67,6 +67,7 @@ impl Inbox {
                 content_type: meta.content_type,
                 size,
                 is_inline: meta.is_inline,
+                content_id: meta.content_id,
                 content,
             });
         }

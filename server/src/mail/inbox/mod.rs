@@ -4,6 +4,7 @@
 mod actions;
 mod attachments;
 pub mod download;
+pub mod inline;
 mod rounds;
 pub mod sync;
 pub mod text;

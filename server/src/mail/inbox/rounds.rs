@@ -48,6 +48,13 @@ fn to_store(f: Fetched) -> NewMessage {
     }
 }
 
+/// The body names an attached part (`cid:`), as an inline image does.
+fn refers_to_parts(body: &str) -> bool {
+    body.as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"cid:"))
+}
+
 impl Inbox {
     /// Pages until a round completes (or something stops it).
     pub(super) async fn rounds(
@@ -209,7 +216,9 @@ impl Inbox {
                     .await?;
                 held = 0;
             }
-            let attachments = if m.has_attachments {
+            // Graph's `hasAttachments` ignores inline parts: a pasted
+            // screenshot is found only through the body's `cid:` reference.
+            let attachments = if m.has_attachments || refers_to_parts(&m.body) {
                 let received = self.fetch_attachments(id, token, &m.id).await?;
                 // Files kept in memory count; those already in blobs do not.
                 held += received.held;

@@ -31,6 +31,9 @@ pub struct ReceivedFile {
     /// In bytes, as Microsoft Graph reported it.
     pub size: i64,
     pub is_inline: bool,
+    /// The `Content-ID` the HTML body names the part by (`<img src="cid:…">`),
+    /// without its angle brackets; `null` when it has none.
+    pub content_id: Option<String>,
     /// `/v1/received/{message_id}/attachments/{attachment_id}` (404 for an
     /// attached item or link, which has no bytes).
     pub download: String,
@@ -144,6 +147,7 @@ fn file(a: AttachmentInfo) -> ReceivedFile {
         content_type: a.content_type,
         size: a.size,
         is_inline: a.is_inline,
+        content_id: a.content_id,
     }
 }
 
