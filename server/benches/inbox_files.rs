@@ -68,6 +68,7 @@ async fn run(case: &Case) -> (f64, f64) {
                 content: vec![(m * 31 + f + 1) as u8; case.file_bytes],
                 is_inline: false,
                 content_id: None,
+                is_item: false,
             })
             .collect();
         c.stand_in

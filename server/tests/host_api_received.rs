@@ -377,6 +377,7 @@ async fn received_details_and_attachments_are_served_as_received() {
                         content: pdf.clone(),
                         is_inline: false,
                         content_id: None,
+                        is_item: false,
                     },
                     IncomingAttachment {
                         name: "Übersicht \"Q1\".txt".into(),
@@ -384,6 +385,7 @@ async fn received_details_and_attachments_are_served_as_received() {
                         content: text.clone(),
                         is_inline: false,
                         content_id: None,
+                        is_item: false,
                     },
                     IncomingAttachment {
                         name: "logo.png".into(),
@@ -391,6 +393,7 @@ async fn received_details_and_attachments_are_served_as_received() {
                         content: png.clone(),
                         is_inline: true,
                         content_id: None,
+                        is_item: false,
                     },
                 ],
                 ..mail("Quarterly report")
@@ -507,7 +510,7 @@ async fn received_details_and_attachments_are_served_as_received() {
             assert_eq!(body, json!({"error": "not_found"}), "{label}: {path}");
         }
 
-        // An attached item or link is described but has no bytes: 404 saying so.
+        // A link to a file elsewhere is described but has no bytes: 404 saying so.
         inbox_attachment::Entity::update_many()
             .col_expr(
                 inbox_attachment::Column::Content,
@@ -523,7 +526,7 @@ async fn received_details_and_attachments_are_served_as_received() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{label}: {body}");
         assert_eq!(body["error"], "not_found", "{label}");
         assert!(
-            body["message"].as_str().unwrap().contains("item"),
+            body["message"].as_str().unwrap().contains("link to a file"),
             "{label}"
         );
         let (_, again) = f.feed("").await;

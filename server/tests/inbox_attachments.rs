@@ -43,6 +43,7 @@ fn file(name: &str, content_type: &str, content: Vec<u8>, is_inline: bool) -> In
         content,
         is_inline,
         content_id: None,
+        is_item: false,
     }
 }
 
@@ -472,5 +473,49 @@ async fn a_pasted_screenshot_is_kept_and_shown_in_place() {
             .unwrap();
         assert_eq!(part["content_id"], "image001.png@01DA5E2F.C0FFEE00");
         assert_eq!(part["is_inline"], true);
+    }
+}
+
+#[tokio::test]
+async fn a_forwarded_message_attached_as_an_item_is_kept_as_eml() {
+    for t in support::all().await {
+        let c = support::Mailbox::connected(t, "inbox-files-secret~5").await;
+        let i = inbox(&c);
+        sync_until_done(&i, &c).await;
+        let mime =
+            b"From: Alice <alice@fabrikam.example>\r\nSubject: Quote 17\r\n\r\nThe quote.\r\n"
+                .to_vec();
+        c.stand_in
+            .deliver(with_files(
+                "Fwd: Quote 17",
+                vec![IncomingAttachment {
+                    is_item: true,
+                    ..file("Quote 17", "", mime.clone(), false)
+                }],
+            ))
+            .unwrap();
+        sync_until_done(&i, &c).await;
+        let message = message_with(&c, "Fwd: Quote 17").await;
+        let rows = attachments_of(&c, &message.id).await;
+        assert_eq!(rows[0].name, "Quote 17.eml", "{}", c.t.label);
+        assert_eq!(rows[0].content_type, "message/rfc822");
+        assert_eq!(
+            rows[0].content.as_deref(),
+            Some(mime.as_slice()),
+            "{}",
+            c.t.label
+        );
+        let r = c
+            .admin
+            .get(format!(
+                "{}/admin/tenants/{}/emails/{}/inbox/{}/attachments/{}",
+                c.base, c.tenant_id, c.email_id, message.id, rows[0].id
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", c.t.label);
+        assert_eq!(r.headers()["content-type"], "message/rfc822");
+        assert!(r.bytes().await.unwrap().as_ref() == mime.as_slice());
     }
 }

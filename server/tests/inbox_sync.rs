@@ -144,6 +144,7 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
                     content: pdf.clone(),
                     is_inline: false,
                     content_id: None,
+                    is_item: false,
                 }],
                 ..mail("", None)
             })
@@ -235,6 +236,7 @@ async fn a_page_over_its_byte_budget_is_stored_in_parts_and_repeats_nothing() {
                     content: file.clone(),
                     is_inline: false,
                     content_id: None,
+                    is_item: false,
                 }],
                 ..mail("", None)
             })

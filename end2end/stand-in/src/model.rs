@@ -181,6 +181,10 @@ pub struct IncomingAttachment {
     /// The Content-ID an HTML body names it by (`<img src="cid:…">`).
     #[serde(default)]
     pub content_id: Option<String>,
+    /// An attached message (Graph's `itemAttachment`); `content` is its MIME
+    /// form (RFC 5322), which only `…/attachments/{id}/$value` returns.
+    #[serde(default)]
+    pub is_item: bool,
 }
 
 /// Why refresh tokens stop working.

@@ -78,6 +78,9 @@ pub struct Attachment {
     pub is_inline: bool,
     /// The Content-ID an HTML body names it by (`cid:`).
     pub content_id: Option<String>,
+    /// An attached message (`itemAttachment`): `bytes` is its MIME form,
+    /// given only by `$value`.
+    pub is_item: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -53,7 +53,7 @@ async fn file(
                 Some(content) => download::file_response(store, &a.name, &a.content_type, content),
                 None => (
                     StatusCode::NOT_FOUND,
-                    "This attachment is an attached item or a link; it has no file to download.",
+                    "This attachment is a link to a file stored elsewhere; it has no file to download.",
                 )
                     .into_response(),
             },

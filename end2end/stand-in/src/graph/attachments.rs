@@ -295,6 +295,7 @@ pub async fn upload_chunk(
         bytes: received.into(),
         is_inline: session.is_inline,
         content_id: None,
+        is_item: false,
     });
     m.change_seq = seq;
     m.modified = now;

@@ -186,6 +186,7 @@ pub fn decode_attachment(
         bytes: bytes.into(),
         is_inline: input.is_inline.unwrap_or(false),
         content_id: input.content_id.clone(),
+        is_item: false,
     })
 }
 
@@ -804,6 +805,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
             bytes: a.content.into(),
             is_inline: a.is_inline,
             content_id: a.content_id,
+            is_item: a.is_item,
         })
         .collect();
     let message = Message {

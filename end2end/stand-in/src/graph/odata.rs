@@ -101,8 +101,13 @@ pub fn message_json(m: &Message, immutable: bool, graph_base: &str) -> Value {
 
 pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Value {
     use base64::Engine;
+    let kind = if a.is_item {
+        "#microsoft.graph.itemAttachment"
+    } else {
+        "#microsoft.graph.fileAttachment"
+    };
     let mut v = json!({
-        "@odata.type": "#microsoft.graph.fileAttachment",
+        "@odata.type": kind,
         "id": a.id,
         "lastModifiedDateTime": timefmt::iso(modified),
         "name": a.name,
@@ -111,7 +116,8 @@ pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Val
         "isInline": a.is_inline,
         "contentId": a.content_id,
     });
-    if let (true, Some(obj)) = (with_content, v.as_object_mut()) {
+    // An item has no `contentBytes`: its MIME form comes only from `$value`.
+    if let (true, false, Some(obj)) = (with_content, a.is_item, v.as_object_mut()) {
         obj.insert(
             "contentBytes".to_owned(),
             Value::from(base64::engine::general_purpose::STANDARD.encode(&a.bytes)),

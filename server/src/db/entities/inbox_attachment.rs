@@ -11,7 +11,8 @@ pub struct Model {
     pub content_type: String,
     pub size: i64,
     pub is_inline: bool,
-    /// The file; `None` for an attached item or a link (only described).
+    /// The file (an attached message as its `.eml`); `None` for a link to a
+    /// file elsewhere (only described).
     pub content: Option<Vec<u8>>,
     /// A file too large to hold whole: its bytes are this blob's chunks.
     pub blob_id: Option<String>,

@@ -43,7 +43,7 @@ pub struct NewAttachment {
     pub is_inline: bool,
     /// The `Content-ID` an HTML body refers to (`cid:`).
     pub content_id: Option<String>,
-    /// `None` for an attached item or a link (only described).
+    /// `None` for a link to a file elsewhere (only described).
     pub content: Option<FileContent>,
 }
 

@@ -96,7 +96,7 @@ pub struct AttachmentInfo {
 /// (message id, id, name, content type, size, inline, Content-ID), as read.
 type AttachmentRow = (String, String, String, String, i64, bool, Option<String>);
 
-/// An attachment with its bytes (`None` for an attached item or a link,
+/// An attachment with its bytes (`None` for a link to a file elsewhere,
 /// which Graph only describes).
 pub struct AttachmentFile {
     pub name: String,

@@ -67,9 +67,18 @@ pub struct AttachmentMeta {
     pub is_inline: bool,
     /// The `Content-ID` an HTML body refers to (`cid:`), without `<>`.
     pub content_id: Option<String>,
-    /// A file (`fileAttachment`), whose bytes `$value` gives; an attached
-    /// item or a link is only described.
-    pub is_file: bool,
+    pub kind: AttachmentKind,
+}
+
+/// What `$value` gives for an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// `fileAttachment`: the file's bytes.
+    File,
+    /// `itemAttachment`: the attached item's MIME form (a forwarded message).
+    Item,
+    /// `referenceAttachment` (a link to a file elsewhere): nothing (405).
+    Reference,
 }
 
 /// The properties listed; `contentBytes` is left out on purpose.
@@ -100,9 +109,15 @@ fn attachment_meta(a: &Value) -> AttachmentMeta {
             .filter(|c| !c.is_empty()),
         // Graph names the derived type of each entry; one it does not name
         // is taken for a file (the base type has no other bytes to offer).
-        is_file: a["@odata.type"]
+        kind: match a["@odata.type"]
             .as_str()
-            .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.fileAttachment")),
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("#microsoft.graph.itemattachment") => AttachmentKind::Item,
+            Some("#microsoft.graph.referenceattachment") => AttachmentKind::Reference,
+            _ => AttachmentKind::File,
+        },
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) use errors::from_status;
 pub use errors::GraphError;
 #[cfg(feature = "fuzzing")]
 pub(crate) use inbox::parse_delta;
-pub use inbox::{Address, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
+pub use inbox::{Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
 

@@ -5,7 +5,7 @@
 use super::sync::{Inbox, SyncOutcome};
 use crate::db::inbox::{FileContent, NewAttachment};
 use crate::db::{Store, StoreError};
-use crate::mail::graph::{AttachmentMeta, GraphError};
+use crate::mail::graph::{AttachmentKind, AttachmentMeta, GraphError};
 
 /// A file up to this size stays in memory and in its attachment row; a larger
 /// one is written to a blob in chunks of this size.
@@ -47,11 +47,20 @@ impl Inbox {
             attachments: Vec::with_capacity(list.len()),
             held: 0,
         };
-        for meta in list {
-            let content = if meta.is_file {
-                self.fetch_file(id, token, message_id, &meta).await?
-            } else {
-                None
+        for mut meta in list {
+            let content = match meta.kind {
+                AttachmentKind::File => self.fetch_file(id, token, message_id, &meta).await?,
+                // A forwarded message: kept as the `.eml` file Graph's MIME
+                // export makes of it, downloadable like any file.
+                AttachmentKind::Item => {
+                    let content = self.fetch_file(id, token, message_id, &meta).await?;
+                    if content.is_some() {
+                        meta.name = eml_name(&meta.name);
+                        meta.content_type = "message/rfc822".into();
+                    }
+                    content
+                }
+                AttachmentKind::Reference => None,
             };
             let size = match &content {
                 Some(FileContent::Bytes(b)) => {
@@ -192,6 +201,18 @@ async fn append(
         .blob_append(&id, seq, bytes)
         .await
         .map_err(Stopped::Store)
+}
+
+/// An attached message's file name: its subject, as `.eml`.
+fn eml_name(name: &str) -> String {
+    let name = name.trim();
+    if name.to_ascii_lowercase().ends_with(".eml") {
+        name.to_string()
+    } else if name.is_empty() {
+        "message.eml".to_string()
+    } else {
+        format!("{name}.eml")
+    }
 }
 
 fn too_large() -> Stopped {

@@ -36,7 +36,7 @@ impl utoipa::ToSchema for FileBytes {}
     responses(
         (status = 200, description = "The file, as a download (`Content-Disposition: attachment`, the stored type when it is a valid media type, else `application/octet-stream`)", content_type = "application/octet-stream", body = FileBytes),
         (status = 401, description = "Missing, unknown or revoked token", body = super::failure::ErrorBody),
-        (status = 404, description = "No such message or attachment for this token's tenant, or an attached item or link that has no bytes (`message` says so)", body = super::failure::ErrorBody),
+        (status = 404, description = "No such message or attachment for this token's tenant, or a link to a file elsewhere, which has no bytes (`message` says so)", body = super::failure::ErrorBody),
         (status = 500, description = "Internal error (`reference` is in the server log)", body = super::failure::ErrorBody),
     ),
     security(("bearer" = []))
@@ -57,7 +57,7 @@ pub async fn attachment(
         .ok_or(Failure::NotFound)?;
     let Some(content) = file.content else {
         return Err(Failure::NotFoundBecause(
-            "This attachment is an attached item or a link: Microsoft Graph describes it but has no file to download.",
+            "This attachment is a link to a file stored elsewhere: Microsoft Graph describes it but has no file to download.",
         ));
     };
     Ok(download::file_response(

@@ -35,7 +35,8 @@ pub struct ReceivedFile {
     /// without its angle brackets; `null` when it has none.
     pub content_id: Option<String>,
     /// `/v1/received/{message_id}/attachments/{attachment_id}` (404 for an
-    /// attached item or link, which has no bytes).
+    /// link to a file elsewhere, which has no bytes; an attached message is
+    /// its `.eml`).
     pub download: String,
 }
 
