@@ -407,6 +407,14 @@ async fn received_details_and_attachments_are_served_as_received() {
         let report = &page["messages"][0];
         let plain = &page["messages"][1];
         assert_eq!(report["subject"], "Quarterly report", "{label}");
+        assert_eq!(report["importance"], "normal", "{label}");
+        assert!(
+            report["conversation_id"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty())
+                && report["conversation_id"] != plain["conversation_id"],
+            "{label}: each message its own thread"
+        );
         assert_eq!(
             report["internet_message_id"], "<report-1@fabrikam.example>",
             "{label}"

@@ -138,6 +138,7 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
                     address: "accounts@fabrikam.example".into(),
                 }],
                 internet_message_id: Some("<invoice-42@fabrikam.example>".into()),
+                importance: Some("high".into()),
                 attachments: vec![IncomingAttachment {
                     name: "invoice-42.pdf".into(),
                     content_type: "application/pdf".into(),
@@ -168,6 +169,17 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
             .contains("<b>invoice</b>"));
         assert!(invoice.body_text.contains("invoice") && !invoice.body_text.contains("<b>"));
         assert_eq!(invoice.attachment_count, 1);
+        // The thread and the sender's urgency are kept; plain mail is normal.
+        assert_eq!(invoice.importance.as_deref(), Some("high"));
+        let threads: HashSet<_> = rows
+            .iter()
+            .map(|m| m.conversation_id.clone().unwrap())
+            .collect();
+        assert_eq!(threads.len(), 3, "three messages, three threads");
+        assert!(rows
+            .iter()
+            .filter(|m| m.subject != "Invoice 42")
+            .all(|m| m.importance.as_deref() == Some("normal")));
         let files = inbox_attachment::Entity::find()
             .filter(inbox_attachment::Column::MessageId.eq(&invoice.id))
             .all(&c.p.db)
@@ -205,6 +217,11 @@ async fn imports_new_mail_with_its_details_and_skips_the_backlog() {
             "{html}"
         );
         assert_eq!(read["attachments"][0]["name"], "invoice-42.pdf");
+        assert_eq!(read["importance"], "high");
+        assert_eq!(
+            read["conversation_id"],
+            invoice.conversation_id.clone().unwrap()
+        );
     }
 }
 
@@ -393,6 +410,8 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
                 received_at: m.received_at,
                 body_text: m.body,
                 body_html: None,
+                conversation_id: m.conversation_id,
+                importance: m.importance,
                 attachments: Vec::new(),
             })
             .collect();

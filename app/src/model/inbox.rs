@@ -277,6 +277,10 @@ pub struct ReceivedMessage {
     /// Remote images the HTML had, not loaded (they could tell the sender
     /// that the message was opened).
     pub remote_images: u32,
+    /// Microsoft's thread id (`conversationId`), when kept.
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high`.
+    pub importance: String,
     pub attachments: Vec<ReceivedAttachment>,
     pub action_error: Option<String>,
 }

@@ -211,6 +211,8 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
             {header("Reply to", list(&m.reply_to))}
             {header("Received", format!("{} UTC", when(&s.received_at)))}
             {header("Message-ID", m.internet_message_id.clone())}
+            {header("Importance", importance(&m.importance))}
+            {header("Conversation", m.conversation_id.clone().unwrap_or_default())}
         </dl>
         {m.action_error.clone().map(|e| view! { <div class="banner banner-error" role="status">{format!("After-processing failed: {e}")}</div> })}
         {(!m.attachments.is_empty()).then(|| view! {
@@ -251,6 +253,15 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
                 srcdoc=html.clone()
             ></iframe>
         </Show>
+    }
+}
+
+/// Shown only when the sender marked it (normal says nothing).
+fn importance(level: &str) -> String {
+    match level {
+        "high" => "High".into(),
+        "low" => "Low".into(),
+        _ => String::new(),
     }
 }
 

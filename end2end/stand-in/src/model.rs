@@ -166,6 +166,9 @@ pub struct IncomingMail {
     pub cc: Vec<Address>,
     #[serde(default)]
     pub attachments: Vec<IncomingAttachment>,
+    /// `low`, `normal` (the default) or `high`.
+    #[serde(default)]
+    pub importance: Option<String>,
 }
 
 /// A file attached to delivered mail; `content` is the file itself (JSON: an array of bytes).

@@ -116,6 +116,8 @@ impl InboxPort for Console {
                 .as_ref()
                 .map_or(0, |s| u32::try_from(s.remote_images).unwrap_or(u32::MAX)),
             safe_html: safe.map(|s| s.html),
+            conversation_id: m.conversation_id,
+            importance: m.importance,
             to: m.to,
             cc: m.cc,
             reply_to: m.reply_to,

@@ -828,7 +828,7 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         sent: Some(received),
         is_read: false,
         is_draft: false,
-        importance: "normal".to_owned(),
+        importance: mail.importance.unwrap_or_else(|| "normal".to_owned()),
         conversation_id,
         attachments,
         change_seq: 0,

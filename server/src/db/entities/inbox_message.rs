@@ -26,6 +26,10 @@ pub struct Model {
     pub left_folder_at: Option<DateTimeUtc>,
     pub acknowledged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Graph's `conversationId`: the thread the message belongs to.
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high`, as the sender set it.
+    pub importance: Option<String>,
 }
 
 // Hand-written: mail content stays out of debug output and logs.

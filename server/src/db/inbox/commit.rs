@@ -32,6 +32,10 @@ pub struct NewMessage {
     pub received_at: DateTime<Utc>,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// Graph's `conversationId` (the thread).
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high`.
+    pub importance: String,
     pub attachments: Vec<NewAttachment>,
 }
 
@@ -273,6 +277,8 @@ async fn insert_message<C: ConnectionTrait>(
         left_folder_at: Set(None),
         acknowledged_at: Set(None),
         created_at: Set(now),
+        conversation_id: Set(m.conversation_id),
+        importance: Set(Some(m.importance)),
     }
     .insert(txn)
     .await?;

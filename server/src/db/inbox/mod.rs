@@ -47,6 +47,10 @@ pub struct ReceivedMail {
     /// Deleted or moved out of the folder since it was received.
     pub left_folder: bool,
     pub acknowledged: bool,
+    /// Graph's `conversationId` (the thread); `None` for mail stored before it was kept.
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high`.
+    pub importance: String,
 }
 
 /// The address lists are stored as JSON written by the sync; a row that does
@@ -77,6 +81,8 @@ fn from_row(m: inbox_message::Model) -> ReceivedMail {
         body_text: m.body_text,
         body_html: m.body_html,
         action_error: m.action_error,
+        conversation_id: m.conversation_id,
+        importance: m.importance.unwrap_or_else(|| "normal".into()),
     }
 }
 

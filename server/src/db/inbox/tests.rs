@@ -26,6 +26,8 @@ fn mail(graph_id: &str) -> NewMessage {
         received_at: chrono::DateTime::UNIX_EPOCH,
         body_text: "Hello".into(),
         body_html: None,
+        conversation_id: Some(format!("CNV-{graph_id}")),
+        importance: "normal".into(),
         attachments: Vec::new(),
     }
 }

@@ -16,6 +16,7 @@ mod m20261206_000011_connection_tenant_name;
 mod m20261207_000012_alerts;
 mod m20261207_000013_inbox_blobs;
 mod m20261207_000014_inbox_content_id;
+mod m20261207_000015_inbox_thread;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_alerts::Migration),
             Box::new(m20261207_000013_inbox_blobs::Migration),
             Box::new(m20261207_000014_inbox_content_id::Migration),
+            Box::new(m20261207_000015_inbox_thread::Migration),
         ]
     }
 }

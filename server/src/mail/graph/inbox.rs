@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 /// The message properties the inbox stores (everything else stays in Graph).
-const SELECT: &str = "id,internetMessageId,subject,from,toRecipients,ccRecipients,replyTo,receivedDateTime,body,hasAttachments,isRead";
+const SELECT: &str = "id,internetMessageId,subject,from,toRecipients,ccRecipients,replyTo,receivedDateTime,body,hasAttachments,isRead,conversationId,importance";
 /// Graph's default delta page is 10 messages; bigger pages mean fewer round trips.
 pub const PAGE_SIZE: u32 = 50;
 
@@ -33,6 +33,10 @@ pub struct DeltaMessage {
     pub body_type: String,
     pub body: String,
     pub has_attachments: bool,
+    /// The thread (`conversationId`).
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high` (anything else reads as `normal`).
+    pub importance: String,
 }
 
 // Hand-written: mail content stays out of logs.
@@ -185,6 +189,20 @@ fn message(v: &Value) -> Result<DeltaMessage, GraphError> {
             .unwrap_or_default()
             .to_string(),
         has_attachments: v["hasAttachments"].as_bool().unwrap_or(false),
+        conversation_id: v["conversationId"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+        importance: match v["importance"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("low") => "low",
+            Some("high") => "high",
+            _ => "normal",
+        }
+        .to_string(),
     })
 }
 

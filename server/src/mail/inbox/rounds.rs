@@ -44,6 +44,8 @@ fn to_store(f: Fetched) -> NewMessage {
         reply_to: m.reply_to.into_iter().map(address).collect(),
         subject: m.subject,
         received_at: m.received_at,
+        conversation_id: m.conversation_id,
+        importance: m.importance,
         attachments: f.attachments,
     }
 }

@@ -61,6 +61,11 @@ pub struct ReceivedMail {
     /// text-only message.
     pub body_html: Option<String>,
     pub attachments: Vec<ReceivedFile>,
+    /// Microsoft's thread id (`conversationId`): replies and forwards of one
+    /// message share it; `null` for mail received before it was kept.
+    pub conversation_id: Option<String>,
+    /// `low`, `normal` or `high`, as the sender marked it.
+    pub importance: String,
     /// Acknowledged through `POST …/received/acknowledge`.
     pub acknowledged: bool,
     /// Where the mailbox's after-processing action (mark read / move) stands.
@@ -165,6 +170,8 @@ fn mail(m: Stored, attachments: Vec<ReceivedFile>) -> ReceivedMail {
         body_text: m.body_text,
         body_html: m.body_html,
         attachments,
+        conversation_id: m.conversation_id,
+        importance: m.importance,
         acknowledged: m.acknowledged,
         after_processing: m.action,
         id: m.id,
