@@ -25,9 +25,8 @@ use shared::{bench_db, instances, support};
 
 use ms_stand_in::fixture::MAILBOX;
 use ms_stand_in::{Address, IncomingMail};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use server::db::entities::{inbox_message, inbox_sync, tenant_email};
+use server::db::entities::{inbox_message, inbox_sync};
 use server::mail::inbox::sync::{InboxConfig, SyncOutcome};
 use std::time::{Duration, Instant};
 
@@ -128,15 +127,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn setup() -> support::Mailbox {
     let c = support::Mailbox::connected(bench_db().await, "bench-secret~0123456789").await;
     // Everything delivered is imported: the start is long before.
-    tenant_email::Entity::update_many()
-        .col_expr(
-            tenant_email::Column::ImportSince,
-            Expr::value(chrono::DateTime::from_timestamp(0, 0)),
-        )
-        .filter(tenant_email::Column::Id.eq(&c.email_id))
-        .exec(&c.p.db)
-        .await
-        .unwrap();
+    c.import_everything().await;
     for i in 0..MESSAGES {
         c.stand_in
             .deliver(IncomingMail {

@@ -17,9 +17,8 @@ mod peak;
 mod shared;
 
 use peak::PeakRss;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use server::db::entities::{inbox_attachment, tenant_email};
+use sea_orm::EntityTrait;
+use server::db::entities::inbox_attachment;
 use server::mail::inbox::sync::{InboxConfig, SyncOutcome};
 use shared::{bench_db, support};
 use std::time::Instant;
@@ -51,15 +50,7 @@ const CASES: [Case; 2] = [
 
 async fn run(case: &Case) -> (f64, f64) {
     let c = support::Mailbox::connected(bench_db().await, "bench-secret~0123456789").await;
-    tenant_email::Entity::update_many()
-        .col_expr(
-            tenant_email::Column::ImportSince,
-            Expr::value(chrono::DateTime::from_timestamp(0, 0)),
-        )
-        .filter(tenant_email::Column::Id.eq(&c.email_id))
-        .exec(&c.p.db)
-        .await
-        .unwrap();
+    c.import_everything().await;
     for m in 0..case.messages {
         let attachments = (0..case.files_per_message)
             .map(|f| ms_stand_in::IncomingAttachment {

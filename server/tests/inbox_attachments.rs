@@ -54,17 +54,6 @@ fn with_files(subject: &str, attachments: Vec<IncomingAttachment>) -> IncomingMa
     }
 }
 
-async fn sync_until_done(i: &Arc<Inbox>, c: &support::Mailbox) -> SyncOutcome {
-    for _ in 0..20 {
-        let outcome = i.sync_mailbox(&c.email_id).await;
-        if matches!(outcome, SyncOutcome::Synced { .. }) {
-            return outcome;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{}: the sync never completed", c.t.label);
-}
-
 async fn message_with(c: &support::Mailbox, subject: &str) -> inbox_message::Model {
     inbox_message::Entity::find()
         .filter(inbox_message::Column::TenantEmailId.eq(&c.email_id))
@@ -116,7 +105,7 @@ async fn a_large_file_is_stored_in_chunks_and_downloaded_whole() {
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "inbox-files-secret~1").await;
         let i = inbox(&c);
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let large = file_bytes(5 * MIB + 12_345, 3);
         let logo = file_bytes(2_000, 9);
         c.stand_in
@@ -129,7 +118,7 @@ async fn a_large_file_is_stored_in_chunks_and_downloaded_whole() {
             ))
             .unwrap();
         assert!(matches!(
-            sync_until_done(&i, &c).await,
+            c.sync_round(&i).await,
             SyncOutcome::Synced { new: 1, .. }
         ));
         let message = message_with(&c, "Scans").await;
@@ -216,7 +205,7 @@ async fn a_large_file_is_stored_in_chunks_and_downloaded_whole() {
         assert!(r.bytes().await.unwrap().as_ref() == large.as_slice());
 
         // A sync that runs again keeps the blob (an attachment points to it).
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         assert_eq!(blob_count(&c).await, 1, "{}", c.t.label);
     }
 }
@@ -226,7 +215,7 @@ async fn a_download_cut_off_midway_stores_nothing_and_the_next_sync_stores_it_on
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "inbox-files-secret~2").await;
         let i = inbox(&c);
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let large = file_bytes(3 * MIB + 7, 5);
         c.stand_in
             .deliver(with_files(
@@ -279,7 +268,7 @@ async fn a_download_cut_off_midway_stores_nothing_and_the_next_sync_stores_it_on
         );
 
         assert!(matches!(
-            sync_until_done(&i, &c).await,
+            c.sync_round(&i).await,
             SyncOutcome::Synced { new: 1, .. }
         ));
         let message = message_with(&c, "Cut off").await;
@@ -318,7 +307,7 @@ async fn blobs_left_by_a_dead_sync_are_swept_and_go_with_their_mailbox() {
                 )],
             ))
             .unwrap();
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let kept = attachments_of(&c, &message_with(&c, "Kept").await.id).await[0]
             .blob_id
             .clone()
@@ -350,7 +339,7 @@ async fn blobs_left_by_a_dead_sync_are_swept_and_go_with_their_mailbox() {
             .exec(&c.p.db)
             .await
             .unwrap();
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let left: Vec<String> = inbox_blob::Entity::find()
             .filter(inbox_blob::Column::TenantEmailId.eq(&c.email_id))
             .all(&c.p.db)
@@ -392,7 +381,7 @@ async fn a_pasted_screenshot_is_kept_and_shown_in_place() {
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "inbox-files-secret~4").await;
         let i = inbox(&c);
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let screenshot = file_bytes(40_000, 7);
         c.stand_in
             .deliver(IncomingMail {
@@ -410,7 +399,7 @@ async fn a_pasted_screenshot_is_kept_and_shown_in_place() {
             })
             .unwrap();
         assert!(matches!(
-            sync_until_done(&i, &c).await,
+            c.sync_round(&i).await,
             SyncOutcome::Synced { new: 1, .. }
         ));
         let message = message_with(&c, "Pasted screenshot").await;
@@ -481,7 +470,7 @@ async fn a_forwarded_message_attached_as_an_item_is_kept_as_eml() {
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "inbox-files-secret~5").await;
         let i = inbox(&c);
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let mime =
             b"From: Alice <alice@fabrikam.example>\r\nSubject: Quote 17\r\n\r\nThe quote.\r\n"
                 .to_vec();
@@ -494,7 +483,7 @@ async fn a_forwarded_message_attached_as_an_item_is_kept_as_eml() {
                 }],
             ))
             .unwrap();
-        sync_until_done(&i, &c).await;
+        c.sync_round(&i).await;
         let message = message_with(&c, "Fwd: Quote 17").await;
         let rows = attachments_of(&c, &message.id).await;
         assert_eq!(rows[0].name, "Quote 17.eml", "{}", c.t.label);

@@ -18,7 +18,7 @@ use server::db::outbox::{Enqueued, OutboxMessage};
 use server::db::Store;
 use server::identity::Identity;
 use server::mail::graph::GraphClient;
-use server::mail::inbox::sync::{Inbox, InboxConfig};
+use server::mail::inbox::sync::{Inbox, InboxConfig, SyncOutcome};
 use server::mail::outbox::enqueue::enqueue;
 use server::mail::outbox::worker::{Outbox, OutboxConfig};
 use server::mail::slots::MailboxSlots;
@@ -216,6 +216,32 @@ impl Mailbox {
     pub fn inbox(&self, config: InboxConfig) -> Arc<Inbox> {
         let (store, identity, graph, slots, wake) = self.worker_parts();
         Arc::new(Inbox::new(store, identity, graph, slots, wake, config))
+    }
+
+    /// Syncs (as the poll would, up to 20 times) until a round completes.
+    pub async fn sync_round(&self, inbox: &Arc<Inbox>) -> SyncOutcome {
+        for _ in 0..20 {
+            let outcome = inbox.sync_mailbox(&self.email_id).await;
+            if matches!(outcome, SyncOutcome::Synced { .. }) {
+                return outcome;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{}: the sync never completed", self.t.label);
+    }
+
+    /// Imports everything delivered, however old (the start moved to 1970).
+    pub async fn import_everything(&self) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        server::db::entities::tenant_email::Entity::update_many()
+            .col_expr(
+                server::db::entities::tenant_email::Column::ImportSince,
+                sea_orm::sea_query::Expr::value(chrono::DateTime::from_timestamp(0, 0)),
+            )
+            .filter(server::db::entities::tenant_email::Column::Id.eq(&self.email_id))
+            .exec(&self.p.db)
+            .await
+            .unwrap();
     }
 
     /// The mailbox's current access token (refreshed if need be).
