@@ -451,10 +451,6 @@ async fn run(t: support::TestDb) -> bool {
     sampler.abort();
     let (after, _) = server.memory_kib();
     let after_parts = breakdown(&server.status_path());
-    if let Ok(dir) = std::env::var("LOAD_SMAPS_DIR") {
-        let smaps = server.status_path().replace("/status", "/smaps");
-        let _ = std::fs::copy(smaps, format!("{dir}/smaps-{label}.txt"));
-    }
     let (lost, twice, drafts) = audit_ledger(&c, &outcome.accepted);
 
     println!(

@@ -161,19 +161,16 @@ async fn write(
             seq += 1;
         }
     }
-    match blob {
-        None => Ok(FileContent::Bytes(buffer)),
-        Some(_) => {
-            if !buffer.is_empty() {
-                append(store, mailbox, blob, seq, buffer).await?;
-            }
-            let id = blob.clone().unwrap_or_default();
-            Ok(FileContent::Blob {
-                id,
-                size: i64::try_from(total).unwrap_or(i64::MAX),
-            })
-        }
+    let Some(id) = blob.clone() else {
+        return Ok(FileContent::Bytes(buffer));
+    };
+    if !buffer.is_empty() {
+        append(store, mailbox, blob, seq, buffer).await?;
     }
+    Ok(FileContent::Blob {
+        id,
+        size: i64::try_from(total).unwrap_or(i64::MAX),
+    })
 }
 
 /// Writes chunk `seq`, creating the blob with the first one.

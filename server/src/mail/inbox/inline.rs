@@ -40,10 +40,6 @@ impl InlineImages {
     pub fn data_uri(&self, reference: &str) -> Option<&str> {
         self.0.get(&normalise(reference)).map(String::as_str)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// The bare media type, lower case (`image/png; name=x` → `image/png`).
