@@ -195,6 +195,17 @@ pub trait OutboxPort: Send + Sync {
         email_id: &str,
         to: &str,
     ) -> Result<OutboxEntryView, PortError>;
+    /// Queues a reply (to everyone with `reply_all`) to a received message,
+    /// made by Graph in the original's thread.
+    async fn reply_to_received(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+        text: &str,
+        reply_all: bool,
+    ) -> Result<OutboxEntryView, PortError>;
     /// Newest first.
     async fn list_outbox(
         &self,

@@ -47,7 +47,7 @@ impl Env {
 
     async fn draft(&self, attachments: &[PreparedAttachment]) -> String {
         self.graph
-            .create_draft(&self.token, &message("Invoice 42"), attachments, "tag-42")
+            .create_draft(&self.token, &message("Invoice 42"), attachments, "tag-42", None)
             .await
             .unwrap()
     }
@@ -114,7 +114,7 @@ async fn a_draft_is_found_by_its_outbox_tag_and_can_be_deleted() {
     let tagged = e.draft(&[]).await;
     let other = e
         .graph
-        .create_draft(&e.token, &message("Other"), &[], "tag-7")
+        .create_draft(&e.token, &message("Other"), &[], "tag-7", None)
         .await
         .unwrap();
     assert_eq!(
@@ -168,7 +168,7 @@ async fn throttled_create_is_busy_with_the_decimal_retry_after() {
     );
     let err = e
         .graph
-        .create_draft(&e.token, &message("x"), &[], "tag")
+        .create_draft(&e.token, &message("x"), &[], "tag", None)
         .await
         .unwrap_err();
     assert!(
@@ -243,6 +243,7 @@ async fn connection_dropped_during_a_large_create_is_ambiguous() {
             &message("x"),
             &[attachment("a.pdf", 2 * MIB)],
             "tag",
+            None,
         )
         .await
         .unwrap_err();
@@ -273,7 +274,7 @@ async fn invalid_recipient_is_rejected_with_graphs_error() {
     m.to = vec!["not-an-address".into()];
     let err = e
         .graph
-        .create_draft(&e.token, &m, &[], "tag")
+        .create_draft(&e.token, &m, &[], "tag", None)
         .await
         .unwrap_err();
     let GraphError::Rejected {
@@ -375,6 +376,7 @@ async fn a_failed_upload_discards_the_draft() {
             &message("x"),
             &[attachment("scan.pdf", 4 * MIB)],
             "tag",
+            None,
         )
         .await
         .unwrap_err();
@@ -392,7 +394,7 @@ async fn garbage_and_expired_tokens_are_unauthorized() {
     let garbage = "EwA.garbage-token-value";
     let err = e
         .graph
-        .create_draft(garbage, &message("x"), &[], "tag")
+        .create_draft(garbage, &message("x"), &[], "tag", None)
         .await
         .unwrap_err();
     assert!(

@@ -412,6 +412,8 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
                 body_html: None,
                 conversation_id: m.conversation_id,
                 importance: m.importance,
+                in_reply_to: None,
+                references: None,
                 attachments: Vec::new(),
             })
             .collect();

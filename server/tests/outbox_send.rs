@@ -208,14 +208,14 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let m1 = by_id(&ids[1]);
         let msg1: OutgoingMessage = m1.message().unwrap();
         let orphan = graph
-            .create_draft(&token, &msg1, &[], &m1.id)
+            .create_draft(&token, &msg1, &[], &m1.id, None)
             .await
             .unwrap();
         // 2: died after storing the draft id, before sending.
         let m2 = by_id(&ids[2]);
         let msg2: OutgoingMessage = m2.message().unwrap();
         let d2 = graph
-            .create_draft(&token, &msg2, &[], &m2.id)
+            .create_draft(&token, &msg2, &[], &m2.id, None)
             .await
             .unwrap();
         assert!(commits.record_draft(&m2, &d2).await.unwrap());
@@ -223,7 +223,7 @@ async fn a_worker_dying_at_any_step_never_causes_a_second_send() {
         let m3 = by_id(&ids[3]);
         let msg3: OutgoingMessage = m3.message().unwrap();
         let d3 = graph
-            .create_draft(&token, &msg3, &[], &m3.id)
+            .create_draft(&token, &msg3, &[], &m3.id, None)
             .await
             .unwrap();
         assert!(commits.record_draft(&m3, &d3).await.unwrap());

@@ -41,6 +41,7 @@ const WRITES: &[&str] = &[
     "change_password",
     "complete_setup",
     "send_test_email",
+    "reply_received",
     "change_outbox_message",
     "create_api_token",
     "revoke_api_token",

@@ -2,7 +2,7 @@
 //! the outbox, retry or cancel a message.
 use crate::model::mail::OutboxEntryView;
 #[cfg(feature = "ssr")]
-use crate::model::mail::{OutboxState, TO};
+use crate::model::mail::{OutboxState, BODY, TO};
 use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -20,6 +20,28 @@ pub async fn send_test_email(
         .map_err(|m| super::fail(ApiError::invalid(TO, m)))?;
     backend
         .send_test_email(&actor, &tenant_id, &email_id, to.trim())
+        .await
+        .map_err(super::port)
+}
+
+/// Replies to a received message from its mailbox (the Inbox reader's Reply).
+#[server(prefix = "/api", endpoint = "reply_received", input = Json)]
+pub async fn reply_received(
+    tenant_id: String,
+    email_id: String,
+    message_id: String,
+    text: String,
+    reply_all: bool,
+) -> Result<OutboxEntryView, ApiError> {
+    let (backend, actor) = super::admin()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    super::tenants::check_id(&message_id, "message")?;
+    if let Some(message) = crate::model::mail::check_reply_text(&text) {
+        return Err(super::fail(ApiError::invalid(BODY, message)));
+    }
+    backend
+        .reply_to_received(&actor, &tenant_id, &email_id, &message_id, &text, reply_all)
         .await
         .map_err(super::port)
 }

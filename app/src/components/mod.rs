@@ -5,5 +5,6 @@ pub mod error_banner;
 pub mod field;
 pub mod inline_confirm;
 pub mod live;
+pub mod outbox_progress;
 pub mod status_badge;
 pub mod tabs;

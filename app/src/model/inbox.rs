@@ -281,6 +281,11 @@ pub struct ReceivedMessage {
     pub conversation_id: Option<String>,
     /// `low`, `normal` or `high`.
     pub importance: String,
+    /// The Message-ID it answers (`In-Reply-To`).
+    pub in_reply_to: Option<String>,
+    /// The received message with that Message-ID, when this mailbox has it
+    /// (id, subject): the reader links to it.
+    pub in_reply_to_message: Option<(String, String)>,
     pub attachments: Vec<ReceivedAttachment>,
     pub action_error: Option<String>,
 }

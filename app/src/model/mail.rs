@@ -3,6 +3,7 @@
 use super::identifiers::validate_address;
 use super::FieldErrors;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const TO: &str = "to";
 pub const CC: &str = "cc";
@@ -12,6 +13,16 @@ pub const SUBJECT: &str = "subject";
 pub const BODY: &str = "body";
 pub const ATTACHMENTS: &str = "attachments";
 pub const IDEMPOTENCY_KEY: &str = "idempotency_key";
+pub const IN_REPLY_TO: &str = "in_reply_to";
+pub const REPLY_ALL: &str = "reply_all";
+pub const FORWARD_OF: &str = "forward_of";
+pub const IMPORTANCE: &str = "importance";
+pub const HEADERS: &str = "headers";
+
+/// Graph takes at most five `internetMessageHeaders` on a message.
+pub const MAX_CUSTOM_HEADERS: usize = 5;
+/// A header line is at most 998 characters (RFC 5322 §2.1.1); name, colon and space included.
+pub const MAX_HEADER_LINE: usize = 998;
 
 /// Exchange Online refuses more recipients than this on one message.
 pub const MAX_RECIPIENTS: usize = 500;
@@ -36,19 +47,33 @@ pub struct OutgoingAttachment {
     pub content_base64: String,
 }
 
+/// A message to send: new, or a reply or forward of a received message.
+///
+/// `reply_to` is the Reply-To addresses (a list); given as a single string it
+/// is instead the id of the received message to reply to, the same as
+/// `in_reply_to`.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "wire::Message")]
 pub struct OutgoingMessage {
+    /// Required unless replying (a reply goes to the original's sender, or
+    /// its Reply-To, when `to` is empty).
+    #[serde(default)]
     pub to: Vec<String>,
     #[serde(default)]
     pub cc: Vec<String>,
     #[serde(default)]
     pub bcc: Vec<String>,
+    /// Reply-To addresses.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<String>))]
     pub reply_to: Vec<String>,
+    /// Empty on a reply or forward keeps Graph's (`RE: …`, `FW: …`).
+    #[serde(default)]
     pub subject: String,
     /// Plain text body. When `html_body` is also given, Graph gets the HTML
-    /// (a Graph message has one body).
+    /// (a Graph message has one body). A reply or forward may have none: it
+    /// then carries only Graph's quote of the original.
     #[serde(default)]
     pub text_body: Option<String>,
     #[serde(default)]
@@ -59,6 +84,127 @@ pub struct OutgoingMessage {
     /// message already queued instead of a second one.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// The id of a received message of the sending mailbox to reply to: the
+    /// draft is made by Graph's `createReply`, so it is in the original's
+    /// conversation with its `In-Reply-To` and `References`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// With `in_reply_to`: reply to everyone (`createReplyAll`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reply_all: bool,
+    /// The id of a received message to forward (`createForward`; its
+    /// attachments go along).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_of: Option<String>,
+    /// `low`, `normal` or `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importance: Option<String>,
+    /// Custom Internet headers: at most 5, each name starting with `x-`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl OutgoingMessage {
+    /// The received message this answers or forwards, by its id in Tenant Mail.
+    pub fn origin(&self) -> Option<(Origin, &str)> {
+        match (&self.in_reply_to, &self.forward_of) {
+            (Some(id), _) if self.reply_all => Some((Origin::ReplyAll, id)),
+            (Some(id), _) => Some((Origin::Reply, id)),
+            (None, Some(id)) => Some((Origin::Forward, id)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// How a draft comes from a received message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Reply,
+    ReplyAll,
+    Forward,
+}
+
+/// The message as JSON gives it: `reply_to` may be the addresses or the id of
+/// the message replied to.
+mod wire {
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum ReplyTo {
+        Addresses(Vec<String>),
+        Message(String),
+    }
+
+    #[derive(Deserialize)]
+    pub struct Message {
+        #[serde(default)]
+        to: Vec<String>,
+        #[serde(default)]
+        cc: Vec<String>,
+        #[serde(default)]
+        bcc: Vec<String>,
+        #[serde(default)]
+        reply_to: Option<ReplyTo>,
+        #[serde(default)]
+        subject: String,
+        #[serde(default)]
+        text_body: Option<String>,
+        #[serde(default)]
+        html_body: Option<String>,
+        #[serde(default)]
+        attachments: Vec<super::OutgoingAttachment>,
+        #[serde(default)]
+        idempotency_key: Option<String>,
+        #[serde(default)]
+        in_reply_to: Option<String>,
+        #[serde(default)]
+        reply_all: bool,
+        #[serde(default)]
+        forward_of: Option<String>,
+        #[serde(default)]
+        importance: Option<String>,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    }
+
+    impl TryFrom<Message> for super::OutgoingMessage {
+        type Error = &'static str;
+        fn try_from(m: Message) -> Result<Self, Self::Error> {
+            let (reply_to, replied) = match m.reply_to {
+                None => (Vec::new(), None),
+                Some(ReplyTo::Addresses(list)) => (list, None),
+                Some(ReplyTo::Message(id)) => (Vec::new(), Some(id)),
+            };
+            let in_reply_to = match (replied, m.in_reply_to) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err("reply_to (a message id) and in_reply_to name different messages")
+                }
+                (a, b) => a.or(b),
+            };
+            Ok(Self {
+                to: m.to,
+                cc: m.cc,
+                bcc: m.bcc,
+                reply_to,
+                subject: m.subject,
+                text_body: m.text_body,
+                html_body: m.html_body,
+                attachments: m.attachments,
+                idempotency_key: m.idempotency_key,
+                in_reply_to,
+                reply_all: m.reply_all,
+                forward_of: m.forward_of,
+                importance: m.importance,
+                headers: m.headers,
+            })
+        }
+    }
 }
 
 /// Decoded attachment sizes, without allocating: base64 length × 3 / 4 minus padding.
@@ -94,7 +240,14 @@ fn check_list(errors: &mut FieldErrors, field: &str, list: &[String], required: 
 /// Every problem, per field. An empty result means the message can be queued.
 pub fn validate(m: &OutgoingMessage) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    check_list(&mut errors, TO, &m.to, m.cc.is_empty() && m.bcc.is_empty());
+    let origin = m.origin().map(|(o, _)| o);
+    let replying = matches!(origin, Some(Origin::Reply | Origin::ReplyAll));
+    check_list(
+        &mut errors,
+        TO,
+        &m.to,
+        !replying && m.cc.is_empty() && m.bcc.is_empty(),
+    );
     check_list(&mut errors, CC, &m.cc, false);
     check_list(&mut errors, BCC, &m.bcc, false);
     check_list(&mut errors, REPLY_TO, &m.reply_to, false);
@@ -118,9 +271,12 @@ pub fn validate(m: &OutgoingMessage) -> FieldErrors {
     }
     let text = m.text_body.as_deref().unwrap_or_default();
     let html = m.html_body.as_deref().unwrap_or_default();
-    if text.trim().is_empty() && html.trim().is_empty() {
+    if text.trim().is_empty() && html.trim().is_empty() && origin.is_none() {
         errors.add(BODY, "Add a text or HTML body.");
     }
+    check_origin(&mut errors, m);
+    check_importance(&mut errors, m.importance.as_deref());
+    check_headers(&mut errors, &m.headers);
     if text.len() > MAX_BODY_BYTES || html.len() > MAX_BODY_BYTES {
         errors.add(
             BODY,
@@ -164,6 +320,86 @@ pub fn validate(m: &OutgoingMessage) -> FieldErrors {
         }
     }
     errors
+}
+
+/// The Inbox reader's reply text (checked in the browser and on the server).
+pub fn check_reply_text(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        Some("Write the reply.".into())
+    } else if text.len() > MAX_BODY_BYTES {
+        Some(format!(
+            "A reply is at most {} MB.",
+            MAX_BODY_BYTES / 1024 / 1024
+        ))
+    } else {
+        None
+    }
+}
+
+fn check_received_id(errors: &mut FieldErrors, field: &str, id: &Option<String>) {
+    if let Some(id) = id {
+        if id.trim().is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control()) {
+            errors.add(field, "The id of a received message of this mailbox.");
+        }
+    }
+}
+
+fn check_origin(errors: &mut FieldErrors, m: &OutgoingMessage) {
+    check_received_id(errors, IN_REPLY_TO, &m.in_reply_to);
+    check_received_id(errors, FORWARD_OF, &m.forward_of);
+    if m.in_reply_to.is_some() && m.forward_of.is_some() {
+        errors.add(FORWARD_OF, "Reply or forward, not both.");
+    }
+    if m.reply_all && m.in_reply_to.is_none() {
+        errors.add(REPLY_ALL, "reply_all needs in_reply_to: the message to reply to.");
+    }
+}
+
+fn check_importance(errors: &mut FieldErrors, importance: Option<&str>) {
+    if let Some(value) = importance {
+        if !["low", "normal", "high"]
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(value))
+        {
+            errors.add(IMPORTANCE, "One of low, normal or high.");
+        }
+    }
+}
+
+/// Graph's rules (only `x-` names, at most five) and RFC 5322's (a field name
+/// is printable ASCII without `:`, a line at most 998 characters, no line breaks).
+pub fn check_headers(errors: &mut FieldErrors, headers: &BTreeMap<String, String>) {
+    if headers.len() > MAX_CUSTOM_HEADERS {
+        errors.add(
+            HEADERS,
+            format!("At most {MAX_CUSTOM_HEADERS} headers (Graph's limit)."),
+        );
+        return;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let problem = if !lower.starts_with("x-") || name.len() < 3 {
+            Some("a custom header's name starts with x- (Graph refuses others).".to_string())
+        } else if !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+            Some("a header name is printable ASCII without spaces or colons.".to_string())
+        } else if lower.starts_with("x-ms-exchange-") {
+            Some("x-ms-exchange- headers are Exchange's own and are removed in transit.".to_string())
+        } else if value.chars().any(|c| c.is_control()) {
+            Some("a header value is one line, without control characters.".to_string())
+        } else if name.len() + 2 + value.len() > MAX_HEADER_LINE {
+            Some(format!("name and value together are at most {MAX_HEADER_LINE} characters."))
+        } else if seen.contains(&lower) {
+            Some("given twice (header names ignore case).".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            errors.add(HEADERS, format!("{name:?}: {why}"));
+            return;
+        }
+        seen.push(lower);
+    }
 }
 
 /// Where a queued message is. `Held`: the mailbox needs re-authentication (or

@@ -1,6 +1,7 @@
 //! A tenant email's Inbox: received mail, newest first, refreshing itself,
 //! with Sync now and a reader beside the list (`…/inbox/:message_id`).
 use crate::api::{load_inbox, read_received, SyncNow};
+use super::inbox_reply::ReplyPanel;
 use crate::components::{error_banner::ErrorBanner, live::use_tick};
 use crate::model::inbox::{ActionState, InboxPage, InboxStatus, MailAddress, ReceivedMessage};
 use leptos::prelude::*;
@@ -170,9 +171,10 @@ fn Reader(tenant_id: String, email_id: String, message_id: String) -> impl IntoV
             <Suspense fallback=|| view! { <p class="muted">"Opening…"</p> }>
                 {let files = files.clone(); move || {
                     let files = files.clone();
+                    let (tenant_id, email_id) = (tenant_id.clone(), email_id.clone());
                     Suspend::new(async move {
                         match message.await {
-                            Ok(m) => view! { <MessageView m files/> }.into_any(),
+                            Ok(m) => view! { <MessageView m files tenant_id=tenant_id.clone() email_id=email_id.clone()/> }.into_any(),
                             Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
                         }
                     })
@@ -183,7 +185,12 @@ fn Reader(tenant_id: String, email_id: String, message_id: String) -> impl IntoV
 }
 
 #[component]
-fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
+fn MessageView(
+    m: ReceivedMessage,
+    files: String,
+    tenant_id: String,
+    email_id: String,
+) -> impl IntoView {
     let show_html = RwSignal::new(m.safe_html.is_some());
     let has_html = m.safe_html.is_some();
     let html = m.safe_html.clone().unwrap_or_default();
@@ -198,6 +205,12 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
         .as_ref()
         .map(MailAddress::display)
         .unwrap_or_default();
+    let others = m.to.len() + m.cc.len() > 1;
+    let reply_to = if m.reply_to.is_empty() {
+        from.clone()
+    } else {
+        list(&m.reply_to)
+    };
     let header = |label: &'static str, value: String| {
         (!value.is_empty())
             .then(|| view! { <div class="hdr"><dt>{label}</dt><dd>{value}</dd></div> })
@@ -213,6 +226,7 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
             {header("Message-ID", m.internet_message_id.clone())}
             {header("Importance", importance(&m.importance))}
             {header("Conversation", m.conversation_id.clone().unwrap_or_default())}
+            {answered(&m, &tenant_id, &email_id)}
         </dl>
         {m.action_error.clone().map(|e| view! { <div class="banner banner-error" role="status">{format!("After-processing failed: {e}")}</div> })}
         {(!m.attachments.is_empty()).then(|| view! {
@@ -253,7 +267,29 @@ fn MessageView(m: ReceivedMessage, files: String) -> impl IntoView {
                 srcdoc=html.clone()
             ></iframe>
         </Show>
+        <ReplyPanel
+            tenant_id
+            email_id
+            message_id=m.summary.id.clone()
+            to=reply_to
+            others=others
+        />
     }
+}
+
+/// "In reply to": a link to the message answered when this mailbox has it,
+/// else its Message-ID.
+fn answered(m: &ReceivedMessage, tenant_id: &str, email_id: &str) -> Option<impl IntoView> {
+    let id = m.in_reply_to.clone()?;
+    let target = match &m.in_reply_to_message {
+        Some((message, subject)) => {
+            let href = format!("/admin/tenants/{tenant_id}/emails/{email_id}/inbox/{message}");
+            let subject = if subject.trim().is_empty() { "(no subject)".to_string() } else { subject.clone() };
+            view! { <a href=href id="in-reply-to">{subject}</a> }.into_any()
+        }
+        None => view! { <span id="in-reply-to">{id}</span> }.into_any(),
+    };
+    Some(view! { <div class="hdr"><dt>"In reply to"</dt><dd>{target}</dd></div> })
 }
 
 /// Shown only when the sender marked it (normal says nothing).

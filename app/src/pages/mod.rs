@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod inbox;
+pub mod inbox_reply;
 pub mod not_found;
 pub mod outbox;
 pub mod setup;

@@ -34,6 +34,16 @@ pub struct SentMail {
     pub message_ids: Vec<String>,
     pub first_sent_at: i64,
     pub last_sent_at: i64,
+    /// The thread it went out in (a reply's is its original's).
+    #[serde(default)]
+    pub conversation_id: String,
+    #[serde(default)]
+    pub importance: String,
+    #[serde(default)]
+    pub reply_to: Vec<String>,
+    /// `In-Reply-To`, `References` and the `x-` headers it carried.
+    #[serde(default)]
+    pub headers: Vec<crate::model::MessageHeader>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -169,6 +169,19 @@ pub struct IncomingMail {
     /// `low`, `normal` (the default) or `high`.
     #[serde(default)]
     pub importance: Option<String>,
+    #[serde(default)]
+    pub reply_to: Vec<Address>,
+    /// The message's Internet headers as Graph lists them (`In-Reply-To`,
+    /// `References`, `x-` headers…).
+    #[serde(default)]
+    pub headers: Vec<MessageHeader>,
+}
+
+/// One Internet header of a delivered message.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MessageHeader {
+    pub name: String,
+    pub value: String,
 }
 
 /// A file attached to delivered mail; `content` is the file itself (JSON: an array of bytes).

@@ -104,6 +104,10 @@ pub struct Message {
     pub importance: String,
     pub internet_message_id: String,
     pub conversation_id: String,
+    pub reply_to: Vec<crate::model::Address>,
+    /// `internetMessageHeaders` (name, value): the `x-` headers a draft was
+    /// given, and `In-Reply-To` / `References` of a reply.
+    pub headers: Vec<(String, String)>,
     pub attachments: Vec<Attachment>,
     pub change_seq: u64,
     /// `singleValueExtendedProperties` given at creation: (property id, value).

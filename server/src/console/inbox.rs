@@ -110,7 +110,13 @@ impl InboxPort for Console {
             }
             None => None,
         };
+        let in_reply_to_message = match &m.in_reply_to {
+            Some(answered) => inbox.by_internet_message_id(email_id, answered).await?,
+            None => None,
+        };
         Ok(ReceivedMessage {
+            in_reply_to: m.in_reply_to.clone(),
+            in_reply_to_message,
             summary: summary(&m),
             remote_images: safe
                 .as_ref()

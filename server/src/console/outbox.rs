@@ -5,7 +5,7 @@ use crate::db::audit::Event;
 use crate::db::outbox::Enqueued;
 use crate::mail::outbox::enqueue::{enqueue, EnqueueError};
 use crate::mail::outbox::view::view;
-use app::model::mail::{OutboxEntryView, OutboxState, OutgoingMessage, TO};
+use app::model::mail::{OutboxEntryView, OutboxState, OutgoingMessage, BODY, TO};
 use app::port::{Actor, OutboxPort, PortError};
 
 #[async_trait::async_trait]
@@ -31,21 +31,7 @@ impl OutboxPort for Console {
             )),
             ..OutgoingMessage::default()
         };
-        let id = match enqueue(&self.store, email_id, message).await {
-            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => id,
-            Ok(Enqueued::NotSending) => {
-                return Err(PortError::Rejected {
-                    field: TO.into(),
-                    message: "This Tenant Email only receives; set its direction to Send or Send and receive.".into(),
-                })
-            }
-            Ok(Enqueued::NoMailbox | Enqueued::KeyReused) => return Err(not_found("tenant email")),
-            Err(EnqueueError::Invalid(f)) => {
-                let (field, message) = f.0.into_iter().next().unwrap_or_default();
-                return Err(PortError::Rejected { field, message });
-            }
-            Err(EnqueueError::Store(e)) => return Err(e.into()),
-        };
+        let id = self.queue(email_id, message, TO).await?;
         self.outbox_wake.notify_one();
         self.store
             .audit()
@@ -54,6 +40,45 @@ impl OutboxPort for Console {
                 Event::new("outbox.test_queued")
                     .target("tenant_email", email_id, mb.address())
                     .detail(format!("to {to}")),
+            )
+            .await;
+        let queued = self
+            .store
+            .outbox()
+            .get(&id)
+            .await?
+            .ok_or_else(|| not_found("message"))?;
+        Ok(view(&queued))
+    }
+
+    async fn reply_to_received(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        message_id: &str,
+        text: &str,
+        reply_all: bool,
+    ) -> Result<OutboxEntryView, PortError> {
+        let mb = self.owned(tenant_id, email_id).await?;
+        let message = OutgoingMessage {
+            text_body: Some(text.to_string()),
+            in_reply_to: Some(message_id.to_string()),
+            reply_all,
+            ..OutgoingMessage::default()
+        };
+        let id = self.queue(email_id, message, BODY).await?;
+        self.outbox_wake.notify_one();
+        self.store
+            .audit()
+            .record_best_effort(
+                actor,
+                Event::new("outbox.reply_queued")
+                    .target("tenant_email", email_id, mb.address())
+                    .detail(format!(
+                        "{} to received message {message_id}",
+                        if reply_all { "reply all" } else { "reply" }
+                    )),
             )
             .await;
         let queued = self
@@ -118,5 +143,33 @@ impl OutboxPort for Console {
             )
             .await;
         Ok(())
+    }
+}
+
+impl Console {
+    /// Queues a message the admin made; a refusal names `field` when the
+    /// rules do not name one the form has.
+    async fn queue(
+        &self,
+        email_id: &str,
+        message: OutgoingMessage,
+        field: &str,
+    ) -> Result<String, PortError> {
+        match enqueue(&self.store, email_id, message).await {
+            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => Ok(id),
+            Ok(Enqueued::NotSending) => Err(PortError::Rejected {
+                field: field.into(),
+                message: "This Tenant Email only receives; set its direction to Send or Send and receive.".into(),
+            }),
+            Ok(Enqueued::NoMailbox | Enqueued::KeyReused) => Err(not_found("tenant email")),
+            Err(EnqueueError::Invalid(f)) => {
+                let (_, message) = f.0.into_iter().next().unwrap_or_default();
+                Err(PortError::Rejected {
+                    field: field.into(),
+                    message,
+                })
+            }
+            Err(EnqueueError::Store(e)) => Err(e.into()),
+        }
     }
 }

@@ -112,10 +112,16 @@ pub async fn delta(
                     .iter()
                     .find(|m| m.immutable_id == *id)
                     .map(|m| {
-                        odata::select(
+                        let mut value = odata::select(
                             odata::message_json(m, immutable, &base),
                             round.select.as_deref(),
-                        )
+                        );
+                        // Delta does not carry a message's headers: they
+                        // are read one message at a time.
+                        if let Some(obj) = value.as_object_mut() {
+                            obj.remove("internetMessageHeaders");
+                        }
+                        value
                     }),
                 DeltaItem::Removed {
                     immutable_id,

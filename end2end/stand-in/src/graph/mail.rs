@@ -90,6 +90,45 @@ pub struct MessageInput {
     pub internet_message_id: Option<String>,
     #[serde(default)]
     pub single_value_extended_properties: Vec<ExtendedPropertyInput>,
+    #[serde(default)]
+    pub reply_to: Vec<RecipientInput>,
+    #[serde(default)]
+    pub internet_message_headers: Vec<HeaderInput>,
+}
+
+/// `{"name": "x-…", "value": "…"}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct HeaderInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// Graph's rules for `internetMessageHeaders` on a message it creates: only
+/// `x-` names, at most five.
+pub fn custom_headers(list: &[HeaderInput]) -> Result<Vec<(String, String)>, GraphError> {
+    if list.len() > 5 {
+        return Err(GraphError::bad_request(
+            "InvalidInternetMessageHeaderCollection",
+            "Maximum number of headers in one message should be less than or equal to 5.",
+        ));
+    }
+    list.iter()
+        .map(|h| {
+            let lower = h.name.to_ascii_lowercase();
+            if !lower.starts_with("x-") || h.name.len() < 3 {
+                return Err(GraphError::bad_request(
+                    "InvalidInternetMessageHeader",
+                    format!(
+                        "The internet message header name '{}' should start with 'x-' or 'X-'.",
+                        h.name
+                    ),
+                ));
+            }
+            Ok((h.name.clone(), h.value.clone()))
+        })
+        .collect()
 }
 
 /// `{"id": "String {guid} Name X", "value": "…"}`.
@@ -191,7 +230,7 @@ pub fn decode_attachment(
 }
 
 /// Builds a message from Graph input (not yet stored).
-fn build(
+pub fn build(
     store: &mut Store,
     input: &MessageInput,
     folder_id: String,
@@ -200,6 +239,8 @@ fn build(
     let to = addresses(&input.to_recipients)?;
     let cc = addresses(&input.cc_recipients)?;
     let bcc = addresses(&input.bcc_recipients)?;
+    let reply_to = addresses(&input.reply_to)?;
+    let headers = custom_headers(&input.internet_message_headers)?;
     let mut attachments = Vec::new();
     for a in &input.attachments {
         attachments.push(decode_attachment(store, a)?);
@@ -217,6 +258,8 @@ fn build(
             .clone()
             .unwrap_or_else(|| format!("<{}@stand-in.local>", immutable_id)),
         conversation_id: store.next_graph_id("CNV"),
+        reply_to,
+        headers,
         immutable_id,
         rest_id,
         folder_id,
@@ -248,7 +291,7 @@ fn build(
     })
 }
 
-fn folder_id(store: &mut Store, oid: &str, well_known: &str) -> String {
+pub fn folder_id(store: &mut Store, oid: &str, well_known: &str) -> String {
     store
         .mailbox_mut(oid)
         .folder(well_known)
@@ -256,7 +299,7 @@ fn folder_id(store: &mut Store, oid: &str, well_known: &str) -> String {
         .unwrap_or_default()
 }
 
-fn insert(store: &mut Store, oid: &str, mut message: Message) -> Message {
+pub fn insert(store: &mut Store, oid: &str, mut message: Message) -> Message {
     let mailbox = store.mailbox_mut(oid);
     message.change_seq = mailbox.bump();
     mailbox.messages.push(message.clone());
@@ -314,6 +357,17 @@ fn record_send(
             message_ids: saved_id.into_iter().collect(),
             first_sent_at: now,
             last_sent_at: now,
+            conversation_id: m.conversation_id.clone(),
+            importance: m.importance.clone(),
+            reply_to: list(&m.reply_to),
+            headers: m
+                .headers
+                .iter()
+                .map(|(name, value)| crate::model::MessageHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
         }),
     }
     // Recipients that are stand-in users get the mail in their inbox.
@@ -333,7 +387,7 @@ fn record_send(
     }
 }
 
-fn sender(user: &User) -> Address {
+pub fn sender(user: &User) -> Address {
     Address {
         name: user.display_name.clone(),
         address: user.mail.clone().unwrap_or_else(|| user.upn.clone()),
@@ -830,6 +884,8 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         is_draft: false,
         importance: mail.importance.unwrap_or_else(|| "normal".to_owned()),
         conversation_id,
+        reply_to: mail.reply_to,
+        headers: mail.headers.into_iter().map(|h| (h.name, h.value)).collect(),
         attachments,
         change_seq: 0,
         extended_properties: Vec::new(),

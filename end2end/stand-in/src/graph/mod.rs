@@ -6,6 +6,7 @@ pub mod directory;
 pub mod limits;
 pub mod mail;
 pub mod odata;
+pub mod replies;
 
 use std::collections::BTreeSet;
 
@@ -100,6 +101,18 @@ pub fn router() -> Router<Shared> {
         )
         .route("/v1.0/me/messages/{id}/send", post(mail::send_draft))
         .route("/v1.0/me/messages/{id}/move", post(mail::move_message))
+        .route(
+            "/v1.0/me/messages/{id}/createReply",
+            post(replies::create_reply),
+        )
+        .route(
+            "/v1.0/me/messages/{id}/createReplyAll",
+            post(replies::create_reply_all),
+        )
+        .route(
+            "/v1.0/me/messages/{id}/createForward",
+            post(replies::create_forward),
+        )
         .route(
             "/v1.0/me/messages/{id}/attachments",
             get(attachments::list).post(attachments::add),

@@ -94,7 +94,11 @@ pub fn message_json(m: &Message, immutable: bool, graph_base: &str) -> Value {
         "toRecipients": m.to.iter().map(recipient).collect::<Vec<_>>(),
         "ccRecipients": m.cc.iter().map(recipient).collect::<Vec<_>>(),
         "bccRecipients": m.bcc.iter().map(recipient).collect::<Vec<_>>(),
-        "replyTo": [],
+        "replyTo": m.reply_to.iter().map(recipient).collect::<Vec<_>>(),
+        // Graph gives these only when `$select` names them (see `select`).
+        "internetMessageHeaders": m.headers.iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>(),
         "flag": {"flagStatus": "notFlagged"},
     })
 }
@@ -127,8 +131,13 @@ pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Val
 }
 
 /// Applies `$select` (keeps `id`, `@odata.etag` and `@odata.type` as Graph does).
-pub fn select(value: Value, select: Option<&str>) -> Value {
+/// Without one, `internetMessageHeaders` is left out, as Graph leaves it out
+/// unless asked for by name.
+pub fn select(mut value: Value, select: Option<&str>) -> Value {
     let Some(select) = select.filter(|s| !s.trim().is_empty()) else {
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("internetMessageHeaders");
+        }
         return value;
     };
     let wanted: Vec<String> = select

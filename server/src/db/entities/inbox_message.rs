@@ -30,6 +30,8 @@ pub struct Model {
     pub conversation_id: Option<String>,
     /// `low`, `normal` or `high`, as the sender set it.
     pub importance: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references_header: Option<String>,
 }
 
 // Hand-written: mail content stays out of debug output and logs.

@@ -36,6 +36,10 @@ pub struct NewMessage {
     pub conversation_id: Option<String>,
     /// `low`, `normal` or `high`.
     pub importance: String,
+    /// The `In-Reply-To` header: the Message-ID this answers.
+    pub in_reply_to: Option<String>,
+    /// The `References` header: the thread's Message-IDs, oldest first.
+    pub references: Option<String>,
     pub attachments: Vec<NewAttachment>,
 }
 
@@ -279,6 +283,8 @@ async fn insert_message<C: ConnectionTrait>(
         created_at: Set(now),
         conversation_id: Set(m.conversation_id),
         importance: Set(Some(m.importance)),
+        in_reply_to: Set(m.in_reply_to),
+        references_header: Set(m.references),
     }
     .insert(txn)
     .await?;

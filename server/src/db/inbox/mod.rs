@@ -51,6 +51,10 @@ pub struct ReceivedMail {
     pub conversation_id: Option<String>,
     /// `low`, `normal` or `high`.
     pub importance: String,
+    /// The Message-ID this answers (`In-Reply-To`).
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first (`References`).
+    pub references: Vec<String>,
 }
 
 /// The address lists are stored as JSON written by the sync; a row that does
@@ -83,6 +87,12 @@ fn from_row(m: inbox_message::Model) -> ReceivedMail {
         action_error: m.action_error,
         conversation_id: m.conversation_id,
         importance: m.importance.unwrap_or_else(|| "normal".into()),
+        in_reply_to: m.in_reply_to,
+        references: m
+            .references_header
+            .as_deref()
+            .map(|r| r.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -138,6 +148,41 @@ impl Inbox<'_> {
             .one(&self.0.conn)
             .await?
             .map(from_row))
+    }
+
+    /// The Graph id of the message `id` of `tenant_email_id` (what a reply
+    /// or forward is made from).
+    pub async fn graph_id(
+        &self,
+        tenant_email_id: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(inbox_message::Entity::find_by_id(id.to_string())
+            .filter(inbox_message::Column::TenantEmailId.eq(tenant_email_id))
+            .select_only()
+            .column(inbox_message::Column::GraphId)
+            .into_tuple::<String>()
+            .one(&self.0.conn)
+            .await?)
+    }
+
+    /// The (id, subject) of the message of `tenant_email_id` whose
+    /// Message-ID is `internet_message_id`: what a reply answers.
+    pub async fn by_internet_message_id(
+        &self,
+        tenant_email_id: &str,
+        internet_message_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(inbox_message::Entity::find()
+            .filter(inbox_message::Column::TenantEmailId.eq(tenant_email_id))
+            .filter(inbox_message::Column::InternetMessageId.eq(internet_message_id))
+            .select_only()
+            .column(inbox_message::Column::Id)
+            .column(inbox_message::Column::Subject)
+            .order_by_asc(inbox_message::Column::Seq)
+            .into_tuple::<(String, String)>()
+            .one(&self.0.conn)
+            .await?)
     }
 
     /// The message `id`, whichever mailbox it is in (callers check ownership).

@@ -28,6 +28,8 @@ fn mail(graph_id: &str) -> NewMessage {
         body_html: None,
         conversation_id: Some(format!("CNV-{graph_id}")),
         importance: "normal".into(),
+        in_reply_to: None,
+        references: None,
         attachments: Vec::new(),
     }
 }

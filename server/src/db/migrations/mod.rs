@@ -17,6 +17,7 @@ mod m20261207_000012_alerts;
 mod m20261207_000013_inbox_blobs;
 mod m20261207_000014_inbox_content_id;
 mod m20261207_000015_inbox_thread;
+mod m20261207_000016_inbox_replies;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_inbox_blobs::Migration),
             Box::new(m20261207_000014_inbox_content_id::Migration),
             Box::new(m20261207_000015_inbox_thread::Migration),
+            Box::new(m20261207_000016_inbox_replies::Migration),
         ]
     }
 }

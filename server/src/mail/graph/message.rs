@@ -63,8 +63,15 @@ pub(crate) enum Route {
 /// Small attachments go inline while the draft request stays under [`REQUEST_LIMIT`]; the rest get
 /// requests of their own. Without this, two 2 MB files (each "small") would make the draft a 5.3 MB
 /// request that Graph refuses for good.
+///
+/// A reply or forward takes none inline: Graph documents `createReply`'s
+/// `message` as the properties to set, so files are added to the draft after.
 pub(crate) fn plan(message: &OutgoingMessage, attachments: &[PreparedAttachment]) -> Vec<Route> {
-    let mut room = REQUEST_LIMIT.saturating_sub(json_len(&message_json(message, &[])));
+    let mut room = if message.origin().is_some() {
+        0
+    } else {
+        REQUEST_LIMIT.saturating_sub(json_len(&message_json(message, &[])))
+    };
     attachments
         .iter()
         .map(|a| {
@@ -103,18 +110,41 @@ pub(crate) fn file_attachment_json(a: &PreparedAttachment) -> Value {
 }
 
 /// The draft: a Graph message has one body, so HTML wins when both are given.
+///
+/// For a reply or forward these are the properties laid over Graph's draft:
+/// an empty subject keeps Graph's (`RE: …`), no body keeps its quote of the
+/// original.
 pub(crate) fn message_json(m: &OutgoingMessage, inline: &[&PreparedAttachment]) -> Value {
     let html = m.html_body.as_deref().filter(|h| !h.trim().is_empty());
-    let body = match html {
-        Some(html) => json!({"contentType": "HTML", "content": html}),
-        None => json!({
-            "contentType": "Text",
-            "content": m.text_body.as_deref().unwrap_or_default(),
-        }),
+    let text = m.text_body.as_deref().filter(|t| !t.trim().is_empty());
+    let derived = m.origin().is_some();
+    let body = match (html, text) {
+        (Some(html), _) => Some(json!({"contentType": "HTML", "content": html})),
+        (None, Some(text)) => Some(json!({"contentType": "Text", "content": text})),
+        (None, None) if derived => None,
+        (None, None) => Some(json!({"contentType": "Text", "content": ""})),
     };
     let mut out = Map::new();
-    out.insert("subject".into(), Value::from(m.subject.as_str()));
-    out.insert("body".into(), body);
+    if !(derived && m.subject.is_empty()) {
+        out.insert("subject".into(), Value::from(m.subject.as_str()));
+    }
+    if let Some(body) = body {
+        out.insert("body".into(), body);
+    }
+    if let Some(importance) = &m.importance {
+        out.insert(
+            "importance".into(),
+            Value::from(importance.to_ascii_lowercase()),
+        );
+    }
+    if !m.headers.is_empty() {
+        let headers = m
+            .headers
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        out.insert("internetMessageHeaders".into(), Value::Array(headers));
+    }
     for (key, list) in [
         ("toRecipients", &m.to),
         ("ccRecipients", &m.cc),

@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::mail::OutgoingMessage;
+use app::model::mail::{Origin, OutgoingMessage};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use url::Url;
@@ -27,7 +27,9 @@ pub(crate) use errors::from_status;
 pub use errors::GraphError;
 #[cfg(feature = "fuzzing")]
 pub(crate) use inbox::parse_delta;
-pub use inbox::{Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
+pub use inbox::{
+    Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, ThreadHeaders, PAGE_SIZE,
+};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
 
@@ -93,12 +95,18 @@ impl GraphClient {
     /// `tag` (the outbox id) is stored on the draft as an extended property, so
     /// a draft whose id was never recorded (a crash in between) can be found
     /// again with [`GraphClient::tagged_drafts`] and deleted.
+    ///
+    /// A reply or forward (`original`: the received message's Graph id) is
+    /// made by `createReply`, `createReplyAll` or `createForward`, with the
+    /// message's properties and the tag in its `message`, so Graph puts it in
+    /// the original's thread.
     pub async fn create_draft(
         &self,
         token: &str,
         message: &OutgoingMessage,
         attachments: &[PreparedAttachment],
         tag: &str,
+        original: Option<&str>,
     ) -> Result<String, GraphError> {
         let routes = message::plan(message, attachments);
         let inline: Vec<&PreparedAttachment> = attachments
@@ -110,7 +118,18 @@ impl GraphClient {
         let mut body = message::message_json(message, &inline);
         body["singleValueExtendedProperties"] =
             serde_json::json!([{ "id": OUTBOX_TAG_PROPERTY, "value": tag }]);
-        let request = self.request(Method::POST, &["me", "messages"], token)?;
+        let request = match (message.origin(), original) {
+            (Some((origin, _)), Some(original)) => {
+                let action = match origin {
+                    Origin::Reply => "createReply",
+                    Origin::ReplyAll => "createReplyAll",
+                    Origin::Forward => "createForward",
+                };
+                body = serde_json::json!({ "message": body });
+                self.request(Method::POST, &["me", "messages", original, action], token)?
+            }
+            _ => self.request(Method::POST, &["me", "messages"], token)?,
+        };
         let response = self.execute(request.json(&body)).await?;
         let created = read_json(response).await?;
         let id = created["id"]

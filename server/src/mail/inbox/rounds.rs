@@ -4,7 +4,7 @@ use super::sync::{Inbox, Link, SyncOutcome};
 use super::text;
 use crate::db::inbox::{Continue, NewAttachment, NewMessage, PageCommit};
 use crate::db::tenant_emails::TenantEmail;
-use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphError};
+use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphError, ThreadHeaders};
 use app::model::inbox::{AfterProcessing, MailAddress};
 use chrono::{DateTime, Utc};
 
@@ -21,6 +21,7 @@ struct Prepared {
 struct Fetched {
     message: DeltaMessage,
     attachments: Vec<NewAttachment>,
+    thread: ThreadHeaders,
 }
 
 fn address(a: Address) -> MailAddress {
@@ -46,6 +47,8 @@ fn to_store(f: Fetched) -> NewMessage {
         received_at: m.received_at,
         conversation_id: m.conversation_id,
         importance: m.importance,
+        in_reply_to: f.thread.in_reply_to,
+        references: (!f.thread.references.is_empty()).then(|| f.thread.references.join(" ")),
         attachments: f.attachments,
     }
 }
@@ -228,10 +231,17 @@ impl Inbox {
             } else {
                 Vec::new()
             };
+            let thread = match self.call(id, |g| g.thread_headers(token, &m.id)).await {
+                Ok(thread) => thread,
+                // Gone meanwhile: stored without them, as its attachments would be.
+                Err(GraphError::Rejected { status: 404, .. }) => ThreadHeaders::default(),
+                Err(e) => return Err(self.graph_problem(id, e).await),
+            };
             held += m.body.len();
             out.push(Fetched {
                 message: m,
                 attachments,
+                thread,
             });
         }
         Ok(Prepared {

@@ -4,7 +4,7 @@
 //! the same request give the message already queued.
 use crate::db::outbox::{Enqueued, NewAttachment, NewMessage};
 use crate::db::{Store, StoreError};
-use app::model::mail::{self, OutgoingMessage};
+use app::model::mail::{self, Origin, OutgoingMessage};
 use app::model::FieldErrors;
 use base64::Engine;
 
@@ -25,7 +25,27 @@ pub async fn enqueue(
     tenant_email_id: &str,
     mut message: OutgoingMessage,
 ) -> Result<Enqueued, EnqueueError> {
-    let errors = mail::validate(&message);
+    let mut errors = mail::validate(&message);
+    if errors.is_empty() {
+        if let Some((origin, received_id)) = message.origin() {
+            // A reply is made from the received message in this same mailbox.
+            if store
+                .inbox()
+                .graph_id(tenant_email_id, received_id)
+                .await?
+                .is_none()
+            {
+                let field = match origin {
+                    Origin::Forward => mail::FORWARD_OF,
+                    _ => mail::IN_REPLY_TO,
+                };
+                errors.add(
+                    field,
+                    "No received message with this id in this mailbox (a reply goes out from the mailbox that received the original).",
+                );
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err(EnqueueError::Invalid(errors));
     }

@@ -5,7 +5,7 @@ use super::worker::{Outbox, Outcome};
 use crate::db::outbox::{OutboxMessage, Release};
 use crate::identity::TokenError;
 use crate::mail::graph::{backoff, DraftState, GraphClient, GraphError, PreparedAttachment};
-use app::model::mail::OutboxState;
+use app::model::mail::{OutboxState, OutgoingMessage};
 use std::time::Duration;
 
 impl Outbox {
@@ -155,8 +155,14 @@ impl Outbox {
                 return Err(self.graph_error(m, &e).await);
             }
         }
+        let original = match self.original(m, &message).await {
+            Ok(original) => original,
+            Err(outcome) => return Err(outcome),
+        };
         match self
-            .call(m, |g| g.create_draft(token, &message, &attachments, &m.id))
+            .call(m, |g| {
+                g.create_draft(token, &message, &attachments, &m.id, original.as_deref())
+            })
             .await
         {
             Ok(id) => {
@@ -184,7 +190,45 @@ impl Outbox {
                     Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
                 }
             }
+            // The original is gone at Microsoft (a 404 about the mailbox
+            // itself is not this): no retry can bring it back.
+            Err(GraphError::Rejected {
+                status: 404, code, ..
+            }) if original.is_some() && code != "MailboxNotEnabledForRESTAPI" => Err(self
+                .finish(
+                    m,
+                    OutboxState::Failed,
+                    "The message it answers or forwards is no longer in the mailbox (deleted in Outlook, or emptied from Deleted Items).",
+                )
+                .await),
             Err(e) => Err(self.graph_error(m, &e).await),
+        }
+    }
+
+    /// The Graph id of the received message a reply or forward is made from.
+    async fn original(
+        &self,
+        m: &OutboxMessage,
+        message: &OutgoingMessage,
+    ) -> Result<Option<String>, Outcome> {
+        let Some((_, received_id)) = message.origin() else {
+            return Ok(None);
+        };
+        match self
+            .store
+            .inbox()
+            .graph_id(&m.tenant_email_id, received_id)
+            .await
+        {
+            Ok(Some(id)) => Ok(Some(id)),
+            Ok(None) => Err(self
+                .finish(
+                    m,
+                    OutboxState::Failed,
+                    "The received message it answers or forwards is no longer in Tenant Mail.",
+                )
+                .await),
+            Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
         }
     }
 

@@ -66,6 +66,11 @@ pub struct ReceivedMail {
     pub conversation_id: Option<String>,
     /// `low`, `normal` or `high`, as the sender marked it.
     pub importance: String,
+    /// The Message-ID this message answers (its `In-Reply-To` header);
+    /// compare with another message's `internet_message_id`.
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first (its `References` header).
+    pub references: Vec<String>,
     /// Acknowledged through `POST …/received/acknowledge`.
     pub acknowledged: bool,
     /// Where the mailbox's after-processing action (mark read / move) stands.
@@ -172,6 +177,8 @@ fn mail(m: Stored, attachments: Vec<ReceivedFile>) -> ReceivedMail {
         attachments,
         conversation_id: m.conversation_id,
         importance: m.importance,
+        in_reply_to: m.in_reply_to,
+        references: m.references,
         acknowledged: m.acknowledged,
         after_processing: m.action,
         id: m.id,
