@@ -8,7 +8,7 @@ use crate::model::alerts::{
     AlertsPageData, AttentionItem, CreatedDestination, NewDestinationInput,
 };
 use crate::model::api_token::{ApiTokenView, CreatedApiToken};
-use crate::model::inbox::{InboxPage, ReceivedMessage};
+use crate::model::inbox::{InboxPage, MailFolders, ReceivedMessage};
 use crate::model::mail::{OutboxEntryView, OutboxState};
 use crate::model::tenant_email::EmailEditorParts;
 use crate::model::{
@@ -239,6 +239,9 @@ pub trait InboxPort: Send + Sync {
         email_id: &str,
         message_id: &str,
     ) -> Result<ReceivedMessage, PortError>;
+    /// The mailbox's folders, read from Graph (the folder picker).
+    async fn mail_folders(&self, tenant_id: &str, email_id: &str)
+        -> Result<MailFolders, PortError>;
     /// Sync now: checks the mailbox at once instead of at its next interval.
     async fn sync_now(
         &self,

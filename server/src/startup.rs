@@ -131,11 +131,14 @@ pub async fn prepare(
     };
     let auth = Arc::new(AuthService::new(store.clone(), config));
     let identity = Arc::new(Identity::new(store.clone(), config)?);
+    let graph = crate::mail::graph::GraphClient::new(&config.graph_base_url, store.clock().clone())
+        .map_err(|e| StartupError::Mail(Box::new(e)))?;
     let console = Arc::new(Console::new(
         store.clone(),
         context,
         auth.throttle.clone(),
         identity.clone(),
+        graph,
         &config.public_url,
     ));
     let backend: SharedBackend = console.clone();

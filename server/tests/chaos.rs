@@ -1,7 +1,8 @@
 //! Process-level chaos for the outbox, on SQLite and PostgreSQL: the real
 //! `tenant-mail` binary is `kill -9`ed at each step of a send (claimed, draft
 //! created but not recorded, draft recorded but not sent, sent but not
-//! recorded) and started again; on PostgreSQL, the database is also
+//! recorded) and started again, first for a new message, then for a reply
+//! (its draft made by `createReply`); on PostgreSQL, the database is also
 //! restarted (immediate shutdown) in the middle of a run. The stand-in's
 //! ledger must show every message sent exactly once.
 //!
@@ -122,16 +123,7 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
         let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
         c.stand_in.clear_ledger();
         let ids = enqueue(&c, 0..4).await;
-        // One message walks through every crash point: each kill leaves it
-        // leased; the next server takes it over once the lease has passed and
-        // carries it to the next step, where it is killed again.
-        for step in ["claimed", "after_draft", "before_send", "after_send"] {
-            let server = boot(&c, &format!("outbox::{step}=1*return"));
-            server
-                .wait_for_log(&format!("failpoint=\"outbox::{step}\""), TAKE_OVER)
-                .await;
-            server.kill9();
-        }
+        walk_every_step(&c).await;
         let server = boot(&c, "");
         wait_all_sent(&c, &ids, TAKE_OVER).await;
         server.kill9();
@@ -139,6 +131,38 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
         // A kill between creating a draft and recording it leaves an unsent
         // draft behind (never a second mail); the message's next attempt
         // finds it by its outbox tag and deletes it. None is left.
+        assert_no_stray_drafts(&c);
+
+        // A reply (its draft made by createReply) walks the same steps alone.
+        let (reply, original) = queue_reply(&c).await;
+        walk_every_step(&c).await;
+        let server = boot(&c, "");
+        wait_all_sent(&c, std::slice::from_ref(&reply), TAKE_OVER).await;
+        server.kill9();
+        let ledger = c.stand_in.ledger();
+        let sent: Vec<_> = ledger
+            .sent
+            .iter()
+            .filter(|s| s.subject == "RE: Chaos ticket")
+            .collect();
+        assert_eq!(
+            sent.len(),
+            1,
+            "{}: the reply is in the ledger once",
+            c.t.label
+        );
+        assert_eq!(
+            sent[0].send_count, 1,
+            "{}: the reply was sent once",
+            c.t.label
+        );
+        assert_eq!(sent[0].conversation_id, original["conversationId"]);
+        let in_reply_to = sent[0]
+            .headers
+            .iter()
+            .find(|h| h.name == "In-Reply-To")
+            .map(|h| h.value.as_str());
+        assert_eq!(in_reply_to, original["internetMessageId"].as_str());
         assert_no_stray_drafts(&c);
 
         // PostgreSQL restarted (immediate shutdown, as a crash) mid-run.
@@ -173,6 +197,55 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
         assert_sent_once(&c, 100..130);
         assert_no_stray_drafts(&c);
     }
+}
+
+/// One message walks through every crash point: each kill leaves it leased;
+/// the next server takes it over once the lease has passed and carries it to
+/// the next step, where it is killed again.
+async fn walk_every_step(c: &support::Mailbox) {
+    for step in ["claimed", "after_draft", "before_send", "after_send"] {
+        let server = boot(c, &format!("outbox::{step}=1*return"));
+        server
+            .wait_for_log(&format!("failpoint=\"outbox::{step}\""), TAKE_OVER)
+            .await;
+        server.kill9();
+    }
+}
+
+/// A received message (synced in) and a reply to it queued alone; returns
+/// the reply's outbox id and the original as the stand-in holds it.
+async fn queue_reply(c: &support::Mailbox) -> (String, serde_json::Value) {
+    c.import_everything().await;
+    c.stand_in
+        .deliver(support::incoming("Chaos ticket"))
+        .unwrap();
+    let inbox = c.inbox(server::mail::inbox::sync::InboxConfig::default());
+    c.sync_round(&inbox).await;
+    let received = c
+        .store()
+        .inbox()
+        .newest(&c.email_id, None, 10)
+        .await
+        .unwrap();
+    let ticket = received
+        .iter()
+        .find(|m| m.subject == "Chaos ticket")
+        .expect("the ticket was received");
+    let reply = c
+        .enqueue(OutgoingMessage {
+            in_reply_to: Some(ticket.id.clone()),
+            text_body: Some("Survives crashes too.".into()),
+            ..OutgoingMessage::default()
+        })
+        .await;
+    let original = c
+        .stand_in
+        .messages(ms_stand_in::fixture::MAILBOX, "inbox")
+        .unwrap()
+        .into_iter()
+        .find(|m| m["subject"] == "Chaos ticket")
+        .expect("the original is in the mailbox");
+    (reply, original)
 }
 
 fn assert_no_stray_drafts(c: &support::Mailbox) {

@@ -47,7 +47,13 @@ impl Env {
 
     async fn draft(&self, attachments: &[PreparedAttachment]) -> String {
         self.graph
-            .create_draft(&self.token, &message("Invoice 42"), attachments, "tag-42", None)
+            .create_draft(
+                &self.token,
+                &message("Invoice 42"),
+                attachments,
+                "tag-42",
+                None,
+            )
             .await
             .unwrap()
     }

@@ -186,7 +186,8 @@ async fn a_reply_goes_out_once_in_the_originals_thread_with_its_headers() {
         let sent = f.sent_once("RE: Printer on fire");
         assert_eq!(sent.to, vec!["support@fabrikam.example"], "{}", f.label());
         assert_eq!(
-            sent.conversation_id, original["conversationId"],
+            sent.conversation_id,
+            original["conversationId"],
             "{}: in the original's conversation",
             f.label()
         );
@@ -203,19 +204,9 @@ async fn a_reply_goes_out_once_in_the_originals_thread_with_its_headers() {
         assert_eq!(header(&sent, "x-helpdesk").as_deref(), Some("tenant-mail"));
         assert_eq!(sent.importance, "high", "{}", f.label());
         assert_eq!(sent.body, "We are on our way with an extinguisher.");
-        assert_eq!(
-            sent.via,
-            vec!["draft"],
-            "{}: drafted, then sent",
-            f.label()
-        );
+        assert_eq!(sent.via, vec!["draft"], "{}: drafted, then sent", f.label());
         // Nothing left in Drafts.
-        assert!(f
-            .c
-            .stand_in
-            .messages(MAILBOX, "drafts")
-            .unwrap()
-            .is_empty());
+        assert!(f.c.stand_in.messages(MAILBOX, "drafts").unwrap().is_empty());
 
         // The same through `in_reply_to`, with no body: Graph's quote of the
         // original is the whole message, and the subject can be set.
@@ -343,9 +334,8 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
         assert_eq!(first_stored["references"], json!([]));
 
         // The reader links the answer to the message it answers.
-        let read = f
-            .c
-            .call(
+        let read =
+            f.c.call(
                 "read_received",
                 json!({"tenant_id": f.c.tenant_id, "email_id": f.c.email_id, "message_id": answer}),
             )
@@ -382,17 +372,16 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
         assert_eq!(audit.entries.len(), 1, "{}", f.label());
 
         // An empty reply is refused on the field.
-        let r = f
-            .c
-            .admin
-            .post(format!("{}/api/reply_received", f.c.base))
-            .json(&json!({
-                "tenant_id": f.c.tenant_id, "email_id": f.c.email_id,
-                "message_id": answer, "text": "  ", "reply_all": false,
-            }))
-            .send()
-            .await
-            .unwrap();
+        let r =
+            f.c.admin
+                .post(format!("{}/api/reply_received", f.c.base))
+                .json(&json!({
+                    "tenant_id": f.c.tenant_id, "email_id": f.c.email_id,
+                    "message_id": answer, "text": "  ", "reply_all": false,
+                }))
+                .send()
+                .await
+                .unwrap();
         let reply = support::Reply::of(r).await;
         assert!(reply.status.is_client_error(), "{}", f.label());
         assert!(reply.body.contains("Write the reply"), "{}", reply.body);
@@ -499,7 +488,9 @@ async fn a_reply_whose_original_is_gone_fails_with_the_reason() {
         let (_, state, error) = f.drain(body["id"].as_str().unwrap()).await;
         assert_eq!(state, OutboxState::Failed, "{}", f.label());
         assert!(
-            error.unwrap_or_default().contains("no longer in Tenant Mail"),
+            error
+                .unwrap_or_default()
+                .contains("no longer in Tenant Mail"),
             "{}",
             f.label()
         );

@@ -29,6 +29,7 @@ const READS: &[&str] = &[
     "alerts_overview",
     "attention",
     "check_configuration",
+    "list_mail_folders",
 ];
 const WRITES: &[&str] = &[
     "create_tenant",

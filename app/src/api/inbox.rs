@@ -1,6 +1,6 @@
 //! Server functions for a tenant email's received mail: the Inbox list, one
-//! message for the reader, and Sync now.
-use crate::model::inbox::{InboxPage, ReceivedMessage};
+//! message for the reader, the folder picker's folders, and Sync now.
+use crate::model::inbox::{InboxPage, MailFolders, ReceivedMessage};
 use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -32,6 +32,22 @@ pub async fn read_received(
     super::tenants::check_id(&message_id, "message")?;
     backend
         .received_message(&tenant_id, &email_id, &message_id)
+        .await
+        .map_err(super::port)
+}
+
+/// The mailbox's folders, for the Receiving tab's picker (read from Graph
+/// with the mailbox's connection).
+#[server(prefix = "/api", endpoint = "list_mail_folders", input = Json)]
+pub async fn list_mail_folders(
+    tenant_id: String,
+    email_id: String,
+) -> Result<MailFolders, ApiError> {
+    let backend = super::backend()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend
+        .mail_folders(&tenant_id, &email_id)
         .await
         .map_err(super::port)
 }

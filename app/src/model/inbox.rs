@@ -290,6 +290,30 @@ pub struct ReceivedMessage {
     pub action_error: Option<String>,
 }
 
+/// A folder of the mailbox, for the Receiving tab's folder picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFolder {
+    /// Graph's folder id: what is stored.
+    pub id: String,
+    /// The names from the top, e.g. `["Inbox", "Tickets"]`.
+    pub path: Vec<String>,
+}
+
+impl MailFolder {
+    /// "Inbox / Tickets".
+    pub fn display(&self) -> String {
+        self.path.join(" / ")
+    }
+}
+
+/// The mailbox's folders, as far as they were listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFolders {
+    pub folders: Vec<MailFolder>,
+    /// Some were left out (too many, or nested too deep).
+    pub truncated: bool,
+}
+
 /// How receiving stands for one mailbox (Inbox header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxStatus {

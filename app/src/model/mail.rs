@@ -351,7 +351,10 @@ fn check_origin(errors: &mut FieldErrors, m: &OutgoingMessage) {
         errors.add(FORWARD_OF, "Reply or forward, not both.");
     }
     if m.reply_all && m.in_reply_to.is_none() {
-        errors.add(REPLY_ALL, "reply_all needs in_reply_to: the message to reply to.");
+        errors.add(
+            REPLY_ALL,
+            "reply_all needs in_reply_to: the message to reply to.",
+        );
     }
 }
 
@@ -384,11 +387,15 @@ pub fn check_headers(errors: &mut FieldErrors, headers: &BTreeMap<String, String
         } else if !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
             Some("a header name is printable ASCII without spaces or colons.".to_string())
         } else if lower.starts_with("x-ms-exchange-") {
-            Some("x-ms-exchange- headers are Exchange's own and are removed in transit.".to_string())
+            Some(
+                "x-ms-exchange- headers are Exchange's own and are removed in transit.".to_string(),
+            )
         } else if value.chars().any(|c| c.is_control()) {
             Some("a header value is one line, without control characters.".to_string())
         } else if name.len() + 2 + value.len() > MAX_HEADER_LINE {
-            Some(format!("name and value together are at most {MAX_HEADER_LINE} characters."))
+            Some(format!(
+                "name and value together are at most {MAX_HEADER_LINE} characters."
+            ))
         } else if seen.contains(&lower) {
             Some("given twice (header names ignore case).".to_string())
         } else {
@@ -545,5 +552,109 @@ mod tests {
         for s in OutboxState::ALL {
             assert_eq!(OutboxState::from_code(s.code()), Some(s));
         }
+    }
+
+    #[test]
+    fn reply_to_is_the_addresses_or_the_message_replied_to() {
+        let listed: OutgoingMessage =
+            serde_json::from_str(r#"{"to":["a@b.example"],"reply_to":["desk@contoso.com"]}"#)
+                .unwrap();
+        assert_eq!(listed.reply_to, vec!["desk@contoso.com"]);
+        assert_eq!(listed.origin(), None);
+        let reply: OutgoingMessage = serde_json::from_str(r#"{"reply_to":"m-1"}"#).unwrap();
+        assert!(reply.reply_to.is_empty());
+        assert_eq!(reply.origin(), Some((Origin::Reply, "m-1")));
+        let all: OutgoingMessage =
+            serde_json::from_str(r#"{"in_reply_to":"m-1","reply_all":true}"#).unwrap();
+        assert_eq!(all.origin(), Some((Origin::ReplyAll, "m-1")));
+        let forward: OutgoingMessage = serde_json::from_str(r#"{"forward_of":"m-2"}"#).unwrap();
+        assert_eq!(forward.origin(), Some((Origin::Forward, "m-2")));
+        assert!(serde_json::from_str::<OutgoingMessage>(
+            r#"{"reply_to":"m-1","in_reply_to":"m-2"}"#
+        )
+        .is_err());
+        // Stored and read back unchanged (the outbox keeps it as JSON); a new
+        // message's JSON has none of the reply fields (its request hash is
+        // what it was before they existed).
+        let back: OutgoingMessage =
+            serde_json::from_str(&serde_json::to_string(&all).unwrap()).unwrap();
+        assert_eq!(back, all);
+        let plain = serde_json::to_value(ok_message()).unwrap();
+        for key in [
+            "in_reply_to",
+            "reply_all",
+            "forward_of",
+            "importance",
+            "headers",
+        ] {
+            assert!(plain.get(key).is_none(), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_reply_needs_no_recipient_subject_or_body_but_a_forward_needs_a_recipient() {
+        let reply = OutgoingMessage {
+            in_reply_to: Some("m-1".into()),
+            ..OutgoingMessage::default()
+        };
+        assert!(validate(&reply).is_empty(), "{:?}", validate(&reply));
+        let forward = OutgoingMessage {
+            forward_of: Some("m-1".into()),
+            ..OutgoingMessage::default()
+        };
+        assert!(validate(&forward).get(TO).is_some());
+        let both = OutgoingMessage {
+            forward_of: Some("m-1".into()),
+            ..reply.clone()
+        };
+        assert!(validate(&both).get(FORWARD_OF).is_some());
+        let all_alone = OutgoingMessage {
+            reply_all: true,
+            ..ok_message()
+        };
+        assert!(validate(&all_alone).get(REPLY_ALL).is_some());
+    }
+
+    #[test]
+    fn importance_and_headers_follow_graph_and_rfc_5322() {
+        let with = |importance: &str, headers: &[(&str, &str)]| OutgoingMessage {
+            importance: Some(importance.into()),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            ..ok_message()
+        };
+        assert!(validate(&with("High", &[("X-Ticket", "T-1"), ("x-a", "")])).is_empty());
+        assert!(validate(&with("urgent", &[])).get(IMPORTANCE).is_some());
+        for bad in [
+            vec![("Subject", "x")],
+            vec![("X-Has Space", "x")],
+            vec![("X-Colon:", "x")],
+            vec![("X-Line", "a\r\nBcc: x@y.example")],
+            vec![("X-MS-Exchange-Organization-SCL", "-1")],
+            vec![("X-Long", &*"v".repeat(MAX_HEADER_LINE))],
+            vec![("X-Dup", "1"), ("x-dup", "2")],
+            vec![
+                ("X-1", ""),
+                ("X-2", ""),
+                ("X-3", ""),
+                ("X-4", ""),
+                ("X-5", ""),
+                ("X-6", ""),
+            ],
+        ] {
+            assert!(
+                validate(&with("normal", &bad)).get(HEADERS).is_some(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_readers_reply_text_is_checked() {
+        assert!(check_reply_text(" \n ").is_some());
+        assert!(check_reply_text("Thanks").is_none());
+        assert!(check_reply_text(&"x".repeat(MAX_BODY_BYTES + 1)).is_some());
     }
 }

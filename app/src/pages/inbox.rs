@@ -1,7 +1,7 @@
 //! A tenant email's Inbox: received mail, newest first, refreshing itself,
 //! with Sync now and a reader beside the list (`…/inbox/:message_id`).
-use crate::api::{load_inbox, read_received, SyncNow};
 use super::inbox_reply::ReplyPanel;
+use crate::api::{load_inbox, read_received, SyncNow};
 use crate::components::{error_banner::ErrorBanner, live::use_tick};
 use crate::model::inbox::{ActionState, InboxPage, InboxStatus, MailAddress, ReceivedMessage};
 use leptos::prelude::*;
@@ -284,7 +284,11 @@ fn answered(m: &ReceivedMessage, tenant_id: &str, email_id: &str) -> Option<impl
     let target = match &m.in_reply_to_message {
         Some((message, subject)) => {
             let href = format!("/admin/tenants/{tenant_id}/emails/{email_id}/inbox/{message}");
-            let subject = if subject.trim().is_empty() { "(no subject)".to_string() } else { subject.clone() };
+            let subject = if subject.trim().is_empty() {
+                "(no subject)".to_string()
+            } else {
+                subject.clone()
+            };
             view! { <a href=href id="in-reply-to">{subject}</a> }.into_any()
         }
         None => view! { <span id="in-reply-to">{id}</span> }.into_any(),

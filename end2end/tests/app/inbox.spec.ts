@@ -123,4 +123,47 @@ test('mail that arrives shows up in the Inbox after Sync now, and opens in the r
     const inbox = await (await request.get(`${STAND_IN}/_stand-in/users/${d.mailbox}/folders/inbox/messages`)).json();
     return inbox.value.find((m: { subject: string }) => m.subject === 'Ticket 1042: printer on fire')?.isRead;
   }, { timeout: 20_000 }).toBe(true);
+
+  // Reply from the reader: checked in the browser, then made by Graph in the
+  // original's thread and followed until sent.
+  await page.goto(page.url().replace(/\/inbox\/[0-9a-f-]{36}$/, '/inbox'));
+  await hydrated(page);
+  await page.locator('#inbox tbody tr', { hasText: 'Ticket 1042' }).getByRole('link').click();
+  await expect(page.locator('#reader-subject')).toHaveText('Ticket 1042: printer on fire');
+  const originalId = (await page.locator('#reader dt:text-is("Message-ID") + dd').textContent())!.trim();
+  await page.locator('#reply-open').click();
+  await expect(page.locator('#reply-to')).toContainText('support@fabrikam.example');
+  await page.locator('#reply-send').click();
+  await expect(page.locator('#reply-text-error')).toHaveText('Write the reply.');
+  await page.locator('#reply-text').fill('The fire brigade is on its way.');
+  await page.locator('#reply-all').check();
+  await page.locator('#reply-send').click();
+  await expect(page.locator('#reply-progress')).toHaveAttribute('data-state', 'sent', { timeout: 20_000 });
+  const ledger = await (await request.get(`${STAND_IN}/_stand-in/ledger`)).json();
+  const reply = ledger.sent.find((m: { subject: string }) => m.subject === 'RE: Ticket 1042: printer on fire');
+  expect(reply.send_count).toBe(1);
+  expect(reply.to).toEqual(['support@fabrikam.example']);
+  expect(reply.cc).toEqual(['facilities@fabrikam.example']);
+  expect(reply.headers).toContainEqual({ name: 'In-Reply-To', value: originalId });
+
+  // Their answer comes back into the thread: the reader links it to the message it answers.
+  const answer = await request.post(`${STAND_IN}/_stand-in/mail`, {
+    data: {
+      to_user: d.mailbox,
+      from: { name: 'Fabrikam Support', address: 'support@fabrikam.example' },
+      subject: 'RE: Ticket 1042: printer on fire',
+      body: 'Thanks, it is out.',
+      headers: [{ name: 'In-Reply-To', value: originalId }, { name: 'References', value: originalId }],
+    },
+  });
+  expect(answer.ok()).toBeTruthy();
+  await page.goto(page.url().replace(/\/inbox\/[0-9a-f-]{36}$/, '/inbox'));
+  await hydrated(page);
+  await page.locator('#sync-now').click();
+  const answerRow = page.locator('#inbox tbody tr', { hasText: 'RE: Ticket 1042' });
+  await expect(answerRow).toBeVisible({ timeout: 20_000 });
+  await answerRow.getByRole('link').click();
+  await expect(page.locator('#in-reply-to')).toHaveText('Ticket 1042: printer on fire');
+  await page.locator('#in-reply-to').click();
+  await expect(page.locator('#reader-subject')).toHaveText('Ticket 1042: printer on fire');
 });

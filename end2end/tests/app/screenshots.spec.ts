@@ -85,6 +85,11 @@ test('README screenshots', async ({ page, baseURL }) => {
   await expect(page.locator('#reader-subject')).toBeVisible();
   await expect(page.frameLocator('#reader-html').locator('b')).toBeVisible();
   await page.screenshot({ path: 'screenshots/inbox.png', fullPage: true });
+  await hydrated(page);
+  await page.locator('#reply-open').click();
+  await page.locator('#reply-text').fill('Hello Megan,\n\nFacilities are on their way. Please keep clear of floor 2.\n\nHelpdesk');
+  await page.locator('#reply-text').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'screenshots/inbox-reply.png', fullPage: true });
   await page.goto(emailPage);
   await signInAsPicker(page, d);
 

@@ -5,7 +5,7 @@ use crate::db::audit::Event;
 use crate::db::inbox::ReceivedMail;
 use crate::mail::inbox::{inline, text};
 use app::model::inbox::{
-    InboxPage, InboxStatus, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
+    InboxPage, InboxStatus, MailFolders, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
 };
 use app::model::ConnectionStatus;
 use app::port::{Actor, InboxPort, PortError};
@@ -35,6 +35,14 @@ fn refused(message: &str) -> PortError {
 
 #[async_trait::async_trait]
 impl InboxPort for Console {
+    async fn mail_folders(
+        &self,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<MailFolders, PortError> {
+        self.folders_of(tenant_id, email_id).await
+    }
+
     async fn inbox_page(
         &self,
         tenant_id: &str,

@@ -7,6 +7,7 @@ mod admins;
 mod alerts;
 mod api_tokens;
 mod errors;
+mod folders;
 mod inbox;
 mod outbox;
 mod round_trip;
@@ -17,6 +18,7 @@ use crate::auth::failures::FailureSampler;
 use crate::auth::throttle::SignInThrottle;
 use crate::db::Store;
 use crate::identity::Identity;
+use crate::mail::graph::GraphClient;
 use app::model::EditorContext;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -39,6 +41,8 @@ pub struct Console {
     public_url: String,
     /// The pre-flight doctor asks Microsoft through it.
     identity: Arc<Identity>,
+    /// Reads a mailbox's folders for the folder picker.
+    graph: GraphClient,
     context: EditorContext,
 }
 
@@ -48,10 +52,12 @@ impl Console {
         context: EditorContext,
         throttle: Arc<SignInThrottle>,
         identity: Arc<Identity>,
+        graph: GraphClient,
         public_url: &str,
     ) -> Self {
         Self {
             identity,
+            graph,
             alert_wake: Arc::new(Notify::new()),
             public_url: public_url.trim_end_matches('/').to_string(),
             store,

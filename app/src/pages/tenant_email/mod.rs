@@ -1,6 +1,7 @@
 //! The tenant email editor: General, OAuth2 Configuration and Receiving tabs, Save.
 mod connect;
 mod doctor;
+mod folders;
 mod general;
 mod inputs;
 mod oauth;
@@ -257,7 +258,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 </Show>
             </div>
             <div role="tabpanel" id="panel-receiving" aria-labelledby="tab-receiving" hidden=move || active.get() != "receiving">
-                <receiving::ReceivingTab state/>
+                <receiving::ReceivingTab state tenant_id=tenant_id.clone() connected=status == ConnectionStatus::Connected/>
             </div>
             {move || banner.get().map(|e| view! { <ErrorBanner error=e/> })}
             {move || notice.get().map(|n| view! { <div class="banner banner-ok" role="status">{n}</div> })}

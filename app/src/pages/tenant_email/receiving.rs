@@ -1,5 +1,7 @@
 //! Receiving tab: which folder is read, what happens to a message once it is
-//! stored, how often the mailbox is checked, and from when mail is imported.
+//! stored, how often the mailbox is checked, and from when mail is imported;
+//! folders can be picked by name from the mailbox itself.
+use super::folders::{FolderList, FolderLoader, FolderPick};
 use super::inputs::{SelectInput, TextInput};
 use super::state::FormState;
 use crate::components::field::Field;
@@ -9,7 +11,8 @@ use crate::model::Direction;
 use leptos::prelude::*;
 
 #[component]
-pub fn ReceivingTab(state: FormState) -> impl IntoView {
+pub fn ReceivingTab(state: FormState, tenant_id: String, connected: bool) -> impl IntoView {
+    let folders = FolderList::new();
     let actions: Vec<_> = AfterProcessing::ALL
         .iter()
         .map(|a| (a.code(), a.label()))
@@ -34,7 +37,9 @@ pub fn ReceivingTab(state: FormState) -> impl IntoView {
                 hint="inbox, or another well-known folder name, or a folder id from Graph."
             >
                 <TextInput state field=fields::RECEIVE_FOLDER placeholder="inbox"/>
+                <FolderPick list=folders state field=fields::RECEIVE_FOLDER/>
             </Field>
+            <FolderLoader list=folders state tenant_id=tenant_id.clone() connected/>
             <Field
                 label="After a message is received"
                 input_id=fields::AFTER_PROCESSING
@@ -51,6 +56,7 @@ pub fn ReceivingTab(state: FormState) -> impl IntoView {
                     hint="archive, deleteditems, or a folder id."
                 >
                     <TextInput state field=fields::MOVE_TO_FOLDER placeholder="archive"/>
+                    <FolderPick list=folders state field=fields::MOVE_TO_FOLDER/>
                 </Field>
             </Show>
             <Field

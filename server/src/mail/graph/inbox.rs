@@ -234,7 +234,7 @@ pub fn parse_delta(body: &Value) -> Result<DeltaPage, GraphError> {
 impl GraphClient {
     /// A link Graph gave (next page, delta), if it points at the configured
     /// Graph: the bearer token never goes anywhere else.
-    fn same_graph(&self, link: &str) -> Result<Url, GraphError> {
+    pub(super) fn same_graph(&self, link: &str) -> Result<Url, GraphError> {
         Url::parse(link)
             .ok()
             .filter(|u| {
@@ -273,34 +273,6 @@ impl GraphClient {
             .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"));
         let response = self.execute(request).await?;
         parse_delta(&read_json(response).await?)
-    }
-
-    /// `In-Reply-To` and `References` of one message:
-    /// `GET /me/messages/{id}?$select=internetMessageHeaders` (Graph gives a
-    /// message's headers only this way, never in delta).
-    pub async fn thread_headers(
-        &self,
-        token: &str,
-        message_id: &str,
-    ) -> Result<ThreadHeaders, GraphError> {
-        let mut url = self.url(&["me", "messages", message_id])?;
-        url.set_query(Some("$select=internetMessageHeaders"));
-        let body = read_json(
-            self.execute(self.authorized(Method::GET, url, token))
-                .await?,
-        )
-        .await?;
-        let mut out = ThreadHeaders::default();
-        for header in body["internetMessageHeaders"].as_array().into_iter().flatten() {
-            let name = header["name"].as_str().unwrap_or_default();
-            let ids = message_ids(header["value"].as_str().unwrap_or_default());
-            if name.eq_ignore_ascii_case("in-reply-to") {
-                out.in_reply_to = ids.last().cloned();
-            } else if name.eq_ignore_ascii_case("references") {
-                out.references = ids;
-            }
-        }
-        Ok(out)
     }
 
     /// GET /me/messages/{id}/attachments, described only (`$select` leaves out
@@ -385,42 +357,4 @@ impl GraphClient {
             .await
             .map(drop)
     }
-}
-
-/// What a received message answers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ThreadHeaders {
-    pub in_reply_to: Option<String>,
-    /// Oldest first; at most [`MAX_REFERENCES`].
-    pub references: Vec<String>,
-}
-
-/// A long thread's `References` keeps its first and latest ids (RFC 5322 §3.6.4
-/// allows trimming the middle).
-pub const MAX_REFERENCES: usize = 50;
-
-/// The `<…>` message ids of a header value (folded lines and comments between
-/// them ignored); a value without brackets is taken word by word.
-fn message_ids(value: &str) -> Vec<String> {
-    let mut ids: Vec<String> = value
-        .split('<')
-        .skip(1)
-        .filter_map(|part| part.split_once('>'))
-        .map(|(id, _)| id.split_whitespace().collect::<String>())
-        .filter(|id| !id.is_empty() && id.len() <= 250)
-        .map(|id| format!("<{id}>"))
-        .collect();
-    if ids.is_empty() {
-        ids = value
-            .split_whitespace()
-            .filter(|w| w.len() <= 250)
-            .map(str::to_owned)
-            .collect();
-    }
-    if ids.len() > MAX_REFERENCES {
-        let tail = ids.split_off(ids.len() - (MAX_REFERENCES - 1));
-        ids.truncate(1);
-        ids.extend(tail);
-    }
-    ids
 }

@@ -4,11 +4,13 @@
 //! using [`parse_retry_after`] and [`backoff`]. Tokens and attachment bytes are never logged.
 
 mod errors;
+mod folders;
 mod inbox;
 mod message;
 mod retry;
 #[cfg(test)]
 mod tests;
+mod thread;
 mod upload;
 
 use crate::clock::Clock;
@@ -25,13 +27,13 @@ pub(crate) use errors::chain;
 #[cfg(feature = "fuzzing")]
 pub(crate) use errors::from_status;
 pub use errors::GraphError;
+pub use folders::Folder;
 #[cfg(feature = "fuzzing")]
 pub(crate) use inbox::parse_delta;
-pub use inbox::{
-    Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, ThreadHeaders, PAGE_SIZE,
-};
+pub use inbox::{Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
+pub use thread::ThreadHeaders;
 
 use message::Route;
 

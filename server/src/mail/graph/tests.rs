@@ -349,3 +349,42 @@ fn new_rejects_unusable_base_urls() {
 fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {
     std::sync::Arc::new(crate::clock::SystemClock)
 }
+
+#[test]
+fn a_reply_lays_only_what_was_given_over_graphs_draft() {
+    let reply = OutgoingMessage {
+        in_reply_to: Some("m-1".into()),
+        importance: Some("High".into()),
+        headers: [("X-Ticket".to_string(), "T-1".to_string())].into(),
+        ..OutgoingMessage::default()
+    };
+    let body = message_json(&reply, &[]);
+    // Graph's subject (RE: …) and quote stay; importance and headers go.
+    assert!(
+        body.get("subject").is_none() && body.get("body").is_none(),
+        "{body}"
+    );
+    assert_eq!(body["importance"], "high");
+    assert_eq!(
+        body["internetMessageHeaders"],
+        json!([{"name": "X-Ticket", "value": "T-1"}])
+    );
+    let small = PreparedAttachment {
+        name: "a.txt".into(),
+        content_type: "text/plain".into(),
+        bytes: vec![1; 10],
+    };
+    // Files are added to the reply's draft after it exists, never inline.
+    assert_eq!(
+        plan(&reply, std::slice::from_ref(&small)),
+        vec![Route::Post]
+    );
+    let new = OutgoingMessage {
+        to: vec!["a@b.example".into()],
+        ..OutgoingMessage::default()
+    };
+    let body = message_json(&new, &[]);
+    assert_eq!(body["subject"], "");
+    assert_eq!(body["body"]["content"], "");
+    assert_eq!(plan(&new, &[small]), vec![Route::Inline]);
+}
