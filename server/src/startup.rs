@@ -66,6 +66,8 @@ pub struct Prepared {
     pub keys: Arc<KeyRing>,
     pub backend: SharedBackend,
     pub oauth: OAuthState,
+    /// What wakes `inbox` at once: Sync now, and Graph's change notifications.
+    pub inbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Hides the password part of a database URL for messages.
@@ -128,6 +130,7 @@ pub async fn prepare(
         authority_policy: AuthorityPolicy {
             extra_host: config.extra_authority_host.clone(),
         },
+        instant_arrival_unavailable: config.notification_url().err(),
     };
     let auth = Arc::new(AuthService::new(store.clone(), config));
     let identity = Arc::new(Identity::new(store.clone(), config)?);
@@ -146,6 +149,7 @@ pub async fn prepare(
         store: store.clone(),
         outbox_wake: console.outbox_wake(),
         send_budget: host_api::SendBudget::default(),
+        inbox_wake: console.inbox_wake(),
     };
     let oauth = OAuthState { identity };
     crate::identity::refresh::spawn_keep_alive(
@@ -176,6 +180,7 @@ pub async fn prepare(
         host_api,
     );
     Ok(Prepared {
+        inbox_wake: console.inbox_wake(),
         router,
         outbox,
         inbox,
@@ -225,7 +230,10 @@ fn build_mail(
         graph,
         slots,
         console.inbox_wake(),
-        sync::InboxConfig::default(),
+        sync::InboxConfig {
+            notification_url: config.notification_url().ok(),
+            ..sync::InboxConfig::default()
+        },
     ));
     Ok((outbox, inbox))
 }
@@ -294,6 +302,10 @@ pub fn router(
     let ready = host_api.store.clone();
     let files = host_api.store.clone();
     let metrics_store = host_api.store.clone();
+    let notifications = crate::routes::graph_notifications::Notifications {
+        store: host_api.store.clone(),
+        wake: host_api.inbox_wake.clone(),
+    };
     let context_backend = backend.clone();
     let security = security.with_static_dir(&leptos_options.site_pkg_dir);
     let pkg = format!("/{}", leptos_options.site_pkg_dir.trim_matches('/'));
@@ -310,6 +322,7 @@ pub fn router(
         .merge(crate::auth::routes::routes(auth.clone()))
         .merge(host_api::routes(host_api))
         .merge(crate::routes::received_files::routes(files))
+        .merge(crate::routes::graph_notifications::routes(notifications))
         .merge(crate::routes::metrics::routes(
             metrics_store,
             config.metrics_token.as_ref().map(|t| {

@@ -7,7 +7,7 @@ pub fn Field(
     /// The id of the input inside, for the label's `for`.
     input_id: &'static str,
     error: Signal<Option<String>>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
     children: Children,
 ) -> impl IntoView {
     view! {

@@ -15,4 +15,5 @@ pub const RECEIVE_FOLDER: &str = "receive_folder";
 pub const AFTER_PROCESSING: &str = "after_processing";
 pub const MOVE_TO_FOLDER: &str = "move_to_folder";
 pub const POLL_INTERVAL: &str = "poll_interval_seconds";
+pub const ARRIVAL: &str = "arrival";
 pub const IMPORT_SINCE: &str = "import_since";

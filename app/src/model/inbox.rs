@@ -45,6 +45,36 @@ impl AfterProcessing {
     }
 }
 
+/// How new mail is noticed: by checking every interval, or also when
+/// Microsoft says it arrived (a Graph change notification), which brings it
+/// within seconds while the interval stays as the safety net.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arrival {
+    Poll,
+    Notify,
+}
+
+impl Arrival {
+    pub const ALL: &'static [Arrival] = &[Arrival::Poll, Arrival::Notify];
+    pub fn code(self) -> &'static str {
+        match self {
+            Arrival::Poll => "poll",
+            Arrival::Notify => "notify",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Arrival::Poll => "Check every interval",
+            Arrival::Notify => {
+                "Near-instant: Microsoft tells Tenant Mail (and it still checks every interval)"
+            }
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|a| a.code() == code)
+    }
+}
+
 /// The Receiving tab's fields, as typed (numbers and dates stay text so a bad
 /// value can be explained instead of silently dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +87,13 @@ pub struct ReceivingInput {
     pub poll_interval_seconds: String,
     /// `YYYY-MM-DDTHH:MM` in UTC; empty = from the moment receiving starts.
     pub import_since: String,
+    /// [`Arrival`]'s code.
+    #[serde(default = "poll_code")]
+    pub arrival: String,
+}
+
+fn poll_code() -> String {
+    Arrival::Poll.code().into()
 }
 
 impl Default for ReceivingInput {
@@ -67,6 +104,7 @@ impl Default for ReceivingInput {
             move_to_folder: String::new(),
             poll_interval_seconds: DEFAULT_POLL_SECONDS.to_string(),
             import_since: String::new(),
+            arrival: poll_code(),
         }
     }
 }
@@ -79,10 +117,14 @@ impl ReceivingInput {
             move_to_folder: self.move_to_folder.trim().into(),
             poll_interval_seconds: self.poll_interval_seconds.trim().into(),
             import_since: self.import_since.trim().into(),
+            arrival: self.arrival.trim().into(),
         }
     }
     pub fn after(&self) -> AfterProcessing {
         AfterProcessing::from_code(&self.after_processing).unwrap_or(AfterProcessing::Leave)
+    }
+    pub fn arrival(&self) -> Arrival {
+        Arrival::from_code(self.arrival.trim()).unwrap_or(Arrival::Poll)
     }
     /// The interval once validated (the default if unreadable).
     pub fn poll_seconds(&self) -> u32 {
@@ -170,6 +212,9 @@ pub fn validate_field(field: &str, input: &ReceivingInput, receives: bool) -> Re
             Err(_) => Err("Enter the interval in whole seconds, e.g. 60.".into()),
         },
         fields::IMPORT_SINCE => validate_import_since(&input.import_since),
+        fields::ARRIVAL => Arrival::from_code(input.arrival.trim())
+            .map(|_| ())
+            .ok_or_else(|| "Choose how new mail is noticed.".into()),
         _ => Ok(()),
     }
 }
@@ -180,6 +225,7 @@ pub const RECEIVING_FIELDS: &[&str] = &[
     fields::MOVE_TO_FOLDER,
     fields::POLL_INTERVAL,
     fields::IMPORT_SINCE,
+    fields::ARRIVAL,
 ];
 
 /// Where a received message's after-processing action stands.
@@ -333,6 +379,22 @@ pub struct InboxStatus {
     /// RFC 3339: mail received before this is not imported.
     pub import_since: Option<String>,
     pub total: u64,
+    /// Near-instant arrival, when the mailbox asks for it.
+    #[serde(default)]
+    pub instant: Option<InstantArrival>,
+}
+
+/// How near-instant arrival (a Graph change-notification subscription) stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InstantArrival {
+    /// Set up at the next check.
+    Pending,
+    /// Microsoft notifies until this time (RFC 3339; renewed before it).
+    On { until: String },
+    /// It could not be set up or renewed: polling only, for this reason.
+    Failed(String),
+    /// This deployment cannot receive notifications (its public URL is not https).
+    Unavailable(String),
 }
 
 /// A page of the Inbox, newest first.

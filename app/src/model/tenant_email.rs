@@ -245,6 +245,7 @@ pub const ALL_FIELDS: &[&str] = &[
     fields::MOVE_TO_FOLDER,
     fields::POLL_INTERVAL,
     fields::IMPORT_SINCE,
+    fields::ARRIVAL,
 ];
 
 /// Validates the whole form. `secret_required` is true on create, and when the
@@ -330,4 +331,8 @@ pub struct MailActivity {
 pub struct EditorContext {
     pub redirect_uri: String,
     pub authority_policy: AuthorityPolicy,
+    /// Why near-instant arrival cannot be chosen here (the public URL is not
+    /// https); `None` when it can.
+    #[serde(default)]
+    pub instant_arrival_unavailable: Option<String>,
 }

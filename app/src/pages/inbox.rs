@@ -3,7 +3,9 @@
 use super::inbox_reply::ReplyPanel;
 use crate::api::{load_inbox, read_received, SyncNow};
 use crate::components::{error_banner::ErrorBanner, live::use_tick};
-use crate::model::inbox::{ActionState, InboxPage, InboxStatus, MailAddress, ReceivedMessage};
+use crate::model::inbox::{
+    ActionState, InboxPage, InboxStatus, InstantArrival, MailAddress, ReceivedMessage,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -97,6 +99,15 @@ fn StatusLine(status: InboxStatus) -> impl IntoView {
             {format!("{} · folder {} · every {} s · {} received.", status.address, status.folder, status.poll_interval_seconds, status.total)}
             " " {state} {since}
         </p>
+        {status.instant.map(|i| {
+            let (class, text) = match i {
+                InstantArrival::On { until } => ("muted", format!("Near-instant arrival: on — Microsoft notifies Tenant Mail of new mail (renewed before {} UTC).", when(&until))),
+                InstantArrival::Pending => ("muted", "Near-instant arrival: being set up at the next check.".to_string()),
+                InstantArrival::Failed(why) => ("banner banner-error", format!("Near-instant arrival is off — checking every interval only: {why}")),
+                InstantArrival::Unavailable(why) => ("banner banner-error", why),
+            };
+            view! { <p class=class id="instant-arrival" role="status">{text}</p> }
+        })}
         {status.last_error.map(|e| view! {
             <div class="banner banner-error" role="status" id="inbox-error">{format!("The last check stopped: {e}")}</div>
         })}

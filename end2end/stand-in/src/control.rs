@@ -1,4 +1,8 @@
 //! Control operations (the Rust [`Control`] API) and the same operations over HTTP under `/_stand-in/…`.
+//! Folders and subscriptions have their own modules.
+
+mod folders;
+mod subscriptions;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -30,6 +34,8 @@ pub enum ControlError {
     UnknownUser(String),
     #[error("unknown folder '{0}'")]
     UnknownFolder(String),
+    #[error("unknown subscription '{0}'")]
+    UnknownSubscription(String),
     #[error("already exists: {0}")]
     Conflict(String),
 }
@@ -521,6 +527,8 @@ pub fn router() -> Router<Shared> {
         .route("/_stand-in/clock", get(get_clock))
         .route("/_stand-in/clock/advance", post(advance))
         .route("/_stand-in/callback", get(callback))
+        .merge(folders::router())
+        .merge(subscriptions::router())
 }
 
 /// A redirect target for demos and browser tests: shows the parameters it received.

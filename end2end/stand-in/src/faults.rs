@@ -39,7 +39,8 @@ fn one() -> u32 {
 ///
 /// Endpoint names: `discovery`, `keys`, `authorize`, `token`, `me`, `sendMail`, `createMessage`,
 /// `sendDraft`, `getMessage`, `listMessages`, `delta`, `updateMessage`, `moveMessage`, `attachments`,
-/// `createUploadSession`, `uploadChunk`; `graph` matches any Graph endpoint, `*` anything.
+/// `createUploadSession`, `uploadChunk`, `listFolders`, `getFolder`, `subscriptions`; `graph` matches
+/// any Graph endpoint, `*` anything.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FaultSpec {
     pub endpoint: String,
@@ -111,6 +112,11 @@ pub fn classify(method: &axum::http::Method, path: &str) -> (&'static str, bool)
         ["v1.0", "me", "messages", _] => ("getMessage", true),
         ["v1.0", "me", "mailFolders", _, "messages", "delta"] => ("delta", true),
         ["v1.0", "me", "mailFolders", _, "messages"] => ("listMessages", true),
+        ["v1.0", "me", "mailFolders"] | ["v1.0", "me", "mailFolders", _, "childFolders"] => {
+            ("listFolders", true)
+        }
+        ["v1.0", "me", "mailFolders", _] => ("getFolder", true),
+        ["v1.0", "subscriptions", ..] => ("subscriptions", true),
         ["v1.0", ..] => ("graph", true),
         _ => ("other", false),
     }

@@ -12,6 +12,12 @@ pub struct Ledger {
     pub graph_requests: Vec<GraphRequest>,
     /// Highest number of simultaneous Graph requests seen per mailbox (see [`crate::User::mailbox_key`]).
     pub concurrency_high_water: BTreeMap<String, u32>,
+    /// Every attempt to POST a change or lifecycle notification, retries and drops included.
+    #[serde(default)]
+    pub notification_attempts: Vec<NotificationAttempt>,
+    /// Every validation request sent while creating (or re-pointing) a subscription.
+    #[serde(default)]
+    pub validation_requests: Vec<ValidationRequest>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -67,4 +73,31 @@ pub struct GraphRequest {
     pub path: String,
     pub mailbox: Option<String>,
     pub status: u16,
+}
+
+/// One attempt to deliver a notification to a subscriber's endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NotificationAttempt {
+    pub subscription_id: String,
+    pub url: String,
+    /// `created`, `updated`, `deleted`, or the lifecycle event (`reauthorizationRequired`, …).
+    pub kind: String,
+    /// The endpoint's answer; 0 when it did not answer in time, refused, or the
+    /// notification was dropped on purpose.
+    pub status: u16,
+    /// Not sent at all (control `drop_notifications`).
+    pub dropped: bool,
+    /// Stand-in time, Unix seconds.
+    pub at: i64,
+}
+
+/// One `POST {url}?validationToken=…` sent to check an endpoint before subscribing it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ValidationRequest {
+    pub url: String,
+    /// The endpoint's answer; 0 when it did not answer within 10 s.
+    pub status: u16,
+    /// Answered 200, `text/plain`, with the token: the subscription could go ahead.
+    pub ok: bool,
+    pub at: i64,
 }

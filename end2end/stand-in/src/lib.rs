@@ -26,6 +26,7 @@ pub mod model;
 pub mod server;
 pub mod state;
 pub mod timefmt;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -38,7 +39,9 @@ use tokio::task::JoinHandle;
 pub use clock::Clock;
 pub use control::{Control, ControlError};
 pub use faults::{Fault, FaultSpec};
-pub use ledger::{GraphRequest, Ledger, SentMail, TokenRequest};
+pub use ledger::{
+    GraphRequest, Ledger, NotificationAttempt, SentMail, TokenRequest, ValidationRequest,
+};
 pub use model::*;
 
 /// How to start a stand-in.
@@ -70,6 +73,8 @@ pub enum StartError {
     Key(#[from] identity::jwt::KeyError),
     #[error(transparent)]
     Seed(#[from] ControlError),
+    #[error("cannot set up the HTTP client for notifications: {0}")]
+    Http(#[from] reqwest::Error),
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -78,6 +83,8 @@ pub struct StandIn {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Sends change notifications queued by mail operations (see [`webhooks::sender`]).
+    notifier: JoinHandle<()>,
 }
 
 impl StandIn {
@@ -93,11 +100,21 @@ impl StandIn {
             port: config.port,
             source,
         })?;
+        // Subscribers are on loopback in tests: a proxy from the environment must not intercept
+        // them, and Graph does not follow redirects from notification endpoints.
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let (outbox, jobs) = tokio::sync::mpsc::unbounded_channel();
+        let mut store = state::State::default();
+        store.webhooks.outbox = Some(outbox);
         let shared = state::Shared {
-            state: Arc::new(Mutex::new(state::State::default())),
+            state: Arc::new(Mutex::new(store)),
             clock: config.clock,
             key: Arc::new(identity::jwt::SigningKey::embedded()?),
             base: format!("http://{addr}"),
+            http,
         };
         let control = Control {
             shared: shared.clone(),
@@ -105,6 +122,7 @@ impl StandIn {
         if config.seed_demo {
             demo::seed(&control)?;
         }
+        let notifier = tokio::spawn(webhooks::sender::run(shared.clone(), jobs));
         let router = Router::new()
             .merge(identity::router())
             .merge(graph::router())
@@ -121,6 +139,7 @@ impl StandIn {
             addr,
             shutdown,
             task,
+            notifier,
         })
     }
 
@@ -170,5 +189,6 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
         self.task.abort();
+        self.notifier.abort();
     }
 }

@@ -243,3 +243,52 @@ impl Default for Limits {
         }
     }
 }
+
+/// A change-notification subscription (`POST /v1.0/subscriptions`) as the control API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SubscriptionView {
+    pub id: String,
+    /// Owner of the mailbox it watches.
+    pub user_oid: String,
+    /// The app that created it (`applicationId`).
+    pub client_id: String,
+    /// As the client gave it, e.g. `me/mailFolders('inbox')/messages`.
+    pub resource: String,
+    /// The watched folder, resolved at creation.
+    pub folder_id: String,
+    /// `created`, `updated`, `deleted`: the ones asked for, lower-cased.
+    pub change_types: Vec<String>,
+    pub notification_url: String,
+    pub lifecycle_notification_url: Option<String>,
+    /// Unix seconds, on the stand-in's clock.
+    pub expires_at: i64,
+    /// The same instant as Graph writes it (`2025-01-01T00:00:00Z`).
+    pub expiration_date_time: String,
+    pub client_state: Option<String>,
+    /// A `reauthorizationRequired` lifecycle event was sent and neither `/reauthorize` nor a
+    /// renewal has answered it yet.
+    pub needs_reauthorization: bool,
+}
+
+/// Graph's lifecycle events (`lifecycleEvent` of a lifecycle notification).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum LifecycleEvent {
+    /// The app must call `/reauthorize` (or renew) to keep receiving notifications.
+    ReauthorizationRequired,
+    /// Graph removed the subscription; the app must create a new one.
+    SubscriptionRemoved,
+    /// Some notifications were not delivered; the app should resynchronise (delta).
+    Missed,
+}
+
+impl LifecycleEvent {
+    /// The name Graph puts in `lifecycleEvent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReauthorizationRequired => "reauthorizationRequired",
+            Self::SubscriptionRemoved => "subscriptionRemoved",
+            Self::Missed => "missed",
+        }
+    }
+}

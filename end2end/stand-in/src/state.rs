@@ -117,8 +117,11 @@ pub struct Message {
 #[derive(Clone, Debug)]
 pub struct Folder {
     pub id: String,
+    /// `inbox`, `sentitems`, …; empty for folders a user created (which have no well-known name).
     pub well_known: String,
     pub display_name: String,
+    /// `None`: a child of the mailbox root (`msgfolderroot`), as the well-known folders are.
+    pub parent_id: Option<String>,
 }
 
 /// A message that left a folder (deleted or moved), for delta `@removed`.
@@ -172,6 +175,9 @@ pub struct UploadSession {
 
 #[derive(Clone, Debug, Default)]
 pub struct Mailbox {
+    /// Id of the root folder (`msgfolderroot`, "Top of Information Store"), the parent that
+    /// top-level folders name in `parentFolderId`. Derived from the oid so it never changes.
+    pub root_id: String,
     pub folders: Vec<Folder>,
     pub messages: Vec<Message>,
     pub seq: u64,
@@ -211,6 +217,7 @@ pub struct State {
     pub limits: Limits,
     pub faults: Faults,
     pub ledger: Ledger,
+    pub webhooks: crate::webhooks::Webhooks,
     counter: u64,
 }
 
@@ -278,11 +285,13 @@ impl State {
                     id,
                     well_known: well_known.to_owned(),
                     display_name: name.to_owned(),
+                    parent_id: None,
                 });
             }
             self.mailboxes.insert(
                 oid.to_owned(),
                 Mailbox {
+                    root_id: format!("AAMkADROOT{}AAA=", oid.replace('-', "")),
                     folders,
                     ..Mailbox::default()
                 },
@@ -293,11 +302,15 @@ impl State {
 }
 
 impl Mailbox {
-    /// Resolves a well-known folder name or folder id.
+    /// Resolves a well-known folder name or folder id. Folders without a well-known name
+    /// (user-created ones, `well_known` empty) match by id only, so an empty key finds nothing.
     pub fn folder(&self, key: &str) -> Option<&Folder> {
-        self.folders
-            .iter()
-            .find(|f| f.id == key || f.well_known.eq_ignore_ascii_case(key))
+        if key.is_empty() {
+            return None;
+        }
+        self.folders.iter().find(|f| {
+            f.id == key || (!f.well_known.is_empty() && f.well_known.eq_ignore_ascii_case(key))
+        })
     }
 
     /// Finds a message by its current REST id or its immutable id.
@@ -321,6 +334,8 @@ pub struct Shared {
     pub key: Arc<SigningKey>,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base: String,
+    /// Sends validation requests and change notifications to subscribers' endpoints.
+    pub http: reqwest::Client,
 }
 
 impl Shared {

@@ -52,12 +52,17 @@ pub fn entra(unix: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}Z")
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z]` (UTC) or `YYYY-MM-DD`.
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` or `YYYY-MM-DD` (UTC). Clients write the
+/// offset form too (`+00:00`, as RFC 3339 formatters do), and Graph accepts it.
 pub fn parse_iso(text: &str) -> Option<i64> {
     let text = text.trim().trim_end_matches('Z');
     let (date, time) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (text, None),
+    };
+    let (time, offset) = match time.and_then(|t| t.find(['+', '-']).map(|i| t.split_at(i))) {
+        Some((t, zone)) => (Some(t), parse_offset(zone)?),
+        None => (time, 0),
     };
     let mut parts = date.split('-');
     let year: i64 = parts.next()?.parse().ok()?;
@@ -75,7 +80,19 @@ pub fn parse_iso(text: &str) -> Option<i64> {
         let s: i64 = t.next().unwrap_or("0").parse().ok()?;
         seconds = h * 3600 + m * 60 + s;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + seconds)
+    Some(days_from_civil(year, month, day) * 86_400 + seconds - offset)
+}
+
+/// `+HH:MM`, `-HH:MM` or `+HHMM` → seconds east of UTC.
+fn parse_offset(zone: &str) -> Option<i64> {
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits: String = zone.get(1..)?.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 {
+        return None;
+    }
+    let hours: i64 = digits.get(..2)?.parse().ok()?;
+    let minutes: i64 = digits.get(2..)?.parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 #[cfg(test)]
@@ -90,5 +107,11 @@ mod tests {
         assert_eq!(parse_iso("2025-01-01T00:00:00Z"), Some(1_735_689_600));
         assert_eq!(parse_iso("2000-02-29"), Some(951_782_400));
         assert_eq!(parse_iso("nonsense"), None);
+        assert_eq!(
+            parse_iso("2025-01-01T02:00:00.1234567+02:00"),
+            Some(1_735_689_600)
+        );
+        assert_eq!(parse_iso("2024-12-31T23:00:00-01:00"), Some(1_735_689_600));
+        assert_eq!(parse_iso("2025-01-01T00:00:00+0"), None);
     }
 }

@@ -167,3 +167,88 @@ test('mail that arrives shows up in the Inbox after Sync now, and opens in the r
   await page.locator('#in-reply-to').click();
   await expect(page.locator('#reader-subject')).toHaveText('Ticket 1042: printer on fire');
 });
+
+test('the Receiving tab picks folders by name from the mailbox and stores their ids', async ({ page, request, baseURL }) => {
+  const d = await directory(request, baseURL!);
+  await createTenant(page, uniqueName('Folders'));
+  await addTenantEmail(page, d);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  // Nothing to list before the mailbox is saved and connected.
+  await expect(page.locator('#folders-later')).toBeVisible();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#authenticate')).toBeEnabled();
+  await page.locator('#authenticate').click();
+  await signInAs(page, d.mailbox);
+  await page.waitForURL(/\?connected=1$/);
+  await hydrated(page);
+
+  const name = uniqueName('Tickets');
+  const made = await request.post(`${STAND_IN}/_stand-in/users/${d.mailbox}/folders`, {
+    data: { display_name: name, parent: 'inbox' },
+  });
+  expect(made.ok()).toBeTruthy();
+  const { id } = await made.json();
+  const child = await request.post(`${STAND_IN}/_stand-in/users/${d.mailbox}/folders`, {
+    data: { display_name: 'Escalated', parent: id },
+  });
+  expect(child.ok()).toBeTruthy();
+
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await page.locator('#list-folders').click();
+  const pick = page.locator('#receive_folder-pick');
+  await expect(pick).toBeVisible();
+  // Nested as in Outlook: the new folder under Inbox, its child under it.
+  const labels = await pick.locator('option').allTextContents();
+  const at = labels.findIndex((l) => l.trim() === name);
+  expect(at).toBeGreaterThan(labels.findIndex((l) => l.trim() === 'Inbox'));
+  expect(labels[at + 1].trim()).toBe('Escalated');
+  await pick.selectOption(id);
+  await expect(page.locator('#receive_folder')).toHaveValue(id);
+  await expect(page.locator('#receive_folder-name')).toHaveText(`Folder: Inbox / ${name}`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+
+  // Opened again, the stored id is named without asking.
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await expect(page.locator('#receive_folder')).toHaveValue(id);
+  await expect(page.locator('#receive_folder-name')).toHaveText(`Folder: Inbox / ${name}`);
+});
+
+test('near-instant arrival: mail shows up without waiting for the next check', async ({ page, request, baseURL }) => {
+  const d = await directory(request, baseURL!);
+  await createTenant(page, uniqueName('Instant'));
+  await addTenantEmail(page, d);
+  await page.getByRole('tab', { name: 'Receiving' }).click();
+  await page.getByLabel('How new mail is noticed').selectOption('notify');
+  // An hour between checks: only Microsoft's notification can bring mail sooner.
+  await page.getByLabel('Check for new mail every (seconds)').fill('3600');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#authenticate')).toBeEnabled();
+  await page.locator('#authenticate').click();
+  await signInAs(page, d.mailbox);
+  await page.waitForURL(/\?connected=1$/);
+  await hydrated(page);
+
+  await page.locator('#nav-inbox').click();
+  await hydrated(page);
+  // The first check sets up the subscription (Microsoft checks the URL answers).
+  await expect(page.locator('#instant-arrival')).toContainText('Near-instant arrival: on', { timeout: 30_000 });
+  const subs = await (await request.get(`${STAND_IN}/_stand-in/subscriptions`)).json();
+  expect(subs.some((s: { notification_url: string }) => s.notification_url === `${baseURL}/core/graph/notifications`)).toBeTruthy();
+
+  const delivered = await request.post(`${STAND_IN}/_stand-in/mail`, {
+    data: {
+      to_user: d.mailbox,
+      from: { name: 'Fabrikam Support', address: 'support@fabrikam.example' },
+      subject: 'Ticket 2001: arrives at once',
+      body: 'No need to wait an hour.',
+    },
+  });
+  expect(delivered.ok()).toBeTruthy();
+  const sent = Date.now();
+  // No Sync now: the list refreshes itself every 3 s.
+  await expect(page.locator('#inbox tbody tr', { hasText: 'Ticket 2001: arrives at once' })).toBeVisible({ timeout: 10_000 });
+  expect(Date.now() - sent).toBeLessThan(10_000);
+});

@@ -61,7 +61,14 @@ test('README screenshots', async ({ page, baseURL }) => {
   await hydrated(page);
   await page.getByRole('tab', { name: 'Receiving' }).click();
   await page.getByLabel('After a message is received').selectOption('move');
-  await page.getByLabel('Move to folder').fill('archive');
+  await page.getByLabel('How new mail is noticed').selectOption('notify');
+  // The folder to move to, picked by name from the mailbox's own folders.
+  const handled = await (await page.request.post(`${STAND_IN}/_stand-in/users/${d.mailbox}/folders`, {
+    data: { display_name: 'Handled', parent: 'inbox' },
+  })).json();
+  await page.locator('#list-folders').click();
+  await page.locator('#move_to_folder-pick').selectOption(handled.id);
+  await expect(page.locator('#move_to_folder-name')).toHaveText('Folder: Inbox / Handled');
   await page.screenshot({ path: 'screenshots/receiving.png', fullPage: true });
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();
@@ -81,6 +88,7 @@ test('README screenshots', async ({ page, baseURL }) => {
   await hydrated(page);
   await page.locator('#sync-now').click();
   await expect(page.locator('#inbox tbody tr')).toHaveCount(3, { timeout: 20_000 });
+  await expect(page.locator('#instant-arrival')).toContainText('Near-instant arrival: on', { timeout: 20_000 });
   await page.locator('#inbox tbody tr').last().getByRole('link').click();
   await expect(page.locator('#reader-subject')).toBeVisible();
   await expect(page.frameLocator('#reader-html').locator('b')).toBeVisible();

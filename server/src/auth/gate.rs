@@ -18,7 +18,8 @@ use tower_sessions::Session;
 /// Paths served without a signed-in admin: the sign-in and setup screens and
 /// what they call, health checks, static assets, and the host-application
 /// API under `/v1/`, which has its own bearer-token authentication (see
-/// `routes::host_api`) and ignores the admin session.
+/// `routes::host_api`) and ignores the admin session, and Graph's change
+/// notifications (checked by their `clientState`).
 pub fn is_public(path: &str) -> bool {
     matches!(
         path,
@@ -34,6 +35,7 @@ pub fn is_public(path: &str) -> bool {
             | "/favicon.ico"
     ) || path.starts_with("/pkg/")
         || crate::config::is_host_api(path)
+        || crate::config::is_graph_notifications(path)
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -46,6 +48,7 @@ fn needs_no_session(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || crate::config::is_host_api(path)
+        || crate::config::is_graph_notifications(path)
 }
 
 pub async fn gate(

@@ -19,6 +19,9 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenant-mail.db?mode=rwc";
 pub const DEFAULT_KEY_FILE: &str = "data/secret.key";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
+mod notifications;
+pub use notifications::{is_graph_notifications, NOTIFICATIONS_PATH};
+
 pub const CALLBACK_PATH: &str = "/core/oauth2/validated";
 /// The host-application API's path prefix: bearer tokens, no admin session,
 /// no browser CSRF check (see `auth::gate` and `web_security::csrf`).

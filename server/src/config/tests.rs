@@ -153,3 +153,28 @@ fn file_is_layered_under_cli() {
     })
     .is_err());
 }
+
+#[test]
+fn notifications_need_https_unless_graph_is_the_loopback_stand_in() {
+    let local = Config::load(cli()).unwrap();
+    // Microsoft cannot post to localhost.
+    assert!(local.notification_url().unwrap_err().contains("https"));
+    let public = Config::load(Cli {
+        public_url: Some("https://mail.contoso.com".into()),
+        ..cli()
+    })
+    .unwrap();
+    assert_eq!(
+        public.notification_url().unwrap(),
+        "https://mail.contoso.com/core/graph/notifications"
+    );
+    let stand_in = Config::load(Cli {
+        graph_base_url: Some("http://127.0.0.1:4000/v1.0".into()),
+        ..cli()
+    })
+    .unwrap();
+    assert_eq!(
+        stand_in.notification_url().unwrap(),
+        "http://localhost:3000/core/graph/notifications"
+    );
+}

@@ -4,6 +4,7 @@ use super::Console;
 use crate::db::audit::Event;
 use crate::db::inbox::ReceivedMail;
 use crate::mail::inbox::{inline, text};
+use app::model::inbox::{Arrival, InstantArrival};
 use app::model::inbox::{
     InboxPage, InboxStatus, MailFolders, ReceivedAttachment, ReceivedMessage, ReceivedSummary,
 };
@@ -30,6 +31,24 @@ fn refused(message: &str) -> PortError {
     PortError::Rejected {
         field: "sync".into(),
         message: message.into(),
+    }
+}
+
+impl Console {
+    async fn instant_arrival(&self, email_id: &str) -> Result<InstantArrival, PortError> {
+        if let Some(why) = &self.context.instant_arrival_unavailable {
+            return Ok(InstantArrival::Unavailable(why.clone()));
+        }
+        Ok(match self.store.subscriptions().get(email_id).await? {
+            None => InstantArrival::Pending,
+            Some(s) => match (s.last_error, s.subscription_id, s.expires_at) {
+                (Some(why), _, _) => InstantArrival::Failed(why),
+                (None, Some(_), Some(until)) => InstantArrival::On {
+                    until: until.to_rfc3339(),
+                },
+                _ => InstantArrival::Pending,
+            },
+        })
     }
 }
 
@@ -63,7 +82,12 @@ impl InboxPort for Console {
             .import_since
             .or(sync.as_ref().map(|s| s.since))
             .map(|t| t.to_rfc3339());
+        let instant = match receiving.arrival {
+            Arrival::Poll => None,
+            Arrival::Notify => Some(self.instant_arrival(email_id).await?),
+        };
         let status = InboxStatus {
+            instant,
             receives: mb.receives(),
             connected: mb.status == ConnectionStatus::Connected,
             folder: receiving.folder.clone(),

@@ -6,6 +6,7 @@ use super::Console;
 use crate::db::connections::Connection;
 use crate::db::tenant_emails::{days_until, MailboxSettings, TenantEmail};
 use crate::db::Saved;
+use app::model::inbox::Arrival;
 use app::model::mail::OutboxState;
 use app::model::tenant_email::{EmailEditorParts, MailActivity};
 use app::model::{fields, ConnectionView, EditorContext, TenantEmailInput, TenantEmailView};
@@ -30,6 +31,26 @@ fn settings(input: &TenantEmailInput) -> Result<MailboxSettings, PortError> {
         let (field, message) = errors.0.into_iter().next().unwrap_or_default();
         PortError::Rejected { field, message }
     })
+}
+
+impl Console {
+    /// The form parsed, and near-instant arrival refused where this
+    /// deployment cannot receive Microsoft's notifications.
+    fn settings(&self, input: &TenantEmailInput) -> Result<MailboxSettings, PortError> {
+        let parsed = settings(input)?;
+        if let (Arrival::Notify, Some(why)) = (
+            parsed.receiving.arrival,
+            &self.context.instant_arrival_unavailable,
+        ) {
+            if parsed.direction.receives() {
+                return Err(PortError::Rejected {
+                    field: fields::ARRIVAL.to_string(),
+                    message: why.clone(),
+                });
+            }
+        }
+        Ok(parsed)
+    }
 }
 
 fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
@@ -184,7 +205,7 @@ impl TenantEmailPort for Console {
         tenant_id: &str,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError> {
-        let settings = settings(input)?;
+        let settings = self.settings(input)?;
         let saved = self
             .store
             .tenant_emails()
@@ -204,7 +225,7 @@ impl TenantEmailPort for Console {
         expected_version: i32,
         input: &TenantEmailInput,
     ) -> Result<TenantEmailView, PortError> {
-        let settings = settings(input)?;
+        let settings = self.settings(input)?;
         // An empty secret means "unchanged"; replacing it is the explicit case.
         let new_secret = Some(input.client_secret.as_str()).filter(|s| !s.is_empty());
         let saved = self

@@ -41,6 +41,7 @@ pub mod session_cache;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod slots;
+pub mod subscriptions;
 pub mod tenant_emails;
 pub mod tenants;
 pub mod throttle;

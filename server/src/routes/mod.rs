@@ -1,8 +1,9 @@
 //! Routes outside Leptos: health checks, the OAuth connect flow, the host-application API (`/v1`)
-//! and attachment downloads for the Inbox reader.
+//! attachment downloads for the Inbox reader, and Graph's change notifications.
 pub mod api_status;
 pub mod assets;
 pub mod audit_export;
+pub mod graph_notifications;
 pub mod health;
 pub mod host_api;
 pub mod metrics;
@@ -49,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/received/{message_id}/attachments/{attachment_id}"),
     ("GET", "/v1/openapi.json"),
     ("ANY", "/v1/{*rest}"),
+    ("POST", crate::config::NOTIFICATIONS_PATH),
 ];
 
 #[cfg(test)]
@@ -91,6 +93,9 @@ mod tests {
                     found.push(match arg.as_str() {
                         "crate::config::CALLBACK_PATH" => crate::config::CALLBACK_PATH.to_string(),
                         "BEGIN_PATH" => super::oauth_callback::BEGIN_PATH.to_string(),
+                        "crate::config::NOTIFICATIONS_PATH" => {
+                            crate::config::NOTIFICATIONS_PATH.to_string()
+                        }
                         _ => arg,
                     });
                 }

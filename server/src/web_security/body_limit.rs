@@ -17,10 +17,15 @@ use axum::response::{IntoResponse, Response};
 /// tenant email) is a few kilobytes.
 pub const FORM_MAX_BODY: usize = 64 * 1024;
 
+/// Graph's change notifications come in batches of a few hundred bytes each.
+pub const NOTIFICATIONS_MAX_BODY: usize = 1024 * 1024;
+
 /// The limit for a path.
 pub fn limit_for(path: &str) -> usize {
     if is_host_api(path) {
         HOST_API_MAX_BODY
+    } else if crate::config::is_graph_notifications(path) {
+        NOTIFICATIONS_MAX_BODY
     } else {
         FORM_MAX_BODY
     }

@@ -13,7 +13,10 @@
 //! by servers, not browsers, and authenticated only by a bearer token in the
 //! `Authorization` header, which a cross-site page cannot make a browser send.
 //! It reads no cookie (the sign-in gate skips the session there), so there is
-//! no ambient credential for a forged request to ride on.
+//! no ambient credential for a forged request to ride on. Graph's change
+//! notifications (`config::NOTIFICATIONS_PATH`) are the same case: posted by
+//! Microsoft's servers, they read no cookie and prove themselves with their
+//! subscription's `clientState`.
 use super::SecurityPolicy;
 use app::model::ApiError;
 use axum::extract::{Request, State};
@@ -68,6 +71,7 @@ pub async fn protect(
 ) -> Response {
     if is_safe(request.method())
         || crate::config::is_host_api(request.uri().path())
+        || crate::config::is_graph_notifications(request.uri().path())
         || is_same_origin(&policy.origin, request.headers())
     {
         return next.run(request).await;

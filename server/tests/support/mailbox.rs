@@ -218,6 +218,28 @@ impl Mailbox {
         Arc::new(Inbox::new(store, identity, graph, slots, wake, config))
     }
 
+    /// An inbox sync woken by what wakes the served application's (Sync now,
+    /// Graph's change notifications), receiving notifications at `base`.
+    pub fn inbox_woken_by_app(&self, config: InboxConfig) -> Arc<Inbox> {
+        let (store, identity, graph, slots, _) = self.worker_parts();
+        let config = InboxConfig {
+            notification_url: Some(format!(
+                "{}{}",
+                self.base,
+                server::config::NOTIFICATIONS_PATH
+            )),
+            ..config
+        };
+        Arc::new(Inbox::new(
+            store,
+            identity,
+            graph,
+            slots,
+            self.p.inbox_wake.clone(),
+            config,
+        ))
+    }
+
     /// Syncs (as the poll would, up to 20 times) until a round completes.
     pub async fn sync_round(&self, inbox: &Arc<Inbox>) -> SyncOutcome {
         for _ in 0..20 {

@@ -48,7 +48,12 @@ pub fn FolderLoader(
     };
     // A stored folder id means nothing to a person: name it right away.
     if let (true, Some(email)) = (connected, email_id.clone()) {
-        let looks_like_id = |v: String| v.trim().len() > 40;
+        // Well-known names (inbox, archive, deleteditems…) are lowercase
+        // letters; anything else is an id.
+        let looks_like_id = |v: String| {
+            let v = v.trim();
+            !v.is_empty() && !v.chars().all(|c| c.is_ascii_lowercase())
+        };
         if looks_like_id(state.receive_folder.get_untracked())
             || looks_like_id(state.move_to_folder.get_untracked())
         {

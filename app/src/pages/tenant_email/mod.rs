@@ -258,7 +258,12 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
                 </Show>
             </div>
             <div role="tabpanel" id="panel-receiving" aria-labelledby="tab-receiving" hidden=move || active.get() != "receiving">
-                <receiving::ReceivingTab state tenant_id=tenant_id.clone() connected=status == ConnectionStatus::Connected/>
+                <receiving::ReceivingTab
+                    state
+                    tenant_id=tenant_id.clone()
+                    connected=status == ConnectionStatus::Connected
+                    instant_unavailable=context.instant_arrival_unavailable.clone()
+                />
             </div>
             {move || banner.get().map(|e| view! { <ErrorBanner error=e/> })}
             {move || notice.get().map(|n| view! { <div class="banner banner-ok" role="status">{n}</div> })}

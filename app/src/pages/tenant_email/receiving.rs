@@ -6,13 +6,25 @@ use super::inputs::{SelectInput, TextInput};
 use super::state::FormState;
 use crate::components::field::Field;
 use crate::model::fields;
-use crate::model::inbox::AfterProcessing;
+use crate::model::inbox::{AfterProcessing, Arrival};
 use crate::model::Direction;
 use leptos::prelude::*;
 
 #[component]
-pub fn ReceivingTab(state: FormState, tenant_id: String, connected: bool) -> impl IntoView {
+pub fn ReceivingTab(
+    state: FormState,
+    tenant_id: String,
+    connected: bool,
+    /// Why near-instant arrival cannot be chosen on this deployment.
+    instant_unavailable: Option<String>,
+) -> impl IntoView {
     let folders = FolderList::new();
+    let arrivals: Vec<_> = Arrival::ALL.iter().map(|a| (a.code(), a.label())).collect();
+    let arrivals = StoredValue::new(arrivals);
+    let arrival_hint = match &instant_unavailable {
+        Some(why) => format!("Only checking every interval is possible here. {why}"),
+        None => "Near-instant: Microsoft posts to Tenant Mail when mail arrives (a Graph change notification, renewed automatically), so it shows up within seconds; a lost notification costs at most one interval.".to_string(),
+    };
     let actions: Vec<_> = AfterProcessing::ALL
         .iter()
         .map(|a| (a.code(), a.label()))
@@ -59,6 +71,14 @@ pub fn ReceivingTab(state: FormState, tenant_id: String, connected: bool) -> imp
                     <FolderPick list=folders state field=fields::MOVE_TO_FOLDER/>
                 </Field>
             </Show>
+            <Field
+                label="How new mail is noticed"
+                input_id=fields::ARRIVAL
+                error=state.error(fields::ARRIVAL)
+                hint=arrival_hint.clone()
+            >
+                <SelectInput state field=fields::ARRIVAL options=arrivals.get_value()/>
+            </Field>
             <Field
                 label="Check for new mail every (seconds)"
                 input_id=fields::POLL_INTERVAL

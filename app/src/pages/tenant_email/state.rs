@@ -23,6 +23,7 @@ pub struct FormState {
     pub move_to_folder: RwSignal<String>,
     pub poll_interval: RwSignal<String>,
     pub import_since: RwSignal<String>,
+    pub arrival: RwSignal<String>,
     pub tenant_id_helper: RwSignal<String>,
     pub errors: RwSignal<FieldErrors>,
     touched: RwSignal<Vec<&'static str>>,
@@ -65,6 +66,7 @@ impl FormState {
             move_to_folder: RwSignal::new(values.receiving.move_to_folder.clone()),
             poll_interval: RwSignal::new(values.receiving.poll_interval_seconds.clone()),
             import_since: RwSignal::new(values.receiving.import_since.clone()),
+            arrival: RwSignal::new(values.receiving.arrival.clone()),
             tenant_id_helper: RwSignal::new(String::new()),
             errors: RwSignal::new(FieldErrors::new()),
             touched: RwSignal::new(touched),
@@ -97,6 +99,7 @@ impl FormState {
             fields::MOVE_TO_FOLDER => self.move_to_folder,
             fields::POLL_INTERVAL => self.poll_interval,
             fields::IMPORT_SINCE => self.import_since,
+            fields::ARRIVAL => self.arrival,
             _ => self.tenant_id_helper,
         }
     }
@@ -128,6 +131,7 @@ impl FormState {
                 move_to_folder: self.move_to_folder.get(),
                 poll_interval_seconds: self.poll_interval.get(),
                 import_since: self.import_since.get(),
+                arrival: self.arrival.get(),
             },
         }
     }
@@ -245,6 +249,7 @@ pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
         fields::MOVE_TO_FOLDER => &input.receiving.move_to_folder,
         fields::POLL_INTERVAL => &input.receiving.poll_interval_seconds,
         fields::IMPORT_SINCE => &input.receiving.import_since,
+        fields::ARRIVAL => &input.receiving.arrival,
         _ => "",
     }
 }

@@ -17,6 +17,7 @@ use crate::errors::GraphError;
 use crate::ledger::SentMail;
 use crate::model::{Address, IncomingMail, User};
 use crate::state::{Attachment, Message, Removal, Shared, State as Store};
+use crate::webhooks::{self, Change, MessageEvent};
 
 /// Largest attachment accepted inline (bytes).
 pub const INLINE_ATTACHMENT_LIMIT: usize = 3 * 1024 * 1024;
@@ -299,10 +300,13 @@ pub fn folder_id(store: &mut Store, oid: &str, well_known: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn insert(store: &mut Store, oid: &str, mut message: Message) -> Message {
+/// Stores a new message and tells the subscriptions on its folder (`created`).
+pub fn insert(store: &mut Store, oid: &str, mut message: Message, now: i64) -> Message {
     let mailbox = store.mailbox_mut(oid);
     message.change_seq = mailbox.bump();
     mailbox.messages.push(message.clone());
+    let event = MessageEvent::new(oid, &message, Change::Created);
+    webhooks::message_changed(store, &event, now);
     message
 }
 
@@ -383,7 +387,7 @@ fn record_send(
         copy.folder_id = inbox;
         copy.is_read = false;
         copy.bcc.clear();
-        insert(store, &target.oid, copy);
+        insert(store, &target.oid, copy, now);
     }
 }
 
@@ -499,7 +503,7 @@ pub async fn send_mail(
     m.is_draft = false;
     m.sent = Some(now);
     let saved = if input.save_to_sent_items.unwrap_or(true) {
-        Some(insert(&mut store, &oid, m.clone()).immutable_id)
+        Some(insert(&mut store, &oid, m.clone(), now).immutable_id)
     } else {
         None
     };
@@ -521,7 +525,7 @@ pub async fn create_draft(
     let oid = caller.user.oid.clone();
     let drafts = folder_id(&mut store, &oid, "drafts");
     let m = build(&mut store, &input, drafts, now)?;
-    let m = insert(&mut store, &oid, m);
+    let m = insert(&mut store, &oid, m, now);
     let immutable = odata::wants_immutable(&headers);
     let base = shared.graph_base();
     let location = format!("{base}/me/messages/{}", odata::message_id(&m, immutable));
@@ -533,7 +537,8 @@ pub async fn create_draft(
         .into_response())
 }
 
-/// Moves message `index` of the caller's mailbox to `folder`: new REST id, removal recorded for delta.
+/// Moves message `index` of the caller's mailbox to `folder`: new REST id, removal recorded for
+/// delta; subscriptions hear `deleted` from the old folder and `created` from the new one.
 fn relocate(store: &mut Store, oid: &str, index: usize, folder: &str, now: i64) -> Option<Message> {
     let new_rest = store.next_graph_id("MSG");
     let mailbox = store.mailbox_mut(oid);
@@ -550,7 +555,17 @@ fn relocate(store: &mut Store, oid: &str, index: usize, folder: &str, now: i64) 
     m.change_seq = seq;
     m.modified = now;
     let moved = m.clone();
-    mailbox.removals.push(removal);
+    mailbox.removals.push(removal.clone());
+    let left = MessageEvent {
+        oid,
+        folder_id: &removal.folder_id,
+        change: Change::Deleted,
+        rest_id: &removal.rest_id,
+        immutable_id: &removal.immutable_id,
+        change_seq: seq,
+    };
+    webhooks::message_changed(store, &left, now);
+    webhooks::message_changed(store, &MessageEvent::new(oid, &moved, Change::Created), now);
     Some(moved)
 }
 
@@ -657,15 +672,7 @@ fn list(
 ) -> GraphResult {
     caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
     let q = odata::query_map(query);
-    let top: usize = match q.get("$top") {
-        Some(t) => t
-            .parse()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| GraphError::bad_request("BadRequest", "Invalid $top value."))?,
-        None => 10,
-    };
-    let skip: usize = q.get("$skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (top, skip) = odata::paging(&q)?;
     let filter = q.get("$filter").map(|f| Filter::parse(f)).transpose()?;
     let ascending = q
         .get("$orderby")
@@ -709,18 +716,7 @@ fn list(
         "value": page,
     });
     if skip + top < items.len() {
-        let mut next: Vec<(&str, String)> = Vec::new();
-        for key in ["$select", "$filter", "$orderby"] {
-            if let Some(v) = q.get(key) {
-                next.push((key, v.clone()));
-            }
-        }
-        next.push(("$top", top.to_string()));
-        next.push(("$skip", (skip + top).to_string()));
-        let link = format!(
-            "{path}?{}",
-            serde_urlencoded::to_string(&next).unwrap_or_default()
-        );
+        let link = odata::next_link(&path, &q, &["$select", "$filter", "$orderby"], top, skip);
         if let Some(obj) = body.as_object_mut() {
             obj.insert("@odata.nextLink".to_owned(), Value::from(link));
         }
@@ -769,6 +765,9 @@ pub async fn update(
     m.change_seq = seq;
     m.modified = now;
     let value = odata::message_json(m, odata::wants_immutable(&headers), &shared.graph_base());
+    let changed = m.clone();
+    let event = MessageEvent::new(&caller.user.oid, &changed, Change::Updated);
+    webhooks::message_changed(&mut store, &event, now);
     Ok(Json(value).into_response())
 }
 
@@ -885,11 +884,15 @@ pub fn deliver(store: &mut Store, mail: IncomingMail, now: i64) -> Result<String
         importance: mail.importance.unwrap_or_else(|| "normal".to_owned()),
         conversation_id,
         reply_to: mail.reply_to,
-        headers: mail.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        headers: mail
+            .headers
+            .into_iter()
+            .map(|h| (h.name, h.value))
+            .collect(),
         attachments,
         change_seq: 0,
         extended_properties: Vec::new(),
     };
-    insert(store, &user.oid, message);
+    insert(store, &user.oid, message, now);
     Ok(immutable_id)
 }

@@ -1,12 +1,15 @@
-//! Microsoft Graph v1.0 mail endpoints (`/v1.0/me/…`) and attachment upload sessions (`/upload/…`).
+//! Microsoft Graph v1.0 mail endpoints (`/v1.0/me/…`), change-notification subscriptions
+//! (`/v1.0/subscriptions`) and attachment upload sessions (`/upload/…`).
 
 pub mod attachments;
 pub mod delta;
 pub mod directory;
+pub mod folders;
 pub mod limits;
 pub mod mail;
 pub mod odata;
 pub mod replies;
+pub mod subscriptions;
 
 use std::collections::BTreeSet;
 
@@ -125,6 +128,12 @@ pub fn router() -> Router<Shared> {
             "/v1.0/me/messages/{id}/attachments/createUploadSession",
             post(attachments::create_upload_session),
         )
+        .route("/v1.0/me/mailFolders", get(folders::list_top))
+        .route("/v1.0/me/mailFolders/{folder}", get(folders::get_folder))
+        .route(
+            "/v1.0/me/mailFolders/{folder}/childFolders",
+            get(folders::list_children),
+        )
         .route(
             "/v1.0/me/mailFolders/{folder}/messages",
             get(mail::list_folder),
@@ -132,6 +141,20 @@ pub fn router() -> Router<Shared> {
         .route(
             "/v1.0/me/mailFolders/{folder}/messages/delta",
             get(delta::delta),
+        )
+        .route(
+            "/v1.0/subscriptions",
+            post(subscriptions::create).get(subscriptions::list),
+        )
+        .route(
+            "/v1.0/subscriptions/{id}",
+            get(subscriptions::get_one)
+                .patch(subscriptions::renew)
+                .delete(subscriptions::delete),
+        )
+        .route(
+            "/v1.0/subscriptions/{id}/reauthorize",
+            post(subscriptions::reauthorize),
         )
         .route("/upload/{session}", put(attachments::upload_chunk))
         .route("/oidc/userinfo", get(mail::userinfo))

@@ -20,6 +20,42 @@ pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
     map
 }
 
+/// `$top` (default 10, 1–1000) and `$skip` (default 0) of a collection request, as Graph pages
+/// messages and folders alike.
+pub fn paging(q: &HashMap<String, String>) -> Result<(usize, usize), GraphError> {
+    let top = match q.get("$top") {
+        Some(t) => t
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| GraphError::bad_request("BadRequest", "Invalid $top value."))?,
+        None => 10,
+    };
+    let skip = q.get("$skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((top, skip))
+}
+
+/// `@odata.nextLink` of the page after `skip`: `path?…&$top=…&$skip=…`, keeping the query
+/// options named in `keep` so the client gets the same shape on every page.
+pub fn next_link(
+    path: &str,
+    q: &HashMap<String, String>,
+    keep: &[&str],
+    top: usize,
+    skip: usize,
+) -> String {
+    let mut next: Vec<(&str, String)> = keep
+        .iter()
+        .filter_map(|key| q.get(*key).map(|v| (*key, v.clone())))
+        .collect();
+    next.push(("$top", top.to_string()));
+    next.push(("$skip", (skip + top).to_string()));
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(&next).unwrap_or_default()
+    )
+}
+
 /// The `Prefer` preferences, lower-cased names (`idtype`, `odata.maxpagesize`, …).
 fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
     let mut out = HashMap::new();

@@ -108,16 +108,18 @@ fn create(
     }
     if message.to_recipients.is_empty() {
         draft.to = match kind {
-            Kind::Forward => build(
-                &mut store,
-                &MessageInput {
-                    to_recipients: input.to_recipients,
-                    ..MessageInput::default()
-                },
-                String::new(),
-                now,
-            )?
-            .to,
+            Kind::Forward => {
+                build(
+                    &mut store,
+                    &MessageInput {
+                        to_recipients: input.to_recipients,
+                        ..MessageInput::default()
+                    },
+                    String::new(),
+                    now,
+                )?
+                .to
+            }
             _ => answer_to(&original, kind, &me),
         };
     }
@@ -149,7 +151,7 @@ fn create(
             draft.attachments.push(copy);
         }
     }
-    let draft = insert(&mut store, &oid, draft);
+    let draft = insert(&mut store, &oid, draft, now);
     let immutable = odata::wants_immutable(&headers);
     let base = shared.graph_base();
     let location = format!(
@@ -165,7 +167,11 @@ fn create(
 }
 
 fn prefixed(kind: Kind, subject: &str) -> String {
-    let prefix = if kind == Kind::Forward { "FW: " } else { "RE: " };
+    let prefix = if kind == Kind::Forward {
+        "FW: "
+    } else {
+        "RE: "
+    };
     if subject
         .get(..prefix.len())
         .is_some_and(|s| s.eq_ignore_ascii_case(prefix))

@@ -1,6 +1,9 @@
 //! Shared fixture: a stand-in with one tenant, one app and three users.
 #![allow(dead_code, unused_imports)]
 
+pub mod receiver;
+pub mod subs;
+
 use std::collections::HashMap;
 
 pub use ms_stand_in::fixture::{ADMIN, CLIENT, EXPIRED_SECRET, MAILBOX, SECRET, SECRET_ID, TENANT};

@@ -7,6 +7,7 @@ pub mod alert_state;
 pub mod api_token;
 pub mod audit_event;
 pub mod graph_slot;
+pub mod graph_subscription;
 pub mod inbox_attachment;
 pub mod inbox_blob;
 pub mod inbox_blob_chunk;

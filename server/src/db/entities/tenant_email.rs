@@ -27,6 +27,8 @@ pub struct Model {
     pub poll_interval_seconds: i32,
     /// Mail received before this is not imported; `None` = from when receiving starts.
     pub import_since: Option<DateTimeUtc>,
+    /// `poll` or `notify` (near-instant arrival through Graph change notifications).
+    pub arrival: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -18,6 +18,7 @@ mod m20261207_000013_inbox_blobs;
 mod m20261207_000014_inbox_content_id;
 mod m20261207_000015_inbox_thread;
 mod m20261207_000016_inbox_replies;
+mod m20261207_000017_graph_subscriptions;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_inbox_content_id::Migration),
             Box::new(m20261207_000015_inbox_thread::Migration),
             Box::new(m20261207_000016_inbox_replies::Migration),
+            Box::new(m20261207_000017_graph_subscriptions::Migration),
         ]
     }
 }

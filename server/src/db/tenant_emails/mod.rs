@@ -11,7 +11,7 @@ pub use settings::{parse_import_since, MailboxSettings, Receiving};
 use super::entities::tenant_email;
 use super::{Store, StoreError};
 use crate::secrets::{Binding, KeyRing, SecretError};
-use app::model::inbox::AfterProcessing;
+use app::model::inbox::{AfterProcessing, Arrival};
 use app::model::{AccountType, ConnectionStatus, Direction};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -80,6 +80,7 @@ pub(in crate::db) fn from_row(m: tenant_email::Model) -> TenantEmail {
             move_to_folder: m.move_to_folder,
             poll_interval_seconds: u32::try_from(m.poll_interval_seconds).unwrap_or(60),
             import_since: m.import_since,
+            arrival: Arrival::from_code(&m.arrival).unwrap_or(Arrival::Poll),
         },
     };
     TenantEmail {

@@ -50,6 +50,7 @@ impl TenantEmails<'_> {
             move_to_folder: Set(r.move_to_folder.clone()),
             poll_interval_seconds: Set(poll_interval(settings)),
             import_since: Set(r.import_since),
+            arrival: Set(r.arrival.code().to_string()),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -178,6 +179,7 @@ impl TenantEmails<'_> {
                 tenant_email::Column::ImportSince,
                 Expr::value(r.import_since),
             )
+            .col_expr(tenant_email::Column::Arrival, Expr::value(r.arrival.code()))
             .col_expr(
                 tenant_email::Column::Version,
                 Expr::value(expected_version + 1),

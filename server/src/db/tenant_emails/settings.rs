@@ -2,7 +2,9 @@
 //! numbers parsed once, from the form's text (`TenantEmailInput`, the wire
 //! format) or from the row, and turned back into the form's text for the
 //! editor.
-use app::model::inbox::{AfterProcessing, ReceivingInput, DEFAULT_FOLDER, DEFAULT_POLL_SECONDS};
+use app::model::inbox::{
+    AfterProcessing, Arrival, ReceivingInput, DEFAULT_FOLDER, DEFAULT_POLL_SECONDS,
+};
 use app::model::{fields, AccountType, Direction, FieldErrors, TenantEmailInput};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
@@ -33,6 +35,7 @@ pub struct Receiving {
     pub poll_interval_seconds: u32,
     /// Mail received before this is not imported; `None`: from when receiving starts.
     pub import_since: Option<DateTime<Utc>>,
+    pub arrival: Arrival,
 }
 
 impl Default for Receiving {
@@ -43,6 +46,7 @@ impl Default for Receiving {
             move_to_folder: None,
             poll_interval_seconds: DEFAULT_POLL_SECONDS,
             import_since: None,
+            arrival: Arrival::Poll,
         }
     }
 }
@@ -162,6 +166,7 @@ impl Receiving {
             move_to_folder: Some(r.move_to_folder.clone()).filter(|f| !f.is_empty()),
             poll_interval_seconds: r.poll_seconds(),
             import_since: parse_import_since(&r.import_since),
+            arrival: r.arrival(),
         }
     }
 
@@ -175,6 +180,7 @@ impl Receiving {
                 .import_since
                 .map(|t| t.format(MINUTE).to_string())
                 .unwrap_or_default(),
+            arrival: self.arrival.code().to_string(),
         }
     }
 }
@@ -194,7 +200,9 @@ mod tests {
         input.receiving.import_since = "2026-12-01 08:30".into();
         input.receiving.after_processing = "move".into();
         input.receiving.move_to_folder = "archive".into();
+        input.receiving.arrival = "notify".into();
         let s = MailboxSettings::from_input(&input).unwrap();
+        assert_eq!(s.receiving.arrival, Arrival::Notify);
         assert_eq!(s.address, "desk@contoso.com");
         assert_eq!(s.secret_expires_on, NaiveDate::from_ymd_opt(2027, 3, 1));
         assert_eq!(s.receiving.after, AfterProcessing::Move);
@@ -204,6 +212,7 @@ mod tests {
         );
         let back = s.to_input();
         assert_eq!(back.receiving.import_since, "2026-12-01T08:30");
+        assert_eq!(back.receiving.arrival, "notify");
         assert_eq!(MailboxSettings::from_input(&back).unwrap(), s);
     }
 
@@ -223,6 +232,7 @@ mod tests {
             poll_interval_seconds: "often".into(),
             import_since: "yesterday".into(),
             move_to_folder: String::new(),
+            arrival: "telepathy".into(),
         });
         assert_eq!(receiving, Receiving::default());
     }

@@ -8,6 +8,7 @@ mod folders;
 mod inbox;
 mod message;
 mod retry;
+mod subscriptions;
 #[cfg(test)]
 mod tests;
 mod thread;
@@ -33,6 +34,7 @@ pub(crate) use inbox::parse_delta;
 pub use inbox::{Address, AttachmentKind, AttachmentMeta, DeltaMessage, DeltaPage, PAGE_SIZE};
 pub use message::{DraftState, PreparedAttachment};
 pub use retry::{backoff, parse_retry_after};
+pub use subscriptions::Subscribed;
 pub use thread::ThreadHeaders;
 
 use message::Route;

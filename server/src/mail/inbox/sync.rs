@@ -34,6 +34,10 @@ pub struct InboxConfig {
     /// is committed (the page's link moves only with its last part): a page
     /// of large mails holds about this much, not fifty messages' worth.
     pub page_bytes: usize,
+    /// Where Microsoft posts change notifications; `None` when this
+    /// deployment cannot receive them (its public URL is not https), and
+    /// every mailbox polls only.
+    pub notification_url: Option<String>,
 }
 
 impl Default for InboxConfig {
@@ -44,6 +48,7 @@ impl Default for InboxConfig {
             action_batch: 200,
             max_resyncs: 2,
             page_bytes: 32 * 1024 * 1024,
+            notification_url: None,
         }
     }
 }
@@ -273,6 +278,11 @@ impl Inbox {
         if let SyncOutcome::Synced { new, .. } = outcome {
             self.stored_total
                 .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            // Still holding the lease: the subscription, if wanted, is kept
+            // by one instance at a time.
+            if let Ok(token) = self.token(tenant_email_id).await {
+                self.keep_subscription(&email, &token).await;
+            }
         }
         self.finish(tenant_email_id, &owner, outcome).await
     }

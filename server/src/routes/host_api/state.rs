@@ -12,6 +12,9 @@ pub struct HostApiState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Room for message sends in flight (see `admission`).
     pub send_budget: super::admission::SendBudget,
+    /// Wakes the inbox sync. Not the host API's: the router hands it, with
+    /// the store, to Graph's change-notification endpoint.
+    pub inbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl axum::extract::FromRef<HostApiState> for super::admission::SendBudget {
