@@ -162,6 +162,10 @@ async fn every_page_route_and_server_function_refuses_anonymous_calls() {
             // Metrics want their own bearer token; off (404) until one is set
             // (tests/metrics.rs: 401 without it once it is).
             "/metrics" => assert_eq!(r.status(), 404, "{what}"),
+            // Microsoft's change notifications sign in to nothing: each proves
+            // itself with its subscription's clientState (tests/notifications.rs);
+            // a body that is no notification is a 400.
+            "/core/graph/notifications" => assert_eq!(r.status(), 400, "{what}"),
             // The host API wants its bearer token, whatever the session.
             p if p.starts_with("/v1/") => assert_eq!(r.status(), 401, "{what}"),
             _ if method == reqwest::Method::GET => {

@@ -344,7 +344,7 @@ async fn lifecycle_events_renewal_and_turning_it_off_are_handled() {
         .await;
 
         // Near its expiry: renewed by the next sync.
-        let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+        let soon = support::now() + chrono::Duration::hours(1);
         graph_subscription::Entity::update_many()
             .col_expr(
                 graph_subscription::Column::ExpiresAt,

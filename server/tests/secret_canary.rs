@@ -323,6 +323,11 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 "check_configuration",
                 serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
             ),
+            // Reads Graph with the mailbox's access token.
+            (
+                "list_mail_folders",
+                serde_json::json!({"tenant_id": tenant_id, "email_id": email_id}),
+            ),
         ] {
             let (text, headers) = call(f, body).await;
             assert_absent(&canaries, &format!("server function {f}"), text.as_bytes());
@@ -332,7 +337,7 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
                 headers.as_bytes(),
             );
         }
-        assert_eq!(READS.len(), 14, "every read function is called above");
+        assert_eq!(READS.len(), 15, "every read function is called above");
 
         // The built assets (`make test` builds them before the tests and sets
         // TENANT_MAIL_REQUIRE_ASSETS, so there they cannot be skipped).

@@ -511,7 +511,10 @@ async fn cross_site_state_changes_are_refused() {
     posts.sort();
     posts.push(app.begin_path(&unknown));
     // Every other POST route outside Leptos but the bearer-token host API
-    // (`/v1`, no cookies, so nothing to forge); signing out is tried below.
+    // (`/v1`, no cookies, so nothing to forge) and Graph's change
+    // notifications (no session read either; each proves itself with its
+    // subscription's clientState, tests/notifications.rs); signing out is
+    // tried below.
     let outside: Vec<String> = support::inventory_requests()
         .into_iter()
         .filter(|(m, p)| {
@@ -519,6 +522,7 @@ async fn cross_site_state_changes_are_refused() {
                 && !p.starts_with("/v1/")
                 && !p.starts_with("/core/oauth2/begin/")
                 && p != "/auth/sign-out"
+                && p != server::config::NOTIFICATIONS_PATH
         })
         .map(|(_, p)| p)
         .collect();

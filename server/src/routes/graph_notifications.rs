@@ -99,7 +99,10 @@ async fn receive(
     for item in batch.value.iter().take(MAX_ITEMS) {
         let known = match looked_up.get(&item.subscription_id) {
             Some(known) => known.clone(),
-            None => match subscriptions.by_subscription_id(&item.subscription_id).await {
+            None => match subscriptions
+                .by_subscription_id(&item.subscription_id)
+                .await
+            {
                 Ok(known) => {
                     looked_up.insert(item.subscription_id.clone(), known.clone());
                     known
