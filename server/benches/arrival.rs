@@ -31,24 +31,11 @@ async fn main() {
     let t = bench_db().await;
     let label = t.label;
     let c = support::Mailbox::connected(t, "bench-secret~0123456789").await;
-    let view =
-        c.p.backend
-            .get_tenant_email(&c.tenant_id, &c.email_id)
-            .await
-            .unwrap();
-    let mut input = view.values.clone();
-    input.receiving.arrival = "notify".into();
-    input.receiving.poll_interval_seconds = "3600".into();
-    c.p.backend
-        .update_tenant_email(
-            &support::actor(),
-            &c.tenant_id,
-            &c.email_id,
-            view.version,
-            &input,
-        )
-        .await
-        .unwrap();
+    c.edit_settings(|input| {
+        input.receiving.arrival = "notify".into();
+        input.receiving.poll_interval_seconds = "3600".into();
+    })
+    .await;
     c.import_everything().await;
     let inbox = c.inbox_woken_by_app(InboxConfig::default());
     c.sync_round(&inbox).await;

@@ -84,23 +84,8 @@ async fn folders_are_listed_by_name_nested_and_a_picked_id_is_what_the_sync_read
         assert_eq!(id_of("Inbox / Tickets / Urgent / Today"), deep);
 
         // The picked id is stored and read from.
-        let view =
-            c.p.backend
-                .get_tenant_email(&c.tenant_id, &c.email_id)
-                .await
-                .unwrap();
-        let mut input = view.values.clone();
-        input.receiving.folder = tickets.clone();
-        c.p.backend
-            .update_tenant_email(
-                &support::actor(),
-                &c.tenant_id,
-                &c.email_id,
-                view.version,
-                &input,
-            )
-            .await
-            .unwrap();
+        c.edit_settings(|input| input.receiving.folder = tickets.clone())
+            .await;
         c.import_everything().await;
         c.stand_in
             .deliver(IncomingMail {

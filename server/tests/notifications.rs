@@ -29,24 +29,11 @@ async fn notifying(t: support::TestDb) -> Mailbox {
 }
 
 async fn set_arrival(c: &Mailbox, arrival: &str) {
-    let view =
-        c.p.backend
-            .get_tenant_email(&c.tenant_id, &c.email_id)
-            .await
-            .unwrap();
-    let mut input = view.values.clone();
-    input.receiving.arrival = arrival.into();
-    input.receiving.poll_interval_seconds = "3600".into();
-    c.p.backend
-        .update_tenant_email(
-            &support::actor(),
-            &c.tenant_id,
-            &c.email_id,
-            view.version,
-            &input,
-        )
-        .await
-        .unwrap();
+    c.edit_settings(|input| {
+        input.receiving.arrival = arrival.into();
+        input.receiving.poll_interval_seconds = "3600".into();
+    })
+    .await;
 }
 
 /// The inbox loop, woken as the served application wakes it, with the

@@ -31,24 +31,10 @@ impl OutboxPort for Console {
             )),
             ..OutgoingMessage::default()
         };
-        let id = self.queue(email_id, message, TO).await?;
-        self.outbox_wake.notify_one();
-        self.store
-            .audit()
-            .record_best_effort(
-                actor,
-                Event::new("outbox.test_queued")
-                    .target("tenant_email", email_id, mb.address())
-                    .detail(format!("to {to}")),
-            )
-            .await;
-        let queued = self
-            .store
-            .outbox()
-            .get(&id)
-            .await?
-            .ok_or_else(|| not_found("message"))?;
-        Ok(view(&queued))
+        let audited = Event::new("outbox.test_queued")
+            .target("tenant_email", email_id, mb.address())
+            .detail(format!("to {to}"));
+        self.queue(actor, email_id, message, TO, audited).await
     }
 
     async fn reply_to_received(
@@ -67,27 +53,13 @@ impl OutboxPort for Console {
             reply_all,
             ..OutgoingMessage::default()
         };
-        let id = self.queue(email_id, message, BODY).await?;
-        self.outbox_wake.notify_one();
-        self.store
-            .audit()
-            .record_best_effort(
-                actor,
-                Event::new("outbox.reply_queued")
-                    .target("tenant_email", email_id, mb.address())
-                    .detail(format!(
-                        "{} to received message {message_id}",
-                        if reply_all { "reply all" } else { "reply" }
-                    )),
-            )
-            .await;
-        let queued = self
-            .store
-            .outbox()
-            .get(&id)
-            .await?
-            .ok_or_else(|| not_found("message"))?;
-        Ok(view(&queued))
+        let audited = Event::new("outbox.reply_queued")
+            .target("tenant_email", email_id, mb.address())
+            .detail(format!(
+                "{} to received message {message_id}",
+                if reply_all { "reply all" } else { "reply" }
+            ));
+        self.queue(actor, email_id, message, BODY, audited).await
     }
 
     async fn list_outbox(
@@ -147,29 +119,41 @@ impl OutboxPort for Console {
 }
 
 impl Console {
-    /// Queues a message the admin made; a refusal names `field` when the
-    /// rules do not name one the form has.
+    /// Queues a message the admin made, wakes the outbox, records `audited`
+    /// and returns the message as queued; a refusal is put on `field` (the
+    /// form's one input).
     async fn queue(
         &self,
+        actor: &Actor,
         email_id: &str,
         message: OutgoingMessage,
         field: &str,
-    ) -> Result<String, PortError> {
-        match enqueue(&self.store, email_id, message).await {
-            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => Ok(id),
-            Ok(Enqueued::NotSending) => Err(PortError::Rejected {
+        audited: Event,
+    ) -> Result<OutboxEntryView, PortError> {
+        let id = match enqueue(&self.store, email_id, message).await {
+            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => id,
+            Ok(Enqueued::NotSending) => return Err(PortError::Rejected {
                 field: field.into(),
                 message: "This Tenant Email only receives; set its direction to Send or Send and receive.".into(),
             }),
-            Ok(Enqueued::NoMailbox | Enqueued::KeyReused) => Err(not_found("tenant email")),
+            Ok(Enqueued::NoMailbox | Enqueued::KeyReused) => return Err(not_found("tenant email")),
             Err(EnqueueError::Invalid(f)) => {
                 let (_, message) = f.0.into_iter().next().unwrap_or_default();
-                Err(PortError::Rejected {
+                return Err(PortError::Rejected {
                     field: field.into(),
                     message,
-                })
+                });
             }
-            Err(EnqueueError::Store(e)) => Err(e.into()),
-        }
+            Err(EnqueueError::Store(e)) => return Err(e.into()),
+        };
+        self.outbox_wake.notify_one();
+        self.store.audit().record_best_effort(actor, audited).await;
+        let queued = self
+            .store
+            .outbox()
+            .get(&id)
+            .await?
+            .ok_or_else(|| not_found("message"))?;
+        Ok(view(&queued))
     }
 }

@@ -240,6 +240,30 @@ impl Mailbox {
         ))
     }
 
+    /// Changes the tenant email's saved settings as the editor would (the
+    /// secret unchanged).
+    pub async fn edit_settings(&self, change: impl FnOnce(&mut app::model::TenantEmailInput)) {
+        let view = self
+            .p
+            .backend
+            .get_tenant_email(&self.tenant_id, &self.email_id)
+            .await
+            .unwrap();
+        let mut input = view.values.clone();
+        change(&mut input);
+        self.p
+            .backend
+            .update_tenant_email(
+                &actor(),
+                &self.tenant_id,
+                &self.email_id,
+                view.version,
+                &input,
+            )
+            .await
+            .unwrap();
+    }
+
     /// Syncs (as the poll would, up to 20 times) until a round completes.
     pub async fn sync_round(&self, inbox: &Arc<Inbox>) -> SyncOutcome {
         for _ in 0..20 {
