@@ -6,7 +6,7 @@
 //! mailbox itself out; a forward carries the original's files; the Inbox
 //! reader's Reply (a server function) queues and audits one; a received reply
 //! keeps `In-Reply-To` and `References` (host API, and the reader's link to the
-//! message it answers); every bad reply, forward, importance or header gets a
+//! message it answers), read only for messages that may answer another; every bad reply, forward, importance or header gets a
 //! 422 naming its field; an original deleted from Tenant Mail fails the reply
 //! with the reason.
 mod support;
@@ -332,6 +332,44 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
             .clone();
         assert_eq!(first_stored["in_reply_to"], Value::Null);
         assert_eq!(first_stored["references"], json!([]));
+        // An answer whose subject was rewritten is still found (Exchange's
+        // conversationIndex); a message that starts a thread costs no
+        // request for its headers.
+        let renamed = f
+            .receive(IncomingMail {
+                headers: vec![MessageHeader {
+                    name: "In-Reply-To".into(),
+                    value: "<first@fabrikam.example>".into(),
+                }],
+                ..support::incoming("Login works again")
+            })
+            .await;
+        let (_, page) = f.received().await;
+        let renamed = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == renamed.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(renamed["in_reply_to"], "<first@fabrikam.example>");
+        let read_alone = |subject: &str| {
+            let id = f.original(subject)["id"].as_str().unwrap().to_string();
+            f.c.stand_in
+                .ledger()
+                .graph_requests
+                .iter()
+                .filter(|r| r.method == "GET" && r.path == format!("/v1.0/me/messages/{id}"))
+                .count()
+        };
+        assert_eq!(
+            read_alone("Broken login"),
+            0,
+            "{}: a first message",
+            f.label()
+        );
+        assert_eq!(read_alone("RE: Broken login"), 1, "{}", f.label());
+        assert_eq!(read_alone("Login works again"), 1, "{}", f.label());
 
         // The reader links the answer to the message it answers.
         let read =

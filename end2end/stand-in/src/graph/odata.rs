@@ -118,6 +118,7 @@ pub fn message_json(m: &Message, immutable: bool, graph_base: &str) -> Value {
         "importance": m.importance,
         "parentFolderId": m.folder_id,
         "conversationId": m.conversation_id,
+        "conversationIndex": conversation_index(m),
         "isDeliveryReceiptRequested": false,
         "isReadReceiptRequested": false,
         "isRead": m.is_read,
@@ -137,6 +138,23 @@ pub fn message_json(m: &Message, immutable: bool, graph_base: &str) -> Value {
             .collect::<Vec<_>>(),
         "flag": {"flagStatus": "notFlagged"},
     })
+}
+
+/// Exchange's `conversationIndex`: 22 bytes for a thread's first message
+/// (here derived from the conversation id), 5 more for an answer (here: a
+/// message with `In-Reply-To`, which Exchange threads under the original).
+fn conversation_index(m: &Message) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(m.conversation_id.as_bytes());
+    let mut bytes = digest[..22].to_vec();
+    if m.headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("in-reply-to"))
+    {
+        bytes.extend_from_slice(&digest[22..27]);
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 pub fn attachment_json(a: &Attachment, modified: i64, with_content: bool) -> Value {

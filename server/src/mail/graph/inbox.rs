@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 /// The message properties the inbox stores (everything else stays in Graph).
-const SELECT: &str = "id,internetMessageId,subject,from,toRecipients,ccRecipients,replyTo,receivedDateTime,body,hasAttachments,isRead,conversationId,importance";
+const SELECT: &str = "id,internetMessageId,subject,from,toRecipients,ccRecipients,replyTo,receivedDateTime,body,hasAttachments,isRead,conversationId,conversationIndex,importance";
 /// Graph's default delta page is 10 messages; bigger pages mean fewer round trips.
 pub const PAGE_SIZE: u32 = 50;
 
@@ -35,6 +35,9 @@ pub struct DeltaMessage {
     pub has_attachments: bool,
     /// The thread (`conversationId`).
     pub conversation_id: Option<String>,
+    /// Exchange's `conversationIndex`, decoded: 22 bytes for a message that
+    /// starts a thread, 5 more for each answer down it.
+    pub conversation_index_len: usize,
     /// `low`, `normal` or `high` (anything else reads as `normal`).
     pub importance: String,
 }
@@ -193,6 +196,13 @@ fn message(v: &Value) -> Result<DeltaMessage, GraphError> {
             .as_str()
             .filter(|c| !c.is_empty())
             .map(str::to_string),
+        conversation_index_len: v["conversationIndex"]
+            .as_str()
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(b).ok()
+            })
+            .map_or(0, |b| b.len()),
         importance: match v["importance"]
             .as_str()
             .map(str::to_ascii_lowercase)

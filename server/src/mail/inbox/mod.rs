@@ -3,6 +3,7 @@
 //! received mail, and the change-notification subscription that makes
 //! arrival near-instant.
 mod actions;
+mod answers;
 mod attachments;
 pub mod download;
 pub mod inline;

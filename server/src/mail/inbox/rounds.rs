@@ -7,6 +7,7 @@ use crate::db::tenant_emails::TenantEmail;
 use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphError, ThreadHeaders};
 use app::model::inbox::{AfterProcessing, MailAddress};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// A page ready to commit: what is left of it after the parts committed
 /// on the way (`stored` new messages).
@@ -210,11 +211,13 @@ impl Inbox {
             .collect();
         let ids: Vec<String> = wanted.iter().map(|m| m.id.clone()).collect();
         let known = self.store.inbox().known_ids(id, &ids).await?;
+        let wanted: Vec<DeltaMessage> = wanted
+            .into_iter()
+            .filter(|m| !known.contains(&m.id))
+            .collect();
+        let mut threads = self.thread_headers(id, token, &wanted).await?;
         let (mut out, mut held, mut stored) = (Vec::new(), 0usize, 0usize);
         for m in wanted {
-            if known.contains(&m.id) {
-                continue;
-            }
             if held >= self.config.page_bytes && !out.is_empty() {
                 stored += self
                     .commit_part(id, owner, after, std::mem::take(&mut out))
@@ -231,12 +234,7 @@ impl Inbox {
             } else {
                 Vec::new()
             };
-            let thread = match self.call(id, |g| g.thread_headers(token, &m.id)).await {
-                Ok(thread) => thread,
-                // Gone meanwhile: stored without them, as its attachments would be.
-                Err(GraphError::Rejected { status: 404, .. }) => ThreadHeaders::default(),
-                Err(e) => return Err(self.graph_problem(id, e).await),
-            };
+            let thread = threads.remove(&m.id).unwrap_or_default();
             held += m.body.len();
             out.push(Fetched {
                 message: m,
@@ -250,6 +248,39 @@ impl Inbox {
             removed: page.removed,
             stored,
         })
+    }
+
+    /// `In-Reply-To` / `References` of the page's messages that may answer
+    /// another (see [`super::answers`]), asked for all at once: the
+    /// mailbox's request slots bound how many are in flight.
+    async fn thread_headers(
+        &self,
+        id: &str,
+        token: &str,
+        messages: &[DeltaMessage],
+    ) -> Result<HashMap<String, ThreadHeaders>, SyncOutcome> {
+        let asked: Vec<&DeltaMessage> = messages
+            .iter()
+            .filter(|m| super::answers::may_answer(&m.subject, m.conversation_index_len))
+            .collect();
+        let answers = futures_util::future::join_all(
+            asked
+                .iter()
+                .map(|m| self.call(id, |g| g.thread_headers(token, &m.id))),
+        )
+        .await;
+        let mut out = HashMap::with_capacity(asked.len());
+        for (m, answer) in asked.into_iter().zip(answers) {
+            match answer {
+                Ok(thread) => {
+                    out.insert(m.id.clone(), thread);
+                }
+                // Gone meanwhile: stored without them, as its attachments would be.
+                Err(GraphError::Rejected { status: 404, .. }) => {}
+                Err(e) => return Err(self.graph_problem(id, e).await),
+            }
+        }
+        Ok(out)
     }
 
     /// Stores part of a page without moving its link.
