@@ -122,6 +122,9 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
     for t in support::all().await {
         let c = support::Mailbox::connected(t, "chaos-test-secret~1").await;
         c.stand_in.clear_ledger();
+        // Received before any server runs: a killed server keeps the
+        // mailbox's sync lease for minutes.
+        let ticket = receive_ticket(&c).await;
         let ids = enqueue(&c, 0..4).await;
         walk_every_step(&c).await;
         let server = boot(&c, "");
@@ -134,7 +137,7 @@ async fn kill_9_at_each_step_of_a_send_and_a_postgres_restart_lose_and_duplicate
         assert_no_stray_drafts(&c);
 
         // A reply (its draft made by createReply) walks the same steps alone.
-        let (reply, original) = queue_reply(&c).await;
+        let (reply, original) = queue_reply(&c, &ticket).await;
         walk_every_step(&c).await;
         let server = boot(&c, "");
         wait_all_sent(&c, std::slice::from_ref(&reply), TAKE_OVER).await;
@@ -212,9 +215,8 @@ async fn walk_every_step(c: &support::Mailbox) {
     }
 }
 
-/// A received message (synced in) and a reply to it queued alone; returns
-/// the reply's outbox id and the original as the stand-in holds it.
-async fn queue_reply(c: &support::Mailbox) -> (String, serde_json::Value) {
+/// A message received and synced in; returns its id in Tenant Mail.
+async fn receive_ticket(c: &support::Mailbox) -> String {
     c.import_everything().await;
     c.stand_in
         .deliver(support::incoming("Chaos ticket"))
@@ -227,13 +229,20 @@ async fn queue_reply(c: &support::Mailbox) -> (String, serde_json::Value) {
         .newest(&c.email_id, None, 10)
         .await
         .unwrap();
-    let ticket = received
+    received
         .iter()
         .find(|m| m.subject == "Chaos ticket")
-        .expect("the ticket was received");
+        .expect("the ticket was received")
+        .id
+        .clone()
+}
+
+/// A reply to `ticket` queued alone; returns its outbox id and the original
+/// as the stand-in holds it.
+async fn queue_reply(c: &support::Mailbox, ticket: &str) -> (String, serde_json::Value) {
     let reply = c
         .enqueue(OutgoingMessage {
-            in_reply_to: Some(ticket.id.clone()),
+            in_reply_to: Some(ticket.to_string()),
             text_body: Some("Survives crashes too.".into()),
             ..OutgoingMessage::default()
         })

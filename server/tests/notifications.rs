@@ -195,8 +195,10 @@ async fn a_forged_client_state_gets_403_and_wakes_nothing() {
             c.label
         );
         // An unknown subscription is acknowledged (Microsoft stops) and ignored.
-        let unknown = json!({"value": [{"subscriptionId": "nobody", "clientState": "x"}]});
-        assert_eq!(notify(&c, unknown).await, StatusCode::ACCEPTED);
+        for id in ["nobody", "00000000-0000-4000-8000-000000000000"] {
+            let unknown = json!({"value": [{"subscriptionId": id, "clientState": "x"}]});
+            assert_eq!(notify(&c, unknown).await, StatusCode::ACCEPTED);
+        }
         assert!(!requested().await);
         // Not JSON: 400. The validation handshake echoes the token as text.
         let bad = reqwest::Client::new()

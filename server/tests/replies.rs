@@ -392,6 +392,18 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
                 }),
             )
             .await;
+        // Sent again (an answer lost on the way back): the same message.
+        let again = f
+            .c
+            .call(
+                "reply_received",
+                json!({
+                    "tenant_id": f.c.tenant_id, "email_id": f.c.email_id,
+                    "message_id": answer, "text": "Reset your password, please.", "reply_all": false,
+                }),
+            )
+            .await;
+        assert_eq!(again["id"], queued["id"], "{}", f.label());
         let (_, state, _) = f.drain(queued["id"].as_str().unwrap()).await;
         assert_eq!(state, OutboxState::Sent, "{}", f.label());
         let sent = f.sent_once("RE: Broken login");
@@ -454,6 +466,11 @@ async fn bad_replies_forwards_importance_and_headers_get_a_422_on_their_field() 
                 json!({"forward_of": ticket, "text_body": "no recipient"}),
                 "to",
             ),
+            // A Reply-To address given as one string reads as a message id.
+            (
+                json!({"to": ["a@b.example"], "reply_to": "desk@contoso.com", "text_body": "x"}),
+                "in_reply_to",
+            ),
             (
                 json!({"to": ["a@b.example"], "text_body": "x", "importance": "urgent"}),
                 "importance",
@@ -505,6 +522,55 @@ async fn bad_replies_forwards_importance_and_headers_get_a_422_on_their_field() 
             .await;
         assert_eq!(state, OutboxState::Sent);
         assert_eq!(f.sent_once("Plain").reply_to, vec!["desk@contoso.com"]);
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_headers_graph_refuses_is_stored_without_them() {
+    for t in support::all().await {
+        let f = fixture(t).await;
+        f.c.stand_in.add_fault(ms_stand_in::FaultSpec {
+            endpoint: "getMessage".into(),
+            count: 1,
+            fault: ms_stand_in::Fault::Refuse { status: 403 },
+        });
+        let id = f
+            .receive(IncomingMail {
+                headers: vec![MessageHeader {
+                    name: "In-Reply-To".into(),
+                    value: "<x@fabrikam.example>".into(),
+                }],
+                ..support::incoming("RE: Refused headers")
+            })
+            .await;
+        let (_, page) = f.received().await;
+        let stored = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(stored["in_reply_to"], Value::Null, "{}", f.label());
+        // The next one is read as usual: the mailbox's mail was not held up.
+        let next = f
+            .receive(IncomingMail {
+                headers: vec![MessageHeader {
+                    name: "In-Reply-To".into(),
+                    value: "<y@fabrikam.example>".into(),
+                }],
+                ..support::incoming("RE: Headers again")
+            })
+            .await;
+        let (_, page) = f.received().await;
+        let next = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == next.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(next["in_reply_to"], "<y@fabrikam.example>", "{}", f.label());
     }
 }
 

@@ -15,8 +15,15 @@ pub fn OutboxProgress(
     id: &'static str,
 ) -> impl IntoView {
     let tick = use_tick(1000);
+    // The message that was seen sent or stopped: nothing more to follow,
+    // so its polling stops.
+    let finished = RwSignal::new(None::<String>);
     let progress = Resource::new(
-        move || (queued_id.get(), tick.get()),
+        move || {
+            let id = queued_id.get();
+            let over = id.is_some() && finished.get() == id;
+            (id, if over { 0 } else { tick.get() })
+        },
         move |(queued, _)| {
             let (t, e) = (tenant_id.clone(), email_id.clone());
             async move {
@@ -29,6 +36,14 @@ pub fn OutboxProgress(
             }
         },
     );
+    Effect::new(move |_| {
+        if let Some(Some(m)) = progress.get() {
+            let over = !matches!(m.state, OutboxState::Queued | OutboxState::Sending);
+            if over && finished.get_untracked().as_deref() != Some(m.id.as_str()) {
+                finished.set(Some(m.id));
+            }
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

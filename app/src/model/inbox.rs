@@ -390,7 +390,11 @@ pub enum InstantArrival {
     /// Set up at the next check.
     Pending,
     /// Microsoft notifies until this time (RFC 3339; renewed before it).
-    On { until: String },
+    /// `warning`: the last renewal failed (retried at the next check).
+    On {
+        until: String,
+        warning: Option<String>,
+    },
     /// It could not be set up or renewed: polling only, for this reason.
     Failed(String),
     /// This deployment cannot receive notifications (its public URL is not https).

@@ -338,7 +338,13 @@ pub fn check_reply_text(text: &str) -> Option<String> {
 
 fn check_received_id(errors: &mut FieldErrors, field: &str, id: &Option<String>) {
     if let Some(id) = id {
-        if id.trim().is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control()) {
+        if id.contains('@') {
+            // `"reply_to": "desk@contoso.com"` meant a Reply-To address.
+            errors.add(
+                field,
+                "This takes the id of a received message (reply_to as one string means the message replied to); Reply-To addresses are a list: \"reply_to\": [\"desk@contoso.com\"].",
+            );
+        } else if id.trim().is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control()) {
             errors.add(field, "The id of a received message of this mailbox.");
         }
     }

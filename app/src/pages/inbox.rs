@@ -101,7 +101,8 @@ fn StatusLine(status: InboxStatus) -> impl IntoView {
         </p>
         {status.instant.map(|i| {
             let (class, text) = match i {
-                InstantArrival::On { until } => ("muted", format!("Near-instant arrival: on — Microsoft notifies Tenant Mail of new mail (renewed before {} UTC).", when(&until))),
+                InstantArrival::On { until, warning: None } => ("muted", format!("Near-instant arrival: on — Microsoft notifies Tenant Mail of new mail (renewed before {} UTC).", when(&until))),
+                InstantArrival::On { until, warning: Some(why) } => ("banner banner-error", format!("Near-instant arrival: on until {} UTC, but renewing it failed (tried again at the next check): {why}", when(&until))),
                 InstantArrival::Pending => ("muted", "Near-instant arrival: being set up at the next check.".to_string()),
                 InstantArrival::Failed(why) => ("banner banner-error", format!("Near-instant arrival is off — checking every interval only: {why}")),
                 InstantArrival::Unavailable(why) => ("banner banner-error", why),

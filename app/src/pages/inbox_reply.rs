@@ -63,7 +63,10 @@ pub fn ReplyPanel(
                 }
             >
                 <form class="reply-form" on:submit=submit.clone() novalidate>
-                    <p class="muted" id="reply-to">{format!("To {to}, in the same conversation. It is sent as written, without the original quoted.")}</p>
+                    <p class="muted" id="reply-to">{let to = to.clone(); move || {
+                        let who = if all.get() { format!("{to} and everyone else on the message") } else { to.clone() };
+                        format!("To {who}, in the same conversation. It is sent as written, without the original quoted.")
+                    }}</p>
                     <div class="field" class:has-error=move || error.get().is_some()>
                         <label for="reply-text">"Reply"</label>
                         <textarea id="reply-text" rows="5" bind:value=text aria-describedby="reply-text-error"></textarea>

@@ -25,6 +25,10 @@ pub enum Fault {
     /// Answers normally (status, headers with the full length), but closes the
     /// connection after this many bytes of the body: a download cut off mid-way.
     CutBody { after_bytes: usize },
+    /// A Graph error answer with this 4xx status (403 `ErrorAccessDenied`,
+    /// 404 `ErrorItemNotFound`, any other `ErrorInvalidRequest`): a request
+    /// Graph refuses for good.
+    Refuse { status: u16 },
 }
 
 fn default_retry_after() -> String {

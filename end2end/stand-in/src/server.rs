@@ -143,6 +143,19 @@ pub async fn gate(State(shared): State<Shared>, mut req: Request, next: Next) ->
                 Some(Fault::CutBody { after_bytes }) => {
                     cut_body(next.run(req).await, after_bytes, killer).await
                 }
+                Some(Fault::Refuse { status }) => {
+                    let code = match status {
+                        403 => "ErrorAccessDenied",
+                        404 => "ErrorItemNotFound",
+                        _ => "ErrorInvalidRequest",
+                    };
+                    GraphError::new(
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                        code,
+                        "Refused by an injected fault.",
+                    )
+                    .into_response()
+                }
             };
             // Upload-session PUTs go to Graph's upload URL without a token; they are recorded too
             // so tests can see how an attachment was chunked.

@@ -39,13 +39,16 @@ impl Console {
         if let Some(why) = &self.context.instant_arrival_unavailable {
             return Ok(InstantArrival::Unavailable(why.clone()));
         }
+        let now = self.store.now();
         Ok(match self.store.subscriptions().get(email_id).await? {
             None => InstantArrival::Pending,
-            Some(s) => match (s.last_error, s.subscription_id, s.expires_at) {
-                (Some(why), _, _) => InstantArrival::Failed(why),
-                (None, Some(_), Some(until)) => InstantArrival::On {
+            Some(s) => match (s.subscription_id, s.expires_at, s.last_error) {
+                // Still live even if its last renewal failed.
+                (Some(_), Some(until), warning) if until > now => InstantArrival::On {
                     until: until.to_rfc3339(),
+                    warning,
                 },
+                (_, _, Some(why)) => InstantArrival::Failed(why),
                 _ => InstantArrival::Pending,
             },
         })

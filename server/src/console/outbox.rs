@@ -47,10 +47,14 @@ impl OutboxPort for Console {
         reply_all: bool,
     ) -> Result<OutboxEntryView, PortError> {
         let mb = self.owned(tenant_id, email_id).await?;
+        // The same reply sent again (a click repeated after an answer that
+        // never arrived) is the message already queued, not a second one.
+        let key = crate::hashing::sha256_hex(format!("{message_id}\n{reply_all}\n{text}"));
         let message = OutgoingMessage {
             text_body: Some(text.to_string()),
             in_reply_to: Some(message_id.to_string()),
             reply_all,
+            idempotency_key: Some(format!("reader-reply:{key}")),
             ..OutgoingMessage::default()
         };
         let audited = Event::new("outbox.reply_queued")
@@ -130,8 +134,11 @@ impl Console {
         field: &str,
         audited: Event,
     ) -> Result<OutboxEntryView, PortError> {
-        let id = match enqueue(&self.store, email_id, message).await {
-            Ok(Enqueued::Queued(id) | Enqueued::Existing(id)) => id,
+        // A repeat of a message already queued (same idempotency key) is
+        // that message: nothing new to wake or audit.
+        let (id, new) = match enqueue(&self.store, email_id, message).await {
+            Ok(Enqueued::Queued(id)) => (id, true),
+            Ok(Enqueued::Existing(id)) => (id, false),
             Ok(Enqueued::NotSending) => return Err(PortError::Rejected {
                 field: field.into(),
                 message: "This Tenant Email only receives; set its direction to Send or Send and receive.".into(),
@@ -146,8 +153,10 @@ impl Console {
             }
             Err(EnqueueError::Store(e)) => return Err(e.into()),
         };
-        self.outbox_wake.notify_one();
-        self.store.audit().record_best_effort(actor, audited).await;
+        if new {
+            self.outbox_wake.notify_one();
+            self.store.audit().record_best_effort(actor, audited).await;
+        }
         let queued = self
             .store
             .outbox()

@@ -97,6 +97,10 @@ async fn receive(
     // One lookup per subscription, however many notifications name it.
     let mut looked_up: HashMap<String, Option<Subscription>> = HashMap::new();
     for item in batch.value.iter().take(MAX_ITEMS) {
+        // Graph's subscription ids are GUIDs: anything else is not looked up.
+        if uuid::Uuid::parse_str(&item.subscription_id).is_err() {
+            continue;
+        }
         let known = match looked_up.get(&item.subscription_id) {
             Some(known) => known.clone(),
             None => match subscriptions

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 /// tenant email) is a few kilobytes.
 pub const FORM_MAX_BODY: usize = 64 * 1024;
 
-/// Graph's change notifications come in batches of a few hundred bytes each.
-pub const NOTIFICATIONS_MAX_BODY: usize = 1024 * 1024;
+/// Graph's change notifications come in batches of under a kilobyte each.
+pub const NOTIFICATIONS_MAX_BODY: usize = 256 * 1024;
 
 /// The limit for a path.
 pub fn limit_for(path: &str) -> usize {

@@ -37,6 +37,11 @@ impl GraphClient {
         while !level.is_empty() {
             let mut next = Vec::new();
             for (parent, depth) in level {
+                // Enough listed: no more requests.
+                if count >= MAX_FOLDERS {
+                    truncated = true;
+                    break;
+                }
                 let mut listed = Vec::new();
                 for (id, name, has_children) in self.children(token, parent.as_deref()).await? {
                     if count >= MAX_FOLDERS {

@@ -134,7 +134,24 @@ impl GraphClient {
             }
             _ => self.request(Method::POST, &["me", "messages"], token)?,
         };
-        let response = self.execute(request.json(&body)).await?;
+        let response = match self.execute(request.json(&body)).await {
+            // The message answered or forwarded is gone (a 404 about the
+            // mailbox itself is not this): told apart from a 404 later on.
+            Err(GraphError::Rejected {
+                status: 404,
+                code,
+                message: text,
+                request_id,
+            }) if original.is_some() && code != "MailboxNotEnabledForRESTAPI" => {
+                return Err(GraphError::Rejected {
+                    status: 404,
+                    code: ORIGINAL_GONE.into(),
+                    message: text,
+                    request_id,
+                })
+            }
+            other => other?,
+        };
         let created = read_json(response).await?;
         let id = created["id"]
             .as_str()
@@ -296,6 +313,10 @@ impl GraphClient {
         ))
     }
 }
+
+/// The code [`GraphClient::create_draft`] gives Graph's 404 for the message
+/// a reply or forward is made from.
+pub const ORIGINAL_GONE: &str = "TenantMailOriginalNotFound";
 
 /// A named extended property in Tenant Mail's own property set (the GUID is
 /// ours): the outbox id a draft was made for.

@@ -275,8 +275,12 @@ impl Inbox {
                 Ok(thread) => {
                     out.insert(m.id.clone(), thread);
                 }
-                // Gone meanwhile: stored without them, as its attachments would be.
-                Err(GraphError::Rejected { status: 404, .. }) => {}
+                // Gone meanwhile, or refused for this one message: the headers
+                // are extras, so it is stored without them rather than
+                // holding up the mailbox's mail.
+                Err(e @ GraphError::Rejected { .. }) => {
+                    tracing::warn!(tenant_email_id = id, error = %e.describe(), "inbox: a message's thread headers could not be read; stored without them");
+                }
                 Err(e) => return Err(self.graph_problem(id, e).await),
             }
         }

@@ -4,7 +4,9 @@
 use super::worker::{Outbox, Outcome};
 use crate::db::outbox::{OutboxMessage, Release};
 use crate::identity::TokenError;
-use crate::mail::graph::{backoff, DraftState, GraphClient, GraphError, PreparedAttachment};
+use crate::mail::graph::{
+    backoff, DraftState, GraphClient, GraphError, PreparedAttachment, ORIGINAL_GONE,
+};
 use app::model::mail::{OutboxState, OutgoingMessage};
 use std::time::Duration;
 
@@ -190,11 +192,8 @@ impl Outbox {
                     Err(e) => Err(self.retry(m, None, &format!("database: {e}")).await),
                 }
             }
-            // The original is gone at Microsoft (a 404 about the mailbox
-            // itself is not this): no retry can bring it back.
-            Err(GraphError::Rejected {
-                status: 404, code, ..
-            }) if original.is_some() && code != "MailboxNotEnabledForRESTAPI" => Err(self
+            // The original is gone at Microsoft: no retry can bring it back.
+            Err(GraphError::Rejected { code, .. }) if code == ORIGINAL_GONE => Err(self
                 .finish(
                     m,
                     OutboxState::Failed,
