@@ -70,6 +70,18 @@ impl Fixture {
             .to_string()
     }
 
+    /// The received message with this id, as the host API lists it.
+    async fn received_one(&self, id: &str) -> Value {
+        let (_, page) = self.received().await;
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("{}: {id} is not in the received list", self.label()))
+            .clone()
+    }
+
     async fn received(&self) -> (StatusCode, Value) {
         let r = self
             .http
@@ -308,14 +320,7 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
                 ..support::incoming("RE: Broken login")
             })
             .await;
-        let (_, page) = f.received().await;
-        let stored = page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == answer.as_str())
-            .unwrap()
-            .clone();
+        let stored = f.received_one(&answer).await;
         assert_eq!(stored["in_reply_to"], "<first@fabrikam.example>");
         assert_eq!(
             stored["references"],
@@ -323,13 +328,7 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
             "{}",
             f.label()
         );
-        let first_stored = page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == first.as_str())
-            .unwrap()
-            .clone();
+        let first_stored = f.received_one(&first).await;
         assert_eq!(first_stored["in_reply_to"], Value::Null);
         assert_eq!(first_stored["references"], json!([]));
         // An answer whose subject was rewritten is still found (Exchange's
@@ -344,14 +343,7 @@ async fn a_received_reply_keeps_what_it_answers_and_the_admin_can_reply() {
                 ..support::incoming("Login works again")
             })
             .await;
-        let (_, page) = f.received().await;
-        let renamed = page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == renamed.as_str())
-            .unwrap()
-            .clone();
+        let renamed = f.received_one(&renamed).await;
         assert_eq!(renamed["in_reply_to"], "<first@fabrikam.example>");
         let read_alone = |subject: &str| {
             let id = f.original(subject)["id"].as_str().unwrap().to_string();
@@ -543,14 +535,7 @@ async fn a_message_whose_headers_graph_refuses_is_stored_without_them() {
                 ..support::incoming("RE: Refused headers")
             })
             .await;
-        let (_, page) = f.received().await;
-        let stored = page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == id.as_str())
-            .unwrap()
-            .clone();
+        let stored = f.received_one(&id).await;
         assert_eq!(stored["in_reply_to"], Value::Null, "{}", f.label());
         // The next one is read as usual: the mailbox's mail was not held up.
         let next = f
@@ -562,14 +547,7 @@ async fn a_message_whose_headers_graph_refuses_is_stored_without_them() {
                 ..support::incoming("RE: Headers again")
             })
             .await;
-        let (_, page) = f.received().await;
-        let next = page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == next.as_str())
-            .unwrap()
-            .clone();
+        let next = f.received_one(&next).await;
         assert_eq!(next["in_reply_to"], "<y@fabrikam.example>", "{}", f.label());
     }
 }

@@ -4,6 +4,9 @@ use super::fields;
 use super::identifiers::validate_optional_date;
 use serde::{Deserialize, Serialize};
 
+mod arrival;
+pub use arrival::{Arrival, InstantArrival};
+
 pub const DEFAULT_FOLDER: &str = "inbox";
 pub const DEFAULT_POLL_SECONDS: u32 = 60;
 /// Graph allows 10,000 requests per 10 minutes per mailbox; 15 s leaves room
@@ -38,36 +41,6 @@ impl AfterProcessing {
             AfterProcessing::Leave => "Leave it as it is",
             AfterProcessing::MarkRead => "Mark it as read",
             AfterProcessing::Move => "Move it to a folder",
-        }
-    }
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|a| a.code() == code)
-    }
-}
-
-/// How new mail is noticed: by checking every interval, or also when
-/// Microsoft says it arrived (a Graph change notification), which brings it
-/// within seconds while the interval stays as the safety net.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Arrival {
-    Poll,
-    Notify,
-}
-
-impl Arrival {
-    pub const ALL: &'static [Arrival] = &[Arrival::Poll, Arrival::Notify];
-    pub fn code(self) -> &'static str {
-        match self {
-            Arrival::Poll => "poll",
-            Arrival::Notify => "notify",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Arrival::Poll => "Check every interval",
-            Arrival::Notify => {
-                "Near-instant: Microsoft tells Tenant Mail (and it still checks every interval)"
-            }
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -382,23 +355,6 @@ pub struct InboxStatus {
     /// Near-instant arrival, when the mailbox asks for it.
     #[serde(default)]
     pub instant: Option<InstantArrival>,
-}
-
-/// How near-instant arrival (a Graph change-notification subscription) stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InstantArrival {
-    /// Set up at the next check.
-    Pending,
-    /// Microsoft notifies until this time (RFC 3339; renewed before it).
-    /// `warning`: the last renewal failed (retried at the next check).
-    On {
-        until: String,
-        warning: Option<String>,
-    },
-    /// It could not be set up or renewed: polling only, for this reason.
-    Failed(String),
-    /// This deployment cannot receive notifications (its public URL is not https).
-    Unavailable(String),
 }
 
 /// A page of the Inbox, newest first.
