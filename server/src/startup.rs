@@ -14,7 +14,6 @@ use crate::routes::host_api::{self, HostApiState};
 use crate::routes::oauth_callback::{self, OAuthState};
 use crate::secrets::KeyRing;
 use crate::web_security::{csrf, headers, CspNonce, SecurityPolicy};
-use app::model::authority::AuthorityPolicy;
 use app::model::EditorContext;
 use app::port::SharedBackend;
 use app::{shell, App, StylesheetHref};
@@ -127,14 +126,12 @@ pub async fn prepare(
 
     let context = EditorContext {
         redirect_uri: config.redirect_uri(),
-        authority_policy: AuthorityPolicy {
-            extra_host: config.extra_authority_host.clone(),
-        },
+        authority_policy: config.authority_policy(),
         instant_arrival_unavailable: config.notification_url().err(),
     };
     let auth = Arc::new(AuthService::new(store.clone(), config));
     let identity = Arc::new(Identity::new(store.clone(), config)?);
-    let graph = crate::mail::graph::GraphClient::new(&config.graph_base_url, store.clock().clone())
+    let graph = crate::mail::graph::GraphClient::new(store.clock().clone())
         .map_err(|e| StartupError::Mail(Box::new(e)))?;
     let console = Arc::new(Console::new(
         store.clone(),
@@ -210,8 +207,8 @@ fn build_mail(
     StartupError,
 > {
     use crate::mail::{graph::GraphClient, inbox::sync, outbox::worker, slots::MailboxSlots};
-    let graph = GraphClient::new(&config.graph_base_url, store.clock().clone())
-        .map_err(|e| StartupError::Mail(Box::new(e)))?;
+    let graph =
+        GraphClient::new(store.clock().clone()).map_err(|e| StartupError::Mail(Box::new(e)))?;
     let slots = Arc::new(MailboxSlots::new(store));
     let outbox = Arc::new(worker::Outbox::new(
         store.clone(),

@@ -8,6 +8,8 @@ use ms_stand_in::fixture::{CLIENT, MAILBOX};
 use ms_stand_in::{Clock, Fault, FaultSpec, StandIn, StandInConfig};
 use serde_json::Value;
 use server::clock::SystemClock;
+use server::identity::graph_target::GraphTarget;
+use server::identity::AccessToken;
 use server::mail::graph::{DraftState, GraphClient, GraphError, PreparedAttachment};
 use std::sync::Arc;
 
@@ -16,7 +18,16 @@ const MIB: usize = 1024 * 1024;
 struct Env {
     stand_in: StandIn,
     graph: GraphClient,
-    token: String,
+    token: AccessToken,
+}
+
+/// A bearer token for the Graph at `base`, the signed-in account's mailbox.
+fn bearer(token: &str, base: &str) -> AccessToken {
+    AccessToken {
+        token: token.into(),
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+        graph: GraphTarget::me(base).unwrap(),
+    }
 }
 
 async fn env() -> Env {
@@ -27,8 +38,11 @@ async fn env() -> Env {
     .await
     .unwrap();
     ms_stand_in::fixture::seed_contoso(stand_in.control(), "http://127.0.0.1:3000/cb").unwrap();
-    let token = stand_in.issue_access_token(MAILBOX, CLIENT).unwrap();
-    let graph = GraphClient::new(&stand_in.graph_base(), Arc::new(SystemClock)).unwrap();
+    let token = bearer(
+        &stand_in.issue_access_token(MAILBOX, CLIENT).unwrap(),
+        &stand_in.graph_base(),
+    );
+    let graph = GraphClient::new(Arc::new(SystemClock)).unwrap();
     Env {
         stand_in,
         graph,
@@ -263,12 +277,9 @@ async fn nothing_listening_is_unreachable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let graph = GraphClient::new(
-        &format!("http://127.0.0.1:{port}/v1.0"),
-        Arc::new(SystemClock),
-    )
-    .unwrap();
-    let err = graph.draft_state("token", "id").await.unwrap_err();
+    let graph = GraphClient::new(Arc::new(SystemClock)).unwrap();
+    let nowhere = bearer("token", &format!("http://127.0.0.1:{port}/v1.0"));
+    let err = graph.draft_state(&nowhere, "id").await.unwrap_err();
     eprintln!("refused: {err:?}");
     assert!(matches!(err, GraphError::Unreachable(_)), "{err:?}");
 }
@@ -334,7 +345,7 @@ async fn large_attachment_goes_through_an_upload_session_in_chunks() {
             "{}/me/messages/{id}/attachments",
             e.stand_in.graph_base()
         ))
-        .bearer_auth(&e.token)
+        .bearer_auth(&e.token.token)
         .send()
         .await
         .unwrap()
@@ -400,7 +411,13 @@ async fn garbage_and_expired_tokens_are_unauthorized() {
     let garbage = "EwA.garbage-token-value";
     let err = e
         .graph
-        .create_draft(garbage, &message("x"), &[], "tag", None)
+        .create_draft(
+            &bearer(garbage, &e.stand_in.graph_base()),
+            &message("x"),
+            &[],
+            "tag",
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -416,5 +433,5 @@ async fn garbage_and_expired_tokens_are_unauthorized() {
         panic!("{err:?}");
     };
     assert!(message.contains("expired"), "{message}");
-    assert!(!err.describe().contains(&e.token));
+    assert!(!err.describe().contains(&e.token.token));
 }

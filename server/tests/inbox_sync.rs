@@ -393,7 +393,7 @@ async fn replayed_and_refetched_pages_store_nothing_twice() {
             .unwrap();
         let graph = c.graph();
         let token = c.access_token().await;
-        let start = graph.delta_start("inbox", state.since).unwrap();
+        let start = graph.delta_start(&token, "inbox", state.since).unwrap();
         let page = graph.delta_page(&token, &start).await.unwrap();
         assert!(!page.messages.is_empty());
         let replay: Vec<NewMessage> = page

@@ -14,6 +14,8 @@ pub const MICROSOFT_SIGN_IN_HOSTS: &[&str] = &[
 pub const PUBLIC_CLOUD_AUTHORITY: &str = "https://login.microsoftonline.com";
 pub const WELL_KNOWN_TENANTS: &[&str] = &["common", "organizations", "consumers"];
 
+use super::cloud::{Cloud, CloudStandIn};
+
 /// Extra allowances given by server configuration (tests and demo mode point the
 /// product at a local stand-in for Microsoft).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -21,6 +23,27 @@ pub struct AuthorityPolicy {
     /// `host[:port]` also accepted as a sign-in host. Only when it is a loopback
     /// host may the scheme be `http`.
     pub extra_host: Option<String>,
+    /// Stand-ins for the other clouds (tests run one per cloud), each on
+    /// its own loopback `host:port`.
+    #[serde(default)]
+    pub cloud_stand_ins: Vec<CloudStandIn>,
+}
+
+impl AuthorityPolicy {
+    /// The cloud a configured stand-in host plays (`extra_host` is the global one).
+    fn stand_in_cloud(&self, host: &str) -> Option<Cloud> {
+        if self
+            .extra_host
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(host))
+        {
+            return Some(Cloud::Global);
+        }
+        self.cloud_stand_ins
+            .iter()
+            .find(|s| s.host.eq_ignore_ascii_case(host))
+            .map(|s| s.cloud)
+    }
 }
 
 fn is_loopback_host(host_port: &str) -> bool {
@@ -65,8 +88,7 @@ pub fn validate_authority(value: &str, policy: &AuthorityPolicy) -> Result<(), S
         Some((h, p)) => (h, p),
         None => (rest, ""),
     };
-    let extra = policy.extra_host.as_deref().map(str::to_ascii_lowercase);
-    let is_extra = extra.as_deref() == Some(host);
+    let is_extra = policy.stand_in_cloud(host).is_some();
     let is_microsoft = MICROSOFT_SIGN_IN_HOSTS.contains(&host);
     if !is_microsoft && !is_extra {
         if host.contains('@') {
@@ -97,4 +119,43 @@ pub fn validate_authority(value: &str, policy: &AuthorityPolicy) -> Result<(), S
     // Keep the original case of the segment for the message, validate it as typed.
     let original_segment = &v[v.len() - path.len()..];
     validate_tenant_segment(original_segment)
+}
+
+/// The authority of a tenant email in `cloud`: a valid authority whose host
+/// is that cloud's sign-in host (or the stand-in configured for it).
+pub fn validate_authority_in(
+    value: &str,
+    cloud: Cloud,
+    policy: &AuthorityPolicy,
+) -> Result<(), String> {
+    validate_authority(value, policy)?;
+    let lower = value.trim().to_ascii_lowercase();
+    let host = lower
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
+        .unwrap_or_default();
+    let belongs_to = policy
+        .stand_in_cloud(host)
+        .or_else(|| Cloud::of_sign_in_host(host));
+    let same = match (belongs_to, cloud) {
+        // GCC High and DoD sign in at the same host.
+        (Some(Cloud::UsGov), Cloud::UsDod) => true,
+        (Some(other), _) => other == cloud,
+        (None, _) => false,
+    };
+    if same {
+        return Ok(());
+    }
+    let expected = cloud.sign_in_hosts()[0];
+    Err(match belongs_to {
+        Some(other) => format!(
+            "{host} signs in to {}, but this mailbox is in {}: use https://{expected}/<Tenant ID> (or change the Cloud).",
+            other.name(),
+            cloud.name()
+        ),
+        None => format!(
+            "This mailbox is in {}: its sign-in host is {expected}.",
+            cloud.name()
+        ),
+    })
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod alerts;
 pub mod api_token;
 pub mod authority;
+pub mod cloud;
 pub mod connection;
 pub mod doctor;
 pub mod errors;
@@ -17,6 +18,7 @@ pub mod scopes;
 pub mod tenant;
 pub mod tenant_email;
 
+pub use cloud::Cloud;
 pub use connection::ConnectionView;
 pub use errors::{ApiError, FieldErrors};
 pub use tenant::{TenantDetail, TenantSummary};

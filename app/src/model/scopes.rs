@@ -1,5 +1,6 @@
 //! The Scopes field: one line, single spaces (a line break here breaks
 //! sign-in at Microsoft with AADSTS70011, the classic failure of this field).
+use super::cloud::Cloud;
 use super::tenant_email::Direction;
 
 pub const DEFAULT_SCOPES: &str =
@@ -27,10 +28,35 @@ fn is_scope_char(c: char) -> bool {
 /// permissions may be written bare (`mail.send`) or as a resource URI.
 fn permission_name(scope: &str) -> String {
     let lower = scope.to_ascii_lowercase();
-    lower
-        .strip_prefix("https://graph.microsoft.com/")
-        .map(str::to_string)
-        .unwrap_or(lower)
+    match graph_of(&lower) {
+        Some((_, name)) => name.to_string(),
+        None => lower,
+    }
+}
+
+/// `https://graph.microsoft.us/mail.send` → (US Government, `mail.send`).
+fn graph_of(lower: &str) -> Option<(Cloud, &str)> {
+    let (host, name) = lower.strip_prefix("https://")?.split_once('/')?;
+    Some((Cloud::of_graph_host(host)?, name))
+}
+
+/// A scope written with another cloud's Graph (`https://graph.microsoft.com/…`
+/// for a GCC High mailbox) would be refused at sign-in: say so as it is typed.
+pub fn check_cloud(value: &str, cloud: Cloud) -> Result<(), String> {
+    for scope in value.split_whitespace() {
+        let lower = scope.to_ascii_lowercase();
+        if let Some((other, name)) = graph_of(&lower) {
+            if other != cloud {
+                return Err(format!(
+                    "{scope} is the Graph of {}, but this mailbox is in {}: write {name} or {}/{name}.",
+                    other.name(),
+                    cloud.name(),
+                    cloud.graph_resource()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn validate_scopes(value: &str, direction: Direction) -> Result<(), String> {

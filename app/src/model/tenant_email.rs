@@ -1,5 +1,6 @@
 //! Tenant emails: the mailbox an application uses, and its OAuth2 settings.
 use super::authority::{self, AuthorityPolicy};
+use super::cloud::Cloud;
 use super::errors::FieldErrors;
 use super::inbox::{self, ReceivingInput};
 use super::{fields, identifiers, scopes};
@@ -120,6 +121,9 @@ pub struct TenantEmailInput {
     pub account_type: String,
     pub address: String,
     pub direction: String,
+    /// Microsoft's cloud the mailbox is in (a `Cloud` code).
+    #[serde(default = "global_cloud")]
+    pub cloud: String,
     pub application_id: String,
     pub client_secret: String,
     pub secret_expires_on: String,
@@ -132,6 +136,10 @@ pub struct TenantEmailInput {
     pub receiving: ReceivingInput,
 }
 
+fn global_cloud() -> String {
+    Cloud::Global.code().into()
+}
+
 // Hand-written so the secret can never end up in a log line via `{:?}`.
 impl std::fmt::Debug for TenantEmailInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,6 +147,7 @@ impl std::fmt::Debug for TenantEmailInput {
             .field("account_type", &self.account_type)
             .field("address", &self.address)
             .field("direction", &self.direction)
+            .field("cloud", &self.cloud)
             .field("application_id", &self.application_id)
             .field(
                 "client_secret",
@@ -165,6 +174,7 @@ impl TenantEmailInput {
             account_type: AccountType::Microsoft365Graph.code().into(),
             address: String::new(),
             direction: Direction::SendAndReceive.code().into(),
+            cloud: global_cloud(),
             application_id: String::new(),
             client_secret: String::new(),
             secret_expires_on: String::new(),
@@ -183,6 +193,7 @@ impl TenantEmailInput {
             account_type: self.account_type.trim().into(),
             address: self.address.trim().into(),
             direction: self.direction.trim().into(),
+            cloud: self.cloud.trim().into(),
             application_id: self.application_id.trim().to_ascii_lowercase(),
             client_secret: self.client_secret.clone(),
             secret_expires_on: self.secret_expires_on.trim().into(),
@@ -196,6 +207,10 @@ impl TenantEmailInput {
 
     pub fn direction(&self) -> Direction {
         Direction::from_code(&self.direction).unwrap_or(Direction::SendAndReceive)
+    }
+
+    pub fn cloud(&self) -> Cloud {
+        Cloud::from_code(&self.cloud).unwrap_or_default()
     }
 }
 
@@ -219,12 +234,18 @@ pub fn validate_field(
             identifiers::validate_secret(&input.client_secret, secret_required)
         }
         fields::SECRET_EXPIRES_ON => identifiers::validate_optional_date(&input.secret_expires_on),
-        fields::AUTHORITY_URL => authority::validate_authority(&input.authority_url, policy),
+        fields::CLOUD => Cloud::from_code(&input.cloud)
+            .map(|_| ())
+            .ok_or_else(|| "Choose the Microsoft cloud this mailbox is in.".to_string()),
+        fields::AUTHORITY_URL => {
+            authority::validate_authority_in(&input.authority_url, input.cloud(), policy)
+        }
         fields::AUTHORIZATION_ENDPOINT => {
             identifiers::validate_endpoint_path(&input.authorization_endpoint)
         }
         fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
-        fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction()),
+        fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction())
+            .and_then(|()| scopes::check_cloud(&input.scopes, input.cloud())),
         other => inbox::validate_field(other, &input.receiving, input.direction().receives()),
     }
 }
@@ -233,6 +254,7 @@ pub const ALL_FIELDS: &[&str] = &[
     fields::ACCOUNT_TYPE,
     fields::ADDRESS,
     fields::DIRECTION,
+    fields::CLOUD,
     fields::APPLICATION_ID,
     fields::CLIENT_SECRET,
     fields::SECRET_EXPIRES_ON,

@@ -15,6 +15,7 @@ fn ms() -> AuthorityPolicy {
 fn with_stand_in() -> AuthorityPolicy {
     AuthorityPolicy {
         extra_host: Some("127.0.0.1:5001".into()),
+        ..AuthorityPolicy::default()
     }
 }
 
@@ -153,12 +154,88 @@ fn authorities() {
     assert!(validate_authority("http://127.0.0.1:5002/common", &with_stand_in()).is_err());
     let lan = AuthorityPolicy {
         extra_host: Some("login.test.internal".into()),
+        ..AuthorityPolicy::default()
     };
     assert!(validate_authority("http://login.test.internal/common", &lan).is_err());
     assert!(validate_authority("https://login.test.internal/common", &lan).is_ok());
     assert!(validate_tenant_segment("common").is_ok());
     assert!(validate_tenant_segment(TENANT).is_ok());
     assert!(validate_tenant_segment("x").is_err());
+}
+
+#[test]
+fn an_authority_belongs_to_the_mailboxs_cloud() {
+    use super::authority::validate_authority_in;
+    use super::cloud::{Cloud, CloudStandIn};
+    let global = format!("https://login.microsoftonline.com/{TENANT}");
+    let us = format!("https://login.microsoftonline.us/{TENANT}");
+    let cn = format!("https://login.chinacloudapi.cn/{TENANT}");
+    let cn_partner = format!("https://login.partner.microsoftonline.cn/{TENANT}");
+    assert!(validate_authority_in(&global, Cloud::Global, &ms()).is_ok());
+    assert!(validate_authority_in(&us, Cloud::UsGov, &ms()).is_ok());
+    // GCC High and DoD sign in at the same host.
+    assert!(validate_authority_in(&us, Cloud::UsDod, &ms()).is_ok());
+    assert!(validate_authority_in(&cn, Cloud::China, &ms()).is_ok());
+    assert!(validate_authority_in(&cn_partner, Cloud::China, &ms()).is_ok());
+    let wrong = validate_authority_in(&global, Cloud::UsGov, &ms()).unwrap_err();
+    assert!(
+        wrong.contains("login.microsoftonline.us") && wrong.contains("GCC High"),
+        "{wrong}"
+    );
+    assert!(validate_authority_in(&us, Cloud::Global, &ms()).is_err());
+    assert!(validate_authority_in(&cn, Cloud::UsDod, &ms()).is_err());
+    // A stand-in plays one cloud only.
+    let two = AuthorityPolicy {
+        extra_host: Some("127.0.0.1:5001".into()),
+        cloud_stand_ins: vec![CloudStandIn {
+            cloud: Cloud::UsGov,
+            host: "127.0.0.1:5002".into(),
+        }],
+    };
+    assert!(validate_authority_in("http://127.0.0.1:5001/common", Cloud::Global, &two).is_ok());
+    assert!(validate_authority_in("http://127.0.0.1:5002/common", Cloud::UsGov, &two).is_ok());
+    assert!(validate_authority_in("http://127.0.0.1:5002/common", Cloud::Global, &two).is_err());
+    assert!(validate_authority_in("http://127.0.0.1:5001/common", Cloud::UsGov, &two).is_err());
+    assert!(validate_authority_in("http://127.0.0.1:5003/common", Cloud::China, &two).is_err());
+}
+
+#[test]
+fn written_out_scopes_name_the_mailboxs_graph() {
+    use super::cloud::Cloud;
+    let sr = Direction::SendAndReceive;
+    let us = "openid offline_access https://graph.microsoft.us/Mail.Send https://graph.microsoft.us/Mail.Read";
+    assert!(
+        validate_scopes(us, sr).is_ok(),
+        "a written-out scope counts"
+    );
+    assert!(check_cloud(us, Cloud::UsGov).is_ok());
+    let wrong = check_cloud(us, Cloud::Global).unwrap_err();
+    assert!(
+        wrong.contains("https://graph.microsoft.com/Mail.Send") || wrong.contains("mail.send"),
+        "{wrong}"
+    );
+    assert!(
+        check_cloud(DEFAULT_SCOPES, Cloud::China).is_ok(),
+        "bare scopes suit any cloud"
+    );
+    assert!(check_cloud("https://graph.microsoft.com/.default", Cloud::UsDod).is_err());
+    assert!(check_cloud("https://dod-graph.microsoft.us/.default", Cloud::UsDod).is_ok());
+    let mut input = TenantEmailInput {
+        address: "desk@contoso.us".into(),
+        application_id: TENANT.into(),
+        client_secret: "s3cr3t-value".into(),
+        authority_url: format!("https://login.microsoftonline.com/{TENANT}"),
+        cloud: "us_gov".into(),
+        ..TenantEmailInput::defaults()
+    };
+    let errors = validate(&input, true, &ms());
+    assert!(errors.get(super::fields::AUTHORITY_URL).is_some());
+    input.authority_url = format!("https://login.microsoftonline.us/{TENANT}");
+    assert!(validate(&input, true, &ms()).is_empty());
+    input.cloud = "mars".into();
+    assert!(validate(&input, true, &ms())
+        .get(super::fields::CLOUD)
+        .is_some());
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Typed configuration: defaults → optional TOML file → environment
 //! (`TENANT_MAIL_*`) → command line. `tenant-mail --help` lists every setting.
 //! Invalid values stop start-up with a message naming the setting.
+mod clouds;
+pub use clouds::GraphHosts;
 mod commands;
 mod log_format;
 mod proxies;
@@ -47,7 +49,7 @@ pub const DEFAULT_ALERT_AFTER_MINUTES: u32 = 15;
     about = "Tenant Mail: Microsoft 365 mailboxes for your application, through Microsoft Graph."
 )]
 pub struct Cli {
-    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, log_format, extra_authority_host, graph_base_url, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, alert_after_minutes, trusted_proxies, metrics_token).
+    /// TOML file with any of the settings below (keys: bind, public_url, database_url, key_file, log_level, log_format, extra_authority_host, graph_base_url, cloud_stand_ins, token_keepalive_days, session_idle_minutes, session_absolute_hours, outbox_lease_seconds, alert_after_minutes, trusted_proxies, metrics_token).
     #[arg(long, env = "TENANT_MAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:3000].
@@ -74,6 +76,9 @@ pub struct Cli {
     /// Microsoft Graph base URL (tests and demo mode point it at a local stand-in) [default: https://graph.microsoft.com/v1.0].
     #[arg(long, env = "TENANT_MAIL_GRAPH_BASE_URL")]
     pub graph_base_url: Option<String>,
+    /// Loopback stand-ins for the national clouds, e.g. us_gov=127.0.0.1:5002,china=127.0.0.1:5003 (tests only). Unset in production.
+    #[arg(long, env = "TENANT_MAIL_CLOUD_STAND_INS")]
+    pub cloud_stand_ins: Option<String>,
     /// Refresh a mailbox's tokens when unused for this many days (1–80), so Microsoft's 90-day inactivity expiry never ends a connection [default: 30].
     #[arg(long, env = "TENANT_MAIL_TOKEN_KEEPALIVE_DAYS")]
     pub token_keepalive_days: Option<u32>,
@@ -111,6 +116,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     extra_authority_host: Option<String>,
     graph_base_url: Option<String>,
+    cloud_stand_ins: Option<String>,
     token_keepalive_days: Option<u32>,
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
@@ -141,6 +147,8 @@ pub struct Config {
     pub extra_authority_host: Option<String>,
     /// Without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`.
     pub graph_base_url: String,
+    /// Stand-ins for the national clouds (see `clouds.rs`).
+    pub cloud_stand_ins: Vec<app::model::cloud::CloudStandIn>,
     pub token_keepalive_days: u32,
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
@@ -245,6 +253,8 @@ impl Config {
             }
         }
         let graph_base_url = validate_graph_base_url(&graph_base_url)?;
+        let cloud_stand_ins =
+            clouds::parse_stand_ins(cli.cloud_stand_ins.or(file.cloud_stand_ins).as_deref())?;
         let token_keepalive_days = cli
             .token_keepalive_days
             .or(file.token_keepalive_days)
@@ -334,6 +344,7 @@ impl Config {
             log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
             extra_authority_host,
             graph_base_url,
+            cloud_stand_ins,
             token_keepalive_days,
         })
     }

@@ -24,7 +24,7 @@ impl Console {
         self.owned(tenant_id, email_id).await?;
         let token =
             match self.identity.access_token(email_id).await {
-                Ok(t) => t.token,
+                Ok(t) => t,
                 Err(TokenError::NotConnected) => return Err(refused(
                     "Connect the mailbox first (Click to Authenticate) to choose from its folders."
                         .into(),

@@ -17,6 +17,7 @@ fn policies() -> [AuthorityPolicy; 2] {
         AuthorityPolicy::default(),
         AuthorityPolicy {
             extra_host: Some("127.0.0.1:4010".into()),
+            ..AuthorityPolicy::default()
         },
     ]
 }

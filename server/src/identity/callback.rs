@@ -315,19 +315,18 @@ async fn finish(
             return Err(Failure::IssuerMismatch);
         }
     }
-    let me = me::me(
-        &identity.http,
-        &identity.graph_base_url,
-        &tokens.access_token,
-    )
-    .await?;
-    let tenant_name = me::tenant_name(
-        &identity.http,
-        &identity.graph_base_url,
-        &tokens.access_token,
-        &claims.tid,
-    )
-    .await;
+    // The mailbox's cloud decides which Graph sees this token.
+    let cloud = identity
+        .store
+        .tenant_emails()
+        .get(&flow.tenant_email_id)
+        .await?
+        .map(|e| e.settings.cloud)
+        .unwrap_or_default();
+    let graph = identity.graph_hosts.base_url(cloud);
+    let me = me::me(&identity.http, &graph, &tokens.access_token).await?;
+    let tenant_name =
+        me::tenant_name(&identity.http, &graph, &tokens.access_token, &claims.tid).await;
     let signed_in = connect::SignedIn {
         claims: &claims,
         me: &me,

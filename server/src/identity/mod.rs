@@ -27,13 +27,14 @@ pub mod discovery;
 pub mod doctor;
 pub mod errors;
 pub mod exchange;
+pub mod graph_target;
 pub mod guard;
 pub mod id_token;
 pub mod me;
 pub mod refresh;
 pub mod token_http;
 
-use crate::config::Config;
+use crate::config::{Config, GraphHosts};
 use crate::db::Store;
 use app::model::authority::AuthorityPolicy;
 use std::sync::Arc;
@@ -65,7 +66,8 @@ pub struct Identity {
     pub(crate) http: reqwest::Client,
     pub(crate) redirect_uri: String,
     pub(crate) public_url: String,
-    pub(crate) graph_base_url: String,
+    /// Each cloud's Graph (Microsoft's, or a configured stand-in).
+    pub(crate) graph_hosts: GraphHosts,
     pub(crate) authority_policy: AuthorityPolicy,
     /// One mutex per mailbox: in-process single flight of token refreshes.
     pub(crate) refresh_locks: RefreshLocks,
@@ -78,7 +80,7 @@ impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Identity")
             .field("redirect_uri", &self.redirect_uri)
-            .field("graph_base_url", &self.graph_base_url)
+            .field("graph_hosts", &self.graph_hosts)
             .finish_non_exhaustive()
     }
 }
@@ -90,10 +92,8 @@ impl Identity {
             http: client::http()?,
             redirect_uri: config.redirect_uri(),
             public_url: config.public_url.clone(),
-            graph_base_url: config.graph_base_url.clone(),
-            authority_policy: AuthorityPolicy {
-                extra_host: config.extra_authority_host.clone(),
-            },
+            graph_hosts: config.graph_hosts(),
+            authority_policy: config.authority_policy(),
             refresh_locks: RefreshLocks::default(),
         })
     }
@@ -153,5 +153,15 @@ mod cookie_tests {
         let hash = "0123456789abcdef0123456789abcdef";
         assert_eq!(cookie_name(hash, true), "__Host-tm_oauth_0123456789abcdef");
         assert_eq!(cookie_name(hash, false), "tm_oauth_0123456789abcdef");
+    }
+}
+
+impl Identity {
+    /// Where the mailbox with these settings is reached in Graph.
+    pub fn graph_target(
+        &self,
+        settings: &crate::db::tenant_emails::MailboxSettings,
+    ) -> Result<graph_target::GraphTarget, String> {
+        graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))
     }
 }

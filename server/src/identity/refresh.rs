@@ -14,6 +14,7 @@
 //!   Needs re-authentication.
 use super::client::{join_endpoint, EntraClient};
 use super::errors::{aadsts_explanation, OAuthError};
+use super::graph_target::GraphTarget;
 use super::token_http::{describe, TokenHttp};
 use super::Identity;
 use crate::db::connections::{Connection, Refreshed};
@@ -48,12 +49,15 @@ const RETRIES: u32 = 3;
 pub struct AccessToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// Where this token may be used: its mailbox in its cloud's Graph.
+    pub graph: GraphTarget,
 }
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessToken")
             .field("expires_at", &self.expires_at)
+            .field("graph", &self.graph.base.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -151,7 +155,12 @@ impl Identity {
     }
 
     /// The cached token when it is fresh (and, for the keep-alive, recent).
-    fn usable(&self, c: &Connection, unused_since: Option<DateTime<Utc>>) -> Option<AccessToken> {
+    fn usable(
+        &self,
+        c: &Connection,
+        unused_since: Option<DateTime<Utc>>,
+        graph: &GraphTarget,
+    ) -> Option<AccessToken> {
         if unused_since.is_some_and(|cutoff| c.last_used() < cutoff) {
             return None;
         }
@@ -160,7 +169,20 @@ impl Identity {
             return None;
         }
         let token = self.store.connections().access_token(c)?;
-        Some(AccessToken { token, expires_at })
+        Some(AccessToken {
+            token,
+            expires_at,
+            graph: graph.clone(),
+        })
+    }
+
+    fn target(&self, email: &TenantEmail) -> Result<GraphTarget, TokenError> {
+        self.graph_target(&email.settings).map_err(|e| {
+            TokenError::Internal(crate::reference::logged(
+                "tokens: the Graph of a mailbox",
+                e,
+            ))
+        })
     }
 
     async fn snapshot(&self, email_id: &str) -> Result<(Connection, TenantEmail), TokenError> {
@@ -177,6 +199,7 @@ impl Identity {
         unused_since: Option<DateTime<Utc>>,
     ) -> Result<AccessToken, TokenError> {
         let (conn, email) = self.snapshot(email_id).await?;
+        let graph = self.target(&email)?;
         if conn.made_for_other(&email.settings) {
             self.record(
                 email_id,
@@ -190,7 +213,7 @@ impl Identity {
         if email.status == ConnectionStatus::NeedsReauth {
             return Err(needs_reauth(&conn));
         }
-        if let Some(token) = self.usable(&conn, unused_since) {
+        if let Some(token) = self.usable(&conn, unused_since, &graph) {
             return Ok(token);
         }
 
@@ -200,7 +223,7 @@ impl Identity {
         let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHERS;
         let conn = loop {
             let (conn, latest) = self.snapshot(email_id).await?;
-            if let Some(token) = self.usable(&conn, unused_since) {
+            if let Some(token) = self.usable(&conn, unused_since, &graph) {
                 return Ok(token);
             }
             // A caller ahead of us may just have learnt that the grant is
@@ -297,6 +320,7 @@ impl Identity {
                 Ok(AccessToken {
                     token: access,
                     expires_at,
+                    graph: self.target(email)?,
                 })
             }
             Answer::Refused(e) => {

@@ -45,7 +45,7 @@ impl SecurityPolicy {
                 .iter()
                 .map(|h| format!("https://{h}")),
         );
-        if let Some(extra) = &config.extra_authority_host {
+        for extra in &config.stand_in_sign_in_hosts() {
             // Mirrors the authority rule: http is accepted only for a loopback
             // stand-in. A CSP `http://` source also matches the https upgrade.
             let scheme = if is_loopback(extra) { "http" } else { "https" };

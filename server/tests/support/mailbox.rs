@@ -291,19 +291,18 @@ impl Mailbox {
     }
 
     /// The mailbox's current access token (refreshed if need be).
-    pub async fn access_token(&self) -> String {
+    pub async fn access_token(&self) -> server::identity::AccessToken {
         self.p
             .oauth
             .identity
             .access_token(&self.email_id)
             .await
             .unwrap()
-            .token
     }
 
-    /// A Graph client for the stand-in.
+    /// A Graph client (the token says which Graph: the stand-in).
     pub fn graph(&self) -> GraphClient {
-        GraphClient::new(&self.t.config.graph_base_url, self.p.store.clock().clone()).unwrap()
+        GraphClient::new(self.p.store.clock().clone()).unwrap()
     }
 
     /// Queues `message` from the mailbox; returns its id.

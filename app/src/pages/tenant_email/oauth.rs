@@ -1,15 +1,24 @@
 //! OAuth2 Configuration tab.
-use super::inputs::TextInput;
+use super::inputs::{SelectInput, TextInput};
 use super::state::FormState;
 use crate::components::copy_button::CopyButton;
 use crate::components::field::Field;
-use crate::model::authority::{authority_for_tenant, validate_tenant_segment};
-use crate::model::{fields, scopes};
+use crate::model::authority::validate_tenant_segment;
+use crate::model::{fields, scopes, Cloud};
 use leptos::prelude::*;
 
 #[component]
 pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
+    let clouds: Vec<_> = Cloud::ALL.iter().map(|c| (c.code(), c.label())).collect();
     view! {
+        <Field
+            label="Cloud"
+            input_id=fields::CLOUD
+            error=state.error(fields::CLOUD)
+            hint="Where the tenant lives: its sign-in and Graph hosts. The app registration must be in the same cloud."
+        >
+            <SelectInput state field=fields::CLOUD options=clouds/>
+        </Field>
         <Field
             label="Application ID"
             input_id=fields::APPLICATION_ID
@@ -35,6 +44,7 @@ pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
             hint="https://login.microsoftonline.com/<Tenant ID>, or …/common for any account."
         >
             <TextInput state field=fields::AUTHORITY_URL kind="url"/>
+            <AuthorityFix state/>
         </Field>
         <Field label="Authorization Endpoint" input_id=fields::AUTHORIZATION_ENDPOINT error=state.error(fields::AUTHORIZATION_ENDPOINT)>
             <TextInput state field=fields::AUTHORIZATION_ENDPOINT/>
@@ -103,7 +113,8 @@ fn TenantIdHelper(state: FormState) -> impl IntoView {
         match validate_tenant_segment(&tid) {
             Ok(()) => {
                 error.set(None);
-                state.authority_url.set(authority_for_tenant(&tid));
+                let cloud = Cloud::from_code(&state.cloud.get_untracked()).unwrap_or_default();
+                state.authority_url.set(cloud.authority_for_tenant(&tid));
                 state.on_blur(fields::AUTHORITY_URL);
             }
             Err(m) => error.set(Some(m)),
@@ -173,5 +184,36 @@ fn ScopesField(state: FormState) -> impl IntoView {
                 }
             })}
         </Field>
+    }
+}
+
+/// Offers the chosen cloud's sign-in host when the authority names another
+/// cloud's (the usual slip after changing the Cloud select).
+#[component]
+fn AuthorityFix(state: FormState) -> impl IntoView {
+    let fixed = move || {
+        let cloud = Cloud::from_code(&state.cloud.get())?;
+        let authority = state.authority_url.get();
+        let rest = authority.trim().strip_prefix("https://")?;
+        let (host, tenant) = rest.split_once('/')?;
+        let other = Cloud::of_sign_in_host(host)?;
+        let same = other == cloud || (other == Cloud::UsGov && cloud == Cloud::UsDod);
+        (!same && validate_tenant_segment(tenant).is_ok())
+            .then(|| cloud.authority_for_tenant(tenant))
+    };
+    move || {
+        fixed().map(|value| {
+            let shown = value.clone();
+            view! {
+                <div class="fix">
+                    <span>"This cloud signs in at: "</span>
+                    <code id="authority-fixed">{shown}</code>
+                    <button type="button" class="secondary" id="authority-fix" on:click=move |_| {
+                        state.authority_url.set(value.clone());
+                        state.on_blur(fields::AUTHORITY_URL);
+                    }>"Use it"</button>
+                </div>
+            }
+        })
     }
 }

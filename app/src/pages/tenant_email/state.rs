@@ -11,6 +11,7 @@ pub struct FormState {
     pub account_type: RwSignal<String>,
     pub address: RwSignal<String>,
     pub direction: RwSignal<String>,
+    pub cloud: RwSignal<String>,
     pub application_id: RwSignal<String>,
     pub client_secret: RwSignal<String>,
     pub secret_expires_on: RwSignal<String>,
@@ -54,6 +55,7 @@ impl FormState {
             account_type: RwSignal::new(values.account_type.clone()),
             address: RwSignal::new(values.address.clone()),
             direction: RwSignal::new(values.direction.clone()),
+            cloud: RwSignal::new(values.cloud.clone()),
             application_id: RwSignal::new(values.application_id.clone()),
             client_secret: RwSignal::new(String::new()),
             secret_expires_on: RwSignal::new(values.secret_expires_on.clone()),
@@ -87,6 +89,7 @@ impl FormState {
             fields::ACCOUNT_TYPE => self.account_type,
             fields::ADDRESS => self.address,
             fields::DIRECTION => self.direction,
+            fields::CLOUD => self.cloud,
             fields::APPLICATION_ID => self.application_id,
             fields::CLIENT_SECRET => self.client_secret,
             fields::SECRET_EXPIRES_ON => self.secret_expires_on,
@@ -118,6 +121,7 @@ impl FormState {
             account_type: self.account_type.get(),
             address: self.address.get(),
             direction: self.direction.get(),
+            cloud: self.cloud.get(),
             application_id: self.application_id.get(),
             client_secret: self.client_secret.get(),
             secret_expires_on: self.secret_expires_on.get(),
@@ -182,6 +186,11 @@ impl FormState {
         if field == fields::DIRECTION {
             self.recheck(fields::SCOPES);
         }
+        // The authority's host and fully written scopes belong to one cloud.
+        if field == fields::CLOUD {
+            self.recheck(fields::AUTHORITY_URL);
+            self.recheck(fields::SCOPES);
+        }
         // The destination folder matters only when moving, and must differ
         // from the folder received from.
         if matches!(field, fields::AFTER_PROCESSING | fields::RECEIVE_FOLDER) {
@@ -237,6 +246,7 @@ pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
         fields::ACCOUNT_TYPE => &input.account_type,
         fields::ADDRESS => &input.address,
         fields::DIRECTION => &input.direction,
+        fields::CLOUD => &input.cloud,
         fields::APPLICATION_ID => &input.application_id,
         fields::CLIENT_SECRET => &input.client_secret,
         fields::SECRET_EXPIRES_ON => &input.secret_expires_on,

@@ -29,6 +29,8 @@ pub struct Model {
     pub import_since: Option<DateTimeUtc>,
     /// `poll` or `notify` (near-instant arrival through Graph change notifications).
     pub arrival: String,
+    /// The Microsoft cloud (`app::model::Cloud` code): its sign-in and Graph hosts.
+    pub cloud: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

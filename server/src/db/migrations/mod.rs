@@ -19,6 +19,7 @@ mod m20261207_000014_inbox_content_id;
 mod m20261207_000015_inbox_thread;
 mod m20261207_000016_inbox_replies;
 mod m20261207_000017_graph_subscriptions;
+mod m20261208_000018_tenant_email_cloud;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_inbox_thread::Migration),
             Box::new(m20261207_000016_inbox_replies::Migration),
             Box::new(m20261207_000017_graph_subscriptions::Migration),
+            Box::new(m20261208_000018_tenant_email_cloud::Migration),
         ]
     }
 }

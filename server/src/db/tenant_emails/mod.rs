@@ -12,7 +12,7 @@ use super::entities::tenant_email;
 use super::{Store, StoreError};
 use crate::secrets::{Binding, KeyRing, SecretError};
 use app::model::inbox::{AfterProcessing, Arrival};
-use app::model::{AccountType, ConnectionStatus, Direction};
+use app::model::{AccountType, Cloud, ConnectionStatus, Direction};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -67,6 +67,7 @@ pub(in crate::db) fn from_row(m: tenant_email::Model) -> TenantEmail {
             .unwrap_or(AccountType::Microsoft365Graph),
         address: m.address,
         direction: Direction::from_code(&m.direction).unwrap_or(Direction::SendAndReceive),
+        cloud: Cloud::from_code(&m.cloud).unwrap_or_default(),
         application_id: m.application_id,
         secret_expires_on: m.secret_expires_on,
         authority_url: m.authority_url,

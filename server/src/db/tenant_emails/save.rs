@@ -51,6 +51,7 @@ impl TenantEmails<'_> {
             poll_interval_seconds: Set(poll_interval(settings)),
             import_since: Set(r.import_since),
             arrival: Set(r.arrival.code().to_string()),
+            cloud: Set(settings.cloud.code().to_string()),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -108,11 +109,14 @@ impl TenantEmails<'_> {
         if old.version != expected_version {
             return Ok(Saved::Stale);
         }
-        // Tokens of another app or authority are useless with these settings.
-        let reconfigured = mailbox_connection::Entity::find_by_id(id.to_string())
-            .one(&txn)
-            .await?
-            .is_some_and(|c| connections::made_for_other(&c, settings));
+        // Tokens of another app or authority are useless with these settings,
+        // and so are another cloud's (GCC High and DoD share a sign-in host,
+        // but not a Graph: the tokens' audience differs).
+        let reconfigured = old.settings.cloud != settings.cloud
+            || mailbox_connection::Entity::find_by_id(id.to_string())
+                .one(&txn)
+                .await?
+                .is_some_and(|c| connections::made_for_other(&c, settings));
         let r = &settings.receiving;
         let mut update = tenant_email::Entity::update_many()
             .col_expr(
@@ -180,6 +184,10 @@ impl TenantEmails<'_> {
                 Expr::value(r.import_since),
             )
             .col_expr(tenant_email::Column::Arrival, Expr::value(r.arrival.code()))
+            .col_expr(
+                tenant_email::Column::Cloud,
+                Expr::value(settings.cloud.code()),
+            )
             .col_expr(
                 tenant_email::Column::Version,
                 Expr::value(expected_version + 1),

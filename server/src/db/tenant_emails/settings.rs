@@ -5,7 +5,7 @@
 use app::model::inbox::{
     AfterProcessing, Arrival, ReceivingInput, DEFAULT_FOLDER, DEFAULT_POLL_SECONDS,
 };
-use app::model::{fields, AccountType, Direction, FieldErrors, TenantEmailInput};
+use app::model::{fields, AccountType, Cloud, Direction, FieldErrors, TenantEmailInput};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// What an admin configures for a mailbox (the secret aside: it is write-only
@@ -15,6 +15,7 @@ pub struct MailboxSettings {
     pub account_type: AccountType,
     pub address: String,
     pub direction: Direction,
+    pub cloud: Cloud,
     pub application_id: String,
     /// The client secret's expiry date, as the admin entered it.
     pub secret_expires_on: Option<NaiveDate>,
@@ -79,13 +80,22 @@ impl MailboxSettings {
                 "Choose whether this mailbox sends, receives, or both.",
             );
         }
-        let (Some(account_type), Some(direction)) = (account_type, direction) else {
+        let cloud = Cloud::from_code(input.cloud.trim());
+        if cloud.is_none() {
+            errors.add(
+                fields::CLOUD,
+                "Choose the Microsoft cloud this mailbox is in.",
+            );
+        }
+        let (Some(account_type), Some(direction), Some(cloud)) = (account_type, direction, cloud)
+        else {
             return Err(errors);
         };
         Ok(Self {
             account_type,
             address: input.address.trim().to_string(),
             direction,
+            cloud,
             application_id: input.application_id.trim().to_string(),
             secret_expires_on: NaiveDate::parse_from_str(input.secret_expires_on.trim(), DATE).ok(),
             authority_url: input.authority_url.trim().to_string(),
@@ -103,6 +113,7 @@ impl MailboxSettings {
             account_type: self.account_type.code().to_string(),
             address: self.address.clone(),
             direction: self.direction.code().to_string(),
+            cloud: self.cloud.code().to_string(),
             application_id: self.application_id.clone(),
             client_secret: String::new(),
             secret_expires_on: self
@@ -129,6 +140,7 @@ impl MailboxSettings {
             ("account type", self.account_type != new.account_type),
             ("address", self.address != new.address),
             ("direction", self.direction != new.direction),
+            ("cloud", self.cloud != new.cloud),
             ("application id", self.application_id != new.application_id),
             ("authority", self.authority_url != new.authority_url),
             (

@@ -139,9 +139,7 @@ impl Identity {
                 check(CLOCK, CheckOutcome::Skip, "Needs an answer from the token endpoint."),
             ]);
         };
-        let resource = url::Url::parse(&self.graph_base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| "https://graph.microsoft.com".into());
+        let resource = self.graph_hosts.resource(s.cloud);
         let verdict = probes::client_credentials(
             &self.http,
             &authority,
@@ -236,7 +234,8 @@ impl Identity {
                 token.expires_at.format("%Y-%m-%d %H:%M UTC")
             ),
         );
-        let mailbox = match super::me::me(&self.http, &self.graph_base_url, &token.token).await {
+        let mailbox = match super::me::me(&self.http, token.graph.base.as_str(), &token.token).await
+        {
             Ok(me) => check(
                 MAILBOX,
                 CheckOutcome::Pass,

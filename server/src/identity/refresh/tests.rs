@@ -73,17 +73,18 @@ async fn a_cached_token_is_used_until_shortly_before_it_expires_and_not_by_the_k
     let config = crate::config::Config::load(crate::config::Cli::default()).unwrap();
     let identity = Identity::new(store.clone(), &config).unwrap();
     let c = store.connections().get(&email.id).await.unwrap().unwrap();
-    let cached = identity.usable(&c, None).map(|t| t.token);
+    let graph = identity.graph_target(&email.settings).unwrap();
+    let cached = identity.usable(&c, None, &graph).map(|t| t.token);
     assert_eq!(cached.as_deref(), Some("cached"));
     // Connected just now: the keep-alive (unused since a cutoff in the past)
     // leaves it; a cutoff after the connection asks for a refresh.
     assert!(identity
-        .usable(&c, Some(now - chrono::Duration::days(30)))
+        .usable(&c, Some(now - chrono::Duration::days(30)), &graph)
         .is_some());
     assert!(identity
-        .usable(&c, Some(now + chrono::Duration::seconds(1)))
+        .usable(&c, Some(now + chrono::Duration::seconds(1)), &graph)
         .is_none());
     // Within the margin before expiry it is no longer good enough.
     clock.advance(chrono::Duration::seconds(3600 - REFRESH_MARGIN_SECONDS));
-    assert!(identity.usable(&c, None).is_none());
+    assert!(identity.usable(&c, None, &graph).is_none());
 }

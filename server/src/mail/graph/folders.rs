@@ -2,6 +2,7 @@
 //! gives only the root's children (10 a page unless asked for more), so each
 //! folder with children is listed in turn through `…/childFolders`.
 use super::{read_json, GraphClient, GraphError};
+use crate::identity::AccessToken;
 use reqwest::Method;
 use std::collections::HashMap;
 use url::Url;
@@ -29,7 +30,10 @@ impl GraphClient {
     /// Every folder of the mailbox, each followed by its children, names as
     /// Outlook shows them; at most [`MAX_FOLDERS`]. The second value says
     /// whether any were left out.
-    pub async fn mail_folders(&self, token: &str) -> Result<(Vec<Folder>, bool), GraphError> {
+    pub async fn mail_folders(
+        &self,
+        token: &AccessToken,
+    ) -> Result<(Vec<Folder>, bool), GraphError> {
         // Listed level by level; each folder's children kept under its id.
         let mut children: HashMap<Option<String>, Vec<(String, String)>> = HashMap::new();
         let mut level: Vec<(Option<String>, usize)> = vec![(None, 0)];
@@ -70,12 +74,12 @@ impl GraphClient {
     /// (id, display name, has children) of `parent`'s children (the root's when `None`).
     async fn children(
         &self,
-        token: &str,
+        token: &AccessToken,
         parent: Option<&str>,
     ) -> Result<Vec<(String, String, bool)>, GraphError> {
         let mut url: Url = match parent {
-            None => self.url(&["me", "mailFolders"])?,
-            Some(id) => self.url(&["me", "mailFolders", id, "childFolders"])?,
+            None => self.url(token, &["me", "mailFolders"])?,
+            Some(id) => self.url(token, &["me", "mailFolders", id, "childFolders"])?,
         };
         url.set_query(Some(&format!("$top=100&$select={FOLDER_SELECT}")));
         let mut out = Vec::new();
@@ -92,7 +96,7 @@ impl GraphClient {
                 }
             }
             match body["@odata.nextLink"].as_str() {
-                Some(next) => url = self.same_graph(next)?,
+                Some(next) => url = self.same_graph(token, next)?,
                 None => return Ok(out),
             }
         }

@@ -1,6 +1,7 @@
 //! Receiving through Graph: delta pages of a folder, a message's attachments,
 //! and the after-processing actions (mark read, move).
 use super::{read_json, GraphClient, GraphError};
+use crate::identity::AccessToken;
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -244,18 +245,13 @@ pub fn parse_delta(body: &Value) -> Result<DeltaPage, GraphError> {
 impl GraphClient {
     /// A link Graph gave (next page, delta), if it points at the configured
     /// Graph: the bearer token never goes anywhere else.
-    pub(super) fn same_graph(&self, link: &str) -> Result<Url, GraphError> {
+    pub(super) fn same_graph(&self, token: &AccessToken, link: &str) -> Result<Url, GraphError> {
         Url::parse(link)
             .ok()
-            .filter(|u| {
-                u.scheme() == self.base.scheme()
-                    && u.host_str() == self.base.host_str()
-                    && u.port_or_known_default() == self.base.port_or_known_default()
-                    && u.path().starts_with(self.base.path())
-            })
+            .filter(|u| token.graph.owns(u))
             .ok_or_else(|| {
                 GraphError::Internal(
-                    "a link from Graph does not point at the configured Graph".into(),
+                    "a link from Graph does not point at the mailbox's Graph".into(),
                 )
             })
     }
@@ -263,8 +259,13 @@ impl GraphClient {
     /// The first page of a full round over `folder`, for mail received since `since`.
     /// Graph filters by `receivedDateTime ge …` itself; the caller filters again,
     /// so a server that ignores the filter imports no older mail either.
-    pub fn delta_start(&self, folder: &str, since: DateTime<Utc>) -> Result<String, GraphError> {
-        let mut url = self.url(&["me", "mailFolders", folder, "messages", "delta"])?;
+    pub fn delta_start(
+        &self,
+        token: &AccessToken,
+        folder: &str,
+        since: DateTime<Utc>,
+    ) -> Result<String, GraphError> {
+        let mut url = self.url(token, &["me", "mailFolders", folder, "messages", "delta"])?;
         let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
         // Set verbatim: query_pairs_mut would encode `$` as %24.
         url.set_query(Some(&format!(
@@ -276,8 +277,12 @@ impl GraphClient {
     /// GET one delta page. `link` is `delta_start` or a link Graph gave; a link
     /// to anywhere but the configured Graph is refused, so the bearer token
     /// never goes elsewhere.
-    pub async fn delta_page(&self, token: &str, link: &str) -> Result<DeltaPage, GraphError> {
-        let url = self.same_graph(link)?;
+    pub async fn delta_page(
+        &self,
+        token: &AccessToken,
+        link: &str,
+    ) -> Result<DeltaPage, GraphError> {
+        let url = self.same_graph(token, link)?;
         let request = self
             .authorized(Method::GET, url, token)
             .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"));
@@ -290,10 +295,10 @@ impl GraphClient {
     /// [`GraphClient::attachment_value`], so no answer carries them all.
     pub async fn attachment_list(
         &self,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
     ) -> Result<Vec<AttachmentMeta>, GraphError> {
-        let mut url = self.url(&["me", "messages", message_id, "attachments"])?;
+        let mut url = self.url(token, &["me", "messages", message_id, "attachments"])?;
         // Set verbatim: query_pairs_mut would encode `$` as %24.
         url.set_query(Some(&format!("$select={ATTACHMENT_SELECT}")));
         let mut out = Vec::new();
@@ -311,7 +316,7 @@ impl GraphClient {
                     .map(attachment_meta),
             );
             match body["@odata.nextLink"].as_str() {
-                Some(next) => url = self.same_graph(next)?,
+                Some(next) => url = self.same_graph(token, next)?,
                 None => return Ok(out),
             }
         }
@@ -325,7 +330,7 @@ impl GraphClient {
     /// may take longer than the client's usual 60 s.
     pub async fn attachment_value(
         &self,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
         attachment_id: &str,
     ) -> Result<reqwest::Response, GraphError> {
@@ -347,7 +352,7 @@ impl GraphClient {
     }
 
     /// PATCH /me/messages/{id} {"isRead": true}.
-    pub async fn mark_read(&self, token: &str, message_id: &str) -> Result<(), GraphError> {
+    pub async fn mark_read(&self, token: &AccessToken, message_id: &str) -> Result<(), GraphError> {
         let request = self.request(Method::PATCH, &["me", "messages", message_id], token)?;
         self.execute(request.json(&json!({ "isRead": true })))
             .await
@@ -358,7 +363,7 @@ impl GraphClient {
     /// the message keeps its id, so repeating a move after a crash finds it.
     pub async fn move_message(
         &self,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
         folder: &str,
     ) -> Result<(), GraphError> {

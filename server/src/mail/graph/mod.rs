@@ -15,6 +15,7 @@ mod thread;
 mod upload;
 
 use crate::clock::Clock;
+use crate::identity::AccessToken;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,29 +48,21 @@ const PREFER_IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
-    base: Url,
     /// Reads a `Retry-After` given as an HTTP date against our time.
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphClient")
-            .field("base", &self.base.as_str())
-            .finish_non_exhaustive()
+        f.debug_struct("GraphClient").finish_non_exhaustive()
     }
 }
 
 impl GraphClient {
-    /// base_url like "https://graph.microsoft.com/v1.0" (config.graph_base_url, no trailing slash).
+    /// Which Graph a call goes to comes with its token ([`AccessToken::graph`]:
+    /// the mailbox's cloud), so one client serves every cloud.
     /// reqwest client: connect timeout 10 s, total timeout 60 s, redirects disabled, rustls.
-    pub fn new(base_url: &str, clock: Arc<dyn Clock>) -> Result<Self, GraphError> {
-        let base = Url::parse(base_url.trim_end_matches('/'))
-            .ok()
-            .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
-            .ok_or_else(|| {
-                GraphError::Internal("the Graph base URL is not an http(s) URL".into())
-            })?;
+    pub fn new(clock: Arc<dyn Clock>) -> Result<Self, GraphError> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             // A redirect from Graph is unexpected; following it would resend the bearer token.
@@ -84,7 +77,7 @@ impl GraphClient {
                     errors::chain(e)
                 ))
             })?;
-        Ok(Self { http, base, clock })
+        Ok(Self { http, clock })
     }
 
     /// POST /me/messages (Prefer: IdType="ImmutableId"), small attachments inline; large ones
@@ -106,7 +99,7 @@ impl GraphClient {
     /// the original's thread.
     pub async fn create_draft(
         &self,
-        token: &str,
+        token: &AccessToken,
         message: &OutgoingMessage,
         attachments: &[PreparedAttachment],
         tag: &str,
@@ -173,7 +166,7 @@ impl GraphClient {
     }
 
     /// POST /me/messages/{id}/send → 202.
-    pub async fn send_draft(&self, token: &str, id: &str) -> Result<(), GraphError> {
+    pub async fn send_draft(&self, token: &AccessToken, id: &str) -> Result<(), GraphError> {
         let request = self.request(Method::POST, &["me", "messages", id, "send"], token)?;
         // Graph wants a body length on POST; an empty body is what the API documents.
         self.execute(request.header(reqwest::header::CONTENT_LENGTH, "0"))
@@ -182,8 +175,12 @@ impl GraphClient {
     }
 
     /// GET /me/messages/{id}?$select=isDraft (Prefer: IdType="ImmutableId").
-    pub async fn draft_state(&self, token: &str, id: &str) -> Result<DraftState, GraphError> {
-        let mut url = self.url(&["me", "messages", id])?;
+    pub async fn draft_state(
+        &self,
+        token: &AccessToken,
+        id: &str,
+    ) -> Result<DraftState, GraphError> {
+        let mut url = self.url(token, &["me", "messages", id])?;
         // Set verbatim: query_pairs_mut would encode `$` as %24.
         url.set_query(Some("$select=isDraft"));
         let request = self.authorized(Method::GET, url, token);
@@ -204,7 +201,7 @@ impl GraphClient {
     /// POST /me/messages/{id}/attachments: a small attachment that did not fit in the draft body.
     async fn add_attachment(
         &self,
-        token: &str,
+        token: &AccessToken,
         id: &str,
         attachment: &PreparedAttachment,
     ) -> Result<(), GraphError> {
@@ -216,8 +213,12 @@ impl GraphClient {
 
     /// The ids of drafts carrying `tag` (see [`GraphClient::create_draft`]):
     /// `GET /me/mailFolders/drafts/messages?$filter=singleValueExtendedProperties/Any(…)`.
-    pub async fn tagged_drafts(&self, token: &str, tag: &str) -> Result<Vec<String>, GraphError> {
-        let mut url = self.url(&["me", "mailFolders", "drafts", "messages"])?;
+    pub async fn tagged_drafts(
+        &self,
+        token: &AccessToken,
+        tag: &str,
+    ) -> Result<Vec<String>, GraphError> {
+        let mut url = self.url(token, &["me", "mailFolders", "drafts", "messages"])?;
         let filter = format!(
             "singleValueExtendedProperties/Any(ep: ep/id eq '{OUTBOX_TAG_PROPERTY}' and ep/value eq '{}')",
             tag.replace('\'', "''")
@@ -243,14 +244,14 @@ impl GraphClient {
 
     /// DELETE /me/messages/{id}, ignoring failure (an unsent draft is litter,
     /// never a risk): tidies up after a failed create_draft, and orphans.
-    pub async fn discard(&self, token: &str, id: &str) {
+    pub async fn discard(&self, token: &AccessToken, id: &str) {
         if let Err(e) = self.delete_message(token, id).await {
             tracing::warn!(error = %e.describe(), "could not delete an incomplete draft");
         }
     }
 
     /// DELETE /me/messages/{id}; one already gone counts as deleted.
-    pub async fn delete_message(&self, token: &str, id: &str) -> Result<(), GraphError> {
+    pub async fn delete_message(&self, token: &AccessToken, id: &str) -> Result<(), GraphError> {
         let request = self.request(Method::DELETE, &["me", "messages", id], token)?;
         match self.execute(request).await {
             Ok(_) | Err(GraphError::Rejected { status: 404, .. }) => Ok(()),
@@ -258,13 +259,22 @@ impl GraphClient {
         }
     }
 
-    /// `{base}/seg/seg…`, each segment percent-encoded (REST ids may contain `/` or `+`).
-    fn url(&self, segments: &[&str]) -> Result<Url, GraphError> {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| GraphError::Internal("the Graph base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .extend(segments);
+    /// `{base}/seg/seg…` on the token's Graph, each segment percent-encoded
+    /// (REST ids may contain `/` or `+`). A leading `me` names the token's
+    /// mailbox: `/me` or `/users/{address}`.
+    fn url(&self, token: &AccessToken, segments: &[&str]) -> Result<Url, GraphError> {
+        let target = &token.graph;
+        let mut url = target.base.clone();
+        {
+            let mut path = url.path_segments_mut().map_err(|()| {
+                GraphError::Internal("the Graph base URL cannot take a path".into())
+            })?;
+            path.pop_if_empty();
+            match segments.split_first() {
+                Some((&"me", rest)) => path.extend(target.mailbox_segments()).extend(rest),
+                _ => path.extend(segments),
+            };
+        }
         Ok(url)
     }
 
@@ -272,15 +282,15 @@ impl GraphClient {
         &self,
         method: Method,
         segments: &[&str],
-        token: &str,
+        token: &AccessToken,
     ) -> Result<RequestBuilder, GraphError> {
-        Ok(self.authorized(method, self.url(segments)?, token))
+        Ok(self.authorized(method, self.url(token, segments)?, token))
     }
 
-    fn authorized(&self, method: Method, url: Url, token: &str) -> RequestBuilder {
+    fn authorized(&self, method: Method, url: Url, token: &AccessToken) -> RequestBuilder {
         self.http
             .request(method, url)
-            .bearer_auth(token)
+            .bearer_auth(&token.token)
             .header("Prefer", PREFER_IMMUTABLE_IDS)
             // Lets Microsoft support find a request from our logs.
             .header("client-request-id", uuid::Uuid::new_v4().to_string())

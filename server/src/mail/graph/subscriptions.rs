@@ -3,6 +3,7 @@
 //! Microsoft then posts to Tenant Mail when mail arrives, instead of waiting
 //! for the next poll.
 use super::{read_json, GraphClient, GraphError};
+use crate::identity::AccessToken;
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::json;
@@ -24,8 +25,12 @@ fn expiry(body: &serde_json::Value, asked: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The messages of `folder` (a well-known name or an id), as Graph names them.
-fn resource(folder: &str) -> String {
-    format!("me/mailFolders('{}')/messages", folder.replace('\'', "''"))
+fn resource(token: &AccessToken, folder: &str) -> String {
+    format!(
+        "{}/mailFolders('{}')/messages",
+        token.graph.mailbox_segments().join("/"),
+        folder.replace('\'', "''")
+    )
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -38,7 +43,7 @@ impl GraphClient {
     /// first checks the URL answers its validation request.
     pub async fn subscribe(
         &self,
-        token: &str,
+        token: &AccessToken,
         folder: &str,
         notification_url: &str,
         client_state: &str,
@@ -48,7 +53,7 @@ impl GraphClient {
             "changeType": "created",
             "notificationUrl": notification_url,
             "lifecycleNotificationUrl": notification_url,
-            "resource": resource(folder),
+            "resource": resource(token, folder),
             "expirationDateTime": iso(expires_at),
             "clientState": client_state,
         });
@@ -69,7 +74,7 @@ impl GraphClient {
     /// after `reauthorizationRequired`).
     pub async fn renew_subscription(
         &self,
-        token: &str,
+        token: &AccessToken,
         id: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, GraphError> {
@@ -80,7 +85,7 @@ impl GraphClient {
     }
 
     /// `DELETE /subscriptions/{id}`; one already gone counts as deleted.
-    pub async fn unsubscribe(&self, token: &str, id: &str) -> Result<(), GraphError> {
+    pub async fn unsubscribe(&self, token: &AccessToken, id: &str) -> Result<(), GraphError> {
         let request = self.request(Method::DELETE, &["subscriptions", id], token)?;
         match self.execute(request).await {
             Ok(_) | Err(GraphError::Rejected { status: 404, .. }) => Ok(()),
@@ -93,11 +98,11 @@ impl GraphClient {
     /// between Graph making one and Tenant Mail recording it may have left.
     pub async fn subscriptions_to(
         &self,
-        token: &str,
+        token: &AccessToken,
         folder: &str,
         notification_url: &str,
     ) -> Result<Vec<String>, GraphError> {
-        let resource = resource(folder);
+        let resource = resource(token, folder);
         let request = self.request(Method::GET, &["subscriptions"], token)?;
         let answer = read_json(self.execute(request).await?).await?;
         Ok(answer["value"]

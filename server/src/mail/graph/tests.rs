@@ -337,13 +337,28 @@ fn attachment_debug_hides_the_bytes() {
 }
 
 #[test]
-fn new_rejects_unusable_base_urls() {
-    assert!(GraphClient::new("https://graph.microsoft.com/v1.0/", clock()).is_ok());
-    assert!(matches!(
-        GraphClient::new("graph.microsoft.com", clock()),
-        Err(GraphError::Internal(_))
-    ));
-    assert!(GraphClient::new("ftp://graph.microsoft.com/v1.0", clock()).is_err());
+fn urls_name_the_tokens_mailbox_on_the_tokens_graph() {
+    let g = GraphClient::new(clock()).unwrap();
+    let mut token = crate::identity::AccessToken {
+        token: "t".into(),
+        expires_at: chrono::Utc::now(),
+        graph: crate::identity::graph_target::GraphTarget::me("https://graph.microsoft.us/v1.0/")
+            .unwrap(),
+    };
+    let url = |t: &crate::identity::AccessToken, s: &[&str]| g.url(t, s).unwrap().to_string();
+    assert_eq!(
+        url(&token, &["me", "messages", "a/b+c"]),
+        "https://graph.microsoft.us/v1.0/me/messages/a%2Fb+c"
+    );
+    assert_eq!(
+        url(&token, &["subscriptions"]),
+        "https://graph.microsoft.us/v1.0/subscriptions"
+    );
+    token.graph.user = Some("support@contoso.us".into());
+    assert_eq!(
+        url(&token, &["me", "mailFolders", "inbox"]),
+        "https://graph.microsoft.us/v1.0/users/support@contoso.us/mailFolders/inbox"
+    );
 }
 
 fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {

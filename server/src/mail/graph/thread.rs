@@ -1,6 +1,7 @@
 //! What a received message answers: its `In-Reply-To` and `References`
 //! headers, which Graph gives only one message at a time (never in delta).
 use super::{read_json, GraphClient, GraphError};
+use crate::identity::AccessToken;
 use reqwest::Method;
 
 impl GraphClient {
@@ -9,10 +10,10 @@ impl GraphClient {
     /// message's headers only this way, never in delta).
     pub async fn thread_headers(
         &self,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
     ) -> Result<ThreadHeaders, GraphError> {
-        let mut url = self.url(&["me", "messages", message_id])?;
+        let mut url = self.url(token, &["me", "messages", message_id])?;
         url.set_query(Some("$select=internetMessageHeaders"));
         let body = read_json(
             self.execute(self.authorized(Method::GET, url, token))

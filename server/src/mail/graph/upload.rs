@@ -1,5 +1,6 @@
 //! Attachments of 3 MB and more: an upload session, then sequential chunks with `Content-Range`.
 
+use crate::identity::AccessToken;
 use reqwest::{header, Method};
 use serde_json::json;
 use url::Url;
@@ -14,7 +15,7 @@ pub(crate) const CHUNK_BYTES: usize = 12 * 320 * 1024;
 /// POST …/attachments/createUploadSession, then PUT every chunk to the returned `uploadUrl`.
 pub(crate) async fn upload(
     client: &GraphClient,
-    token: &str,
+    token: &AccessToken,
     draft_id: &str,
     attachment: &PreparedAttachment,
 ) -> Result<(), GraphError> {
@@ -41,7 +42,7 @@ pub(crate) async fn upload(
     let upload_url = session["uploadUrl"]
         .as_str()
         .and_then(|u| Url::parse(u).ok())
-        .filter(|u| acceptable(&client.base, u))
+        .filter(|u| acceptable(&token.graph.base, u))
         .ok_or_else(|| GraphError::Internal("Graph returned no usable uploadUrl".into()))?;
     let total = attachment.bytes.len();
     let mut start = 0;

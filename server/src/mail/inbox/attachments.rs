@@ -5,6 +5,7 @@
 use super::sync::{Inbox, SyncOutcome};
 use crate::db::inbox::{FileContent, NewAttachment};
 use crate::db::{Store, StoreError};
+use crate::identity::AccessToken;
 use crate::mail::graph::{AttachmentKind, AttachmentMeta, GraphError};
 
 /// A file up to this size stays in memory and in its attachment row; a larger
@@ -32,7 +33,7 @@ impl Inbox {
     pub(super) async fn fetch_attachments(
         &self,
         id: &str,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
     ) -> Result<Received, SyncOutcome> {
         let list = match self
@@ -87,7 +88,7 @@ impl Inbox {
     async fn fetch_file(
         &self,
         id: &str,
-        token: &str,
+        token: &AccessToken,
         message_id: &str,
         meta: &AttachmentMeta,
     ) -> Result<Option<FileContent>, SyncOutcome> {

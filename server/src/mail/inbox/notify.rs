@@ -10,6 +10,7 @@
 use super::sync::Inbox;
 use crate::db::subscriptions::{NewSubscription, Subscription};
 use crate::db::tenant_emails::TenantEmail;
+use crate::identity::AccessToken;
 use crate::mail::graph::GraphError;
 use app::model::inbox::Arrival;
 use base64::Engine;
@@ -34,7 +35,7 @@ fn new_client_state() -> String {
 
 impl Inbox {
     /// Makes the mailbox's subscription what its settings ask for.
-    pub(super) async fn keep_subscription(&self, email: &TenantEmail, token: &str) {
+    pub(super) async fn keep_subscription(&self, email: &TenantEmail, token: &AccessToken) {
         let id = email.id.as_str();
         let folder = email.settings.receiving.folder.as_str();
         let wanted = match (
@@ -96,7 +97,7 @@ impl Inbox {
         }
     }
 
-    async fn renew(&self, email: &TenantEmail, token: &str, s: &Subscription, url: &str) {
+    async fn renew(&self, email: &TenantEmail, token: &AccessToken, s: &Subscription, url: &str) {
         let id = email.id.as_str();
         let Some(sid) = s.subscription_id.as_deref() else {
             return;
@@ -126,7 +127,7 @@ impl Inbox {
         }
     }
 
-    async fn subscribe(&self, email: &TenantEmail, token: &str, url: &str) {
+    async fn subscribe(&self, email: &TenantEmail, token: &AccessToken, url: &str) {
         let id = email.id.as_str();
         let folder = email.settings.receiving.folder.as_str();
         // A crash between Graph making a subscription and it being recorded
@@ -189,7 +190,7 @@ impl Inbox {
         }
     }
 
-    async fn drop_subscription(&self, id: &str, token: &str, s: &Subscription) {
+    async fn drop_subscription(&self, id: &str, token: &AccessToken, s: &Subscription) {
         if let Some(sid) = s.subscription_id.as_deref() {
             if let Err(e) = self.call(id, |g| g.unsubscribe(token, sid)).await {
                 // It expires on its own within days; its notifications are

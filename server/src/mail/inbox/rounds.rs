@@ -4,6 +4,7 @@ use super::sync::{Inbox, Link, SyncOutcome};
 use super::text;
 use crate::db::inbox::{Continue, NewAttachment, NewMessage, PageCommit};
 use crate::db::tenant_emails::TenantEmail;
+use crate::identity::AccessToken;
 use crate::mail::graph::{Address, DeltaMessage, DeltaPage, GraphError, ThreadHeaders};
 use app::model::inbox::{AfterProcessing, MailAddress};
 use chrono::{DateTime, Utc};
@@ -77,8 +78,32 @@ impl Inbox {
         // The next page, fetched while the previous one was being committed.
         let mut prefetched: Option<Result<DeltaPage, GraphError>> = None;
         loop {
+            let token = match self.token(id).await {
+                Ok(t) => t,
+                Err(outcome) => return outcome,
+            };
+            if let Link::Delta(ref d) = link {
+                // Kept from before the mailbox moved to another cloud: that
+                // Graph's state means nothing here, and the token must not go there.
+                let elsewhere = url::Url::parse(d).map_or(true, |u| !token.graph.owns(&u));
+                if elsewhere {
+                    tracing::info!(
+                        tenant_email_id = id,
+                        "inbox: the mailbox's Graph changed; full resync"
+                    );
+                    if let Err(e) = self
+                        .store
+                        .inbox()
+                        .start_over(id, owner, folder, since)
+                        .await
+                    {
+                        return e.into();
+                    }
+                    link = Link::Start;
+                }
+            }
             let url = match link {
-                Link::Start => match self.graph.delta_start(folder, since) {
+                Link::Start => match self.graph.delta_start(&token, folder, since) {
                     Ok(u) => u,
                     Err(e) => return SyncOutcome::Failed(e.describe()),
                 },
@@ -90,10 +115,6 @@ impl Inbox {
                     return e.into();
                 }
             }
-            let token = match self.token(id).await {
-                Ok(t) => t,
-                Err(outcome) => return outcome,
-            };
             let fetched = match prefetched.take() {
                 Some(page) => page,
                 None => self.call(id, |g| g.delta_page(&token, &url)).await,
@@ -191,7 +212,7 @@ impl Inbox {
         id: &str,
         owner: &str,
         after: AfterProcessing,
-        token: &str,
+        token: &AccessToken,
         page: DeltaPage,
         since: DateTime<Utc>,
     ) -> Result<Prepared, SyncOutcome> {
@@ -256,7 +277,7 @@ impl Inbox {
     async fn thread_headers(
         &self,
         id: &str,
-        token: &str,
+        token: &AccessToken,
         messages: &[DeltaMessage],
     ) -> Result<HashMap<String, ThreadHeaders>, SyncOutcome> {
         let asked: Vec<&DeltaMessage> = messages

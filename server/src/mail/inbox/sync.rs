@@ -9,7 +9,7 @@
 //! last page; when Graph forgets the delta state (410) a full round runs
 //! again under the same key.
 use crate::db::{Store, StoreError};
-use crate::identity::{Identity, TokenError};
+use crate::identity::{AccessToken, Identity, TokenError};
 use crate::mail::graph::{GraphClient, GraphError};
 use crate::mail::slots::MailboxSlots;
 use app::model::inbox::AfterProcessing;
@@ -311,9 +311,9 @@ impl Inbox {
         outcome
     }
 
-    pub(super) async fn token(&self, tenant_email_id: &str) -> Result<String, SyncOutcome> {
+    pub(super) async fn token(&self, tenant_email_id: &str) -> Result<AccessToken, SyncOutcome> {
         match self.identity.access_token(tenant_email_id).await {
-            Ok(t) => Ok(t.token),
+            Ok(t) => Ok(t),
             Err(TokenError::NeedsReauth(why)) | Err(TokenError::CredentialsInvalid(why)) => {
                 Err(SyncOutcome::Waiting(why))
             }

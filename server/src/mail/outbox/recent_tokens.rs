@@ -6,15 +6,14 @@
 //! at once when Graph refuses it.
 use crate::clock::Clock;
 use crate::identity::AccessToken;
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TTL: Duration = Duration::from_secs(2);
 
-/// The token, when it was read, and when Microsoft said it expires.
-type Entry = (String, Instant, DateTime<Utc>);
+/// The token (with when Microsoft said it expires) and when it was read.
+type Entry = (AccessToken, Instant);
 
 pub struct RecentTokens {
     tokens: Mutex<HashMap<String, Entry>>,
@@ -29,20 +28,17 @@ impl RecentTokens {
         }
     }
 
-    pub fn get(&self, mailbox: &str) -> Option<String> {
+    pub fn get(&self, mailbox: &str) -> Option<AccessToken> {
         let map = self.tokens.lock().ok()?;
-        let (token, at, expires_at) = map.get(mailbox)?;
-        let fresh =
-            at.elapsed() < TTL && *expires_at - chrono::Duration::minutes(1) > self.clock.now();
+        let (token, at) = map.get(mailbox)?;
+        let fresh = at.elapsed() < TTL
+            && token.expires_at - chrono::Duration::minutes(1) > self.clock.now();
         fresh.then(|| token.clone())
     }
 
     pub fn put(&self, mailbox: &str, token: &AccessToken) {
         if let Ok(mut map) = self.tokens.lock() {
-            map.insert(
-                mailbox.to_string(),
-                (token.token.clone(), Instant::now(), token.expires_at),
-            );
+            map.insert(mailbox.to_string(), (token.clone(), Instant::now()));
         }
     }
 

@@ -3,7 +3,7 @@
 //! [`super::worker`] for why this sends a message at most once.
 use super::worker::{Outbox, Outcome};
 use crate::db::outbox::{OutboxMessage, Release};
-use crate::identity::TokenError;
+use crate::identity::{AccessToken, TokenError};
 use crate::mail::graph::{
     backoff, DraftState, GraphClient, GraphError, PreparedAttachment, ORIGINAL_GONE,
 };
@@ -20,8 +20,7 @@ impl Outbox {
             // Before giving up, make sure it did not go out after all.
             if let Some(id) = &m.graph_message_id {
                 if let Ok(token) = self.identity.access_token(&m.tenant_email_id).await {
-                    if let Ok(DraftState::Sent) =
-                        self.call(&m, |g| g.draft_state(&token.token, id)).await
+                    if let Ok(DraftState::Sent) = self.call(&m, |g| g.draft_state(&token, id)).await
                     {
                         return self.sent(&m).await;
                     }
@@ -117,7 +116,11 @@ impl Outbox {
         }
     }
 
-    async fn create_draft(&self, m: &OutboxMessage, token: &str) -> Result<String, Outcome> {
+    async fn create_draft(
+        &self,
+        m: &OutboxMessage,
+        token: &AccessToken,
+    ) -> Result<String, Outcome> {
         let message = match m.message() {
             Ok(msg) => msg,
             Err(e) => {
@@ -235,7 +238,11 @@ impl Outbox {
     /// them. A failed lookup or delete leaves an unsent draft behind, which
     /// is untidy but can never become a second mail: only Graph being busy
     /// stops the attempt (the caller retries later, when it looks again).
-    async fn delete_orphan_drafts(&self, m: &OutboxMessage, token: &str) -> Result<(), GraphError> {
+    async fn delete_orphan_drafts(
+        &self,
+        m: &OutboxMessage,
+        token: &AccessToken,
+    ) -> Result<(), GraphError> {
         let orphans = match self.call(m, |g| g.tagged_drafts(token, &m.id)).await {
             Ok(orphans) => orphans,
             Err(e) => {
@@ -259,13 +266,13 @@ impl Outbox {
 
     /// The mailbox's access token. Messages of one mailbox that go out
     /// together share one lookup (see [`RecentTokens`]).
-    async fn token(&self, tenant_email_id: &str) -> Result<String, TokenError> {
+    async fn token(&self, tenant_email_id: &str) -> Result<AccessToken, TokenError> {
         if let Some(token) = self.recent_tokens.get(tenant_email_id) {
             return Ok(token);
         }
         let token = self.identity.access_token(tenant_email_id).await?;
         self.recent_tokens.put(tenant_email_id, &token);
-        Ok(token.token)
+        Ok(token)
     }
 
     /// One Graph request inside one of the mailbox's four slots.
