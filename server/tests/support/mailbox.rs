@@ -348,11 +348,18 @@ impl Mailbox {
 
     /// The same for another tenant email of this tenant, signing in as `oid`.
     pub async fn connect_email(&self, email_id: &str, oid: &str) {
+        self.connect_at(&self.stand_in, &self.tenant_id, email_id, oid)
+            .await;
+    }
+
+    /// The same for any tenant email, signing in as `oid` at `stand_in`
+    /// (another cloud's).
+    pub async fn connect_at(&self, stand_in: &StandIn, tenant_id: &str, email_id: &str, oid: &str) {
         let begun = self
             .admin
             .post(format!(
                 "{}/core/oauth2/begin/{}/{}",
-                self.base, self.tenant_id, email_id
+                self.base, tenant_id, email_id
             ))
             .form(&[("x", "")])
             .send()
@@ -362,7 +369,7 @@ impl Mailbox {
         let authorize = begun.headers()["location"].to_str().unwrap().to_string();
         let back = pass_sign_in(
             &self.admin,
-            &self.stand_in.base_url(),
+            &stand_in.base_url(),
             &authorize,
             &self.redirect_uri,
             oid,
