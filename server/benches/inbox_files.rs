@@ -101,15 +101,19 @@ async fn run(case: &Case) -> (f64, f64) {
 /// time) and dropped: what the transport alone costs.
 async fn raw(c: &support::Mailbox, case: &Case) -> (f64, f64) {
     let graph = c.graph();
-    let token = c
-        .stand_in
-        .issue_access_token(ms_stand_in::fixture::MAILBOX, &c.client_id)
-        .unwrap();
+    let token = server::identity::AccessToken {
+        token: c
+            .stand_in
+            .issue_access_token(ms_stand_in::fixture::MAILBOX, &c.client_id)
+            .unwrap(),
+        expires_at: support::now() + chrono::Duration::hours(1),
+        graph: server::identity::graph_target::GraphTarget::me(&c.stand_in.graph_base()).unwrap(),
+    };
     let since = chrono::DateTime::from_timestamp(0, 0).unwrap();
     let memory = PeakRss::start();
     let start = Instant::now();
     let page = graph
-        .delta_page(&token, &graph.delta_start("inbox", since).unwrap())
+        .delta_page(&token, &graph.delta_start(&token, "inbox", since).unwrap())
         .await
         .unwrap();
     let mut total = 0;

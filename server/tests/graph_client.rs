@@ -1,6 +1,8 @@
 //! The Graph mail client against the loopback stand-in: draft then send, lookups, throttling,
 //! dropped connections, refusals and upload sessions.
 
+mod support;
+
 use std::time::Duration;
 
 use app::model::mail::OutgoingMessage;
@@ -25,7 +27,7 @@ struct Env {
 fn bearer(token: &str, base: &str) -> AccessToken {
     AccessToken {
         token: token.into(),
-        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+        expires_at: support::now() + chrono::Duration::hours(1),
         graph: GraphTarget::me(base).unwrap(),
     }
 }

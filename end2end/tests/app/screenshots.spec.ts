@@ -21,6 +21,12 @@ test('README screenshots', async ({ page, baseURL }) => {
   await expect(page.locator('#scopes-error')).toContainText('single line');
   await page.screenshot({ path: 'screenshots/oauth2-configuration.png', fullPage: true });
   await page.getByRole('button', { name: 'Fix scopes' }).click();
+  // A national cloud: the authority of another cloud is refused as typed.
+  await page.getByLabel('Cloud').selectOption('us_gov');
+  await expect(page.locator('#authority-fixed')).toBeVisible();
+  await page.locator('#authority_url').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'screenshots/cloud.png' });
+  await page.getByLabel('Cloud').selectOption('global');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();
   await page.locator('#back-to-tenant').click();

@@ -196,3 +196,50 @@ test('delete a tenant email after confirming', async ({ page }) => {
   await row.getByRole('group', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete' }).click();
   await expect(page.locator('#emails-table tr', { hasText: address })).toHaveCount(0);
 });
+
+test('the Cloud decides the sign-in host: another cloud\'s authority and Graph scopes are refused as typed, fixed in one click, saved', async ({ page }) => {
+  await createTenant(page, uniqueName('Contoso US Gov'));
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(`desk-${Date.now()}@contoso.us`);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await expect(page.getByLabel('Cloud')).toHaveValue('global');
+  await page.getByLabel('Application ID').fill(APP_ID);
+  await page.getByLabel('Secret key').fill('Gov~secret-value-0123456789abcdef');
+  await page.getByLabel('Tenant ID helper').fill(APP_ID);
+  await page.getByRole('button', { name: 'Fill authority' }).click();
+  await expect(page.getByLabel('Authentication Authority URL')).toHaveValue(`https://login.microsoftonline.com/${APP_ID}`);
+
+  // Choosing GCC High: the global authority is refused at once, in WASM, without a request.
+  const requests = recordRequests(page);
+  await page.getByLabel('Cloud').selectOption('us_gov');
+  await expect(page.locator('#authority_url-error')).toContainText('GCC High');
+  await expect(page.locator('#authority-fixed')).toHaveText(`https://login.microsoftonline.us/${APP_ID}`);
+  // A scope written with the global Graph is refused too.
+  await page.getByLabel('Scopes').fill(`${SCOPES} https://graph.microsoft.com/Mail.ReadBasic`);
+  await expect(page.locator('#scopes-error')).toContainText('https://graph.microsoft.us/mail.readbasic');
+  await page.waitForTimeout(300);
+  expect(requests.urls(), 'client-side validation must not call the server').toEqual([]);
+  requests.stop();
+  await page.getByLabel('Scopes').fill(SCOPES);
+  await expect(page.locator('#scopes-error')).toBeEmpty();
+  await page.getByRole('button', { name: 'Use it' }).click();
+  await expect(page.getByLabel('Authentication Authority URL')).toHaveValue(`https://login.microsoftonline.us/${APP_ID}`);
+  await expect(page.locator('#authority_url-error')).toBeEmpty();
+  // The Tenant ID helper now fills the GCC High authority.
+  await page.getByRole('button', { name: 'Fill authority' }).click();
+  await expect(page.getByLabel('Authentication Authority URL')).toHaveValue(`https://login.microsoftonline.us/${APP_ID}`);
+
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await expect(page.getByLabel('Cloud')).toHaveValue('us_gov');
+  await expect(page.getByLabel('Authentication Authority URL')).toHaveValue(`https://login.microsoftonline.us/${APP_ID}`);
+  // Back to the global cloud: refused again until the authority follows.
+  await page.getByLabel('Cloud').selectOption('global');
+  await expect(page.locator('#authority_url-error')).toContainText('the global cloud');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('tab', { name: /OAuth2 Configuration/ })).toHaveClass(/tab-error/);
+});

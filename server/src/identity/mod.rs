@@ -98,6 +98,14 @@ impl Identity {
         })
     }
 
+    /// Where the mailbox with these settings is reached in Graph.
+    pub fn graph_target(
+        &self,
+        settings: &crate::db::tenant_emails::MailboxSettings,
+    ) -> Result<graph_target::GraphTarget, String> {
+        graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))
+    }
+
     /// The redirect URI, byte-identical in authorize and token requests.
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
@@ -153,15 +161,5 @@ mod cookie_tests {
         let hash = "0123456789abcdef0123456789abcdef";
         assert_eq!(cookie_name(hash, true), "__Host-tm_oauth_0123456789abcdef");
         assert_eq!(cookie_name(hash, false), "tm_oauth_0123456789abcdef");
-    }
-}
-
-impl Identity {
-    /// Where the mailbox with these settings is reached in Graph.
-    pub fn graph_target(
-        &self,
-        settings: &crate::db::tenant_emails::MailboxSettings,
-    ) -> Result<graph_target::GraphTarget, String> {
-        graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))
     }
 }
