@@ -144,6 +144,14 @@ pub trait TenantEmailPort: Send + Sync {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<(), PortError>;
+    /// "Check access" for an application mailbox: an app-only token, a read
+    /// of the mailbox, and the connection recorded when both work.
+    async fn check_app_access(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<crate::model::doctor::DoctorReport, PortError>;
 }
 
 /// Admin accounts (passwords arrive validated; the server hashes them), the

@@ -51,6 +51,9 @@ const WRITES: &[&str] = &[
     "delete_alert_destination",
     "test_alert_destination",
     "round_trip_check",
+    // Connects an application mailbox (server/tests/app_access.rs checks its
+    // answer carries no secret or token).
+    "check_app_access",
 ];
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`

@@ -91,3 +91,18 @@ pub async fn round_trip_check(
         .await
         .map_err(super::port)
 }
+
+/// "Check access" for an application (client-credentials) mailbox.
+#[server(prefix = "/api", endpoint = "check_app_access", input = Json)]
+pub async fn check_app_access(
+    tenant_id: String,
+    email_id: String,
+) -> Result<crate::model::doctor::DoctorReport, ApiError> {
+    let (backend, actor) = super::admin()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend
+        .check_app_access(&actor, &tenant_id, &email_id)
+        .await
+        .map_err(super::port)
+}

@@ -159,3 +159,21 @@ pub fn validate_authority_in(
         ),
     })
 }
+
+/// Application (client-credentials) access needs the tenant itself: the
+/// `common`, `organizations` and `consumers` aliases cannot issue app-only
+/// tokens (AADSTS9001023).
+pub fn check_names_tenant(value: &str) -> Result<(), String> {
+    let tenant = value
+        .trim()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if WELL_KNOWN_TENANTS.contains(&tenant.to_ascii_lowercase().as_str()) {
+        return Err(format!(
+            "Application access needs your tenant, not {tenant}: use the Directory (tenant) ID or a verified domain (Microsoft refuses app-only tokens for {tenant}, AADSTS9001023)."
+        ));
+    }
+    Ok(())
+}

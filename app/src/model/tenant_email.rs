@@ -6,29 +6,41 @@ use super::inbox::{self, ReceivingInput};
 use super::{fields, identifiers, scopes};
 use serde::{Deserialize, Serialize};
 
-/// Kinds of mailbox connection. Only Microsoft 365 exists today; the editor
-/// shows the OAuth2 tab only for types that use it, so more can be added.
+/// Kinds of mailbox connection; the editor shows the OAuth2 tab only for
+/// types that use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AccountType {
+    /// A user mailbox, signed in by that user (delegated permissions).
     Microsoft365Graph,
+    /// The application's own access (client credentials, application
+    /// permissions): no one signs in; Graph is asked for `/users/{address}`.
+    Microsoft365App,
 }
 
 impl AccountType {
-    pub const ALL: &'static [AccountType] = &[AccountType::Microsoft365Graph];
+    pub const ALL: &'static [AccountType] =
+        &[AccountType::Microsoft365Graph, AccountType::Microsoft365App];
     pub fn code(self) -> &'static str {
         match self {
             AccountType::Microsoft365Graph => "microsoft365_graph",
+            AccountType::Microsoft365App => "microsoft365_app",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
-            AccountType::Microsoft365Graph => "Microsoft 365 (Graph API, OAuth2)",
+            AccountType::Microsoft365Graph => "Microsoft 365 — user mailbox (delegated)",
+            AccountType::Microsoft365App => "Microsoft 365 — application (client credentials)",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|t| t.code() == code)
     }
     pub fn uses_oauth2(self) -> bool {
+        true
+    }
+    /// Someone signs in at Microsoft (authorization code flow, refresh
+    /// token); otherwise the app authenticates as itself.
+    pub fn signs_in(self) -> bool {
         matches!(self, AccountType::Microsoft365Graph)
     }
 }
@@ -209,6 +221,10 @@ impl TenantEmailInput {
         Direction::from_code(&self.direction).unwrap_or(Direction::SendAndReceive)
     }
 
+    pub fn account_type(&self) -> AccountType {
+        AccountType::from_code(self.account_type.trim()).unwrap_or(AccountType::Microsoft365Graph)
+    }
+
     pub fn cloud(&self) -> Cloud {
         Cloud::from_code(&self.cloud).unwrap_or_default()
     }
@@ -238,12 +254,18 @@ pub fn validate_field(
             .map(|_| ())
             .ok_or_else(|| "Choose the Microsoft cloud this mailbox is in.".to_string()),
         fields::AUTHORITY_URL => {
-            authority::validate_authority_in(&input.authority_url, input.cloud(), policy)
+            authority::validate_authority_in(&input.authority_url, input.cloud(), policy)?;
+            if input.account_type() == AccountType::Microsoft365App {
+                authority::check_names_tenant(&input.authority_url)?;
+            }
+            Ok(())
         }
         fields::AUTHORIZATION_ENDPOINT => {
             identifiers::validate_endpoint_path(&input.authorization_endpoint)
         }
         fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
+        // Application access asks for `{Graph}/.default`: the Scopes field is not used.
+        fields::SCOPES if input.account_type() == AccountType::Microsoft365App => Ok(()),
         fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction())
             .and_then(|()| scopes::check_cloud(&input.scopes, input.cloud())),
         other => inbox::validate_field(other, &input.receiving, input.direction().receives()),

@@ -24,8 +24,7 @@ test('README screenshots', async ({ page, baseURL }) => {
   // A national cloud: the authority of another cloud is refused as typed.
   await page.getByLabel('Cloud').selectOption('us_gov');
   await expect(page.locator('#authority-fixed')).toBeVisible();
-  await page.locator('#authority_url').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'screenshots/cloud.png' });
+  await page.screenshot({ path: 'screenshots/cloud.png', clip: { x: 0, y: 0, width: 1100, height: 1000 }, fullPage: true });
   await page.getByLabel('Cloud').selectOption('global');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();

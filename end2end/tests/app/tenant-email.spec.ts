@@ -76,7 +76,7 @@ test('create a tenant, open it by double-click, add a tenant email, fix scopes c
   // Back on the tenant, the new email is listed with its status.
   await page.locator('#back-to-tenant').click();
   const emailRow = page.locator('#emails-table tr', { hasText: address });
-  await expect(emailRow).toContainText('Microsoft 365 (Graph API, OAuth2)');
+  await expect(emailRow).toContainText('Microsoft 365 — user mailbox (delegated)');
   await expect(emailRow).toContainText('Not authenticated');
 });
 

@@ -274,4 +274,37 @@ impl TenantEmailPort for Console {
             _ => Err(not_found("tenant email")),
         }
     }
+
+    async fn check_app_access(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<app::model::doctor::DoctorReport, PortError> {
+        let Some(report) = self
+            .identity
+            .check_app_access(actor, tenant_id, email_id)
+            .await?
+        else {
+            return Err(not_found("tenant email"));
+        };
+        let failed: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == app::model::doctor::CheckOutcome::Fail)
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut event = crate::db::audit::Event::new("tenant_email.access_checked")
+            .target("tenant_email", email_id, &report.address)
+            .detail(if failed.is_empty() {
+                "the app may use this mailbox".to_string()
+            } else {
+                format!("failed: {}", failed.join(", "))
+            });
+        if !failed.is_empty() {
+            event = event.failed();
+        }
+        self.store.audit().record_best_effort(actor, event).await;
+        Ok(report)
+    }
 }

@@ -35,9 +35,9 @@ impl std::fmt::Debug for Begun {
 
 /// The saved settings must be valid before anyone is sent to Microsoft.
 fn check_connectable(identity: &Identity, m: &TenantEmail) -> Result<(), Failure> {
-    if !m.settings.account_type.uses_oauth2() {
+    if !m.settings.account_type.signs_in() {
         return Err(Failure::NotConnectable(
-            "This account type does not use OAuth2.".into(),
+            "Application access does not sign in at Microsoft: use Check access.".into(),
         ));
     }
     if !m.has_secret() {

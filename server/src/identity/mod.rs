@@ -19,6 +19,7 @@
 //! ones are logged with a reference id. Nothing here logs a token, code,
 //! state, verifier or secret.
 pub mod admin_consent;
+pub mod app_access;
 pub mod begin;
 pub mod callback;
 pub mod client;
@@ -103,7 +104,12 @@ impl Identity {
         &self,
         settings: &crate::db::tenant_emails::MailboxSettings,
     ) -> Result<graph_target::GraphTarget, String> {
-        graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))
+        let mut target = graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))?;
+        // An application has no `/me`: it names the mailbox.
+        if !settings.account_type.signs_in() {
+            target.user = Some(settings.address.clone());
+        }
+        Ok(target)
     }
 
     /// The redirect URI, byte-identical in authorize and token requests.

@@ -12,24 +12,21 @@
 //! - A changed Application ID or authority (compared with what the
 //!   connection was made with) means the tokens belong to another app:
 //!   Needs re-authentication.
-use super::client::{join_endpoint, EntraClient};
 use super::errors::{aadsts_explanation, OAuthError};
 use super::graph_target::GraphTarget;
-use super::token_http::{describe, TokenHttp};
 use super::Identity;
 use crate::db::connections::{Connection, Refreshed};
 use crate::db::tenant_emails::TenantEmail;
 use crate::db::StoreError;
 use app::model::ConnectionStatus;
 use chrono::{DateTime, Utc};
-use oauth2::{
-    ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl,
-};
 use std::time::Duration;
+pub(crate) use token_call::{Answer, Grant, TokenEndpoint};
 
 mod keep_alive;
 #[cfg(test)]
 mod tests;
+mod token_call;
 
 pub use keep_alive::{keep_alive, spawn_keep_alive};
 
@@ -101,15 +98,6 @@ fn explain(e: &OAuthError) -> String {
 }
 
 /// What one refresh at the token endpoint gave.
-enum Answer {
-    Tokens {
-        access: String,
-        refresh: Option<String>,
-        expires_in: Option<u64>,
-    },
-    Refused(OAuthError),
-    Unreachable(String),
-}
 
 /// What a refused refresh means, by the OAuth `error` (never by AADSTS code).
 fn refused(error: &str, text: String) -> (ConnectionStatus, TokenError) {
@@ -281,14 +269,21 @@ impl Identity {
         owner: &str,
     ) -> Result<AccessToken, TokenError> {
         let id = conn.tenant_email_id.as_str();
-        let refresh_token = self.store.connections().refresh_token(conn)?;
+        let grant = if email.settings.account_type.signs_in() {
+            Grant::Refresh(self.store.connections().refresh_token(conn)?)
+        } else {
+            Grant::ClientCredentials(format!(
+                "{}/.default",
+                self.graph_hosts.resource(email.settings.cloud)
+            ))
+        };
         let Some(secret) = self.store.tenant_emails().client_secret(id).await? else {
             return Err(TokenError::CredentialsInvalid(
                 "No client secret is stored.".into(),
             ));
         };
         match self
-            .call_token_endpoint(conn, email, &refresh_token, &secret)
+            .call_token_endpoint(&TokenEndpoint::of_connection(conn, email), &grant, &secret)
             .await
         {
             Answer::Tokens {
@@ -339,65 +334,6 @@ impl Identity {
                 self.record(id, None, Some(&text), Some(owner)).await;
                 Err(TokenError::Unavailable(text))
             }
-        }
-    }
-
-    async fn call_token_endpoint(
-        &self,
-        conn: &Connection,
-        email: &TenantEmail,
-        refresh_token: &str,
-        secret: &str,
-    ) -> Answer {
-        let path = conn
-            .token_endpoint
-            .as_deref()
-            .unwrap_or(&email.settings.token_endpoint);
-        let token_url = join_endpoint(&conn.authority, path);
-        let Ok(url) = TokenUrl::new(token_url.clone()) else {
-            return Answer::Unreachable(format!("the token endpoint {token_url} is not a URL"));
-        };
-        let client = EntraClient::new(ClientId::new(conn.client_id.clone()))
-            .set_client_secret(ClientSecret::new(secret.to_string()))
-            .set_auth_type(oauth2::AuthType::RequestBody)
-            .set_token_uri(url);
-        let mut delay = Duration::from_millis(250);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = client
-                .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
-                .request_async(&TokenHttp(self.http.clone()))
-                .await;
-            let transient = match result {
-                Ok(r) => {
-                    return Answer::Tokens {
-                        access: r.access_token().secret().clone(),
-                        refresh: r.refresh_token().map(|t| t.secret().clone()),
-                        expires_in: r.expires_in().map(|d| d.as_secs()),
-                    }
-                }
-                Err(RequestTokenError::ServerResponse(e)) => {
-                    let e: OAuthError = e.into();
-                    if matches!(e.error.as_str(), "temporarily_unavailable" | "server_error") {
-                        format!(
-                            "{} ({})",
-                            e.error,
-                            e.aadsts().map(|c| format!("AADSTS{c}")).unwrap_or_default()
-                        )
-                    } else {
-                        return Answer::Refused(e);
-                    }
-                }
-                Err(RequestTokenError::Request(e)) => describe(&e),
-                Err(_) => "unusable answer from the token endpoint".to_string(),
-            };
-            if attempt > RETRIES {
-                return Answer::Unreachable(transient);
-            }
-            tracing::info!(tenant_email_id = %conn.tenant_email_id, attempt, "token refresh failed transiently; retrying");
-            tokio::time::sleep(delay).await;
-            delay *= 2;
         }
     }
 }

@@ -2,7 +2,10 @@
 //! "Click to Authenticate" button that starts the OAuth2 flow on the server.
 use super::state::FormState;
 use crate::model::tenant_email::MailActivity;
-use crate::model::{ConnectionStatus, ConnectionView};
+use crate::api::CheckAppAccess;
+use crate::components::error_banner::ErrorBanner;
+use crate::model::doctor::CheckOutcome;
+use crate::model::{AccountType, ConnectionStatus, ConnectionView};
 use leptos::prelude::*;
 
 /// Why the button cannot be used right now, if it cannot.
@@ -59,8 +62,12 @@ pub fn ConnectPanel(
     } else {
         "Click to Authenticate"
     };
+    // An application mailbox: nobody signs in, the app's access is checked.
+    let app_only = AccountType::from_code(&state.saved.get_untracked().account_type)
+        == Some(AccountType::Microsoft365App);
     let reason = move || blocked_reason(&state, dirty.get());
     let doctor_tenant = tenant_id.clone();
+    let access_tenant = tenant_id.clone();
     let action = move || {
         format!(
             "/core/oauth2/begin/{tenant_id}/{}",
@@ -77,9 +84,14 @@ pub fn ConnectPanel(
             Some(name) => format!("{name} ({})", c.tenant_id),
             None => c.tenant_id.clone(),
         };
+        let (as_label, who) = if app_only {
+            ("Application access to", format!("{} (app {})", c.upn, state.saved.get_untracked().application_id))
+        } else {
+            ("Connected as", who)
+        };
         view! {
             <dl class="connection-details">
-                <dt>"Connected as"</dt><dd id="connected-as">{who}</dd>
+                <dt>{as_label}</dt><dd id="connected-as">{who}</dd>
                 <dt>"Microsoft tenant"</dt><dd id="connected-tenant">{tenant}</dd>
                 <dt>"Connected at"</dt><dd>{c.connected_at}</dd>
                 <dt>"Access token valid until"</dt><dd>{c.access_token_valid_until.unwrap_or_else(|| "—".into())}</dd>
@@ -121,10 +133,11 @@ pub fn ConnectPanel(
             {secret_expiry}
             {details}
             {activity}
-            {(!was_connected).then(|| view! {
+            {(!was_connected && !app_only).then(|| view! {
                 <p class="hint">"Not connected yet. You will sign in at Microsoft as this mailbox; pick exactly this account in Microsoft's account picker."</p>
             })}
-            <form method="post" action=action class="connect-form">
+            {app_only.then(|| view! { <CheckAccess state tenant_id=access_tenant.clone() reason=Signal::derive(reason)/> })}
+            <form method="post" action=action class="connect-form" class:hidden=app_only>
                 <label class="checkbox" class:hidden=!was_connected>
                     <input type="checkbox" name="different_account" value="1"/>
                     " Connect a different account (replaces the pinned one)"
@@ -145,5 +158,63 @@ pub fn ConnectPanel(
                 email_id=Signal::derive(move || state.email_id.get())
             />
         </section>
+    }
+}
+
+/// "Check access": an app-only token, a read of the mailbox, and the
+/// connection recorded when both work (then the page shows it).
+#[component]
+fn CheckAccess(
+    state: FormState,
+    tenant_id: String,
+    reason: Signal<Option<&'static str>>,
+) -> impl IntoView {
+    let check = ServerAction::<CheckAppAccess>::new();
+    let run = move |_| {
+        if let Some(email_id) = state.email_id.get_untracked() {
+            check.dispatch(CheckAppAccess {
+                tenant_id: tenant_id.clone(),
+                email_id,
+            });
+        }
+    };
+    Effect::new(move |_| {
+        let connected = check.value().with(|r| {
+            matches!(r, Some(Ok(report)) if report.checks.iter().any(|c| c.name == "Connection" && c.outcome == CheckOutcome::Pass))
+        });
+        if connected {
+            // The Connection panel comes from the server: show the new one.
+            let _ = window().location().set_search("connected=1");
+        }
+    });
+    let result = move || {
+        check.value().get().map(|r| match r {
+            Ok(report) => {
+                let failed = report.failed();
+                view! {
+                    <p class=if failed { "banner banner-error" } else { "banner banner-ok" } role="status" id="access-summary">
+                        {if failed { "The app cannot use this mailbox yet: the fix is under the failed line." } else { "The app may use this mailbox." }}
+                    </p>
+                    <ul class="doctor-report" id="access-report">
+                        {report.checks.into_iter().map(super::doctor::line).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <div class="connect-form">
+            <p class="hint">"No one signs in: the application's own access (client credentials) is checked with Microsoft, and the mailbox is used through it."</p>
+            <button type="button" class="primary" id="check-access"
+                disabled=move || reason.get().is_some() || check.pending().get()
+                aria-describedby="access-reason"
+                on:click=run>
+                {move || if check.pending().get() { "Checking access…" } else { "Check access" }}
+            </button>
+            <p class="hint" id="access-reason">{move || reason.get().unwrap_or_default()}</p>
+            {result}
+        </div>
     }
 }

@@ -6,7 +6,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::model::doctor::{CheckOutcome, DoctorCheck};
 use leptos::prelude::*;
 
-fn line(c: DoctorCheck) -> impl IntoView {
+pub(super) fn line(c: DoctorCheck) -> impl IntoView {
     let outcome = match c.outcome {
         CheckOutcome::Pass => "pass",
         CheckOutcome::Warn => "warn",

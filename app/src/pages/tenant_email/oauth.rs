@@ -4,12 +4,15 @@ use super::state::FormState;
 use crate::components::copy_button::CopyButton;
 use crate::components::field::Field;
 use crate::model::authority::validate_tenant_segment;
-use crate::model::{fields, scopes, Cloud};
+use crate::model::{fields, scopes, AccountType, Cloud};
 use leptos::prelude::*;
 
 #[component]
 pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
     let clouds: Vec<_> = Cloud::ALL.iter().map(|c| (c.code(), c.label())).collect();
+    let app_only = move || {
+        AccountType::from_code(&state.account_type.get()) == Some(AccountType::Microsoft365App)
+    };
     view! {
         <Field
             label="Cloud"
@@ -41,19 +44,36 @@ pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
             label="Authentication Authority URL"
             input_id=fields::AUTHORITY_URL
             error=state.error(fields::AUTHORITY_URL)
-            hint="https://login.microsoftonline.com/<Tenant ID>, or …/common for any account."
+            hint="https://<the Cloud's sign-in host>/<Tenant ID>, or …/common for any account; login.microsoftonline.com for the global cloud."
         >
             <TextInput state field=fields::AUTHORITY_URL kind="url"/>
             <AuthorityFix state/>
         </Field>
-        <Field label="Authorization Endpoint" input_id=fields::AUTHORIZATION_ENDPOINT error=state.error(fields::AUTHORIZATION_ENDPOINT)>
-            <TextInput state field=fields::AUTHORIZATION_ENDPOINT/>
-        </Field>
+        <Show when=move || !app_only()>
+            <Field label="Authorization Endpoint" input_id=fields::AUTHORIZATION_ENDPOINT error=state.error(fields::AUTHORIZATION_ENDPOINT)>
+                <TextInput state field=fields::AUTHORIZATION_ENDPOINT/>
+            </Field>
+        </Show>
         <Field label="Token Request Endpoint" input_id=fields::TOKEN_ENDPOINT error=state.error(fields::TOKEN_ENDPOINT)>
             <TextInput state field=fields::TOKEN_ENDPOINT/>
         </Field>
-        <ScopesField state/>
-        <div class="field">
+        <Show
+            when=move || !app_only()
+            fallback=move || view! {
+                <p class="hint" id="app-permissions">
+                    {move || {
+                        let cloud = Cloud::from_code(&state.cloud.get()).unwrap_or_default();
+                        format!(
+                            "No one signs in: Tenant Mail asks Microsoft for {}/.default, which carries the app's application permissions. In Entra: API permissions → Microsoft Graph → Application permissions → Mail.ReadWrite and Mail.Send, then Grant admin consent. An Exchange application access policy may limit the app to some mailboxes.",
+                            cloud.graph_resource()
+                        )
+                    }}
+                </p>
+            }
+        >
+            <ScopesField state/>
+        </Show>
+        <div class="field" class:hidden=app_only>
             <label for="redirect_uri">"Redirect URI"</label>
             <div class="with-button">
                 <input id="redirect_uri" type="text" readonly value=redirect_uri.clone()/>
