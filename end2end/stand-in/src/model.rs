@@ -75,6 +75,38 @@ pub struct App {
     pub redirect_uris: Vec<String>,
     pub secrets: Vec<Secret>,
     pub api_permissions: Vec<String>,
+    /// Application permissions with admin consent (`Mail.Read`, `Mail.ReadWrite`, `Mail.Send`, …),
+    /// as granted by the control `grant_app_permissions`: the `roles` of its app-only tokens.
+    #[serde(default)]
+    pub app_permissions: Vec<String>,
+    /// The application access policy: the mailboxes (mail, else UPN, lower-cased) its app-only
+    /// tokens may touch; `None`: every mailbox of the tenant.
+    #[serde(default)]
+    pub access_policy: Option<Vec<String>>,
+    /// Certificate credentials (client assertions, RFC 7523).
+    #[serde(default)]
+    pub certificates: Vec<Certificate>,
+}
+
+/// A certificate credential of an app registration (its `keyCredentials`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Certificate {
+    /// SHA-1 of the DER certificate, upper-case hex: the thumbprint the Azure portal shows and
+    /// Entra's error messages name.
+    pub thumbprint_sha1: String,
+    /// SHA-256 of the DER certificate, upper-case hex.
+    pub thumbprint_sha256: String,
+    /// Base64url SHA-1: the legacy `x5t` header of a client assertion.
+    pub x5t: String,
+    /// Base64url SHA-256: the `x5t#S256` header of a client assertion.
+    pub x5t_s256: String,
+    /// Subject distinguished name (RFC 4514).
+    pub subject: String,
+    /// Validity, Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// The certificate itself, base64 DER.
+    pub der_base64: String,
 }
 
 /// A user with a mailbox.
@@ -109,6 +141,10 @@ pub struct User {
     #[serde(skip_serializing)]
     pub password: Option<String>,
     pub proxy_addresses: Vec<String>,
+    /// A shared mailbox: it has no sign-in of its own; delegates reach it through `/users/{id}`
+    /// with the mailbox permissions its owner gave them.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 impl User {
@@ -119,6 +155,17 @@ impl User {
             .unwrap_or(&self.upn)
             .to_ascii_lowercase()
     }
+}
+
+/// What a delegate may do in someone else's mailbox (Exchange's mailbox permissions).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MailboxPermission {
+    /// Full Access: read and change everything in the mailbox (not send).
+    #[serde(default)]
+    pub full_access: bool,
+    /// Send As: send mail that shows only the mailbox's address as sender.
+    #[serde(default)]
+    pub send_as: bool,
 }
 
 /// Consent for an app: by one user (`oid`) or tenant-wide by an admin (`tenant_id`).
@@ -265,6 +312,9 @@ pub struct SubscriptionView {
     /// The same instant as Graph writes it (`2025-01-01T00:00:00Z`).
     pub expiration_date_time: String,
     pub client_state: Option<String>,
+    /// The user who created it; `None` for a subscription made with an app-only token.
+    #[serde(default)]
+    pub creator_oid: Option<String>,
     /// A `reauthorizationRequired` lifecycle event was sent and neither `/reauthorize` nor a
     /// renewal has answered it yet.
     pub needs_reauthorization: bool,

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::identity::jwt::SigningKey;
 use crate::ledger::Ledger;
-use crate::model::{App, Limits, Tenant, User};
+use crate::model::{App, Limits, MailboxPermission, Tenant, User};
 
 /// A sign-in in progress (between `authorize` and the redirect back).
 #[derive(Clone, Debug)]
@@ -61,8 +61,12 @@ pub enum Void {
 #[derive(Clone, Debug)]
 pub struct AccessGrant {
     pub client_id: String,
-    pub oid: String,
-    /// Lower-cased Graph scopes (`mail.send`, …).
+    /// The signed-in user; `None` for an app-only token (client credentials).
+    pub oid: Option<String>,
+    /// The tenant the token was issued in (the user's, or the app's for app-only).
+    pub tenant_id: String,
+    /// Lower-cased Graph permissions: delegated scopes (`mail.send`, …), or for an app-only
+    /// token the application permissions (`roles`) granted when it was issued.
     pub scopes: BTreeSet<String>,
     pub issued_at: i64,
     pub expires_at: i64,
@@ -165,6 +169,8 @@ pub struct DeltaToken {
 pub struct UploadSession {
     pub message_immutable_id: String,
     pub owner_oid: String,
+    /// `me` or `users/{x}`, as the session was created: the final `Location` repeats it.
+    pub mailbox_path: String,
     pub name: String,
     pub content_type: String,
     pub size: u64,
@@ -209,6 +215,10 @@ pub struct State {
     pub codes: HashMap<String, AuthCode>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub access_tokens: HashMap<String, AccessGrant>,
+    /// (mailbox oid, delegate oid) → what the delegate may do in that mailbox.
+    pub mailbox_permissions: BTreeMap<(String, String), MailboxPermission>,
+    /// (lower-cased client id, `jti`) → `exp` of client assertions already redeemed (replays fail).
+    pub assertion_ids: HashMap<(String, String), i64>,
     pub mailboxes: HashMap<String, Mailbox>,
     pub delta_pages: HashMap<String, DeltaPage>,
     pub delta_tokens: HashMap<String, DeltaToken>,
@@ -254,6 +264,27 @@ impl State {
                     .as_deref()
                     .is_some_and(|m| m.eq_ignore_ascii_case(key))
         })
+    }
+
+    /// Finds a user of tenant `tenant_id` as Graph's `/users/{key}` does: exactly by object id,
+    /// case-insensitively by UPN or mail.
+    pub fn find_user_in(&self, tenant_id: &str, key: &str) -> Option<&User> {
+        self.users.values().find(|u| {
+            u.tenant_id.eq_ignore_ascii_case(tenant_id)
+                && (u.oid == key
+                    || u.upn.eq_ignore_ascii_case(key)
+                    || u.mail
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(key)))
+        })
+    }
+
+    /// What `delegate_oid` may do in the mailbox of `mailbox_oid` (nothing unless granted).
+    pub fn mailbox_permission(&self, mailbox_oid: &str, delegate_oid: &str) -> MailboxPermission {
+        self.mailbox_permissions
+            .get(&(mailbox_oid.to_owned(), delegate_oid.to_owned()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Graph scopes consented for this app and user (user consent ∪ admin consent).

@@ -98,10 +98,16 @@ impl Console {
                 .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
         };
         let sync = self.store.inbox().sync_state(email_id).await?;
-        let required = crate::identity::doctor::scopes::required(settings);
+        // Application access has no delegated scopes: it asks for `/.default`.
+        let required = if settings.account_type.signs_in() {
+            crate::identity::doctor::scopes::required(settings)
+        } else {
+            Vec::new()
+        };
         let granted = connection.map(|c| c.scopes.clone());
         let missing = granted
             .as_deref()
+            .filter(|_| settings.account_type.signs_in())
             .map(|g| crate::identity::doctor::scopes::missing_from_grant(&required, g))
             .unwrap_or_default();
         Ok(MailActivity {

@@ -194,7 +194,7 @@ impl Identity {
 
     /// `GET /users/{address}/mailFolders/inbox?$select=id`: the least a
     /// receiving or sending mailbox needs (Mail.Read or Mail.ReadWrite).
-    async fn read_inbox(
+    pub(crate) async fn read_inbox(
         &self,
         target: &GraphTarget,
         token: &str,

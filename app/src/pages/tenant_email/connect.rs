@@ -1,10 +1,10 @@
 //! The Connection panel: who the mailbox is connected as, and the
 //! "Click to Authenticate" button that starts the OAuth2 flow on the server.
 use super::state::FormState;
-use crate::model::tenant_email::MailActivity;
 use crate::api::CheckAppAccess;
 use crate::components::error_banner::ErrorBanner;
 use crate::model::doctor::CheckOutcome;
+use crate::model::tenant_email::MailActivity;
 use crate::model::{AccountType, ConnectionStatus, ConnectionView};
 use leptos::prelude::*;
 

@@ -76,6 +76,15 @@ pub fn canonical(scope: &str) -> String {
         "mail.send" => "Mail.Send".to_owned(),
         "mail.readwrite" => "Mail.ReadWrite".to_owned(),
         "mail.readbasic" => "Mail.ReadBasic".to_owned(),
+        // Delegated access to other users' (and shared) mailboxes.
+        "mail.read.shared" => "Mail.Read.Shared".to_owned(),
+        "mail.readwrite.shared" => "Mail.ReadWrite.Shared".to_owned(),
+        "mail.send.shared" => "Mail.Send.Shared".to_owned(),
+        "mail.readbasic.shared" => "Mail.ReadBasic.Shared".to_owned(),
+        // Application permissions beyond the mail ones (which share their delegated names).
+        "mail.readbasic.all" => "Mail.ReadBasic.All".to_owned(),
+        "user.read.all" => "User.Read.All".to_owned(),
+        "user.readbasic.all" => "User.ReadBasic.All".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -105,5 +114,12 @@ mod tests {
         .is_err());
         assert_eq!(parse("openid  mail.send").map(|s| s.len()).ok(), Some(2));
         assert!(parse("https://graph.microsoft.com/mail.send offline_access user.read").is_ok());
+    }
+
+    #[test]
+    fn shared_mailbox_scopes_have_microsofts_spelling() {
+        assert_eq!(canonical("mail.read.shared"), "Mail.Read.Shared");
+        assert_eq!(canonical("mail.readwrite.shared"), "Mail.ReadWrite.Shared");
+        assert_eq!(canonical("mail.send.shared"), "Mail.Send.Shared");
     }
 }

@@ -111,8 +111,10 @@ impl TenantEmails<'_> {
         }
         // Tokens of another app or authority are useless with these settings,
         // and so are another cloud's (GCC High and DoD share a sign-in host,
-        // but not a Graph: the tokens' audience differs).
+        // but not a Graph: the tokens' audience differs), and a user's
+        // sign-in is not the application's access (nor the reverse).
         let reconfigured = old.settings.cloud != settings.cloud
+            || old.settings.account_type != settings.account_type
             || mailbox_connection::Entity::find_by_id(id.to_string())
                 .one(&txn)
                 .await?

@@ -50,10 +50,24 @@ impl Identity {
             return Ok(None);
         };
         let connection = self.store.connections().get(email_id).await?;
+        let signs_in = email.settings.account_type.signs_in();
         let mut checks = vec![self.discovery_check(&email).await];
-        checks.push(self.redirect_check(&email).await);
+        if signs_in {
+            checks.push(self.redirect_check(&email).await);
+        }
         checks.extend(self.credentials_checks(&email, connection.as_ref()).await?);
-        checks.push(scopes_check(&email, connection.as_ref()));
+        if signs_in {
+            checks.push(scopes_check(&email, connection.as_ref()));
+        } else {
+            checks.push(check(
+                "Permissions",
+                CheckOutcome::Pass,
+                format!(
+                    "Application access: Tenant Mail asks for {}/.default, the application permissions granted to the app (Mail.ReadWrite and Mail.Send; the mailbox check below proves reading).",
+                    self.graph_hosts.resource(email.settings.cloud)
+                ),
+            ));
+        }
         checks.extend(
             self.token_and_mailbox_checks(&email, connection.as_ref())
                 .await,
@@ -208,11 +222,16 @@ impl Identity {
     ) -> Vec<DoctorCheck> {
         const TOKEN: &str = "Token";
         const MAILBOX: &str = "Mailbox answers";
+        let signs_in = email.settings.account_type.signs_in();
         if connection.is_none() {
             return vec![
                 with_fix(
                     check(TOKEN, CheckOutcome::Fail, "Not connected."),
-                    "Click to Authenticate and sign in as the mailbox.",
+                    if signs_in {
+                        "Click to Authenticate and sign in as the mailbox."
+                    } else {
+                        "Click Check access."
+                    },
                 ),
                 check(MAILBOX, CheckOutcome::Skip, "Needs a token."),
             ];
@@ -234,6 +253,17 @@ impl Identity {
                 token.expires_at.format("%Y-%m-%d %H:%M UTC")
             ),
         );
+        if !signs_in {
+            let mailbox = match self.read_inbox(&token.graph, &token.token, email).await {
+                Ok(()) => check(
+                    MAILBOX,
+                    CheckOutcome::Pass,
+                    format!("The app reads {} through Graph.", email.address()),
+                ),
+                Err((said, fix)) => with_fix(check(MAILBOX, CheckOutcome::Fail, said), fix),
+            };
+            return vec![valid, mailbox];
+        }
         let mailbox = match super::me::me(&self.http, token.graph.base.as_str(), &token.token).await
         {
             Ok(me) => check(
