@@ -4,6 +4,7 @@ pub const ACCOUNT_TYPE: &str = "account_type";
 pub const ADDRESS: &str = "address";
 pub const DIRECTION: &str = "direction";
 pub const CLOUD: &str = "cloud";
+pub const DELEGATE: &str = "delegate";
 pub const APPLICATION_ID: &str = "application_id";
 pub const CLIENT_SECRET: &str = "client_secret";
 pub const SECRET_EXPIRES_ON: &str = "secret_expires_on";

@@ -59,9 +59,32 @@ pub fn check_cloud(value: &str, cloud: Cloud) -> Result<(), String> {
     Ok(())
 }
 
-pub fn validate_scopes(value: &str, direction: Direction) -> Result<(), String> {
+/// What a shared mailbox opened by a delegate needs (the `.Shared` permissions).
+pub const SHARED_SCOPES: &str =
+    "openid profile offline_access user.read mail.read.shared mail.readwrite.shared mail.send.shared";
+
+/// A shared mailbox's scopes: the same form rules, and the `.Shared`
+/// permissions for what it does (the delegate's own mail permissions do not
+/// reach another mailbox).
+pub fn validate_shared_scopes(value: &str, direction: Direction) -> Result<(), String> {
+    let names = checked_names(value, SHARED_SCOPES)?;
+    let has = |s: &str| names.iter().any(|n| n == s);
+    if !has("offline_access") {
+        return Err("Add offline_access, otherwise Microsoft issues no refresh token and the connection stops after an hour.".into());
+    }
+    if direction.sends() && !has("mail.send.shared") {
+        return Err(format!("A shared mailbox sends with mail.send.shared (and the delegate's Send As right): use {SHARED_SCOPES}"));
+    }
+    if direction.receives() && !has("mail.read.shared") && !has("mail.readwrite.shared") {
+        return Err(format!("A shared mailbox is read with mail.read.shared or mail.readwrite.shared (and the delegate's Full Access): use {SHARED_SCOPES}"));
+    }
+    Ok(())
+}
+
+/// The form rules every scope list follows; its permission names.
+fn checked_names(value: &str, example: &str) -> Result<Vec<String>, String> {
     if value.trim().is_empty() {
-        return Err(format!("Enter the scopes: {DEFAULT_SCOPES}"));
+        return Err(format!("Enter the scopes: {example}"));
     }
     if value.len() > MAX_SCOPES_LEN {
         return Err(format!("Scopes are at most {MAX_SCOPES_LEN} characters."));
@@ -90,6 +113,11 @@ pub fn validate_scopes(value: &str, direction: Direction) -> Result<(), String> 
             return Err(format!("The scope {name} is listed twice."));
         }
     }
+    Ok(names)
+}
+
+pub fn validate_scopes(value: &str, direction: Direction) -> Result<(), String> {
+    let names = checked_names(value, DEFAULT_SCOPES)?;
     let has = |s: &str| names.iter().any(|n| n == s);
     if !has("offline_access") {
         return Err("Add offline_access, otherwise Microsoft issues no refresh token and the connection stops after an hour.".into());

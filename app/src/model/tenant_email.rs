@@ -12,23 +12,33 @@ use serde::{Deserialize, Serialize};
 pub enum AccountType {
     /// A user mailbox, signed in by that user (delegated permissions).
     Microsoft365Graph,
+    /// A shared mailbox, signed in by a delegate with Full Access and Send As
+    /// on it (delegated `.Shared` permissions); Graph is asked for
+    /// `/users/{shared address}`, so mail goes out from it and its sent copy
+    /// stays in its Sent Items.
+    Microsoft365Shared,
     /// The application's own access (client credentials, application
     /// permissions): no one signs in; Graph is asked for `/users/{address}`.
     Microsoft365App,
 }
 
 impl AccountType {
-    pub const ALL: &'static [AccountType] =
-        &[AccountType::Microsoft365Graph, AccountType::Microsoft365App];
+    pub const ALL: &'static [AccountType] = &[
+        AccountType::Microsoft365Graph,
+        AccountType::Microsoft365Shared,
+        AccountType::Microsoft365App,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             AccountType::Microsoft365Graph => "microsoft365_graph",
+            AccountType::Microsoft365Shared => "microsoft365_shared",
             AccountType::Microsoft365App => "microsoft365_app",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             AccountType::Microsoft365Graph => "Microsoft 365 — user mailbox (delegated)",
+            AccountType::Microsoft365Shared => "Microsoft 365 — shared mailbox (delegated)",
             AccountType::Microsoft365App => "Microsoft 365 — application (client credentials)",
         }
     }
@@ -41,7 +51,15 @@ impl AccountType {
     /// Someone signs in at Microsoft (authorization code flow, refresh
     /// token); otherwise the app authenticates as itself.
     pub fn signs_in(self) -> bool {
-        matches!(self, AccountType::Microsoft365Graph)
+        matches!(
+            self,
+            AccountType::Microsoft365Graph | AccountType::Microsoft365Shared
+        )
+    }
+    /// Graph is asked for `/users/{address}` (not `/me`): the mailbox is not
+    /// the signed-in account's own.
+    pub fn names_mailbox(self) -> bool {
+        !matches!(self, AccountType::Microsoft365Graph)
     }
 }
 
@@ -133,6 +151,10 @@ pub struct TenantEmailInput {
     pub account_type: String,
     pub address: String,
     pub direction: String,
+    /// A shared mailbox's delegate: the account that signs in (empty for
+    /// the other types).
+    #[serde(default)]
+    pub delegate: String,
     /// Microsoft's cloud the mailbox is in (a `Cloud` code).
     #[serde(default = "global_cloud")]
     pub cloud: String,
@@ -159,6 +181,7 @@ impl std::fmt::Debug for TenantEmailInput {
             .field("account_type", &self.account_type)
             .field("address", &self.address)
             .field("direction", &self.direction)
+            .field("delegate", &self.delegate)
             .field("cloud", &self.cloud)
             .field("application_id", &self.application_id)
             .field(
@@ -186,6 +209,7 @@ impl TenantEmailInput {
             account_type: AccountType::Microsoft365Graph.code().into(),
             address: String::new(),
             direction: Direction::SendAndReceive.code().into(),
+            delegate: String::new(),
             cloud: global_cloud(),
             application_id: String::new(),
             client_secret: String::new(),
@@ -205,6 +229,7 @@ impl TenantEmailInput {
             account_type: self.account_type.trim().into(),
             address: self.address.trim().into(),
             direction: self.direction.trim().into(),
+            delegate: self.delegate.trim().into(),
             cloud: self.cloud.trim().into(),
             application_id: self.application_id.trim().to_ascii_lowercase(),
             client_secret: self.client_secret.clone(),
@@ -250,6 +275,20 @@ pub fn validate_field(
             identifiers::validate_secret(&input.client_secret, secret_required)
         }
         fields::SECRET_EXPIRES_ON => identifiers::validate_optional_date(&input.secret_expires_on),
+        fields::DELEGATE if input.account_type() == AccountType::Microsoft365Shared => {
+            identifiers::validate_address(&input.delegate)?;
+            if input.delegate.trim().eq_ignore_ascii_case(input.address.trim()) {
+                return Err("The delegate is the person who signs in for the shared mailbox: another address than the mailbox's.".into());
+            }
+            Ok(())
+        }
+        fields::DELEGATE => Ok(()),
+        fields::ARRIVAL
+            if input.account_type() == AccountType::Microsoft365Shared
+                && input.receiving.arrival == super::inbox::Arrival::Notify.code() =>
+        {
+            Err("Microsoft does not notify about a shared mailbox opened by a delegate: it is checked every interval.".into())
+        }
         fields::CLOUD => Cloud::from_code(&input.cloud)
             .map(|_| ())
             .ok_or_else(|| "Choose the Microsoft cloud this mailbox is in.".to_string()),
@@ -266,6 +305,10 @@ pub fn validate_field(
         fields::TOKEN_ENDPOINT => identifiers::validate_endpoint_path(&input.token_endpoint),
         // Application access asks for `{Graph}/.default`: the Scopes field is not used.
         fields::SCOPES if input.account_type() == AccountType::Microsoft365App => Ok(()),
+        fields::SCOPES if input.account_type() == AccountType::Microsoft365Shared => {
+            scopes::validate_shared_scopes(&input.scopes, input.direction())
+                .and_then(|()| scopes::check_cloud(&input.scopes, input.cloud()))
+        }
         fields::SCOPES => scopes::validate_scopes(&input.scopes, input.direction())
             .and_then(|()| scopes::check_cloud(&input.scopes, input.cloud())),
         other => inbox::validate_field(other, &input.receiving, input.direction().receives()),
@@ -276,6 +319,7 @@ pub const ALL_FIELDS: &[&str] = &[
     fields::ACCOUNT_TYPE,
     fields::ADDRESS,
     fields::DIRECTION,
+    fields::DELEGATE,
     fields::CLOUD,
     fields::APPLICATION_ID,
     fields::CLIENT_SECRET,

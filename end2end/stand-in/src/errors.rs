@@ -395,6 +395,94 @@ pub mod aadsts {
         )
     }
 
+    /// A client assertion that is not a JWT, lacks a thumbprint or `jti`, uses another
+    /// algorithm, or was presented before.
+    pub fn invalid_assertion(reason: &str) -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            50_027,
+            format!("Invalid JWT token. {reason}"),
+        )
+    }
+
+    pub fn assertion_type(kind: &str) -> EntraError {
+        EntraError::bad(
+            "invalid_request",
+            50_027,
+            format!("Invalid JWT token. The client_assertion_type '{kind}' is not supported; use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."),
+        )
+    }
+
+    /// The thumbprint names no certificate of the app (`found` `None`), or the signature does
+    /// not verify with the one it names (`found`: its validity, `Start=…, End=…`).
+    pub fn assertion_signature(thumbprint: &str, client_id: &str, found: Option<&str>) -> EntraError {
+        let reason = match found {
+            None => format!(
+                "The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'."
+            ),
+            Some(found) => format!(
+                "The provided signature value did not match the expected signature value., Thumbprint of key used by client: '{thumbprint}', Found key '{found}'"
+            ),
+        };
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700_027,
+            format!("Client assertion contains an invalid signature. [Reason - {reason}]"),
+        )
+    }
+
+    pub fn certificate_expired(thumbprint: &str, found: &str) -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            1_000_502,
+            format!(
+                "The certificate with identifier used to sign the client assertion is expired on application. [Reason - The key used is expired., Thumbprint of key used by client: '{thumbprint}', Found key '{found}']"
+            ),
+        )
+    }
+
+    pub fn subject_mismatches_issuer() -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            50_048,
+            "Subject mismatches Issuer claim in the client assertion. Contact the tenant admin.",
+        )
+    }
+
+    pub fn assertion_client_mismatch() -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700_021,
+            "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .",
+        )
+    }
+
+    pub fn assertion_audience(audience: &str, expected: &str) -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            50_012,
+            format!("Client assertion audience claim does not match Realm issuer. Audience '{audience}', expected '{expected}'."),
+        )
+    }
+
+    /// `now`, `nbf` and `exp` as Entra writes them.
+    pub fn assertion_time(now: &str, valid_from: &str, expires: &str) -> EntraError {
+        EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700_024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {now}, assertion valid from {valid_from}, expiry time of assertion {expires}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials ."
+            ),
+        )
+    }
+
     pub fn transient(status: StatusCode) -> EntraError {
         EntraError::new(
             status,

@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod model;
 pub mod server;
 pub mod state;
+pub mod test_certificate;
 pub mod timefmt;
 pub mod webhooks;
 

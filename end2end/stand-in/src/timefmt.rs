@@ -34,6 +34,12 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `01/31/2025 17:00:39`: how Entra's messages name a certificate's validity.
+pub fn us(unix: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix);
+    format!("{mo:02}/{d:02}/{y:04} {h:02}:{mi:02}:{s:02}")
+}
+
 /// `2025-01-01T00:00:00Z` (Graph's `receivedDateTime` form).
 pub fn iso(unix: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(unix);

@@ -95,7 +95,7 @@ pub async fn begin(
         nonce: nonce.clone(),
         browser_binding: sha256_hex(&cookie_value),
         session_key: session_key.map(str::to_string),
-        login_hint: settings.address.clone(),
+        login_hint: settings.signs_in_as().to_string(),
         authority: authority.clone(),
         authorization_endpoint: settings.authorization_endpoint.clone(),
         token_endpoint: settings.token_endpoint.clone(),
@@ -128,7 +128,7 @@ pub async fn begin(
         .set_pkce_challenge(challenge)
         .add_extra_param("nonce", nonce)
         .add_extra_param("response_mode", "query")
-        .add_extra_param("login_hint", settings.address.clone())
+        .add_extra_param("login_hint", settings.signs_in_as().to_string())
         .add_extra_param("prompt", "select_account")
         .url();
     tracing::info!(

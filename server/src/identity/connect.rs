@@ -73,7 +73,7 @@ pub async fn save(
             let s = &email.settings;
             let unchanged = s.application_id.eq_ignore_ascii_case(&flow.client_id)
                 && s.authority() == flow.authority
-                && s.address.eq_ignore_ascii_case(&flow.login_hint);
+                && s.signs_in_as().eq_ignore_ascii_case(&flow.login_hint);
             if !unchanged {
                 return Err(Failure::ConfigurationChanged);
             }
@@ -85,7 +85,7 @@ pub async fn save(
             guard::check(
                 claims,
                 me,
-                &s.address,
+                s.signs_in_as(),
                 guard::is_multi_tenant_authority(&flow.authority),
                 pinned.map(|p| (p.oid.as_str(), p.tid.as_str(), p.upn.as_str())),
                 flow.allow_new_account,

@@ -106,7 +106,7 @@ impl Identity {
     ) -> Result<graph_target::GraphTarget, String> {
         let mut target = graph_target::GraphTarget::me(&self.graph_hosts.base_url(settings.cloud))?;
         // An application has no `/me`: it names the mailbox.
-        if !settings.account_type.signs_in() {
+        if settings.account_type.names_mailbox() {
             target.user = Some(settings.address.clone());
         }
         Ok(target)

@@ -84,10 +84,16 @@ pub fn ConnectPanel(
             Some(name) => format!("{name} ({})", c.tenant_id),
             None => c.tenant_id.clone(),
         };
-        let (as_label, who) = if app_only {
-            ("Application access to", format!("{} (app {})", c.upn, state.saved.get_untracked().application_id))
-        } else {
-            ("Connected as", who)
+        let saved = state.saved.get_untracked();
+        let (as_label, who) = match AccountType::from_code(&saved.account_type) {
+            Some(AccountType::Microsoft365App) => (
+                "Application access to",
+                format!("{} (app {})", c.upn, saved.application_id),
+            ),
+            Some(AccountType::Microsoft365Shared) => {
+                ("Connected as", format!("{who} for {}", saved.address))
+            }
+            _ => ("Connected as", who),
         };
         view! {
             <dl class="connection-details">

@@ -18,7 +18,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use state::FormState;
 
-const GENERAL_FIELDS: &[&str] = &[fields::ACCOUNT_TYPE, fields::ADDRESS, fields::DIRECTION];
+const GENERAL_FIELDS: &[&str] = &[
+    fields::ACCOUNT_TYPE,
+    fields::ADDRESS,
+    fields::DELEGATE,
+    fields::DIRECTION,
+];
 
 /// The tab that shows a field (so a refused Save opens the right one).
 fn tab_of(field: &str) -> &'static str {

@@ -4,7 +4,7 @@ use super::state::FormState;
 use crate::components::copy_button::CopyButton;
 use crate::components::field::Field;
 use crate::model::authority::validate_tenant_segment;
-use crate::model::{fields, scopes, AccountType, Cloud};
+use crate::model::{fields, scopes, AccountType, Cloud, Direction};
 use leptos::prelude::*;
 
 #[component]
@@ -166,6 +166,17 @@ fn ScopesField(state: FormState) -> impl IntoView {
         let v = sig.get();
         scopes::needs_whitespace_fix(&v).then(|| scopes::normalize_scopes(&v))
     };
+    // The one-click fix for a shared mailbox whose scopes lack `.Shared`.
+    let shared_fix = move || {
+        let v = sig.get();
+        AccountType::from_code(&state.account_type.get()) == Some(AccountType::Microsoft365Shared)
+            && !scopes::needs_whitespace_fix(&v)
+            && scopes::validate_shared_scopes(
+                &v,
+                Direction::from_code(&state.direction.get()).unwrap_or(Direction::SendAndReceive),
+            )
+            .is_err()
+    };
     let initial = sig.get_untracked();
     view! {
         <Field
@@ -190,6 +201,16 @@ fn ScopesField(state: FormState) -> impl IntoView {
             >
                 {initial}
             </textarea>
+            {move || shared_fix().then(|| view! {
+                <div class="fix">
+                    <span>"A shared mailbox needs the .Shared permissions: "</span>
+                    <code id="scopes-shared">{scopes::SHARED_SCOPES}</code>
+                    <button type="button" class="secondary" id="scopes-shared-fix" on:click=move |_| {
+                        sig.set(scopes::SHARED_SCOPES.to_string());
+                        state.on_blur(fields::SCOPES);
+                    }>"Use these scopes"</button>
+                </div>
+            })}
             {move || fix().map(|fixed| {
                 let shown = fixed.clone();
                 view! {

@@ -12,6 +12,7 @@ pub struct FormState {
     pub address: RwSignal<String>,
     pub direction: RwSignal<String>,
     pub cloud: RwSignal<String>,
+    pub delegate: RwSignal<String>,
     pub application_id: RwSignal<String>,
     pub client_secret: RwSignal<String>,
     pub secret_expires_on: RwSignal<String>,
@@ -56,6 +57,7 @@ impl FormState {
             address: RwSignal::new(values.address.clone()),
             direction: RwSignal::new(values.direction.clone()),
             cloud: RwSignal::new(values.cloud.clone()),
+            delegate: RwSignal::new(values.delegate.clone()),
             application_id: RwSignal::new(values.application_id.clone()),
             client_secret: RwSignal::new(String::new()),
             secret_expires_on: RwSignal::new(values.secret_expires_on.clone()),
@@ -90,6 +92,7 @@ impl FormState {
             fields::ADDRESS => self.address,
             fields::DIRECTION => self.direction,
             fields::CLOUD => self.cloud,
+            fields::DELEGATE => self.delegate,
             fields::APPLICATION_ID => self.application_id,
             fields::CLIENT_SECRET => self.client_secret,
             fields::SECRET_EXPIRES_ON => self.secret_expires_on,
@@ -122,6 +125,7 @@ impl FormState {
             address: self.address.get(),
             direction: self.direction.get(),
             cloud: self.cloud.get(),
+            delegate: self.delegate.get(),
             application_id: self.application_id.get(),
             client_secret: self.client_secret.get(),
             secret_expires_on: self.secret_expires_on.get(),
@@ -191,6 +195,26 @@ impl FormState {
             self.recheck(fields::AUTHORITY_URL);
             self.recheck(fields::SCOPES);
         }
+        // The account type decides which scopes, authority and fields apply.
+        if field == fields::ACCOUNT_TYPE {
+            for f in [fields::AUTHORITY_URL, fields::SCOPES, fields::ARRIVAL] {
+                self.recheck(f);
+            }
+            let showing = self
+                .errors
+                .with_untracked(|e| e.get(fields::DELEGATE).is_some());
+            if showing {
+                self.recheck(fields::DELEGATE);
+            }
+        }
+        if field == fields::ADDRESS {
+            let showing = self
+                .errors
+                .with_untracked(|e| e.get(fields::DELEGATE).is_some());
+            if showing {
+                self.recheck(fields::DELEGATE);
+            }
+        }
         // The destination folder matters only when moving, and must differ
         // from the folder received from.
         if matches!(field, fields::AFTER_PROCESSING | fields::RECEIVE_FOLDER) {
@@ -247,6 +271,7 @@ pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
         fields::ADDRESS => &input.address,
         fields::DIRECTION => &input.direction,
         fields::CLOUD => &input.cloud,
+        fields::DELEGATE => &input.delegate,
         fields::APPLICATION_ID => &input.application_id,
         fields::CLIENT_SECRET => &input.client_secret,
         fields::SECRET_EXPIRES_ON => &input.secret_expires_on,

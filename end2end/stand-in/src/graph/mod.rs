@@ -1,5 +1,6 @@
-//! Microsoft Graph v1.0 mail endpoints (`/v1.0/me/…`), change-notification subscriptions
-//! (`/v1.0/subscriptions`) and attachment upload sessions (`/upload/…`).
+//! Microsoft Graph v1.0 mail endpoints (`/v1.0/me/…` and `/v1.0/users/{id|upn|mail}/…`, one set
+//! of handlers; see [`target`]), change-notification subscriptions (`/v1.0/subscriptions`) and
+//! attachment upload sessions (`/upload/…`).
 
 pub mod attachments;
 pub mod delta;
@@ -10,6 +11,8 @@ pub mod mail;
 pub mod odata;
 pub mod replies;
 pub mod subscriptions;
+pub mod target;
+pub mod users;
 
 use std::collections::BTreeSet;
 
@@ -25,8 +28,12 @@ use crate::state::Shared;
 /// Who is calling, from a valid bearer token. Inserted into request extensions by the gate middleware.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub user: User,
+    /// The signed-in user; `None` for an app-only token (client credentials).
+    pub user: Option<User>,
+    /// The tenant the token was issued in.
+    pub tenant_id: String,
     pub client_id: String,
+    /// Delegated scopes, or an app-only token's application permissions; lower-cased.
     pub scopes: BTreeSet<String>,
 }
 
@@ -73,15 +80,19 @@ pub fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Grap
             "Lifetime validation failed, the token is expired.",
         ));
     }
-    let user = store.users.get(&grant.oid).cloned().ok_or_else(|| {
-        GraphError::new(
-            StatusCode::NOT_FOUND,
-            "MailboxNotEnabledForRESTAPI",
-            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
-        )
-    })?;
+    let user = match &grant.oid {
+        None => None,
+        Some(oid) => Some(store.users.get(oid).cloned().ok_or_else(|| {
+            GraphError::new(
+                StatusCode::NOT_FOUND,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        })?),
+    };
     Ok(Caller {
         user,
+        tenant_id: grant.tenant_id.clone(),
         client_id: grant.client_id.clone(),
         scopes: grant.scopes.clone(),
     })
@@ -89,59 +100,11 @@ pub fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Grap
 
 pub fn router() -> Router<Shared> {
     Router::new()
-        .route("/v1.0/me", get(mail::me))
+        .route("/v1.0/me", get(users::get_user))
+        .route("/v1.0/users/{user}", get(users::get_user))
+        .nest("/v1.0/me", mailbox_routes())
+        .nest("/v1.0/users/{user}", mailbox_routes())
         .route("/v1.0/organization", get(directory::organization))
-        .route("/v1.0/me/sendMail", post(mail::send_mail))
-        .route(
-            "/v1.0/me/messages",
-            post(mail::create_draft).get(mail::list_all),
-        )
-        .route(
-            "/v1.0/me/messages/{id}",
-            get(mail::get_message)
-                .patch(mail::update)
-                .delete(mail::delete),
-        )
-        .route("/v1.0/me/messages/{id}/send", post(mail::send_draft))
-        .route("/v1.0/me/messages/{id}/move", post(mail::move_message))
-        .route(
-            "/v1.0/me/messages/{id}/createReply",
-            post(replies::create_reply),
-        )
-        .route(
-            "/v1.0/me/messages/{id}/createReplyAll",
-            post(replies::create_reply_all),
-        )
-        .route(
-            "/v1.0/me/messages/{id}/createForward",
-            post(replies::create_forward),
-        )
-        .route(
-            "/v1.0/me/messages/{id}/attachments",
-            get(attachments::list).post(attachments::add),
-        )
-        .route(
-            "/v1.0/me/messages/{id}/attachments/{attachment}/$value",
-            get(attachments::value),
-        )
-        .route(
-            "/v1.0/me/messages/{id}/attachments/createUploadSession",
-            post(attachments::create_upload_session),
-        )
-        .route("/v1.0/me/mailFolders", get(folders::list_top))
-        .route("/v1.0/me/mailFolders/{folder}", get(folders::get_folder))
-        .route(
-            "/v1.0/me/mailFolders/{folder}/childFolders",
-            get(folders::list_children),
-        )
-        .route(
-            "/v1.0/me/mailFolders/{folder}/messages",
-            get(mail::list_folder),
-        )
-        .route(
-            "/v1.0/me/mailFolders/{folder}/messages/delta",
-            get(delta::delta),
-        )
         .route(
             "/v1.0/subscriptions",
             post(subscriptions::create).get(subscriptions::list),
@@ -157,6 +120,47 @@ pub fn router() -> Router<Shared> {
             post(subscriptions::reauthorize),
         )
         .route("/upload/{session}", put(attachments::upload_chunk))
-        .route("/oidc/userinfo", get(mail::userinfo))
+        .route("/oidc/userinfo", get(users::userinfo))
         .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+}
+
+/// The mail of one mailbox: under `/v1.0/me` and under `/v1.0/users/{user}` alike.
+fn mailbox_routes() -> Router<Shared> {
+    Router::new()
+        .route("/sendMail", post(mail::send_mail))
+        .route("/messages", post(mail::create_draft).get(mail::list_all))
+        .route(
+            "/messages/{id}",
+            get(mail::get_message)
+                .patch(mail::update)
+                .delete(mail::delete),
+        )
+        .route("/messages/{id}/send", post(mail::send_draft))
+        .route("/messages/{id}/move", post(mail::move_message))
+        .route("/messages/{id}/createReply", post(replies::create_reply))
+        .route(
+            "/messages/{id}/createReplyAll",
+            post(replies::create_reply_all),
+        )
+        .route("/messages/{id}/createForward", post(replies::create_forward))
+        .route(
+            "/messages/{id}/attachments",
+            get(attachments::list).post(attachments::add),
+        )
+        .route(
+            "/messages/{id}/attachments/{attachment}/$value",
+            get(attachments::value),
+        )
+        .route(
+            "/messages/{id}/attachments/createUploadSession",
+            post(attachments::create_upload_session),
+        )
+        .route("/mailFolders", get(folders::list_top))
+        .route("/mailFolders/{folder}", get(folders::get_folder))
+        .route(
+            "/mailFolders/{folder}/childFolders",
+            get(folders::list_children),
+        )
+        .route("/mailFolders/{folder}/messages", get(mail::list_folder))
+        .route("/mailFolders/{folder}/messages/delta", get(delta::delta))
 }

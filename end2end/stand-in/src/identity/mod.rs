@@ -1,6 +1,8 @@
 //! The identity platform v2.0 endpoints, per tenant path (GUID, domain, `common`, `organizations`, `consumers`).
 
+pub mod assertion;
 pub mod authorize;
+pub mod certificates;
 pub mod jwt;
 pub mod pages;
 pub mod scopes;

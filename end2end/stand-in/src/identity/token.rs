@@ -1,4 +1,5 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: authorization code and refresh token grants.
+//! `POST /{tenant}/oauth2/v2.0/token`: authorization code, refresh token and client credentials
+//! grants, the client authenticated by a secret or a client assertion (certificate).
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{scopes, Authority};
+use super::{assertion, scopes, Authority};
 use crate::errors::{aadsts, EntraError};
 use crate::ledger::TokenRequest;
 use crate::model::{App, User};
@@ -26,9 +27,21 @@ pub const CODE_SECONDS: i64 = 600;
 /// Refresh tokens die after this much inactivity (seconds).
 pub const REFRESH_INACTIVITY_SECONDS: i64 = 90 * 86_400;
 
+/// How the client proved who it is.
+enum Credential {
+    Secret(String),
+    /// `client_assertion` (RFC 7523) with its `client_assertion_type`.
+    Assertion {
+        kind: Option<String>,
+        jwt: String,
+    },
+    None,
+}
+
 struct ClientAuth {
     client_id: Option<String>,
-    secret: Option<String>,
+    credential: Credential,
+    /// `basic`, `body`, `assertion` or `none` (the ledger's `client_auth`).
     method: &'static str,
 }
 
@@ -52,20 +65,37 @@ fn client_auth(headers: &HeaderMap, p: &HashMap<String, String>) -> ClientAuth {
             };
             Some((decode(id)?, decode(secret)?))
         });
-    match basic {
-        Some((id, secret)) => ClientAuth {
+    if let Some((id, secret)) = basic {
+        return ClientAuth {
             client_id: Some(id),
-            secret: Some(secret),
+            credential: Credential::Secret(secret),
             method: "basic",
-        },
-        None => ClientAuth {
-            client_id: p.get("client_id").cloned(),
-            secret: p.get("client_secret").filter(|s| !s.is_empty()).cloned(),
-            method: if p.contains_key("client_secret") {
-                "body"
-            } else {
-                "none"
+        };
+    }
+    if let Some(jwt) = p.get("client_assertion").filter(|a| !a.is_empty()) {
+        // RFC 7523: the assertion's issuer names the client when `client_id` is left out.
+        return ClientAuth {
+            client_id: p
+                .get("client_id")
+                .cloned()
+                .or_else(|| super::assertion::issuer(jwt)),
+            credential: Credential::Assertion {
+                kind: p.get("client_assertion_type").cloned(),
+                jwt: jwt.clone(),
             },
+            method: "assertion",
+        };
+    }
+    ClientAuth {
+        client_id: p.get("client_id").cloned(),
+        credential: match p.get("client_secret").filter(|s| !s.is_empty()) {
+            Some(secret) => Credential::Secret(secret.clone()),
+            None => Credential::None,
+        },
+        method: if p.contains_key("client_secret") {
+            "body"
+        } else {
+            "none"
         },
     }
 }
@@ -142,10 +172,11 @@ fn handle(
         .app(client_id)
         .cloned()
         .ok_or_else(|| aadsts::unknown_client(client_id, tenant))?;
-    authenticate(shared, &app, auth.secret.as_deref())?;
     let now = shared.now();
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", shared.base);
+    authenticate(store, &app, &auth.credential, &token_url, now)?;
     if grant_type == "client_credentials" {
-        return app_only(&authority, &app, p);
+        return app_only(store, &authority, &app, p, now);
     }
     let (user, scopes, nonce) = if grant_type == "authorization_code" {
         redeem_code(store, &app, p, now)?
@@ -164,12 +195,14 @@ fn handle(
 
 /// `client_credentials` (app-only): a tenant path, the `/.default` scope of
 /// one resource, an app of that tenant; an access token without refresh or
-/// id token. Its token is not accepted by this Graph (no application
-/// permissions here): it proves the app's credentials.
+/// id token. Its `roles` are the application permissions granted to the app
+/// at this moment (control `grant_app_permissions`), as in Entra's tokens.
 fn app_only(
+    store: &mut Store,
     authority: &Authority,
     app: &App,
     p: &HashMap<String, String>,
+    now: i64,
 ) -> Result<Value, EntraError> {
     let Authority::Tenant(tenant) = authority else {
         return Err(aadsts::app_only_needs_tenant());
@@ -181,22 +214,52 @@ fn app_only(
     if !scope.ends_with("/.default") || scope.contains(' ') {
         return Err(aadsts::default_scope_required(scope));
     }
+    let access_token = random_token("eyJ0eXAiOiJKV1Qi.app.");
+    store.access_tokens.insert(
+        access_token.clone(),
+        AccessGrant {
+            client_id: app.client_id.clone(),
+            oid: None,
+            tenant_id: tenant.id.clone(),
+            scopes: app
+                .app_permissions
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
+            issued_at: now,
+            expires_at: now + ACCESS_TOKEN_SECONDS,
+        },
+    );
     Ok(json!({
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_SECONDS,
         "ext_expires_in": ACCESS_TOKEN_SECONDS,
-        "access_token": random_token("eyJ0eXAiOiJKV1Qi.app."),
+        "access_token": access_token,
     }))
 }
 
-fn authenticate(shared: &Shared, app: &App, secret: Option<&str>) -> Result<(), EntraError> {
-    let secret = secret.ok_or_else(aadsts::missing_secret)?;
-    match app.secrets.iter().find(|s| s.value == secret) {
-        None => Err(aadsts::wrong_secret(&app.client_id)),
-        Some(s) if s.expires_at.is_some_and(|t| t <= shared.now()) => {
-            Err(aadsts::secret_expired(&app.client_id))
-        }
-        Some(_) => Ok(()),
+/// A secret (its value, unexpired) or a client assertion signed with a registered certificate.
+fn authenticate(
+    store: &mut Store,
+    app: &App,
+    credential: &Credential,
+    token_url: &str,
+    now: i64,
+) -> Result<(), EntraError> {
+    match credential {
+        Credential::None => Err(aadsts::missing_secret()),
+        Credential::Secret(secret) => match app.secrets.iter().find(|s| s.value == *secret) {
+            None => Err(aadsts::wrong_secret(&app.client_id)),
+            Some(s) if s.expires_at.is_some_and(|t| t <= now) => {
+                Err(aadsts::secret_expired(&app.client_id))
+            }
+            Some(_) => Ok(()),
+        },
+        Credential::Assertion { kind, jwt } => match kind.as_deref() {
+            None | Some("") => Err(aadsts::missing_parameter("client_assertion_type")),
+            Some(assertion::ASSERTION_TYPE) => assertion::verify(store, app, token_url, jwt, now),
+            Some(other) => Err(aadsts::assertion_type(other)),
+        },
     }
 }
 
@@ -316,7 +379,8 @@ fn issue(
         access_token.clone(),
         AccessGrant {
             client_id: app.client_id.clone(),
-            oid: user.oid.clone(),
+            oid: Some(user.oid.clone()),
+            tenant_id: user.tenant_id.clone(),
             scopes: scopes::graph(scopes, app),
             issued_at: now,
             expires_at: now + ACCESS_TOKEN_SECONDS,

@@ -31,6 +31,8 @@ pub struct Model {
     pub arrival: String,
     /// The Microsoft cloud (`app::model::Cloud` code): its sign-in and Graph hosts.
     pub cloud: String,
+    /// A shared mailbox's delegate, who signs in for it.
+    pub delegate: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

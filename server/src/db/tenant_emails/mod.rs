@@ -68,6 +68,7 @@ pub(in crate::db) fn from_row(m: tenant_email::Model) -> TenantEmail {
         address: m.address,
         direction: Direction::from_code(&m.direction).unwrap_or(Direction::SendAndReceive),
         cloud: Cloud::from_code(&m.cloud).unwrap_or_default(),
+        delegate: m.delegate,
         application_id: m.application_id,
         secret_expires_on: m.secret_expires_on,
         authority_url: m.authority_url,

@@ -52,6 +52,7 @@ impl TenantEmails<'_> {
             import_since: Set(r.import_since),
             arrival: Set(r.arrival.code().to_string()),
             cloud: Set(settings.cloud.code().to_string()),
+            delegate: Set(settings.delegate.clone()),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -115,6 +116,7 @@ impl TenantEmails<'_> {
         // sign-in is not the application's access (nor the reverse).
         let reconfigured = old.settings.cloud != settings.cloud
             || old.settings.account_type != settings.account_type
+            || old.settings.delegate != settings.delegate
             || mailbox_connection::Entity::find_by_id(id.to_string())
                 .one(&txn)
                 .await?
@@ -189,6 +191,10 @@ impl TenantEmails<'_> {
             .col_expr(
                 tenant_email::Column::Cloud,
                 Expr::value(settings.cloud.code()),
+            )
+            .col_expr(
+                tenant_email::Column::Delegate,
+                Expr::value(settings.delegate.clone()),
             )
             .col_expr(
                 tenant_email::Column::Version,

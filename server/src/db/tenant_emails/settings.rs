@@ -15,6 +15,8 @@ pub struct MailboxSettings {
     pub account_type: AccountType,
     pub address: String,
     pub direction: Direction,
+    /// A shared mailbox's delegate (who signs in); `None` for other types.
+    pub delegate: Option<String>,
     pub cloud: Cloud,
     pub application_id: String,
     /// The client secret's expiry date, as the admin entered it.
@@ -95,6 +97,8 @@ impl MailboxSettings {
             account_type,
             address: input.address.trim().to_string(),
             direction,
+            delegate: Some(input.delegate.trim().to_string())
+                .filter(|d| !d.is_empty() && account_type == AccountType::Microsoft365Shared),
             cloud,
             application_id: input.application_id.trim().to_string(),
             secret_expires_on: NaiveDate::parse_from_str(input.secret_expires_on.trim(), DATE).ok(),
@@ -113,6 +117,7 @@ impl MailboxSettings {
             account_type: self.account_type.code().to_string(),
             address: self.address.clone(),
             direction: self.direction.code().to_string(),
+            delegate: self.delegate.clone().unwrap_or_default(),
             cloud: self.cloud.code().to_string(),
             application_id: self.application_id.clone(),
             client_secret: String::new(),
@@ -128,6 +133,12 @@ impl MailboxSettings {
         }
     }
 
+    /// The account that signs in at Microsoft: a shared mailbox's delegate,
+    /// otherwise the mailbox itself.
+    pub fn signs_in_as(&self) -> &str {
+        self.delegate.as_deref().unwrap_or(&self.address)
+    }
+
     /// The authority without a trailing slash: how flows and connections store it.
     pub fn authority(&self) -> &str {
         self.authority_url.trim_end_matches('/')
@@ -141,6 +152,7 @@ impl MailboxSettings {
             ("address", self.address != new.address),
             ("direction", self.direction != new.direction),
             ("cloud", self.cloud != new.cloud),
+            ("delegate", self.delegate != new.delegate),
             ("application id", self.application_id != new.application_id),
             ("authority", self.authority_url != new.authority_url),
             (

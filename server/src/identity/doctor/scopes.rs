@@ -3,19 +3,29 @@
 //! Microsoft.
 use crate::db::tenant_emails::MailboxSettings;
 use app::model::inbox::AfterProcessing;
+use app::model::AccountType;
 
 /// The scopes `settings` needs: a refresh token, `/me`, and mail rights for
 /// its direction (moving or marking read needs ReadWrite).
+/// A shared mailbox needs the `.Shared` forms: the delegate's own
+/// permissions do not reach another mailbox.
 pub fn required(settings: &MailboxSettings) -> Vec<&'static str> {
+    let shared = settings.account_type == AccountType::Microsoft365Shared;
     let mut out = vec!["offline_access", "User.Read"];
     if settings.direction.receives() {
-        out.push(match settings.receiving.after {
-            AfterProcessing::Leave => "Mail.Read",
-            AfterProcessing::MarkRead | AfterProcessing::Move => "Mail.ReadWrite",
+        out.push(match (settings.receiving.after, shared) {
+            (AfterProcessing::Leave, false) => "Mail.Read",
+            (AfterProcessing::Leave, true) => "Mail.Read.Shared",
+            (AfterProcessing::MarkRead | AfterProcessing::Move, false) => "Mail.ReadWrite",
+            (AfterProcessing::MarkRead | AfterProcessing::Move, true) => "Mail.ReadWrite.Shared",
         });
     }
     if settings.direction.sends() {
-        out.push("Mail.Send");
+        out.push(if shared {
+            "Mail.Send.Shared"
+        } else {
+            "Mail.Send"
+        });
     }
     out
 }
@@ -38,7 +48,9 @@ pub fn missing<'a>(need: &[&'a str], have: &str) -> Vec<&'a str> {
         .copied()
         .filter(|n| {
             let n = n.to_ascii_lowercase();
-            !(holds(&n) || (n == "mail.read" && holds("mail.readwrite")))
+            !(holds(&n)
+                || (n == "mail.read" && holds("mail.readwrite"))
+                || (n == "mail.read.shared" && holds("mail.readwrite.shared")))
         })
         .collect()
 }

@@ -100,6 +100,10 @@ impl GraphError {
                     &format!("Graph refused the message ({})", label(*status, code)),
                     message,
                 );
+                if let Some(fix) = remedy(code, message) {
+                    text.push(' ');
+                    text.push_str(fix);
+                }
                 if let Some(id) = request_id {
                     text.push_str(&format!(" (request-id {id})"));
                 }
@@ -236,4 +240,15 @@ pub(crate) fn chain(e: reqwest::Error) -> String {
         source = cause.source();
     }
     parts.join(": ")
+}
+
+/// What an admin does about Exchange's refusals of another mailbox (a
+/// shared mailbox opened by a delegate, or an application's access).
+fn remedy(code: &str, message: &str) -> Option<&'static str> {
+    match code {
+        "ErrorSendAsDenied" => Some("The account that signed in has no Send As right on this mailbox: in the Exchange admin center → Recipients → Mailboxes → this mailbox → Delegation, add it under Send as (it takes effect within an hour)."),
+        "ErrorAccessDenied" if message.contains("OData is disabled") => Some("An Exchange application access policy keeps the app away from this mailbox: add the mailbox to the policy's security group (Test-ApplicationAccessPolicy shows the verdict)."),
+        "ErrorAccessDenied" => Some("The account or app may not open this mailbox: a shared mailbox's delegate needs Full Access (Delegation → Read and manage) and the .Shared scopes; an application needs the Mail.ReadWrite and Mail.Send application permissions with admin consent."),
+        _ => None,
+    }
 }
