@@ -1,7 +1,10 @@
 //! Control operations (the Rust [`Control`] API) and the same operations over HTTP under `/_stand-in/…`.
-//! Folders and subscriptions have their own modules.
+//! Folders, subscriptions, app-only access and certificates, and shared mailboxes have their own
+//! modules.
 
+mod apps;
 mod folders;
+mod mailboxes;
 mod subscriptions;
 
 use std::collections::BTreeSet;
@@ -38,12 +41,16 @@ pub enum ControlError {
     UnknownSubscription(String),
     #[error("already exists: {0}")]
     Conflict(String),
+    /// The request cannot be carried out as asked (a shared mailbox signing in, a bad certificate…).
+    #[error("invalid: {0}")]
+    Invalid(String),
 }
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match self {
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::NOT_FOUND,
         };
         (status, Json(json!({"error": self.to_string()}))).into_response()
@@ -128,6 +135,9 @@ impl Control {
             redirect_uris: new.redirect_uris,
             secrets,
             api_permissions,
+            app_permissions: Vec::new(),
+            access_policy: None,
+            certificates: Vec::new(),
         };
         store
             .apps
@@ -164,6 +174,11 @@ impl Control {
     }
 
     pub fn add_user(&self, new: NewUser) -> Result<User, ControlError> {
+        self.create_user(new, false)
+    }
+
+    /// Adds a user, or a shared mailbox (which cannot sign in).
+    pub(crate) fn create_user(&self, new: NewUser, shared: bool) -> Result<User, ControlError> {
         let mut store = self.shared.lock();
         let tenant_id = store
             .tenant(&new.tenant_id)
@@ -187,6 +202,7 @@ impl Control {
             mail: new.mail,
             password: new.password,
             proxy_addresses,
+            shared,
         };
         store.users.insert(oid.clone(), user.clone());
         store.mailbox_mut(&oid);
@@ -205,6 +221,11 @@ impl Control {
             let user = store
                 .find_user(key)
                 .ok_or_else(|| ControlError::UnknownUser(key.clone()))?;
+            if user.shared {
+                return Err(ControlError::Invalid(format!(
+                    "{key} is a shared mailbox: it cannot sign in"
+                )));
+            }
             oids.push(user.oid.clone());
         }
         store.signed_in = oids;
@@ -340,7 +361,11 @@ impl Control {
             .map(|u| u.oid.clone())
             .ok_or_else(|| ControlError::UnknownUser(user.to_owned()))?;
         let mut count = 0;
-        for grant in store.access_tokens.values_mut().filter(|g| g.oid == oid) {
+        for grant in store
+            .access_tokens
+            .values_mut()
+            .filter(|g| g.oid.as_deref() == Some(oid.as_str()))
+        {
             grant.expires_at = now;
             count += 1;
         }
@@ -353,10 +378,16 @@ impl Control {
     pub fn issue_access_token(&self, user: &str, client_id: &str) -> Result<String, ControlError> {
         let now = self.shared.now();
         let mut store = self.shared.lock();
-        let oid = store
+        let user = store
             .find_user(user)
-            .map(|u| u.oid.clone())
+            .cloned()
             .ok_or_else(|| ControlError::UnknownUser(user.to_owned()))?;
+        if user.shared {
+            return Err(ControlError::Invalid(format!(
+                "{} is a shared mailbox: it has no tokens of its own",
+                user.upn
+            )));
+        }
         let app = store
             .app(client_id)
             .cloned()
@@ -366,7 +397,8 @@ impl Control {
             token.clone(),
             AccessGrant {
                 client_id: app.client_id.clone(),
-                oid,
+                oid: Some(user.oid),
+                tenant_id: user.tenant_id,
                 scopes: app
                     .api_permissions
                     .iter()
@@ -495,7 +527,6 @@ pub fn router() -> Router<Shared> {
             "/_stand-in/apps/{client_id}/redirect-uris",
             post(add_redirect_uri),
         )
-        .route("/_stand-in/users", post(add_user))
         .route("/_stand-in/users/{user}", get(get_user))
         .route("/_stand-in/users/{user}/revoke-grant", post(revoke_grant))
         .route(
@@ -529,6 +560,8 @@ pub fn router() -> Router<Shared> {
         .route("/_stand-in/callback", get(callback))
         .merge(folders::router())
         .merge(subscriptions::router())
+        .merge(apps::router())
+        .merge(mailboxes::router())
 }
 
 /// A redirect target for demos and browser tests: shows the parameters it received.
@@ -597,10 +630,6 @@ async fn add_redirect_uri(
             .add_redirect_uri(&client_id, &body.uri)
             .map(|()| json!({})),
     )
-}
-
-async fn add_user(State(s): State<Shared>, Json(body): Json<NewUser>) -> Response {
-    reply(control(s).add_user(body))
 }
 
 async fn get_user(State(s): State<Shared>, Path(user): Path<String>) -> Response {

@@ -416,7 +416,11 @@ pub mod aadsts {
 
     /// The thumbprint names no certificate of the app (`found` `None`), or the signature does
     /// not verify with the one it names (`found`: its validity, `Start=…, End=…`).
-    pub fn assertion_signature(thumbprint: &str, client_id: &str, found: Option<&str>) -> EntraError {
+    pub fn assertion_signature(
+        thumbprint: &str,
+        client_id: &str,
+        found: Option<&str>,
+    ) -> EntraError {
         let reason = match found {
             None => format!(
                 "The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'."

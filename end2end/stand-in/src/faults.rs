@@ -91,10 +91,14 @@ impl Faults {
     }
 }
 
-/// Names the endpoint a request is for (used to match faults).
+/// Names the endpoint a request is for (used to match faults). `/v1.0/users/{x}/…` is named
+/// like the same `/v1.0/me/…` request.
 pub fn classify(method: &axum::http::Method, path: &str) -> (&'static str, bool) {
     use axum::http::Method;
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let ["v1.0", "users", _, ..] = segments.as_slice() {
+        segments.splice(1..3, ["me"]);
+    }
     match segments.as_slice() {
         [_, "v2.0", ".well-known", "openid-configuration"] => ("discovery", false),
         [_, "discovery", "v2.0", "keys"] => ("keys", false),
@@ -170,5 +174,10 @@ mod tests {
             classify(&Method::GET, "/v1.0/me/mailFolders/inbox/messages/delta").0,
             "delta"
         );
+        assert_eq!(
+            classify(&Method::POST, "/v1.0/users/a@contoso.com/sendMail").0,
+            "sendMail"
+        );
+        assert_eq!(classify(&Method::GET, "/v1.0/users/a@contoso.com").0, "me");
     }
 }

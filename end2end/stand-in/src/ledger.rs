@@ -59,7 +59,7 @@ pub struct TokenRequest {
     pub tenant: String,
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
-    /// `body`, `basic` or `none`.
+    /// `body`, `basic`, `assertion` (RFC 7523 client assertion) or `none`.
     pub client_auth: String,
     pub status: u16,
     pub error: Option<String>,

@@ -105,8 +105,18 @@ pub async fn gate(State(shared): State<Shared>, mut req: Request, next: Next) ->
                         return finish_graph(&shared, &ctx, &method, &path, None, e.into_response())
                     }
                 };
-                mailbox = Some(caller.user.mailbox_key());
-                match crate::graph::limits::enter(&shared, &caller) {
+                // The target mailbox (`/me/…`, `/users/{x}/…`), resolved once for the limits,
+                // the ledger and the handlers.
+                let target = crate::graph::target::resolve(&shared.lock(), &caller, &path);
+                let target = match target {
+                    Ok(target) => target,
+                    Err(e) => {
+                        return finish_graph(&shared, &ctx, &method, &path, None, e.into_response())
+                    }
+                };
+                let owner = target.as_ref().map(|t| &t.owner);
+                mailbox = owner.or(caller.user.as_ref()).map(|u| u.mailbox_key());
+                match crate::graph::limits::enter(&shared, &caller, owner) {
                     Ok(slot) => _slot = Some(slot),
                     Err(e) => {
                         return finish_graph(
@@ -120,6 +130,9 @@ pub async fn gate(State(shared): State<Shared>, mut req: Request, next: Next) ->
                     }
                 }
                 req.extensions_mut().insert(caller);
+                if let Some(target) = target {
+                    req.extensions_mut().insert(target);
+                }
             }
             let fault = shared.lock().faults.take(endpoint, is_graph);
             let killer = req.extensions().get::<ConnKiller>().cloned();

@@ -81,7 +81,11 @@ fn time(unix: i64) -> Result<Time, TestCertificateError> {
 impl TestCertificate {
     /// A self-signed certificate for `subject` (e.g. `CN=Tenant Mail`) valid from `not_before`
     /// to `not_after` (Unix seconds), over the fixed test key.
-    pub fn new(subject: &str, not_before: i64, not_after: i64) -> Result<Self, TestCertificateError> {
+    pub fn new(
+        subject: &str,
+        not_before: i64,
+        not_after: i64,
+    ) -> Result<Self, TestCertificateError> {
         let key = RsaPrivateKey::from_pkcs8_pem(PRIVATE_KEY_PEM)
             .map_err(|e| TestCertificateError::Key(e.to_string()))?;
         let build = |e: &dyn std::fmt::Display| TestCertificateError::Build(e.to_string());
@@ -89,7 +93,8 @@ impl TestCertificate {
             .to_public_key()
             .to_public_key_der()
             .map_err(|e| build(&e))?;
-        let spki = SubjectPublicKeyInfoOwned::try_from(spki_der.as_bytes()).map_err(|e| build(&e))?;
+        let spki =
+            SubjectPublicKeyInfoOwned::try_from(spki_der.as_bytes()).map_err(|e| build(&e))?;
         let name = Name::from_str(subject).map_err(|e| build(&e))?;
         let validity = Validity {
             not_before: time(not_before)?,

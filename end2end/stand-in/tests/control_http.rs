@@ -168,3 +168,154 @@ async fn demo_seed_registers_a_clickable_directory() {
     assert_eq!(s.signed_in().len(), 2);
     assert_eq!(s.messages("noreply@contoso.com", "inbox").unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn shared_mailboxes_app_access_and_certificates_through_http() {
+    use ms_stand_in::test_certificate::TestCertificate;
+    let s = StandIn::start(StandInConfig::default()).await.unwrap();
+    ms_stand_in::fixture::seed_contoso(s.control(), "http://127.0.0.1:3000/cb").unwrap();
+    let client = ms_stand_in::fixture::CLIENT;
+    let http = reqwest::Client::new();
+    let base = s.base_url();
+    let call = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{base}/_stand-in{path}"))
+            .json(&body)
+            .send()
+    };
+    use reqwest::Method;
+
+    // A shared mailbox and a delegate's permissions on it.
+    let r = call(
+        Method::POST,
+        "/users",
+        json!({"tenant_id": "contoso.com", "upn": "info@contoso.com", "mail": "info@contoso.com", "shared": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["shared"], true);
+    let path = "/users/info@contoso.com/permissions/mailbox@contoso.com";
+    let r = call(Method::PUT, path, json!({"full_access": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got: Value = call(Method::GET, path, json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, json!({"full_access": true, "send_as": false}));
+    let r = call(
+        Method::PUT,
+        "/session",
+        json!({"accounts": ["info@contoso.com"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Application permissions, the access policy, app-only tokens.
+    let apps = format!("/apps/{client}");
+    let r = call(
+        Method::POST,
+        &format!("{apps}/app-permissions"),
+        json!({"permissions": ["Mail.Read", "Mail.Send"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = call(
+        Method::PUT,
+        &format!("{apps}/access-policy"),
+        json!({"mailboxes": ["mailbox@contoso.com"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let app = s.app(client).unwrap();
+    assert_eq!(app.app_permissions, ["Mail.Read", "Mail.Send"]);
+    assert_eq!(
+        app.access_policy,
+        Some(vec!["mailbox@contoso.com".to_owned()])
+    );
+    let minted: Value = call(Method::POST, &format!("{apps}/access-tokens"), json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["access_token"].as_str().unwrap();
+    let graph = |user: &str| {
+        http.get(format!("{base}/v1.0/users/{user}/messages"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(graph("mailbox@contoso.com").await.unwrap().status(), 200);
+    assert_eq!(graph("admin@contoso.com").await.unwrap().status(), 403);
+    let r = call(
+        Method::PUT,
+        &format!("{apps}/access-policy"),
+        json!({"mailboxes": null}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(graph("admin@contoso.com").await.unwrap().status(), 200);
+    let expired: Value = call(
+        Method::POST,
+        &format!("{apps}/expire-access-tokens"),
+        json!({}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(expired["count"], 1);
+    assert_eq!(graph("mailbox@contoso.com").await.unwrap().status(), 401);
+    let r = call(
+        Method::DELETE,
+        &format!("{apps}/app-permissions"),
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(s.app(client).unwrap().app_permissions.is_empty());
+
+    // Certificates.
+    let now = s.now();
+    let cert = TestCertificate::new("CN=Http", now, now + 86_400).unwrap();
+    let added: Value = call(
+        Method::POST,
+        &format!("{apps}/certificates"),
+        json!({"certificate": cert.pem}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(added["x5t_s256"], cert.x5t_s256.as_str());
+    assert_eq!(added["thumbprint_sha1"], cert.thumbprint_sha1.as_str());
+    let r = call(
+        Method::POST,
+        &format!("{apps}/certificates"),
+        json!({"certificate": "garbage"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let removed: Value = call(
+        Method::DELETE,
+        &format!("{apps}/certificates/{}", cert.thumbprint_sha1),
+        json!({}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(removed["removed"], true);
+    assert!(s.app(client).unwrap().certificates.is_empty());
+}

@@ -4,12 +4,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::mail::{decode_attachment, parse_json, AttachmentInput};
-use super::{odata, Caller};
+use super::odata;
+use super::target::{AttachmentKey, MessageKey, Need, TargetMailbox};
 use crate::errors::GraphError;
 use crate::state::{random_token, Attachment, Shared, UploadSession};
 use crate::timefmt;
@@ -26,18 +27,18 @@ type GraphResult = Result<Response, GraphError>;
 /// `GET …/attachments`: every attachment with its `contentBytes`, unless
 /// `$select` leaves them out (as Graph does).
 pub async fn list(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     RawQuery(query): RawQuery,
 ) -> GraphResult {
-    caller.require(&["mail.read", "mail.readwrite"])?;
+    target.require(Need::Read)?;
     let q = odata::query_map(query.as_deref());
     let select = q.get("$select").map(String::as_str);
     // Encoded only when asked for: a 35 MB file is 47 MB of base64.
     let with_content = select.is_none_or(|s| s.to_ascii_lowercase().contains("contentbytes"));
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let index = mailbox
         .message_index(&id)
         .ok_or_else(GraphError::not_found)?;
@@ -55,14 +56,17 @@ pub async fn list(
 
 /// `GET …/attachments/{aid}/$value`: the file's raw bytes.
 pub async fn value(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path((id, attachment_id)): Path<(String, String)>,
+    Path(AttachmentKey {
+        id,
+        attachment: attachment_id,
+    }): Path<AttachmentKey>,
 ) -> GraphResult {
-    caller.require(&["mail.read", "mail.readwrite"])?;
+    target.require(Need::Read)?;
     let (content_type, bytes) = {
         let mut store = shared.lock();
-        let mailbox = store.mailbox_mut(&caller.user.oid);
+        let mailbox = store.mailbox_mut(target.oid());
         let index = mailbox
             .message_index(&id)
             .ok_or_else(GraphError::not_found)?;
@@ -78,17 +82,17 @@ pub async fn value(
 }
 
 pub async fn add(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: AttachmentInput = parse_json(&body)?;
     let now = shared.now();
     let mut store = shared.lock();
     let attachment = decode_attachment(&mut store, &input)?;
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let index = mailbox
         .message_index(&id)
         .ok_or_else(GraphError::not_found)?;
@@ -127,12 +131,12 @@ struct UploadInput {
 }
 
 pub async fn create_upload_session(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: UploadInput = parse_json(&body)?;
     let item = input.attachment_item.ok_or_else(|| {
         GraphError::bad_request(
@@ -161,7 +165,7 @@ pub async fn create_upload_session(
     }
     let now = shared.now();
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let index = mailbox
         .message_index(&id)
         .ok_or_else(GraphError::not_found)?;
@@ -175,7 +179,8 @@ pub async fn create_upload_session(
         token.clone(),
         UploadSession {
             message_immutable_id: immutable_id,
-            owner_oid: caller.user.oid.clone(),
+            owner_oid: target.owner.oid.clone(),
+            mailbox_path: target.path.clone(),
             name: item.name.unwrap_or_else(|| "attachment".to_owned()),
             content_type: item
                 .content_type
@@ -285,8 +290,9 @@ pub async fn upload_chunk(
     m.change_seq = seq;
     m.modified = now;
     let location = format!(
-        "{}/me/messages/{}/attachments/{attachment_id}",
+        "{}/{}/messages/{}/attachments/{attachment_id}",
         shared.graph_base(),
+        session.mailbox_path,
         session.message_immutable_id
     );
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())

@@ -4,11 +4,11 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::{Extension, Json};
+use axum::Json;
 use serde_json::{json, Value};
 
 use super::odata;
-use super::Caller;
+use super::target::{FolderKey, Need, TargetMailbox};
 use crate::errors::GraphError;
 use crate::state::{random_token, DeltaItem, DeltaPage, DeltaToken, Shared};
 
@@ -24,18 +24,18 @@ fn gone() -> GraphError {
 }
 
 pub async fn delta(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(folder): Path<String>,
+    Path(FolderKey { folder }): Path<FolderKey>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<axum::response::Response, GraphError> {
-    caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
+    target.require(Need::ReadBasic)?;
     let q = odata::query_map(query.as_deref());
     let page_size = odata::max_page_size(&headers).unwrap_or(DEFAULT_PAGE_SIZE);
     let immutable = odata::wants_immutable(&headers);
     let base = shared.graph_base();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let mut store = shared.lock();
     let mailbox = store.mailbox_mut(&oid);
     let folder_id = mailbox
@@ -133,7 +133,7 @@ pub async fn delta(
                 })),
             })
             .collect();
-    let link_base = format!("{base}/me/mailFolders/{folder}/messages/delta");
+    let link_base = format!("{base}/{}/mailFolders/{folder}/messages/delta", target.path);
     let mut body = json!({
         "@odata.context": format!("{base}/$metadata#Collection(message)"),
         "value": value,

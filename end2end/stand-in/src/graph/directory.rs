@@ -1,4 +1,4 @@
-//! `GET /organization`: the signed-in user's tenant, as Graph lists it
+//! `GET /organization`: the token's tenant, as Graph lists it
 //! (a collection holding the one organisation, `User.Read` is enough).
 use super::Caller;
 use crate::errors::GraphError;
@@ -13,12 +13,17 @@ pub async fn organization(
     State(shared): State<Shared>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    caller.require(&["user.read", "user.read.all", "directory.read.all"])?;
+    caller.require(&[
+        "user.read",
+        "user.read.all",
+        "directory.read.all",
+        "organization.read.all",
+    ])?;
     let tenant = shared
         .lock()
         .tenants
         .iter()
-        .find(|t| t.id == caller.user.tenant_id)
+        .find(|t| t.id == caller.tenant_id)
         .cloned();
     let Some(tenant) = tenant else {
         return Ok(Json(json!({ "value": [] })).into_response());

@@ -6,11 +6,11 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde_json::{json, Value};
 
 use super::odata;
-use super::Caller;
+use super::target::{FolderKey, Need, TargetMailbox};
 use crate::errors::GraphError;
 use crate::state::{Folder, Mailbox, Shared};
 
@@ -101,35 +101,35 @@ pub fn folder_json(mailbox: &Mailbox, node: Node<'_>) -> Value {
 
 /// `GET /me/mailFolders`: the root's children.
 pub async fn list_top(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    list(&caller, &shared, None, query.as_deref())
+    list(&target, &shared, None, query.as_deref())
 }
 
 /// `GET /me/mailFolders/{id}/childFolders`.
 pub async fn list_children(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(folder): Path<String>,
+    Path(FolderKey { folder }): Path<FolderKey>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    list(&caller, &shared, Some(&folder), query.as_deref())
+    list(&target, &shared, Some(&folder), query.as_deref())
 }
 
 /// `GET /me/mailFolders/{id}` (an id or a well-known name, `msgfolderroot` included).
 pub async fn get_folder(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(folder): Path<String>,
+    Path(FolderKey { folder }): Path<FolderKey>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    caller.require(&READ_SCOPES)?;
+    target.require(Need::ReadBasic)?;
     let q = odata::query_map(query.as_deref());
     let base = shared.graph_base();
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let node = Node::locate(mailbox, &folder).ok_or_else(GraphError::not_found)?;
     let value = odata::select(
         folder_json(mailbox, node),
@@ -138,7 +138,7 @@ pub async fn get_folder(
     let mut body = json!({
         "@odata.context": format!(
             "{base}/$metadata#users('{}')/mailFolders/$entity",
-            caller.user.oid
+            target.oid()
         ),
     });
     if let (Some(out), Value::Object(fields)) = (body.as_object_mut(), value) {
@@ -150,17 +150,18 @@ pub async fn get_folder(
 /// One page of a folder's children (`parent` `None`: the top level). `includeHiddenFolders` is
 /// accepted and changes nothing: the stand-in has no hidden folders.
 fn list(
-    caller: &Caller,
+    target: &TargetMailbox,
     shared: &Shared,
     parent: Option<&str>,
     query: Option<&str>,
 ) -> Result<Response, GraphError> {
-    caller.require(&READ_SCOPES)?;
+    target.require(Need::ReadBasic)?;
     let q = odata::query_map(query);
     let (top, skip) = odata::paging(&q)?;
     let select = q.get("$select").map(String::as_str);
     let base = shared.graph_base();
-    let oid = &caller.user.oid;
+    let oid = target.oid();
+    let path = &target.path;
     let mut store = shared.lock();
     let mailbox = store.mailbox_mut(oid);
     let node = match parent {
@@ -176,14 +177,14 @@ fn list(
         .collect();
     let (path, context) = match parent {
         Some(key) => (
-            format!("{base}/me/mailFolders/{key}/childFolders"),
+            format!("{base}/{path}/mailFolders/{key}/childFolders"),
             format!(
                 "{base}/$metadata#users('{oid}')/mailFolders('{}')/childFolders",
                 node.id(mailbox)
             ),
         ),
         None => (
-            format!("{base}/me/mailFolders"),
+            format!("{base}/{path}/mailFolders"),
             format!("{base}/$metadata#users('{oid}')/mailFolders"),
         ),
     };

@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 
 use super::Caller;
 use crate::errors::GraphError;
+use crate::model::User;
 use crate::state::Shared;
 
 /// Holds one of the mailbox's concurrent-request slots until dropped.
@@ -21,14 +22,16 @@ impl Drop for Slot {
     }
 }
 
-/// Admits a request or answers 429 with `Retry-After`.
-pub fn enter(shared: &Shared, caller: &Caller) -> Result<Slot, GraphError> {
+/// Admits a request to `mailbox` (the target mailbox, else the signed-in user's; an app-only
+/// request without a mailbox counts against its tenant) or answers 429 with `Retry-After`.
+pub fn enter(shared: &Shared, caller: &Caller, mailbox: Option<&User>) -> Result<Slot, GraphError> {
     let now = shared.now();
     let mut store = shared.lock();
     let limits = store.limits.clone();
+    let mailbox = mailbox.or(caller.user.as_ref());
     let key = (
         caller.client_id.to_ascii_lowercase(),
-        caller.user.oid.clone(),
+        mailbox.map_or_else(|| caller.tenant_id.clone(), |u| u.oid.clone()),
     );
     let throttle = store.throttles.entry(key.clone()).or_default();
     if throttle.in_flight >= limits.max_concurrent {
@@ -55,12 +58,14 @@ pub fn enter(shared: &Shared, caller: &Caller) -> Result<Slot, GraphError> {
     throttle.window_count += 1;
     throttle.in_flight += 1;
     let in_flight = throttle.in_flight;
-    let high = store
-        .ledger
-        .concurrency_high_water
-        .entry(caller.user.mailbox_key())
-        .or_insert(0);
-    *high = (*high).max(in_flight);
+    if let Some(user) = mailbox {
+        let high = store
+            .ledger
+            .concurrency_high_water
+            .entry(user.mailbox_key())
+            .or_insert(0);
+        *high = (*high).max(in_flight);
+    }
     drop(store);
     Ok(Slot {
         shared: shared.clone(),

@@ -1,17 +1,18 @@
-//! `/me`, sendMail, drafts and send, get/list, update (isRead), move, delete; delivery of incoming mail.
+//! sendMail, drafts and send, get/list, update (isRead), move, delete of one mailbox (`/me` or
+//! `/users/{x}`, see [`super::target`]); delivery of incoming mail.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::odata::{self, Filter};
-use super::Caller;
+use super::target::{FolderKey, MessageKey, Need, TargetMailbox};
 use crate::control::ControlError;
 use crate::errors::GraphError;
 use crate::ledger::SentMail;
@@ -415,77 +416,14 @@ fn check_recipients(m: &Message) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// `GET /me`: the default properties, or exactly those named in `$select`
-/// (`proxyAddresses` only when selected, as Graph returns it).
-pub async fn me(
-    Extension(caller): Extension<Caller>,
-    State(shared): State<Shared>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
-) -> GraphResult {
-    caller.require(&["user.read", "user.readbasic.all", "user.read.all"])?;
-    let u = &caller.user;
-    let all = json!({
-        "businessPhones": [],
-        "displayName": u.display_name,
-        "givenName": Value::Null,
-        "jobTitle": Value::Null,
-        "mail": u.mail,
-        "mobilePhone": Value::Null,
-        "officeLocation": Value::Null,
-        "preferredLanguage": Value::Null,
-        "surname": Value::Null,
-        "userPrincipalName": u.upn,
-        "id": u.oid,
-        "proxyAddresses": u.proxy_addresses,
-    });
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
-    let selected: Option<Vec<String>> =
-        pairs
-            .into_iter()
-            .find(|(k, _)| k == "$select")
-            .map(|(_, v)| {
-                v.split(',')
-                    .map(|p| p.trim().to_ascii_lowercase())
-                    .collect()
-            });
-    let mut out = serde_json::Map::new();
-    out.insert(
-        "@odata.context".into(),
-        json!(format!("{}/$metadata#users/$entity", shared.graph_base())),
-    );
-    for (key, value) in all.as_object().into_iter().flatten() {
-        let wanted = match &selected {
-            Some(names) => names.contains(&key.to_ascii_lowercase()),
-            None => key != "proxyAddresses",
-        };
-        if wanted {
-            out.insert(key.clone(), value.clone());
-        }
-    }
-    Ok(Json(Value::Object(out)).into_response())
-}
-
-/// `GET /oidc/userinfo` (Graph host): `sub` (same pairwise value as the id_token), name, email.
-pub async fn userinfo(Extension(caller): Extension<Caller>) -> GraphResult {
-    let u = &caller.user;
-    Ok(Json(json!({
-        "sub": crate::identity::token::pairwise_sub(&u.oid, &caller.client_id),
-        "name": u.display_name,
-        "family_name": Value::Null,
-        "given_name": Value::Null,
-        "email": u.mail,
-    }))
-    .into_response())
-}
-
-/// `POST /me/sendMail` → 202, empty body.
+/// `POST /me/sendMail` → 202, empty body. The message goes out from the target mailbox (Send As
+/// for a delegate) and its copy lands in that mailbox's Sent Items.
 pub async fn send_mail(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.send"])?;
+    target.require(Need::Send)?;
     let input: SendMailInput = parse_json(&body)?;
     let message = input.message.ok_or_else(|| {
         GraphError::bad_request(
@@ -495,11 +433,11 @@ pub async fn send_mail(
     })?;
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let sent_folder = folder_id(&mut store, &oid, "sentitems");
     let mut m = build(&mut store, &message, sent_folder, now)?;
     check_recipients(&m)?;
-    m.from = Some(sender(&caller.user));
+    m.from = Some(sender(&target.owner));
     m.is_draft = false;
     m.sent = Some(now);
     let saved = if input.save_to_sent_items.unwrap_or(true) {
@@ -507,28 +445,32 @@ pub async fn send_mail(
     } else {
         None
     };
-    record_send(&mut store, &caller.user, &m, "sendMail", saved, now);
+    record_send(&mut store, &target.owner, &m, "sendMail", saved, now);
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// `POST /me/messages` → 201 with the draft.
 pub async fn create_draft(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: MessageInput = parse_json(&body)?;
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let drafts = folder_id(&mut store, &oid, "drafts");
     let m = build(&mut store, &input, drafts, now)?;
     let m = insert(&mut store, &oid, m, now);
     let immutable = odata::wants_immutable(&headers);
     let base = shared.graph_base();
-    let location = format!("{base}/me/messages/{}", odata::message_id(&m, immutable));
+    let location = format!(
+        "{base}/{}/messages/{}",
+        target.path,
+        odata::message_id(&m, immutable)
+    );
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -537,7 +479,7 @@ pub async fn create_draft(
         .into_response())
 }
 
-/// Moves message `index` of the caller's mailbox to `folder`: new REST id, removal recorded for
+/// Moves message `index` of mailbox `oid` to `folder`: new REST id, removal recorded for
 /// delta; subscriptions hear `deleted` from the old folder and `created` from the new one.
 fn relocate(store: &mut Store, oid: &str, index: usize, folder: &str, now: i64) -> Option<Message> {
     let new_rest = store.next_graph_id("MSG");
@@ -569,16 +511,17 @@ fn relocate(store: &mut Store, oid: &str, index: usize, folder: &str, now: i64) 
     Some(moved)
 }
 
-/// `POST /me/messages/{id}/send` → 202; the draft moves to Sent Items (so a second send finds nothing).
+/// `POST /me/messages/{id}/send` → 202; the draft moves to its mailbox's Sent Items (so a second
+/// send finds nothing).
 pub async fn send_draft(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
 ) -> GraphResult {
-    caller.require(&["mail.send"])?;
+    target.require(Need::Send)?;
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let sent_folder = folder_id(&mut store, &oid, "sentitems");
     let mailbox = store.mailbox_mut(&oid);
     let index = mailbox
@@ -601,7 +544,7 @@ pub async fn send_draft(
     sent.is_draft = false;
     sent.sent = Some(now);
     sent.received = now;
-    sent.from = Some(sender(&caller.user));
+    sent.from = Some(sender(&target.owner));
     if let Some(m) = store.mailbox_mut(&oid).messages.get_mut(index) {
         m.is_draft = false;
         m.sent = Some(now);
@@ -610,7 +553,7 @@ pub async fn send_draft(
     }
     record_send(
         &mut store,
-        &caller.user,
+        &target.owner,
         &sent,
         "draft",
         Some(sent.immutable_id.clone()),
@@ -621,16 +564,16 @@ pub async fn send_draft(
 
 /// `GET /me/messages/{id}`.
 pub async fn get_message(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> GraphResult {
-    caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
+    target.require(Need::ReadBasic)?;
     let q = odata::query_map(query.as_deref());
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let index = mailbox
         .message_index(&id)
         .ok_or_else(GraphError::not_found)?;
@@ -644,33 +587,33 @@ pub async fn get_message(
 
 /// `GET /me/messages` (all folders).
 pub async fn list_all(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> GraphResult {
-    list(&caller, &shared, &headers, query.as_deref(), None)
+    list(&target, &shared, &headers, query.as_deref(), None)
 }
 
 /// `GET /me/mailFolders/{folder}/messages`.
 pub async fn list_folder(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(folder): Path<String>,
+    Path(FolderKey { folder }): Path<FolderKey>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> GraphResult {
-    list(&caller, &shared, &headers, query.as_deref(), Some(&folder))
+    list(&target, &shared, &headers, query.as_deref(), Some(&folder))
 }
 
 fn list(
-    caller: &Caller,
+    target: &TargetMailbox,
     shared: &Shared,
     headers: &HeaderMap,
     query: Option<&str>,
     folder: Option<&str>,
 ) -> GraphResult {
-    caller.require(&["mail.read", "mail.readwrite", "mail.readbasic"])?;
+    target.require(Need::ReadBasic)?;
     let q = odata::query_map(query);
     let (top, skip) = odata::paging(&q)?;
     let filter = q.get("$filter").map(|f| Filter::parse(f)).transpose()?;
@@ -678,7 +621,7 @@ fn list(
         .get("$orderby")
         .is_some_and(|o| o.to_ascii_lowercase().trim_end().ends_with(" asc"));
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let folder_id = match folder {
         Some(key) => Some(
             mailbox
@@ -708,11 +651,11 @@ fn list(
         .map(|m| odata::select(odata::message_json(m, immutable, &base), select))
         .collect();
     let path = match folder {
-        Some(f) => format!("{base}/me/mailFolders/{f}/messages"),
-        None => format!("{base}/me/messages"),
+        Some(f) => format!("{base}/{}/mailFolders/{f}/messages", target.path),
+        None => format!("{base}/{}/messages", target.path),
     };
     let mut body = json!({
-        "@odata.context": format!("{base}/$metadata#users('{}')/messages", caller.user.oid),
+        "@odata.context": format!("{base}/$metadata#users('{}')/messages", target.oid()),
         "value": page,
     });
     if skip + top < items.len() {
@@ -735,17 +678,17 @@ struct UpdateInput {
 
 /// `PATCH /me/messages/{id}` (`isRead`; `subject` of drafts).
 pub async fn update(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: UpdateInput = parse_json(&body)?;
     let now = shared.now();
     let mut store = shared.lock();
-    let mailbox = store.mailbox_mut(&caller.user.oid);
+    let mailbox = store.mailbox_mut(target.oid());
     let index = mailbox
         .message_index(&id)
         .ok_or_else(GraphError::not_found)?;
@@ -766,7 +709,7 @@ pub async fn update(
     m.modified = now;
     let value = odata::message_json(m, odata::wants_immutable(&headers), &shared.graph_base());
     let changed = m.clone();
-    let event = MessageEvent::new(&caller.user.oid, &changed, Change::Updated);
+    let event = MessageEvent::new(target.oid(), &changed, Change::Updated);
     webhooks::message_changed(&mut store, &event, now);
     Ok(Json(value).into_response())
 }
@@ -779,18 +722,18 @@ struct MoveInput {
 
 /// `POST /me/messages/{id}/move` → 201 with the moved message (new id unless immutable ids).
 pub async fn move_message(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: MoveInput = parse_json(&body)?;
     let destination = input.destination_id.unwrap_or_default();
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let mailbox = store.mailbox_mut(&oid);
     let folder = mailbox
         .folder(&destination)
@@ -811,14 +754,14 @@ pub async fn move_message(
 
 /// `DELETE /me/messages/{id}` → 204 (moves to Deleted Items, as Outlook does).
 pub async fn delete(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
 ) -> GraphResult {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let deleted = folder_id(&mut store, &oid, "deleteditems");
     let index = store
         .mailbox_mut(&oid)

@@ -142,7 +142,10 @@ fn mailbox_routes() -> Router<Shared> {
             "/messages/{id}/createReplyAll",
             post(replies::create_reply_all),
         )
-        .route("/messages/{id}/createForward", post(replies::create_forward))
+        .route(
+            "/messages/{id}/createForward",
+            post(replies::create_forward),
+        )
         .route(
             "/messages/{id}/attachments",
             get(attachments::list).post(attachments::add),

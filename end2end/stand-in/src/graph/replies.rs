@@ -7,11 +7,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Deserialize;
 
 use super::mail::{build, folder_id, insert, parse_json, sender, MessageInput, RecipientInput};
-use super::{odata, Caller};
+use super::odata;
+use super::target::{MessageKey, Need, TargetMailbox};
 use crate::errors::GraphError;
 use crate::model::Address;
 use crate::state::{Message, Shared};
@@ -36,44 +37,44 @@ struct ReplyInput {
 }
 
 pub async fn create_reply(
-    caller: Extension<Caller>,
+    target: TargetMailbox,
     shared: State<Shared>,
-    id: Path<String>,
+    id: Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    create(caller, shared, id, headers, body, Kind::Reply)
+    create(target, shared, id, headers, body, Kind::Reply)
 }
 
 pub async fn create_reply_all(
-    caller: Extension<Caller>,
+    target: TargetMailbox,
     shared: State<Shared>,
-    id: Path<String>,
+    id: Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    create(caller, shared, id, headers, body, Kind::ReplyAll)
+    create(target, shared, id, headers, body, Kind::ReplyAll)
 }
 
 pub async fn create_forward(
-    caller: Extension<Caller>,
+    target: TargetMailbox,
     shared: State<Shared>,
-    id: Path<String>,
+    id: Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    create(caller, shared, id, headers, body, Kind::Forward)
+    create(target, shared, id, headers, body, Kind::Forward)
 }
 
 fn create(
-    Extension(caller): Extension<Caller>,
+    target: TargetMailbox,
     State(shared): State<Shared>,
-    Path(id): Path<String>,
+    Path(MessageKey { id }): Path<MessageKey>,
     headers: HeaderMap,
     body: Bytes,
     kind: Kind,
 ) -> Result<Response, GraphError> {
-    caller.require(&["mail.readwrite"])?;
+    target.require(Need::Write)?;
     let input: ReplyInput = if body.is_empty() {
         ReplyInput::default()
     } else {
@@ -88,7 +89,7 @@ fn create(
     }
     let now = shared.now();
     let mut store = shared.lock();
-    let oid = caller.user.oid.clone();
+    let oid = target.owner.oid.clone();
     let original = {
         let mailbox = store.mailbox_mut(&oid);
         let index = mailbox
@@ -102,7 +103,7 @@ fn create(
     };
     let drafts = folder_id(&mut store, &oid, "drafts");
     let mut draft = build(&mut store, &message, drafts, now)?;
-    let me = sender(&caller.user);
+    let me = sender(&target.owner);
     if message.subject.is_none() {
         draft.subject = prefixed(kind, &original.subject);
     }
@@ -155,7 +156,8 @@ fn create(
     let immutable = odata::wants_immutable(&headers);
     let base = shared.graph_base();
     let location = format!(
-        "{base}/me/messages/{}",
+        "{base}/{}/messages/{}",
+        target.path,
         odata::message_id(&draft, immutable)
     );
     Ok((

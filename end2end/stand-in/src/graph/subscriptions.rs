@@ -1,6 +1,9 @@
 //! `/v1.0/subscriptions`: create (with the validation handshake), list, get, renew (`PATCH`),
-//! delete and `/reauthorize`, for change notifications on messages of the caller's mail folders.
-//! A subscription is visible only to the user and app that created it; others get 404.
+//! delete and `/reauthorize`, for change notifications on messages of a mailbox's folders: the
+//! caller's own (delegated), or any mailbox of the tenant with an app-only token (application
+//! `Mail.Read`, within the app's access policy). Delegated `.Shared` scopes cannot subscribe to
+//! other mailboxes. A subscription is visible only to the app that created it (and, for a
+//! delegated one, to the user who created it); others get 404.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,12 +13,11 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::folders::READ_SCOPES;
 use super::mail::parse_json;
 use super::odata;
+use super::target::{self, Access, Need};
 use super::Caller;
 use crate::errors::GraphError;
-use crate::model::User;
 use crate::state::{Shared, State as Store};
 use crate::timefmt;
 use crate::webhooks::rules::{self, invalid};
@@ -70,15 +72,24 @@ fn required(value: Option<String>, property: &str) -> Result<String, GraphError>
         .ok_or_else(|| invalid(format!("The '{property}' property is required.")))
 }
 
-/// `me`, or the caller's own oid, UPN or mail: the stand-in serves only the caller's mailbox.
-fn is_caller(user: &User, key: &str) -> bool {
-    key.eq_ignore_ascii_case("me")
-        || key.eq_ignore_ascii_case(&user.oid)
-        || key.eq_ignore_ascii_case(&user.upn)
-        || user
-            .mail
-            .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case(key))
+/// Permissions that let a token subscribe at all (which mailbox it may watch is checked per
+/// resource); also what managing its subscriptions needs.
+const READ_SCOPES: [&str; 7] = [
+    "mail.read",
+    "mail.readwrite",
+    "mail.readbasic",
+    "mail.readbasic.all",
+    "mail.read.shared",
+    "mail.readwrite.shared",
+    "mail.readbasic.shared",
+];
+
+fn visible(sub: &Subscription, caller: &Caller) -> bool {
+    sub.visible_to(
+        caller.user.as_ref().map(|u| u.oid.as_str()),
+        &caller.client_id,
+        &caller.tenant_id,
+    )
 }
 
 /// A `subscription` resource.
@@ -93,7 +104,7 @@ fn subscription_json(sub: &Subscription) -> Value {
         "notificationQueryOptions": Value::Null,
         "lifecycleNotificationUrl": sub.lifecycle_url,
         "expirationDateTime": timefmt::iso(sub.expires_at),
-        "creatorId": sub.oid,
+        "creatorId": sub.creator.as_deref().unwrap_or(&sub.client_id),
         "includeResourceData": false,
         "latestSupportedTlsVersion": "v1_2",
         "encryptionCertificate": Value::Null,
@@ -125,7 +136,7 @@ fn owned<'a>(
         .webhooks
         .subscriptions
         .get_mut(id)
-        .filter(|s| s.owned_by(&caller.user.oid, &caller.client_id))
+        .filter(|s| visible(s, caller))
         .ok_or_else(not_found)
 }
 
@@ -141,7 +152,7 @@ pub async fn create(
     let input: CreateInput = parse_json(&body)?;
     let change_types = rules::parse_change_types(&required(input.change_type, "changeType")?)?;
     let resource = required(input.resource, "resource")?;
-    let target = rules::parse_resource(&resource)?;
+    let named = rules::parse_resource(&resource)?;
     let notification_url = required(input.notification_url, "notificationUrl")?;
     rules::check_url(&notification_url, "notificationUrl")?;
     let lifecycle_url = input
@@ -153,14 +164,17 @@ pub async fn create(
     rules::check_client_state(input.client_state.as_deref())?;
     let expiration = required(input.expiration_date_time, "expirationDateTime")?;
     let expires_at = rules::check_expiration(&expiration, shared.now())?;
-    if !is_caller(&caller.user, &target.user) {
+    let watched = target::open(&shared.lock(), &caller, &named.user)?
+        .ok_or_else(|| target::invalid_user(&named.user))?;
+    if matches!(watched.access, Access::Delegate(_)) {
         return Err(GraphError::access_denied());
     }
-    let oid = caller.user.oid.clone();
+    watched.require(Need::ReadBasic)?;
+    let oid = watched.owner.oid.clone();
     let folder_id = shared
         .lock()
         .mailbox_mut(&oid)
-        .folder(&target.folder)
+        .folder(&named.folder)
         .map(|f| f.id.clone())
         .ok_or_else(GraphError::not_found)?;
     for url in std::iter::once(&notification_url).chain(lifecycle_url.as_ref()) {
@@ -173,6 +187,8 @@ pub async fn create(
     let sub = Subscription {
         id: id.clone(),
         oid,
+        creator: caller.user.as_ref().map(|u| u.oid.clone()),
+        tenant_id: caller.tenant_id.clone(),
         client_id: caller.client_id.clone(),
         resource,
         folder_id,
@@ -201,7 +217,7 @@ pub async fn list(
         .webhooks
         .subscriptions
         .values()
-        .filter(|s| s.owned_by(&caller.user.oid, &caller.client_id))
+        .filter(|s| visible(s, &caller))
         .map(subscription_json)
         .collect();
     Ok(Json(json!({

@@ -1,6 +1,6 @@
 //! Which mailbox a Graph request acts on (`/me/…` or `/users/{id|userPrincipalName|mail}/…`) and
 //! what the caller may do there. The gate resolves it once per request (before limits, which are
-//! per app per mailbox) and handlers take it as a [`Mailbox`] extractor, so `/me` and `/users`
+//! per app per mailbox) and handlers take it as a [`TargetMailbox`] extractor, so `/me` and `/users`
 //! share every handler.
 //!
 //! Access, as Microsoft documents it:
@@ -48,7 +48,7 @@ pub enum Access {
 
 /// The mailbox a request acts on.
 #[derive(Clone, Debug)]
-pub struct Mailbox {
+pub struct TargetMailbox {
     pub owner: User,
     /// `me` or `users/{key}` as the request named it: links and `Location`s repeat it.
     pub path: String,
@@ -57,7 +57,7 @@ pub struct Mailbox {
     scopes: BTreeSet<String>,
 }
 
-impl Mailbox {
+impl TargetMailbox {
     pub fn oid(&self) -> &str {
         &self.owner.oid
     }
@@ -172,7 +172,11 @@ pub fn send_as_denied() -> GraphError {
 /// The mailbox `key` names (`me`, or an object id, UPN or mail) as `caller` reaches it; `None`
 /// when no user of the caller's tenant has that key. Users are found exactly by id and
 /// case-insensitively by UPN or mail.
-pub fn open(store: &Store, caller: &Caller, key: &str) -> Result<Option<Mailbox>, GraphError> {
+pub fn open(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+) -> Result<Option<TargetMailbox>, GraphError> {
     let me = key.eq_ignore_ascii_case("me");
     let (owner, access) = match (&caller.user, me) {
         (None, true) => return Err(me_needs_delegated()),
@@ -194,7 +198,7 @@ pub fn open(store: &Store, caller: &Caller, key: &str) -> Result<Option<Mailbox>
             (owner, access)
         }
     };
-    Ok(Some(Mailbox {
+    Ok(Some(TargetMailbox {
         owner,
         path: if me {
             "me".to_owned()
@@ -209,7 +213,11 @@ pub fn open(store: &Store, caller: &Caller, key: &str) -> Result<Option<Mailbox>
 /// The mailbox a request path names: `/v1.0/me…` or `/v1.0/users/{key}…`; `Ok(None)` for other
 /// paths. An unknown user is a 404: `Request_ResourceNotFound` for the user itself,
 /// `ErrorInvalidUser` for its mail.
-pub fn resolve(store: &Store, caller: &Caller, path: &str) -> Result<Option<Mailbox>, GraphError> {
+pub fn resolve(
+    store: &Store,
+    caller: &Caller,
+    path: &str,
+) -> Result<Option<TargetMailbox>, GraphError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["v1.0", "me", ..] => open(store, caller, "me"),
@@ -250,17 +258,21 @@ fn percent_decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Mailbox {
+impl<S: Send + Sync> FromRequestParts<S> for TargetMailbox {
     type Rejection = GraphError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Mailbox>().cloned().ok_or_else(|| {
-            GraphError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "generalException",
-                "The stand-in resolved no mailbox for this request.",
-            )
-        })
+        parts
+            .extensions
+            .get::<TargetMailbox>()
+            .cloned()
+            .ok_or_else(|| {
+                GraphError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "generalException",
+                    "The stand-in resolved no mailbox for this request.",
+                )
+            })
     }
 }
 

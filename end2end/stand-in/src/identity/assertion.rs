@@ -32,7 +32,11 @@ struct Jwt {
 }
 
 fn split(jwt: &str) -> Result<Jwt, EntraError> {
-    let malformed = || aadsts::invalid_assertion("The client assertion is not a signed JWT (header.claims.signature, base64url JSON).");
+    let malformed = || {
+        aadsts::invalid_assertion(
+            "The client assertion is not a signed JWT (header.claims.signature, base64url JSON).",
+        )
+    };
     let mut parts = jwt.trim().split('.');
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -68,7 +72,10 @@ fn thumbprint_text(sent: &str) -> String {
 }
 
 /// The certificate the header names: `x5t#S256` first, else the legacy `x5t`.
-fn named<'a>(app: &'a App, header: &Value) -> Result<(Option<&'a Certificate>, String), EntraError> {
+fn named<'a>(
+    app: &'a App,
+    header: &Value,
+) -> Result<(Option<&'a Certificate>, String), EntraError> {
     if let Some(sent) = header["x5t#S256"].as_str() {
         let cert = app.certificates.iter().find(|c| c.x5t_s256 == sent);
         return Ok((cert, thumbprint_text(sent)));
@@ -120,7 +127,11 @@ pub fn verify(
     }
     let (cert, thumbprint) = named(app, &parsed.header)?;
     let Some(cert) = cert else {
-        return Err(aadsts::assertion_signature(&thumbprint, &app.client_id, None));
+        return Err(aadsts::assertion_signature(
+            &thumbprint,
+            &app.client_id,
+            None,
+        ));
     };
     let found = format!(
         "Start={}, End={}",

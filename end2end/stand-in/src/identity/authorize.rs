@@ -284,6 +284,15 @@ fn chosen(
     mut pending: PendingAuthorize,
     user: &User,
 ) -> Response {
+    if user.shared {
+        // A shared mailbox's account is disabled for sign-in.
+        store.pending.remove(req);
+        return page_error(&EntraError::bad(
+            "invalid_request",
+            50_057,
+            "The user account is disabled. The user object in Active Directory backing this account has been disabled.",
+        ));
+    }
     if !authority.admits(user) {
         store.pending.remove(req);
         return page_error(&EntraError::bad(

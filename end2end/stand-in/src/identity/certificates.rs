@@ -90,6 +90,9 @@ mod tests {
         assert_eq!(from_pem.x5t, made.x5t);
         assert_eq!(from_pem.thumbprint_sha1.len(), 40);
         assert_eq!(from_pem.thumbprint_sha256.len(), 64);
-        assert!(matches!(parse("not a certificate"), Err(CertificateError::Parse(_))));
+        assert!(matches!(
+            parse("not a certificate"),
+            Err(CertificateError::Parse(_))
+        ));
     }
 }

@@ -21,9 +21,13 @@ use crate::timefmt;
 #[derive(Clone, Debug)]
 pub struct Subscription {
     pub id: String,
-    /// Mailbox owner (the user the token was issued to).
+    /// Owner of the watched mailbox.
     pub oid: String,
-    /// The app whose token created it; only that app and user see it.
+    /// The user whose delegated token created it; `None` when an app-only token did.
+    pub creator: Option<String>,
+    /// The tenant of the token that created it.
+    pub tenant_id: String,
+    /// The app whose token created it; only that app (and that user, if delegated) see it.
     pub client_id: String,
     pub resource: String,
     pub folder_id: String,
@@ -45,6 +49,7 @@ impl Subscription {
             id: self.id.clone(),
             user_oid: self.oid.clone(),
             client_id: self.client_id.clone(),
+            creator_oid: self.creator.clone(),
             resource: self.resource.clone(),
             folder_id: self.folder_id.clone(),
             change_types: self.change_types.clone(),
@@ -57,9 +62,14 @@ impl Subscription {
         }
     }
 
-    /// Graph shows a subscription only to the app and user that created it.
-    pub fn owned_by(&self, oid: &str, client_id: &str) -> bool {
-        self.oid == oid && self.client_id.eq_ignore_ascii_case(client_id)
+    /// Graph shows a subscription only to the app that created it: to a delegated token of the
+    /// user who created it (`user_oid`), or to an app-only token of its tenant (`None`).
+    pub fn visible_to(&self, user_oid: Option<&str>, client_id: &str, tenant_id: &str) -> bool {
+        self.client_id.eq_ignore_ascii_case(client_id)
+            && match user_oid {
+                Some(oid) => self.creator.as_deref() == Some(oid),
+                None => self.tenant_id.eq_ignore_ascii_case(tenant_id),
+            }
     }
 
     fn wants(&self, change: Change) -> bool {
