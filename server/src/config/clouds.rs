@@ -3,21 +3,16 @@
 //! for any cloud: `graph_base_url` and `extra_authority_host` for the global
 //! one, `cloud_stand_ins` (`us_gov=127.0.0.1:5002,china=127.0.0.1:5003`) for
 //! the others, each serving both sign-in and Graph on its `host:port`.
-use super::{invalid, Config, ConfigError};
-use app::model::authority::AuthorityPolicy;
 use app::model::cloud::{Cloud, CloudStandIn};
 
-const SETTING: &str = "cloud_stand_ins";
-const ENV: &str = "TENANT_MAIL_CLOUD_STAND_INS";
-
 /// `cloud=host:port` pairs, loopback only (a stand-in is never on the network).
-pub(super) fn parse_stand_ins(value: Option<&str>) -> Result<Vec<CloudStandIn>, ConfigError> {
+pub(super) fn parse_stand_ins(value: Option<&str>) -> Result<Vec<CloudStandIn>, String> {
     let mut out: Vec<CloudStandIn> = Vec::new();
     for pair in value.unwrap_or_default().split(',').map(str::trim) {
         if pair.is_empty() {
             continue;
         }
-        let err = |why: &str| invalid(SETTING, ENV, format!("{pair:?}: {why}"));
+        let err = |why: &str| format!("{pair:?}: {why}");
         let (code, host) = pair
             .split_once('=')
             .ok_or_else(|| err("write cloud=host:port, e.g. us_gov=127.0.0.1:5002"))?;
@@ -47,6 +42,10 @@ pub struct GraphHosts {
 }
 
 impl GraphHosts {
+    pub fn new(global: String, stand_ins: Vec<CloudStandIn>) -> Self {
+        Self { global, stand_ins }
+    }
+
     /// The Graph base URL of a mailbox in `cloud`, without a trailing slash.
     pub fn base_url(&self, cloud: Cloud) -> String {
         if cloud == Cloud::Global {
@@ -64,33 +63,6 @@ impl GraphHosts {
             Ok(u) => u.origin().ascii_serialization(),
             Err(_) => cloud.graph_resource(),
         }
-    }
-}
-
-impl Config {
-    pub fn graph_hosts(&self) -> GraphHosts {
-        GraphHosts {
-            global: self.graph_base_url.clone(),
-            stand_ins: self.cloud_stand_ins.clone(),
-        }
-    }
-
-    /// Which authority hosts a tenant email may use (checked in the browser
-    /// and again on the server).
-    pub fn authority_policy(&self) -> AuthorityPolicy {
-        AuthorityPolicy {
-            extra_host: self.extra_authority_host.clone(),
-            cloud_stand_ins: self.cloud_stand_ins.clone(),
-        }
-    }
-
-    /// Every stand-in sign-in host (the browser may be sent there).
-    pub fn stand_in_sign_in_hosts(&self) -> Vec<String> {
-        self.extra_authority_host
-            .iter()
-            .cloned()
-            .chain(self.cloud_stand_ins.iter().map(|s| s.host.clone()))
-            .collect()
     }
 }
 

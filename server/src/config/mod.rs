@@ -2,6 +2,7 @@
 //! (`TENANT_MAIL_*`) → command line. `tenant-mail --help` lists every setting.
 //! Invalid values stop start-up with a message naming the setting.
 mod clouds;
+mod microsoft;
 pub use clouds::GraphHosts;
 mod commands;
 mod log_format;
@@ -254,7 +255,8 @@ impl Config {
         }
         let graph_base_url = validate_graph_base_url(&graph_base_url)?;
         let cloud_stand_ins =
-            clouds::parse_stand_ins(cli.cloud_stand_ins.or(file.cloud_stand_ins).as_deref())?;
+            clouds::parse_stand_ins(cli.cloud_stand_ins.or(file.cloud_stand_ins).as_deref())
+                .map_err(|why| invalid("cloud_stand_ins", "TENANT_MAIL_CLOUD_STAND_INS", why))?;
         let token_keepalive_days = cli
             .token_keepalive_days
             .or(file.token_keepalive_days)
