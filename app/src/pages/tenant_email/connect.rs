@@ -63,8 +63,10 @@ pub fn ConnectPanel(
         "Click to Authenticate"
     };
     // An application mailbox: nobody signs in, the app's access is checked.
-    let app_only = AccountType::from_code(&state.saved.get_untracked().account_type)
-        == Some(AccountType::Microsoft365App);
+    // Follows the saved settings: a new Tenant Email becomes one on Save.
+    let app_only = move || {
+        AccountType::from_code(&state.saved.get().account_type) == Some(AccountType::Microsoft365App)
+    };
     let reason = move || blocked_reason(&state, dirty.get());
     let doctor_tenant = tenant_id.clone();
     let access_tenant = tenant_id.clone();
@@ -139,10 +141,12 @@ pub fn ConnectPanel(
             {secret_expiry}
             {details}
             {activity}
-            {(!was_connected && !app_only).then(|| view! {
+            {move || (!was_connected && !app_only()).then(|| view! {
                 <p class="hint">"Not connected yet. You will sign in at Microsoft as this mailbox; pick exactly this account in Microsoft's account picker."</p>
             })}
-            {app_only.then(|| view! { <CheckAccess state tenant_id=access_tenant.clone() reason=Signal::derive(reason)/> })}
+            <Show when=app_only>
+                <CheckAccess state tenant_id=access_tenant.clone() reason=Signal::derive(reason)/>
+            </Show>
             <form method="post" action=action class="connect-form" class:hidden=app_only>
                 <label class="checkbox" class:hidden=!was_connected>
                     <input type="checkbox" name="different_account" value="1"/>
