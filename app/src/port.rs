@@ -144,6 +144,14 @@ pub trait TenantEmailPort: Send + Sync {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<(), PortError>;
+    /// Makes a new key pair for the mailbox: the private key stays sealed on
+    /// the server, the certificate is returned in the view to be uploaded.
+    async fn create_certificate(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError>;
     /// "Check access" for an application mailbox: an app-only token, a read
     /// of the mailbox, and the connection recorded when both work.
     async fn check_app_access(

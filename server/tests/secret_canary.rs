@@ -54,6 +54,9 @@ const WRITES: &[&str] = &[
     // Connects an application mailbox (server/tests/app_access.rs checks its
     // answer carries no secret or token).
     "check_app_access",
+    // Makes a key pair; server/tests/certificates.rs checks its answer holds
+    // no private key.
+    "create_certificate",
 ];
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`

@@ -92,3 +92,20 @@ pub async fn delete_tenant_email(tenant_id: String, email_id: String) -> Result<
         .await
         .map_err(super::port)
 }
+
+/// Makes a new certificate credential for a saved Tenant Email: the key
+/// pair is generated and the private key sealed on the server; the view
+/// returned carries only the certificate to upload.
+#[server(prefix = "/api", endpoint = "create_certificate", input = Json)]
+pub async fn create_certificate(
+    tenant_id: String,
+    email_id: String,
+) -> Result<TenantEmailView, ApiError> {
+    let (backend, actor) = super::admin()?;
+    super::tenants::check_id(&tenant_id, "tenant")?;
+    super::tenants::check_id(&email_id, "tenant email")?;
+    backend
+        .create_certificate(&actor, &tenant_id, &email_id)
+        .await
+        .map_err(super::port)
+}

@@ -7,6 +7,7 @@ pub const CLOUD: &str = "cloud";
 pub const DELEGATE: &str = "delegate";
 pub const APPLICATION_ID: &str = "application_id";
 pub const CLIENT_SECRET: &str = "client_secret";
+pub const CREDENTIAL: &str = "credential";
 pub const SECRET_EXPIRES_ON: &str = "secret_expires_on";
 pub const AUTHORITY_URL: &str = "authority_url";
 pub const AUTHORIZATION_ENDPOINT: &str = "authorization_endpoint";

@@ -159,6 +159,10 @@ pub struct TenantEmailInput {
     #[serde(default = "global_cloud")]
     pub cloud: String,
     pub application_id: String,
+    /// `secret` or `certificate`: how the app proves itself to Microsoft.
+    /// With a certificate the secret is not asked for.
+    #[serde(default = "secret_credential")]
+    pub credential: String,
     pub client_secret: String,
     pub secret_expires_on: String,
     pub authority_url: String,
@@ -169,6 +173,13 @@ pub struct TenantEmailInput {
     #[serde(default)]
     pub receiving: ReceivingInput,
 }
+
+fn secret_credential() -> String {
+    CREDENTIAL_SECRET.into()
+}
+
+pub const CREDENTIAL_SECRET: &str = "secret";
+pub const CREDENTIAL_CERTIFICATE: &str = "certificate";
 
 fn global_cloud() -> String {
     Cloud::Global.code().into()
@@ -184,6 +195,7 @@ impl std::fmt::Debug for TenantEmailInput {
             .field("delegate", &self.delegate)
             .field("cloud", &self.cloud)
             .field("application_id", &self.application_id)
+            .field("credential", &self.credential)
             .field(
                 "client_secret",
                 &if self.client_secret.is_empty() {
@@ -212,6 +224,7 @@ impl TenantEmailInput {
             delegate: String::new(),
             cloud: global_cloud(),
             application_id: String::new(),
+            credential: secret_credential(),
             client_secret: String::new(),
             secret_expires_on: String::new(),
             authority_url: authority::authority_for_tenant("common"),
@@ -232,6 +245,7 @@ impl TenantEmailInput {
             delegate: self.delegate.trim().into(),
             cloud: self.cloud.trim().into(),
             application_id: self.application_id.trim().to_ascii_lowercase(),
+            credential: self.credential.trim().into(),
             client_secret: self.client_secret.clone(),
             secret_expires_on: self.secret_expires_on.trim().into(),
             authority_url: self.authority_url.trim().into(),
@@ -271,6 +285,12 @@ pub fn validate_field(
             .map(|_| ())
             .ok_or_else(|| "Choose whether this mailbox sends, receives, or both.".to_string()),
         fields::APPLICATION_ID => identifiers::validate_application_id(&input.application_id),
+        fields::CREDENTIAL => match input.credential.as_str() {
+            CREDENTIAL_SECRET | CREDENTIAL_CERTIFICATE => Ok(()),
+            _ => Err("Choose a client secret or a certificate.".into()),
+        },
+        // A certificate is made on the server (Create certificate), not typed.
+        fields::CLIENT_SECRET if input.credential == CREDENTIAL_CERTIFICATE => Ok(()),
         fields::CLIENT_SECRET => {
             identifiers::validate_secret(&input.client_secret, secret_required)
         }
@@ -322,6 +342,7 @@ pub const ALL_FIELDS: &[&str] = &[
     fields::DELEGATE,
     fields::CLOUD,
     fields::APPLICATION_ID,
+    fields::CREDENTIAL,
     fields::CLIENT_SECRET,
     fields::SECRET_EXPIRES_ON,
     fields::AUTHORITY_URL,
@@ -376,6 +397,22 @@ pub struct TenantEmailView {
     /// Days until the client secret expires (negative once expired), when
     /// the admin recorded the expiry date. Computed on the server's clock.
     pub secret_expires_in_days: Option<i64>,
+    /// The certificate in use instead of a secret (its public half only).
+    #[serde(default)]
+    pub certificate: Option<CertificateView>,
+}
+
+/// A certificate credential as the editor shows it: what to upload to the
+/// app registration, and how to recognise it there. Never the private key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// `-----BEGIN CERTIFICATE-----`: the `.cer` to upload.
+    pub pem: String,
+    /// Upper-case hex SHA-1, as the portal lists it.
+    pub thumbprint: String,
+    /// `YYYY-MM-DD`.
+    pub expires_on: String,
+    pub expires_in_days: i64,
 }
 
 /// What the tenant email editor shows, read together: the tenant's name,

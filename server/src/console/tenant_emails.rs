@@ -54,8 +54,19 @@ impl Console {
 }
 
 fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
+    let mut values = e.settings.to_input();
+    let certificate = e.certificate.map(|c| {
+        values.credential = app::model::tenant_email::CREDENTIAL_CERTIFICATE.into();
+        app::model::tenant_email::CertificateView {
+            expires_in_days: (c.expires_at.date_naive() - today).num_days(),
+            expires_on: c.expires_at.format("%Y-%m-%d").to_string(),
+            thumbprint: c.thumbprint,
+            pem: c.pem,
+        }
+    });
     TenantEmailView {
-        values: e.settings.to_input(),
+        certificate,
+        values,
         secret_expires_in_days: days_until(e.settings.secret_expires_on, today),
         secret_set_at: e.secret_set_at.map(fmt_time),
         status: e.status,
@@ -277,6 +288,42 @@ impl TenantEmailPort for Console {
             .await?
         {
             Saved::Done(()) => Ok(()),
+            _ => Err(not_found("tenant email")),
+        }
+    }
+
+    async fn create_certificate(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError> {
+        let email = self.owned(tenant_id, email_id).await?;
+        let address = email.address().to_string();
+        let now = self.store.now();
+        // Seconds of CPU: off the async workers.
+        let generated = tokio::task::spawn_blocking(move || {
+            crate::identity::certificate::generate(&address, now)
+        })
+        .await
+        .map_err(|e| super::errors::internal("certificate: key generation task", e))?
+        .map_err(|e| super::errors::internal("certificate: key generation", e))?;
+        let stored = crate::db::tenant_emails::StoredCertificate {
+            pem: generated.certificate.pem.clone(),
+            thumbprint: generated.certificate.thumbprint.clone(),
+            expires_at: generated.certificate.expires_at,
+        };
+        match self
+            .store
+            .tenant_emails()
+            .set_certificate(actor, tenant_id, email_id, &generated.key_pem, &stored)
+            .await?
+        {
+            Saved::Done(e) => Ok(view(e, self.today())),
+            Saved::Stale => Err(PortError::Conflict(
+                "The Tenant Email was saved meanwhile: reload and create the certificate again."
+                    .into(),
+            )),
             _ => Err(not_found("tenant email")),
         }
     }

@@ -110,10 +110,14 @@ impl Identity {
                 "This mailbox signs in at Microsoft: use Click to Authenticate.",
             )]);
         }
-        let Some(secret) = self.store.tenant_emails().client_secret(&email.id).await? else {
+        let Some(credential) = self.credential(email).await? else {
             return Ok(vec![fix(
-                line(TOKEN, CheckOutcome::Fail, "No client secret is stored."),
-                "Enter the secret on the OAuth2 Configuration tab and save.",
+                line(
+                    TOKEN,
+                    CheckOutcome::Fail,
+                    "No client secret or certificate is stored.",
+                ),
+                "Enter the secret (or create a certificate) on the OAuth2 Configuration tab.",
             )]);
         };
         let resource = self.graph_hosts.resource(s.cloud);
@@ -122,7 +126,7 @@ impl Identity {
             .call_token_endpoint(
                 &TokenEndpoint::of_settings(email),
                 &Grant::ClientCredentials(scope.clone()),
-                &secret,
+                &credential,
             )
             .await;
         let (access, expires_in) = match answer {

@@ -283,14 +283,20 @@ async fn finish(
         .as_deref()
         .ok_or_else(|| Failure::BadRequest("The sign-in response has no code.".into()))?;
     let verifier = identity.store.flows().verifier(consumed)?;
-    let secret = identity
-        .store
-        .tenant_emails()
-        .client_secret(&flow.tenant_email_id)
+    let credential = identity
+        .credential_of(&flow.tenant_email_id)
         .await?
         .ok_or_else(|| Failure::NotConnectable("Enter and save the client secret first.".into()))?;
 
-    let tokens = exchange::redeem_code(&identity.http, flow, &secret, code, verifier).await?;
+    let tokens = exchange::redeem_code(
+        &identity.http,
+        flow,
+        &credential,
+        code,
+        verifier,
+        identity.store.now(),
+    )
+    .await?;
     let raw_id_token = tokens.id_token.as_deref().ok_or_else(|| {
         Failure::IdToken("Microsoft returned no id_token (add openid to the scopes)".into())
     })?;

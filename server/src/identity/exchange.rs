@@ -1,12 +1,13 @@
 //! Code → tokens at the token endpoint snapshotted in the flow row, with the
 //! `oauth2` crate: client secret in the body, PKCE verifier, redirects off.
 use super::client::{join_endpoint, EntraClient};
+use super::credential::ClientCredential;
 use super::errors::{internal, Failure, OAuthError};
 use super::token_http::{describe, TokenHttp};
 use crate::db::flows::Flow;
 use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, TokenResponse as _, TokenUrl,
+    AuthType, AuthorizationCode, ClientId, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    TokenResponse as _, TokenUrl,
 };
 
 /// What the token endpoint gave; `Debug` shows no token.
@@ -31,13 +32,13 @@ impl std::fmt::Debug for Tokens {
 pub async fn redeem_code(
     http: &reqwest::Client,
     flow: &Flow,
-    client_secret: &str,
+    credential: &ClientCredential,
     code: &str,
     verifier: String,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Tokens, Failure> {
     let token_url = join_endpoint(&flow.authority, &flow.token_endpoint);
-    let client = EntraClient::new(ClientId::new(flow.client_id.clone()))
-        .set_client_secret(ClientSecret::new(client_secret.to_string()))
+    let mut client = EntraClient::new(ClientId::new(flow.client_id.clone()))
         .set_auth_type(AuthType::RequestBody)
         .set_token_uri(
             TokenUrl::new(token_url.clone()).map_err(|e| internal("exchange: token URL", e))?,
@@ -46,11 +47,19 @@ pub async fn redeem_code(
             RedirectUrl::new(flow.redirect_uri.clone())
                 .map_err(|e| internal("exchange: redirect URI", e))?,
         );
-    let result = client
+    if let Some(secret) = credential.secret() {
+        client = client.set_client_secret(secret);
+    }
+    let assertion = credential
+        .assertion_fields(&flow.client_id, &token_url, now)
+        .map_err(|e| internal("exchange: client assertion", e))?;
+    let mut request = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
-        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-        .request_async(&TokenHttp(http.clone()))
-        .await;
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier));
+    for (name, value) in assertion {
+        request = request.add_extra_param(name, value);
+    }
+    let result = request.request_async(&TokenHttp(http.clone())).await;
     match result {
         Ok(response) => Ok(Tokens {
             access_token: response.access_token().secret().clone(),

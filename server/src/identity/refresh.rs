@@ -277,13 +277,17 @@ impl Identity {
                 self.graph_hosts.resource(email.settings.cloud)
             ))
         };
-        let Some(secret) = self.store.tenant_emails().client_secret(id).await? else {
+        let Some(credential) = self.credential(email).await? else {
             return Err(TokenError::CredentialsInvalid(
-                "No client secret is stored.".into(),
+                "No client secret or certificate is stored.".into(),
             ));
         };
         match self
-            .call_token_endpoint(&TokenEndpoint::of_connection(conn, email), &grant, &secret)
+            .call_token_endpoint(
+                &TokenEndpoint::of_connection(conn, email),
+                &grant,
+                &credential,
+            )
             .await
         {
             Answer::Tokens {

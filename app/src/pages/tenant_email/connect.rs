@@ -65,7 +65,8 @@ pub fn ConnectPanel(
     // An application mailbox: nobody signs in, the app's access is checked.
     // Follows the saved settings: a new Tenant Email becomes one on Save.
     let app_only = move || {
-        AccountType::from_code(&state.saved.get().account_type) == Some(AccountType::Microsoft365App)
+        AccountType::from_code(&state.saved.get().account_type)
+            == Some(AccountType::Microsoft365App)
     };
     let reason = move || blocked_reason(&state, dirty.get());
     let doctor_tenant = tenant_id.clone();

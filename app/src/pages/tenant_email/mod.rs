@@ -1,4 +1,5 @@
 //! The tenant email editor: General, OAuth2 Configuration and Receiving tabs, Save.
+mod certificate;
 mod connect;
 mod doctor;
 mod folders;
@@ -243,6 +244,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
             state.saved.get().address
         }
     };
+    let oauth_tenant_id = tenant_id.clone();
     view! {
         <p class="breadcrumb">
             <a href="/admin/tenants" on:click=guard_link>"Tenant Management"</a>
@@ -259,7 +261,7 @@ fn EmailEditor(data: EmailEditorData) -> impl IntoView {
             </div>
             <div role="tabpanel" id="panel-oauth2" aria-labelledby="tab-oauth2" hidden=move || active.get() != "oauth2">
                 <Show when=move || uses_oauth.get() fallback=|| view! { <p>"This account type needs no OAuth2 configuration."</p> }>
-                    <oauth::OAuthTab state redirect_uri=context.redirect_uri.clone()/>
+                    <oauth::OAuthTab state redirect_uri=context.redirect_uri.clone() tenant_id=oauth_tenant_id.clone()/>
                 </Show>
             </div>
             <div role="tabpanel" id="panel-receiving" aria-labelledby="tab-receiving" hidden=move || active.get() != "receiving">

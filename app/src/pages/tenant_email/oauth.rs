@@ -8,7 +8,18 @@ use crate::model::{fields, scopes, AccountType, Cloud, Direction};
 use leptos::prelude::*;
 
 #[component]
-pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
+pub fn OAuthTab(state: FormState, redirect_uri: String, tenant_id: String) -> impl IntoView {
+    let credentials = vec![
+        (
+            crate::model::tenant_email::CREDENTIAL_SECRET,
+            "Client secret",
+        ),
+        (
+            crate::model::tenant_email::CREDENTIAL_CERTIFICATE,
+            "Certificate (made by Tenant Mail)",
+        ),
+    ];
+    let cert_tenant = tenant_id;
     let clouds: Vec<_> = Cloud::ALL.iter().map(|c| (c.code(), c.label())).collect();
     let app_only = move || {
         AccountType::from_code(&state.account_type.get()) == Some(AccountType::Microsoft365App)
@@ -30,7 +41,17 @@ pub fn OAuthTab(state: FormState, redirect_uri: String) -> impl IntoView {
         >
             <TextInput state field=fields::APPLICATION_ID placeholder="00000000-0000-0000-0000-000000000000"/>
         </Field>
-        <SecretField state/>
+        <Field
+            label="Credential"
+            input_id=fields::CREDENTIAL
+            error=state.error(fields::CREDENTIAL)
+            hint="A certificate is made here: its private key never leaves the server, you upload only the certificate to the app registration."
+        >
+            <SelectInput state field=fields::CREDENTIAL options=credentials/>
+        </Field>
+        <Show when=move || !state.uses_certificate() fallback=move || view! { <super::certificate::CertificatePanel state tenant_id=cert_tenant.clone()/> }>
+            <SecretField state/>
+        </Show>
         <Field
             label="Secret expires on (optional)"
             input_id=fields::SECRET_EXPIRES_ON

@@ -15,6 +15,9 @@ pub struct FormState {
     pub delegate: RwSignal<String>,
     pub application_id: RwSignal<String>,
     pub client_secret: RwSignal<String>,
+    pub credential: RwSignal<String>,
+    /// The certificate in use, when the credential is one.
+    pub certificate: RwSignal<Option<crate::model::tenant_email::CertificateView>>,
     pub secret_expires_on: RwSignal<String>,
     pub authority_url: RwSignal<String>,
     pub authorization_endpoint: RwSignal<String>,
@@ -60,6 +63,8 @@ impl FormState {
             delegate: RwSignal::new(values.delegate.clone()),
             application_id: RwSignal::new(values.application_id.clone()),
             client_secret: RwSignal::new(String::new()),
+            credential: RwSignal::new(values.credential.clone()),
+            certificate: RwSignal::new(email.as_ref().and_then(|e| e.certificate.clone())),
             secret_expires_on: RwSignal::new(values.secret_expires_on.clone()),
             authority_url: RwSignal::new(values.authority_url.clone()),
             authorization_endpoint: RwSignal::new(values.authorization_endpoint.clone()),
@@ -95,6 +100,7 @@ impl FormState {
             fields::DELEGATE => self.delegate,
             fields::APPLICATION_ID => self.application_id,
             fields::CLIENT_SECRET => self.client_secret,
+            fields::CREDENTIAL => self.credential,
             fields::SECRET_EXPIRES_ON => self.secret_expires_on,
             fields::AUTHORITY_URL => self.authority_url,
             fields::AUTHORIZATION_ENDPOINT => self.authorization_endpoint,
@@ -118,6 +124,11 @@ impl FormState {
         self.email_id.get_untracked().is_none() || self.replace_secret.get_untracked()
     }
 
+    /// The form asks for a certificate instead of a secret.
+    pub fn uses_certificate(&self) -> bool {
+        self.credential.get() == crate::model::tenant_email::CREDENTIAL_CERTIFICATE
+    }
+
     /// The values as typed (tracked, so memos re-run on every edit).
     pub fn current(&self) -> TenantEmailInput {
         TenantEmailInput {
@@ -128,6 +139,7 @@ impl FormState {
             delegate: self.delegate.get(),
             application_id: self.application_id.get(),
             client_secret: self.client_secret.get(),
+            credential: self.credential.get(),
             secret_expires_on: self.secret_expires_on.get(),
             authority_url: self.authority_url.get(),
             authorization_endpoint: self.authorization_endpoint.get(),
@@ -191,6 +203,18 @@ impl FormState {
             self.recheck(fields::SCOPES);
         }
         // The authority's host and fully written scopes belong to one cloud.
+        if field == fields::CREDENTIAL {
+            // Back from a certificate to a secret: a new secret must be typed.
+            let to_secret = self.credential.get_untracked()
+                != crate::model::tenant_email::CREDENTIAL_CERTIFICATE;
+            if self.certificate.get_untracked().is_some() {
+                self.replace_secret.set(to_secret);
+            }
+            if !to_secret {
+                self.client_secret.set(String::new());
+            }
+            self.recheck(fields::CLIENT_SECRET);
+        }
         if field == fields::CLOUD {
             self.recheck(fields::AUTHORITY_URL);
             self.recheck(fields::SCOPES);
@@ -261,6 +285,7 @@ impl FormState {
         self.version.set(Some(view.version));
         self.secret_set_at.set(view.secret_set_at);
         self.secret_expires_in_days.set(view.secret_expires_in_days);
+        self.certificate.set(view.certificate);
         self.errors.set(FieldErrors::new());
     }
 }
@@ -274,6 +299,7 @@ pub fn field_value<'a>(input: &'a TenantEmailInput, field: &str) -> &'a str {
         fields::DELEGATE => &input.delegate,
         fields::APPLICATION_ID => &input.application_id,
         fields::CLIENT_SECRET => &input.client_secret,
+        fields::CREDENTIAL => &input.credential,
         fields::SECRET_EXPIRES_ON => &input.secret_expires_on,
         fields::AUTHORITY_URL => &input.authority_url,
         fields::AUTHORIZATION_ENDPOINT => &input.authorization_endpoint,

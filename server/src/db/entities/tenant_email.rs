@@ -33,6 +33,12 @@ pub struct Model {
     pub cloud: String,
     /// A shared mailbox's delegate, who signs in for it.
     pub delegate: Option<String>,
+    /// `secret` or `certificate`: what `client_secret` holds (sealed either way).
+    pub credential: String,
+    /// The certificate's public half, when the credential is a certificate.
+    pub certificate_pem: Option<String>,
+    pub certificate_thumbprint: Option<String>,
+    pub certificate_expires_at: Option<DateTimeUtc>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

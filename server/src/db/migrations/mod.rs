@@ -21,6 +21,7 @@ mod m20261207_000016_inbox_replies;
 mod m20261207_000017_graph_subscriptions;
 mod m20261208_000018_tenant_email_cloud;
 mod m20261208_000019_shared_mailbox_delegate;
+mod m20261208_000020_certificate_credentials;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_graph_subscriptions::Migration),
             Box::new(m20261208_000018_tenant_email_cloud::Migration),
             Box::new(m20261208_000019_shared_mailbox_delegate::Migration),
+            Box::new(m20261208_000020_certificate_credentials::Migration),
         ]
     }
 }

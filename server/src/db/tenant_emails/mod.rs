@@ -3,6 +3,7 @@
 //! which audits every change; saving settings that invalidate a connection
 //! (another address, Application ID or authority) marks it here, in the same
 //! statement and transaction as the save.
+mod certificate;
 mod save;
 mod settings;
 
@@ -41,6 +42,17 @@ pub struct TenantEmail {
     pub secret_set_at: Option<DateTime<Utc>>,
     pub status: ConnectionStatus,
     pub updated_at: DateTime<Utc>,
+    /// The certificate whose key is sealed in place of a secret, if any.
+    pub certificate: Option<StoredCertificate>,
+}
+
+/// A certificate credential's public half.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCertificate {
+    pub pem: String,
+    /// Upper-case hex SHA-1, as Entra's portal shows it.
+    pub thumbprint: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 impl TenantEmail {
@@ -85,7 +97,21 @@ pub(in crate::db) fn from_row(m: tenant_email::Model) -> TenantEmail {
             arrival: Arrival::from_code(&m.arrival).unwrap_or(Arrival::Poll),
         },
     };
+    let certificate = match (
+        m.credential.as_str(),
+        m.certificate_pem,
+        m.certificate_thumbprint,
+        m.certificate_expires_at,
+    ) {
+        ("certificate", Some(pem), Some(thumbprint), Some(expires_at)) => Some(StoredCertificate {
+            pem,
+            thumbprint,
+            expires_at,
+        }),
+        _ => None,
+    };
     TenantEmail {
+        certificate,
         // A row without a sealed secret has no "set at" worth showing.
         secret_set_at: m.client_secret.as_ref().and(m.client_secret_set_at),
         status: ConnectionStatus::from_code(&m.connection_status)

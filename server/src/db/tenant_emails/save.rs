@@ -27,7 +27,12 @@ impl TenantEmails<'_> {
         let store = self.0;
         let id = uuid::Uuid::new_v4().to_string();
         let now = store.now();
-        let sealed = store.keys.seal(secret, &secret_binding(&id))?;
+        // No secret yet: the mailbox will use a certificate made for it.
+        let sealed = match secret {
+            "" => None,
+            s => Some(store.keys.seal(s, &secret_binding(&id))?),
+        };
+        let set_at = sealed.as_ref().map(|_| now);
         let r = &settings.receiving;
         let row = tenant_email::ActiveModel {
             id: Set(id.clone()),
@@ -37,8 +42,8 @@ impl TenantEmails<'_> {
             address_normalized: Set(normalize_address(&settings.address)),
             direction: Set(settings.direction.code().to_string()),
             application_id: Set(settings.application_id.clone()),
-            client_secret: Set(Some(sealed)),
-            client_secret_set_at: Set(Some(now)),
+            client_secret: Set(sealed),
+            client_secret_set_at: Set(set_at),
             secret_expires_on: Set(settings.secret_expires_on),
             authority_url: Set(settings.authority_url.clone()),
             authorization_endpoint: Set(settings.authorization_endpoint.clone()),
@@ -53,6 +58,10 @@ impl TenantEmails<'_> {
             arrival: Set(r.arrival.code().to_string()),
             cloud: Set(settings.cloud.code().to_string()),
             delegate: Set(settings.delegate.clone()),
+            credential: Set("secret".into()),
+            certificate_pem: Set(None),
+            certificate_thumbprint: Set(None),
+            certificate_expires_at: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -210,6 +219,20 @@ impl TenantEmails<'_> {
                 .col_expr(
                     tenant_email::Column::ClientSecretSetAt,
                     Expr::value(Some(now)),
+                )
+                // A new secret replaces a certificate credential.
+                .col_expr(tenant_email::Column::Credential, Expr::value("secret"))
+                .col_expr(
+                    tenant_email::Column::CertificatePem,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(
+                    tenant_email::Column::CertificateThumbprint,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(
+                    tenant_email::Column::CertificateExpiresAt,
+                    Expr::value(None::<chrono::DateTime<chrono::Utc>>),
                 );
         }
         let written = update

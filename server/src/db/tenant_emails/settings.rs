@@ -120,6 +120,8 @@ impl MailboxSettings {
             delegate: self.delegate.clone().unwrap_or_default(),
             cloud: self.cloud.code().to_string(),
             application_id: self.application_id.clone(),
+            // The row says which credential is in use (see the editor's view).
+            credential: app::model::tenant_email::CREDENTIAL_SECRET.into(),
             client_secret: String::new(),
             secret_expires_on: self
                 .secret_expires_on

@@ -133,11 +133,11 @@ impl Identity {
     ) -> Result<Vec<DoctorCheck>, StoreError> {
         const NAME: &str = "Application ID and secret";
         const CLOCK: &str = "Clock";
-        let Some(secret) = self.store.tenant_emails().client_secret(&email.id).await? else {
+        let Some(credential) = self.credential(email).await? else {
             return Ok(vec![
                 with_fix(
-                    check(NAME, CheckOutcome::Fail, "No client secret is stored."),
-                    "Enter the secret on the OAuth2 Configuration tab and save.",
+                    check(NAME, CheckOutcome::Fail, "No client secret or certificate is stored."),
+                    "Enter the secret (or create a certificate) on the OAuth2 Configuration tab and save.",
                 ),
                 check(
                     CLOCK,
@@ -159,8 +159,9 @@ impl Identity {
             &authority,
             &s.token_endpoint,
             &s.application_id,
-            &secret,
+            &credential,
             &resource,
+            self.store.now(),
         )
         .await;
         let verdict = match verdict {

@@ -2,6 +2,7 @@
 //! endpoint's verdict on the redirect URI, and an app-only token request
 //! (`client_credentials`) that proves the Application ID and secret.
 use super::super::client::{join_endpoint, EntraTokenError};
+use super::super::credential::ClientCredential;
 use super::super::errors::OAuthError;
 use crate::capped;
 use chrono::{DateTime, Utc};
@@ -76,18 +77,23 @@ pub async fn client_credentials(
     authority: &str,
     token_path: &str,
     client_id: &str,
-    secret: &str,
+    credential: &ClientCredential,
     graph_resource: &str,
+    now: DateTime<Utc>,
 ) -> Result<CredentialsVerdict, String> {
     let scope = format!("{}/.default", graph_resource.trim_end_matches('/'));
+    let token_url = join_endpoint(authority, token_path);
+    let mut form: Vec<(&str, String)> = vec![
+        ("grant_type", "client_credentials".into()),
+        ("client_id", client_id.into()),
+        ("scope", scope),
+    ];
+    for (name, value) in credential.form_fields(client_id, &token_url, now)? {
+        form.push((name, value.to_string()));
+    }
     let response = http
-        .post(join_endpoint(authority, token_path))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-            ("scope", scope.as_str()),
-        ])
+        .post(token_url)
+        .form(&form)
         .send()
         .await
         .map_err(|e| super::super::discovery::error_kind(&e))?;

@@ -3,14 +3,13 @@
 //! §4.4) for an application mailbox, which has no refresh token. Transient
 //! failures are retried with backoff; a refusal is returned as Microsoft gave it.
 use super::super::client::{join_endpoint, EntraClient};
+use super::super::credential::ClientCredential;
 use super::super::errors::OAuthError;
 use super::super::token_http::{describe, TokenHttp};
 use super::{Identity, RETRIES};
 use crate::db::connections::Connection;
 use crate::db::tenant_emails::TenantEmail;
-use oauth2::{
-    ClientId, ClientSecret, RefreshToken, RequestTokenError, Scope, TokenResponse as _, TokenUrl,
-};
+use oauth2::{ClientId, RefreshToken, RequestTokenError, Scope, TokenResponse as _, TokenUrl};
 use std::time::Duration;
 
 pub(crate) enum Answer {
@@ -67,34 +66,54 @@ impl Identity {
         &self,
         to: &TokenEndpoint<'_>,
         grant: &Grant,
-        secret: &str,
+        credential: &ClientCredential,
     ) -> Answer {
         let token_url = join_endpoint(to.authority, to.path);
         let Ok(url) = TokenUrl::new(token_url.clone()) else {
             return Answer::Unreachable(format!("the token endpoint {token_url} is not a URL"));
         };
-        let client = EntraClient::new(ClientId::new(to.client_id.to_string()))
-            .set_client_secret(ClientSecret::new(secret.to_string()))
+        let mut client = EntraClient::new(ClientId::new(to.client_id.to_string()))
             .set_auth_type(oauth2::AuthType::RequestBody)
             .set_token_uri(url);
+        if let Some(secret) = credential.secret() {
+            client = client.set_client_secret(secret);
+        }
         let mut delay = Duration::from_millis(250);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let http = TokenHttp(self.http.clone());
+            // A new assertion for every attempt: each has its own `jti`.
+            let assertion = match credential.assertion_fields(
+                to.client_id,
+                &token_url,
+                self.store.now(),
+            ) {
+                Ok(fields) => fields,
+                Err(e) => {
+                    let id = crate::reference::logged("tokens: client assertion", e);
+                    return Answer::Unreachable(format!(
+                        "the certificate could not sign a client assertion (internal error {id})"
+                    ));
+                }
+            };
             let result = match grant {
                 Grant::Refresh(token) => {
-                    client
-                        .exchange_refresh_token(&RefreshToken::new(token.clone()))
-                        .request_async(&http)
-                        .await
+                    let refresh = RefreshToken::new(token.clone());
+                    let mut request = client.exchange_refresh_token(&refresh);
+                    for (name, value) in assertion {
+                        request = request.add_extra_param(name, value);
+                    }
+                    request.request_async(&http).await
                 }
                 Grant::ClientCredentials(scope) => {
-                    client
+                    let mut request = client
                         .exchange_client_credentials()
-                        .add_scope(Scope::new(scope.clone()))
-                        .request_async(&http)
-                        .await
+                        .add_scope(Scope::new(scope.clone()));
+                    for (name, value) in assertion {
+                        request = request.add_extra_param(name, value);
+                    }
+                    request.request_async(&http).await
                 }
             };
             let transient = match result {
