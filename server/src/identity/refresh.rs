@@ -97,8 +97,6 @@ fn explain(e: &OAuthError) -> String {
     }
 }
 
-/// What one refresh at the token endpoint gave.
-
 /// What a refused refresh means, by the OAuth `error` (never by AADSTS code).
 fn refused(error: &str, text: String) -> (ConnectionStatus, TokenError) {
     match error {

@@ -84,19 +84,16 @@ impl Identity {
             attempt += 1;
             let http = TokenHttp(self.http.clone());
             // A new assertion for every attempt: each has its own `jti`.
-            let assertion = match credential.assertion_fields(
-                to.client_id,
-                &token_url,
-                self.store.now(),
-            ) {
-                Ok(fields) => fields,
-                Err(e) => {
-                    let id = crate::reference::logged("tokens: client assertion", e);
-                    return Answer::Unreachable(format!(
+            let assertion =
+                match credential.assertion_fields(to.client_id, &token_url, self.store.now()) {
+                    Ok(fields) => fields,
+                    Err(e) => {
+                        let id = crate::reference::logged("tokens: client assertion", e);
+                        return Answer::Unreachable(format!(
                         "the certificate could not sign a client assertion (internal error {id})"
                     ));
-                }
-            };
+                    }
+                };
             let result = match grant {
                 Grant::Refresh(token) => {
                     let refresh = RefreshToken::new(token.clone());
