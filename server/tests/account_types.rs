@@ -13,67 +13,10 @@ use app::model::{AccountType, ConnectionStatus, TenantEmailInput};
 use ms_stand_in::fixture::{ADMIN, CLIENT, MAILBOX, TENANT};
 use ms_stand_in::{ConsentGrant, MailboxPermission, NewApp, NewSecret, NewUser};
 use serde_json::{json, Value};
-use server::db::outbox::Enqueued;
-use server::mail::inbox::sync::{InboxConfig, SyncOutcome};
-use server::mail::outbox::enqueue::enqueue;
-use server::mail::outbox::worker::OutboxConfig;
-use std::time::Duration;
 use support::{Mailbox, Time};
 
 const APP_SECRET: &str = "app-only~secret-value-1";
 const SHARED: &str = "support@contoso.com";
-
-async fn send(c: &Mailbox, email_id: &str, subject: &str) -> (OutboxState, Option<String>) {
-    let id = match enqueue(&c.p.store, email_id, support::outgoing(subject))
-        .await
-        .unwrap()
-    {
-        Enqueued::Queued(id) => id,
-        other => panic!("{}: {other:?}", c.label),
-    };
-    let worker = c.outbox(OutboxConfig {
-        backoff_base: Duration::from_millis(20),
-        backoff_cap: Duration::from_millis(200),
-        idle_poll: Duration::from_millis(20),
-        ..OutboxConfig::default()
-    });
-    for _ in 0..100 {
-        worker.run_once().await;
-        let m = c.outbox_message(&id).await;
-        if !matches!(m.state, OutboxState::Queued | OutboxState::Sending) {
-            return (m.state, m.last_error);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{}: {subject} was never sent", c.label);
-}
-
-async fn receive(c: &Mailbox, email_id: &str) -> Vec<String> {
-    let inbox = c.inbox(InboxConfig {
-        tick: Duration::from_millis(20),
-        lease: chrono::Duration::seconds(30),
-        ..InboxConfig::default()
-    });
-    for _ in 0..20 {
-        if matches!(
-            inbox.sync_mailbox(email_id).await,
-            SyncOutcome::Synced { .. }
-        ) {
-            return c
-                .p
-                .store
-                .inbox()
-                .newest(email_id, None, 50)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|m| m.subject)
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{}: {email_id} never synced", c.label);
-}
 
 /// Saves through the server function (the browser's path, with validation).
 async fn save(c: &Mailbox, input: &TenantEmailInput) -> (u16, Value) {
@@ -219,7 +162,7 @@ async fn an_application_mailbox_is_checked_connected_and_used_through_users_path
         assert!(!text.contains(APP_SECRET), "the secret never comes back");
 
         // Sends as the mailbox, through /users/{address}.
-        let (state, error) = send(&c, &email_id, "Sent by the application").await;
+        let (state, error) = c.send_from(&email_id, "Sent by the application").await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         let ledger = c.stand_in.control().ledger();
         let sent = ledger
@@ -241,7 +184,8 @@ async fn an_application_mailbox_is_checked_connected_and_used_through_users_path
         c.stand_in
             .deliver(support::incoming("For the application"))
             .unwrap();
-        assert!(receive(&c, &email_id)
+        assert!(c
+            .received_subjects(&email_id)
             .await
             .contains(&"For the application".to_string()));
 
@@ -256,7 +200,7 @@ async fn an_application_mailbox_is_checked_connected_and_used_through_users_path
             .filter(|r| r.grant_type.as_deref() == Some("client_credentials") && r.status == 200)
             .count();
         c.stand_in.expire_app_access_tokens(&app.client_id).unwrap();
-        let (state, error) = send(&c, &email_id, "After the token expired").await;
+        let (state, error) = c.send_from(&email_id, "After the token expired").await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         let after = c
             .stand_in
@@ -353,7 +297,7 @@ async fn a_shared_mailbox_sends_as_itself_once_its_delegate_has_send_as() {
         assert_eq!(status(&c, &email_id).await, ConnectionStatus::Connected);
 
         // Without Send As: Exchange's refusal, explained.
-        let (state, error) = send(&c, &email_id, "Before Send As").await;
+        let (state, error) = c.send_from(&email_id, "Before Send As").await;
         assert_eq!(state, OutboxState::Failed, "{}", c.label);
         let error = error.unwrap_or_default();
         assert!(
@@ -372,7 +316,7 @@ async fn a_shared_mailbox_sends_as_itself_once_its_delegate_has_send_as() {
                 },
             )
             .unwrap();
-        let (state, error) = send(&c, &email_id, "From the shared mailbox").await;
+        let (state, error) = c.send_from(&email_id, "From the shared mailbox").await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         let ledger = c.stand_in.control().ledger();
         let sent = ledger
@@ -407,7 +351,8 @@ async fn a_shared_mailbox_sends_as_itself_once_its_delegate_has_send_as() {
                 ..support::incoming("To support")
             })
             .unwrap();
-        assert!(receive(&c, &email_id)
+        assert!(c
+            .received_subjects(&email_id)
             .await
             .contains(&"To support".to_string()));
     }

@@ -12,10 +12,6 @@ use app::model::{AccountType, ConnectionStatus, TenantEmailInput};
 use ms_stand_in::fixture::{MAILBOX, TENANT};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
-use server::db::outbox::Enqueued;
-use server::mail::outbox::enqueue::enqueue;
-use server::mail::outbox::worker::OutboxConfig;
-use std::time::Duration;
 use support::{Mailbox, Time};
 
 async fn create_certificate(c: &Mailbox, tenant_id: &str, email_id: &str) -> Value {
@@ -24,31 +20,6 @@ async fn create_certificate(c: &Mailbox, tenant_id: &str, email_id: &str) -> Val
         json!({"tenant_id": tenant_id, "email_id": email_id}),
     )
     .await
-}
-
-async fn send(c: &Mailbox, email_id: &str, subject: &str) -> (OutboxState, Option<String>) {
-    let id = match enqueue(&c.p.store, email_id, support::outgoing(subject))
-        .await
-        .unwrap()
-    {
-        Enqueued::Queued(id) => id,
-        other => panic!("{}: {other:?}", c.label),
-    };
-    let worker = c.outbox(OutboxConfig {
-        backoff_base: Duration::from_millis(20),
-        backoff_cap: Duration::from_millis(200),
-        idle_poll: Duration::from_millis(20),
-        ..OutboxConfig::default()
-    });
-    for _ in 0..100 {
-        worker.run_once().await;
-        let m = c.outbox_message(&id).await;
-        if !matches!(m.state, OutboxState::Queued | OutboxState::Sending) {
-            return (m.state, m.last_error);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{}: {subject} was never sent", c.label);
 }
 
 fn assertions(c: &Mailbox, grant: &str) -> usize {
@@ -121,11 +92,13 @@ async fn a_certificate_made_by_tenant_mail_replaces_the_secret_in_every_token_re
             c.label
         );
 
-        let (state, error) = send(&c, &c.email_id, "Signed with the certificate").await;
+        let (state, error) = c
+            .send_from(&c.email_id, "Signed with the certificate")
+            .await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         // A refresh signs a new assertion.
         c.stand_in.expire_access_tokens(MAILBOX).unwrap();
-        let (state, error) = send(&c, &c.email_id, "After a refresh").await;
+        let (state, error) = c.send_from(&c.email_id, "After a refresh").await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         assert!(assertions(&c, "refresh_token") >= 1, "{}", c.label);
 
@@ -134,7 +107,7 @@ async fn a_certificate_made_by_tenant_mail_replaces_the_secret_in_every_token_re
             .remove_app_certificate(&c.client_id, &registered.thumbprint_sha1)
             .unwrap();
         c.stand_in.expire_access_tokens(MAILBOX).unwrap();
-        let (state, _) = send(&c, &c.email_id, "Without the certificate").await;
+        let (state, _) = c.send_from(&c.email_id, "Without the certificate").await;
         assert_eq!(
             state,
             OutboxState::Held,
@@ -220,7 +193,7 @@ async fn an_application_mailbox_gets_its_app_only_token_with_the_certificate() {
             c.label
         );
         assert!(assertions(&c, "client_credentials") >= 1, "{}", c.label);
-        let (state, error) = send(&c, &email_id, "App-only, certificate").await;
+        let (state, error) = c.send_from(&email_id, "App-only, certificate").await;
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
     }
 }

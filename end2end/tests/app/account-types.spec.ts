@@ -113,3 +113,50 @@ test('shared mailbox: the delegate signs in, mail goes out from the shared mailb
   expect(ledger.sent.some((m: { mailbox: string }) => m.mailbox === shared)).toBeTruthy();
   expect(ledger.sent.some((m: { mailbox: string }) => m.mailbox === d.mailbox)).toBeFalsy();
 });
+
+test('certificate credential: made by Tenant Mail, downloaded as .cer, uploaded, then the sign-in uses it instead of a secret', async ({ page, baseURL, request }) => {
+  const d = await directory(request, baseURL!);
+  await createTenant(page, `Certificate ${d.tenantName}`);
+  await page.getByRole('link', { name: 'Add' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(d.mailbox);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.getByLabel('Application ID').fill(d.clientId);
+  await page.getByLabel('Credential').selectOption('certificate');
+  // No secret is asked for; the certificate is made once the Tenant Email exists.
+  await expect(page.getByLabel('Secret key')).toHaveCount(0);
+  await expect(page.locator('#create-certificate')).toBeDisabled();
+  await page.getByLabel('Authentication Authority URL').fill(`${STAND_IN}/${d.tenantId}`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'OAuth2 Configuration' }).click();
+  await page.locator('#create-certificate').click();
+  await expect(page.locator('#certificate-thumbprint')).toHaveText(/^[0-9A-F]{40}$/);
+  await expect(page.locator('#certificate-expires')).toContainText('in 730 days');
+  const thumbprint = await page.locator('#certificate-thumbprint').innerText();
+
+  const downloading = page.waitForEvent('download');
+  await page.locator('#certificate-download').click();
+  const file = await downloading;
+  expect(file.suggestedFilename()).toMatch(/\.cer$/);
+  const pem = (await (await import('fs')).promises.readFile(await file.path())).toString();
+  expect(pem).toContain('-----BEGIN CERTIFICATE-----');
+  expect(pem).not.toContain('PRIVATE');
+  if (process.env.SCREENSHOTS) {
+    await page.setViewportSize({ width: 1100, height: 820 });
+    await page.locator('#certificate-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'screenshots/certificate.png' });
+  }
+
+  // The tenant's admin uploads it to the app registration; the sign-in then proves the app with it.
+  const uploaded = await (await request.post(`${STAND_IN}/_stand-in/apps/${d.clientId}/certificates`, { data: { certificate: pem } })).json();
+  expect(uploaded.thumbprint_sha1).toBe(thumbprint);
+  await page.locator('#authenticate').click();
+  await signInAs(page, d.mailbox);
+  await page.waitForURL(/\?connected=1$/);
+  const ledger = await (await request.get(`${STAND_IN}/_stand-in/ledger`)).json();
+  const redeemed = ledger.token_requests.filter((r: { client_id: string; grant_type: string; status: number }) => r.client_id === d.clientId && r.grant_type === 'authorization_code' && r.status === 200);
+  expect(redeemed.length).toBeGreaterThan(0);
+  expect(redeemed.every((r: { client_auth: string }) => r.client_auth === 'assertion')).toBeTruthy();
+});

@@ -245,22 +245,12 @@ impl AlertPort for Console {
         let Some(report) = self.identity.doctor(email_id).await? else {
             return Err(not_found("tenant email"));
         };
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.outcome == CheckOutcome::Fail)
-            .map(|c| c.name.as_str())
-            .collect();
-        let mut event = Event::new("tenant_email.checked")
-            .target("tenant_email", email_id, &report.address)
-            .detail(if failed.is_empty() {
-                "every check passed".to_string()
-            } else {
-                format!("failed: {}", failed.join(", "))
-            });
-        if !failed.is_empty() {
-            event = event.failed();
-        }
+        let event = report_event(
+            "tenant_email.checked",
+            email_id,
+            &report,
+            "every check passed",
+        );
         self.store.audit().record_best_effort(actor, event).await;
         Ok(report)
     }
@@ -301,5 +291,32 @@ impl AlertPort for Console {
         }
         self.alert_wake.notify_one();
         Ok(())
+    }
+}
+
+/// The audit event of a report of checks: the failed lines' names, or `ok`.
+pub(super) fn report_event(
+    action: &'static str,
+    email_id: &str,
+    report: &DoctorReport,
+    ok: &str,
+) -> Event {
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
+    let event = Event::new(action)
+        .target("tenant_email", email_id, &report.address)
+        .detail(if failed.is_empty() {
+            ok.to_string()
+        } else {
+            format!("failed: {}", failed.join(", "))
+        });
+    if failed.is_empty() {
+        event
+    } else {
+        event.failed()
     }
 }

@@ -55,6 +55,10 @@ impl Console {
 
 fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
     let mut values = e.settings.to_input();
+    // Saved without a secret: it was saved to use a certificate, not made yet.
+    if e.secret_set_at.is_none() {
+        values.credential = app::model::tenant_email::CREDENTIAL_CERTIFICATE.into();
+    }
     let certificate = e.certificate.map(|c| {
         values.credential = app::model::tenant_email::CREDENTIAL_CERTIFICATE.into();
         app::model::tenant_email::CertificateView {
@@ -341,22 +345,12 @@ impl TenantEmailPort for Console {
         else {
             return Err(not_found("tenant email"));
         };
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.outcome == app::model::doctor::CheckOutcome::Fail)
-            .map(|c| c.name.as_str())
-            .collect();
-        let mut event = crate::db::audit::Event::new("tenant_email.access_checked")
-            .target("tenant_email", email_id, &report.address)
-            .detail(if failed.is_empty() {
-                "the app may use this mailbox".to_string()
-            } else {
-                format!("failed: {}", failed.join(", "))
-            });
-        if !failed.is_empty() {
-            event = event.failed();
-        }
+        let event = super::alerts::report_event(
+            "tenant_email.access_checked",
+            email_id,
+            &report,
+            "the app may use this mailbox",
+        );
         self.store.audit().record_best_effort(actor, event).await;
         Ok(report)
     }

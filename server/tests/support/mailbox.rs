@@ -316,6 +316,67 @@ impl Mailbox {
         }
     }
 
+    /// Queues a plain message `subject` from the tenant email `email_id` and
+    /// runs an outbox worker until it is no longer queued or sending.
+    pub async fn send_from(
+        &self,
+        email_id: &str,
+        subject: &str,
+    ) -> (app::model::mail::OutboxState, Option<String>) {
+        use app::model::mail::OutboxState;
+        let id = match enqueue(&self.p.store, email_id, super::fixtures::outgoing(subject))
+            .await
+            .unwrap()
+        {
+            Enqueued::Queued(id) => id,
+            other => panic!("{}: {subject} not queued: {other:?}", self.label),
+        };
+        let worker = self.outbox(OutboxConfig {
+            backoff_base: std::time::Duration::from_millis(20),
+            backoff_cap: std::time::Duration::from_millis(200),
+            idle_poll: std::time::Duration::from_millis(20),
+            ..OutboxConfig::default()
+        });
+        for _ in 0..100 {
+            worker.run_once().await;
+            let m = self.outbox_message(&id).await;
+            if !matches!(m.state, OutboxState::Queued | OutboxState::Sending) {
+                return (m.state, m.last_error);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{}: {subject} was never sent", self.label);
+    }
+
+    /// Syncs the tenant email `email_id` until a round completes; the
+    /// subjects it has stored, newest first.
+    pub async fn received_subjects(&self, email_id: &str) -> Vec<String> {
+        let inbox = self.inbox(InboxConfig {
+            tick: std::time::Duration::from_millis(20),
+            lease: chrono::Duration::seconds(30),
+            ..InboxConfig::default()
+        });
+        for _ in 0..20 {
+            if matches!(
+                inbox.sync_mailbox(email_id).await,
+                SyncOutcome::Synced { .. }
+            ) {
+                return self
+                    .p
+                    .store
+                    .inbox()
+                    .newest(email_id, None, 50)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.subject)
+                    .collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{}: {email_id} never synced", self.label);
+    }
+
     /// An outbox message as stored.
     pub async fn outbox_message(&self, id: &str) -> OutboxMessage {
         self.p.store.outbox().get(id).await.unwrap().unwrap()
