@@ -217,6 +217,70 @@ async fn an_application_mailbox_is_checked_connected_and_used_through_users_path
         );
         assert_eq!(status(&c, &email_id).await, ConnectionStatus::Connected);
 
+        // Pointed at another mailbox: the old one's delta state is dropped
+        // (its links would keep reading the old mailbox through /users), and
+        // the access is checked again before it is used.
+        let state =
+            c.p.store
+                .inbox()
+                .sync_state(&email_id)
+                .await
+                .unwrap()
+                .unwrap();
+        assert!(state.delta_link.is_some(), "{}", c.label);
+        let version =
+            c.p.store
+                .tenant_emails()
+                .get(&email_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .version;
+        c.p.backend
+            .update_tenant_email(
+                &support::actor(),
+                &tenant.id,
+                &email_id,
+                version,
+                &TenantEmailInput {
+                    address: ADMIN.into(),
+                    client_secret: String::new(),
+                    ..input.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(status(&c, &email_id).await, ConnectionStatus::NeedsReauth);
+        let state =
+            c.p.store
+                .inbox()
+                .sync_state(&email_id)
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            (state.delta_link, state.next_link),
+            (None, None),
+            "{}",
+            c.label
+        );
+        c.stand_in
+            .set_app_access_policy(&app.client_id, None)
+            .unwrap();
+        let report = check_access(&c, &tenant.id, &email_id).await;
+        assert_eq!(line(&report, "Connection")["outcome"], "pass", "{report}");
+        c.stand_in
+            .deliver(ms_stand_in::IncomingMail {
+                to_user: ADMIN.into(),
+                ..support::incoming("For the other mailbox")
+            })
+            .unwrap();
+        let subjects = c.received_subjects(&email_id).await;
+        assert!(
+            subjects.contains(&"For the other mailbox".to_string()),
+            "{subjects:?}"
+        );
+
         // The user mailbox's Check access is not application access.
         let report = check_access(&c, &c.tenant_id, &c.email_id).await;
         assert_eq!(report["checks"][0]["outcome"], "skip", "{report}");

@@ -58,6 +58,11 @@ pub async fn save_tenant_email(
     if !creating && !replace_secret {
         input.client_secret.clear();
     }
+    // A certificate is made on the server; a secret sent with it is not
+    // validated, so it is not kept either.
+    if input.credential == crate::model::tenant_email::CREDENTIAL_CERTIFICATE {
+        input.client_secret.clear();
+    }
     let policy = backend.editor_context().authority_policy;
     validate(&input, creating || replace_secret, &policy)
         .into_result()

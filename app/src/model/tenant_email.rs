@@ -305,6 +305,7 @@ pub fn validate_field(
         fields::DELEGATE => Ok(()),
         fields::ARRIVAL
             if input.account_type() == AccountType::Microsoft365Shared
+                && input.direction().receives()
                 && input.receiving.arrival == super::inbox::Arrival::Notify.code() =>
         {
             Err("Microsoft does not notify about a shared mailbox opened by a delegate: it is checked every interval.".into())

@@ -256,7 +256,14 @@ impl Identity {
     ) -> Result<DoctorCheck, StoreError> {
         let s = &email.settings;
         let authority = s.authority().to_string();
-        let tenant = authority.rsplit('/').next().unwrap_or_default().to_string();
+        // Pinned only when the authority names the tenant by id: a domain is
+        // not the tenant id a later sign-in's token carries.
+        let tenant = authority
+            .rsplit('/')
+            .next()
+            .filter(|t| app::model::identifiers::is_guid(t))
+            .unwrap_or_default()
+            .to_string();
         let address = s.address.clone();
         let new = NewConnection {
             tenant_id: email.tenant_id.clone(),
@@ -282,6 +289,7 @@ impl Identity {
             .connect(actor, new, move |now, _| {
                 // The settings must still be the ones just checked.
                 if now.settings.account_type == AccountType::Microsoft365App
+                    && now.settings.cloud == checked.cloud
                     && now.settings.application_id == checked.application_id
                     && now.settings.authority() == checked.authority()
                     && now.address().eq_ignore_ascii_case(&checked.address)

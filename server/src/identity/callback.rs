@@ -321,15 +321,7 @@ async fn finish(
             return Err(Failure::IssuerMismatch);
         }
     }
-    // The mailbox's cloud decides which Graph sees this token.
-    let cloud = identity
-        .store
-        .tenant_emails()
-        .get(&flow.tenant_email_id)
-        .await?
-        .map(|e| e.settings.cloud)
-        .unwrap_or_default();
-    let graph = identity.graph_hosts.base_url(cloud);
+    let (cloud, graph) = identity.graph_of(&flow.tenant_email_id).await?;
     let me = me::me(&identity.http, &graph, &tokens.access_token).await?;
     let tenant_name =
         me::tenant_name(&identity.http, &graph, &tokens.access_token, &claims.tid).await;
@@ -338,6 +330,7 @@ async fn finish(
         me: &me,
         tenant_name,
         tokens: &tokens,
+        cloud,
     };
     let saved = connect::save(identity, flow, &signed_in, actor).await?;
     Ok(Connected {

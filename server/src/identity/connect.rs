@@ -25,6 +25,8 @@ pub struct SignedIn<'a> {
     pub me: &'a Me,
     pub tenant_name: Option<String>,
     pub tokens: &'a Tokens,
+    /// The cloud whose Graph answered `/me` for these tokens.
+    pub cloud: app::model::Cloud,
 }
 
 pub async fn save(
@@ -71,9 +73,13 @@ pub async fn save(
         .connect(actor, new, |email, pinned| {
             // The settings the flow was started with must still be the saved ones.
             let s = &email.settings;
+            // Also the cloud (GCC High and DoD share an authority) and a type
+            // that signs in (not switched to application access meanwhile).
             let unchanged = s.application_id.eq_ignore_ascii_case(&flow.client_id)
                 && s.authority() == flow.authority
-                && s.signs_in_as().eq_ignore_ascii_case(&flow.login_hint);
+                && s.signs_in_as().eq_ignore_ascii_case(&flow.login_hint)
+                && s.cloud == signed_in.cloud
+                && s.account_type.signs_in();
             if !unchanged {
                 return Err(Failure::ConfigurationChanged);
             }

@@ -114,6 +114,22 @@ impl Identity {
         Ok(target)
     }
 
+    /// The mailbox's cloud and its Graph base URL: which Graph may see the
+    /// tokens of a sign-in for it.
+    pub(crate) async fn graph_of(
+        &self,
+        email_id: &str,
+    ) -> Result<(app::model::Cloud, String), crate::db::StoreError> {
+        let cloud = self
+            .store
+            .tenant_emails()
+            .get(email_id)
+            .await?
+            .map(|e| e.settings.cloud)
+            .unwrap_or_default();
+        Ok((cloud, self.graph_hosts.base_url(cloud)))
+    }
+
     /// The redirect URI, byte-identical in authorize and token requests.
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri

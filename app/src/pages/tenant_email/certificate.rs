@@ -68,7 +68,7 @@ pub fn CertificatePanel(state: FormState, tenant_id: String) -> impl IntoView {
                         "Download certificate (.cer)"
                     </a>
                 </p>
-                <p class="hint">"Upload it in Microsoft Entra → App registrations → this app → Certificates & secrets → Certificates. Tenant Mail then signs each token request with it (a client assertion) instead of sending a secret."</p>
+                <p class="hint">"Upload it in Microsoft Entra → App registrations → this app → Certificates & secrets → Certificates. Tenant Mail then signs each token request with it (a client assertion) instead of sending a secret. A new certificate replaces this one at once: upload it right after creating it."</p>
             }
         })
     };
@@ -81,7 +81,7 @@ pub fn CertificatePanel(state: FormState, tenant_id: String) -> impl IntoView {
                     {move || if state.email_id.get().is_none() {
                         "Save this Tenant Email first, then create its certificate."
                     } else {
-                        "No certificate yet: create one, then upload it to the app registration. Until then the secret (if any) is used."
+                        "No certificate yet: the secret (if any) is used until you create one. Creating it replaces the secret at once, so upload the certificate to the app registration right after (Microsoft refuses it until then, and mail waits)."
                     }}
                 </p>
             })}

@@ -207,7 +207,11 @@ impl FormState {
             // Back from a certificate to a secret: a new secret must be typed.
             let to_secret = self.credential.get_untracked()
                 != crate::model::tenant_email::CREDENTIAL_CERTIFICATE;
-            if self.certificate.get_untracked().is_some() {
+            // No secret of its own to keep (a certificate, or none yet):
+            // the typed secret is the new one.
+            let nothing_to_keep = self.certificate.get_untracked().is_some()
+                || self.secret_set_at.get_untracked().is_none();
+            if nothing_to_keep && self.email_id.get_untracked().is_some() {
                 self.replace_secret.set(to_secret);
             }
             if !to_secret {

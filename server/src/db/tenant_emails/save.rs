@@ -2,7 +2,7 @@
 //! its audit entries.
 use super::{find_owned, from_row, secret_binding, MailboxSettings, TenantEmail, TenantEmails};
 use crate::db::audit::{self, Event};
-use crate::db::entities::{mailbox_connection, tenant, tenant_email};
+use crate::db::entities::{inbox_sync, mailbox_connection, tenant, tenant_email};
 use crate::db::error::is_unique_violation;
 use crate::db::{connections, Saved, StoreError};
 use app::model::identifiers::normalize_address;
@@ -119,13 +119,28 @@ impl TenantEmails<'_> {
         if old.version != expected_version {
             return Ok(Saved::Stale);
         }
+        // Another mailbox (address, type, delegate) or another Graph (cloud):
+        // the stored delta state is another mailbox's; the next sync starts a
+        // full round (what is stored already is not stored again).
+        let other_mailbox = !old.address().eq_ignore_ascii_case(&settings.address)
+            || old.settings.account_type != settings.account_type
+            || old.settings.cloud != settings.cloud
+            || !same_delegate(&old.settings.delegate, &settings.delegate);
+        if other_mailbox {
+            inbox_sync::Entity::update_many()
+                .col_expr(inbox_sync::Column::NextLink, Expr::value(None::<String>))
+                .col_expr(inbox_sync::Column::DeltaLink, Expr::value(None::<String>))
+                .filter(inbox_sync::Column::TenantEmailId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
         // Tokens of another app or authority are useless with these settings,
         // and so are another cloud's (GCC High and DoD share a sign-in host,
         // but not a Graph: the tokens' audience differs), and a user's
         // sign-in is not the application's access (nor the reverse).
         let reconfigured = old.settings.cloud != settings.cloud
             || old.settings.account_type != settings.account_type
-            || old.settings.delegate != settings.delegate
+            || !same_delegate(&old.settings.delegate, &settings.delegate)
             || mailbox_connection::Entity::find_by_id(id.to_string())
                 .one(&txn)
                 .await?
@@ -338,4 +353,13 @@ fn update_events(old: &TenantEmail, new: &TenantEmail, secret_replaced: bool) ->
         events.push(target(Event::new("tenant_email.secret_replaced")));
     }
     events
+}
+
+/// Delegates are addresses: case does not make another person.
+fn same_delegate(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (None, None) => true,
+        _ => false,
+    }
 }

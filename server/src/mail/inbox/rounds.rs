@@ -82,7 +82,7 @@ impl Inbox {
                 Ok(t) => t,
                 Err(outcome) => return outcome,
             };
-            if let Link::Delta(ref d) = link {
+            if let Link::Delta(ref d) | Link::Next(ref d) = link {
                 // Kept from before the mailbox moved to another cloud: that
                 // Graph's state means nothing here, and the token must not go there.
                 let elsewhere = url::Url::parse(d).map_or(true, |u| !token.graph.owns(&u));
