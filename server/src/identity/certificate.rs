@@ -41,10 +41,6 @@ pub struct Certificate {
     pub expires_at: DateTime<Utc>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
 fn time(t: DateTime<Utc>) -> Result<Time, String> {
     let secs = u64::try_from(t.timestamp()).map_err(|_| "a time before 1970".to_string())?;
     Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
@@ -89,16 +85,11 @@ pub fn generate(address: &str, now: DateTime<Utc>) -> Result<Generated, String> 
         key_pem: Zeroizing::new(key_pem.to_string()),
         certificate: Certificate {
             pem,
-            thumbprint: hex(&sha1_smol(&der)),
+            // SHA-1 for the portal's thumbprint only (display, not security).
+            thumbprint: crate::hashing::hex(&sha1::Sha1::digest(&der)).to_ascii_uppercase(),
             expires_at,
         },
     })
-}
-
-/// SHA-1 for the portal's thumbprint only (display, not security).
-fn sha1_smol(data: &[u8]) -> [u8; 20] {
-    use sha1::Digest as _;
-    sha1::Sha1::digest(data).into()
 }
 
 #[derive(serde::Serialize)]
