@@ -152,6 +152,23 @@ pub trait TenantEmailPort: Send + Sync {
         tenant_id: &str,
         email_id: &str,
     ) -> Result<TenantEmailView, PortError>;
+    /// Stores a next client secret beside the one in use (rotation without
+    /// downtime). Inputs are validated by the caller (`validate_next_secret`).
+    async fn set_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        secret: &str,
+        expires_on: &str,
+    ) -> Result<TenantEmailView, PortError>;
+    /// Empties the next-secret slot.
+    async fn remove_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError>;
     /// "Check access" for an application mailbox: an app-only token, a read
     /// of the mailbox, and the connection recorded when both work.
     async fn check_app_access(

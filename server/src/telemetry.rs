@@ -34,6 +34,7 @@ struct Telemetry {
     send_latency: Histogram,
     token_refreshes: Family<Result, Counter>,
     inbox_messages: Counter,
+    secrets_rotated: Counter,
     alerts: Family<AlertDelivery, Counter>,
 }
 
@@ -72,6 +73,12 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         "Received messages stored by the inbox sync",
         inbox_messages.clone(),
     );
+    let secrets_rotated = Counter::default();
+    registry.register(
+        "client_secrets_rotated",
+        "Next client secrets promoted after Microsoft accepted them",
+        secrets_rotated.clone(),
+    );
     let alerts = Family::<AlertDelivery, Counter>::default();
     registry.register(
         "alerts_delivered",
@@ -86,8 +93,13 @@ static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(|| {
         send_latency,
         token_refreshes,
         inbox_messages,
+        secrets_rotated,
     }
 });
+
+pub fn secret_rotated() {
+    TELEMETRY.secrets_rotated.inc();
+}
 
 /// A Graph answer (`None`: no answer, a transport error).
 pub fn graph_response(status: Option<u16>) {

@@ -11,8 +11,8 @@ mod views;
 
 pub use kinds::{AccountType, ConnectionStatus, Direction};
 pub use views::{
-    CertificateView, EditorContext, EmailEditorParts, MailActivity, TenantEmailSummary,
-    TenantEmailView,
+    CertificateView, EditorContext, EmailEditorParts, MailActivity, NextSecretView,
+    TenantEmailSummary, TenantEmailView,
 };
 
 /// What the browser submits on Save. `client_secret` is write-only: empty
@@ -240,5 +240,20 @@ pub fn validate(
     for field in ALL_FIELDS {
         errors.merge(field, validate_field(field, input, secret_required, policy));
     }
+    errors
+}
+
+/// The next-secret slot's two fields: a secret (required) and its end date
+/// (optional, YYYY-MM-DD). Shared by the form and the server function.
+pub fn validate_next_secret(secret: &str, expires_on: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    errors.merge(
+        fields::NEXT_CLIENT_SECRET,
+        identifiers::validate_secret(secret, true),
+    );
+    errors.merge(
+        fields::NEXT_SECRET_EXPIRES_ON,
+        identifiers::validate_optional_date(expires_on),
+    );
     errors
 }

@@ -62,35 +62,94 @@ fn connection(f: &MailboxFacts) -> Option<Condition> {
     })
 }
 
+/// A next secret that outlives the one in use takes over on its own
+/// (`identity::rotation`), before any warning is due.
+fn rotation_covers(f: &MailboxFacts, ends: NaiveDate) -> bool {
+    f.has_next_secret && f.next_secret_expires_on.is_none_or(|next| next > ends)
+}
+
 fn secret(f: &MailboxFacts, today: NaiveDate) -> Option<Condition> {
+    if let Some(ends) = f.certificate_expires_on {
+        return certificate(f, ends, today);
+    }
     let ends = f.secret_expires_on?;
     let days = (ends - today).num_days();
     let fix = "Create a new client secret for the app registration in Microsoft Entra \
-               (Certificates & secrets), enter it and its end date on the OAuth2 \
-               Configuration tab and save."
+               (Certificates & secrets) and store it as the Next secret on the OAuth2 \
+               Configuration tab: it takes over without a new sign-in."
         .to_string();
     if days < 0 {
+        let detail = if f.has_next_secret {
+            "Microsoft refuses an expired secret (AADSTS7000222), and the next secret stored \
+             has not been accepted: no mail goes out or comes in for this mailbox. Run Check \
+             configuration to see why."
+        } else {
+            "Microsoft refuses an expired secret (AADSTS7000222): no mail goes out \
+             or comes in for this mailbox."
+        };
         return Some(Condition {
             condition: "secret",
             level: "expired".into(),
             title: format!("{}: the client secret expired on {ends}", f.address),
-            detail: "Microsoft refuses an expired secret (AADSTS7000222): no mail goes out \
-                     or comes in for this mailbox."
-                .into(),
+            detail: detail.into(),
             fix,
         });
     }
+    if rotation_covers(f, ends) {
+        return None;
+    }
     let (_, level) = SECRET_WARNINGS.iter().find(|(d, _)| days <= *d)?;
-    let when = match days {
-        0 => "today".to_string(),
-        1 => "tomorrow".to_string(),
-        n => format!("in {n} days"),
-    };
     Some(Condition {
         condition: "secret",
         level: (*level).into(),
-        title: format!("{}: the client secret expires {when} ({ends})", f.address),
+        title: format!(
+            "{}: the client secret expires {} ({ends})",
+            f.address,
+            when(days)
+        ),
         detail: "After that date Microsoft refuses it and mail stops for this mailbox.".into(),
+        fix,
+    })
+}
+
+fn when(days: i64) -> String {
+    match days {
+        0 => "today".to_string(),
+        1 => "tomorrow".to_string(),
+        n => format!("in {n} days"),
+    }
+}
+
+/// A certificate credential's end date, warned about like a secret's.
+fn certificate(f: &MailboxFacts, ends: NaiveDate, today: NaiveDate) -> Option<Condition> {
+    let days = (ends - today).num_days();
+    let fix = "Create a new certificate on the OAuth2 Configuration tab and upload it to the \
+               app registration in Microsoft Entra (Certificates & secrets) right away."
+        .to_string();
+    let (level, title, detail) = if days < 0 {
+        (
+            "expired",
+            format!("{}: the certificate expired on {ends}", f.address),
+            "Microsoft refuses an expired certificate (AADSTS700027): no mail goes out or \
+             comes in for this mailbox.",
+        )
+    } else {
+        let (_, level) = SECRET_WARNINGS.iter().find(|(d, _)| days <= *d)?;
+        (
+            *level,
+            format!(
+                "{}: the certificate expires {} ({ends})",
+                f.address,
+                when(days)
+            ),
+            "After that date Microsoft refuses it and mail stops for this mailbox.",
+        )
+    };
+    Some(Condition {
+        condition: "secret",
+        level: level.into(),
+        title,
+        detail: detail.into(),
         fix,
     })
 }

@@ -9,6 +9,7 @@ mod api_tokens;
 mod errors;
 mod folders;
 mod inbox;
+mod next_secret;
 mod outbox;
 mod round_trip;
 mod tenant_emails;

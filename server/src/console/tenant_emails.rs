@@ -53,7 +53,7 @@ impl Console {
     }
 }
 
-fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
+pub(super) fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
     let mut values = e.settings.to_input();
     // Saved without a secret: it was saved to use a certificate, not made yet.
     if e.secret_set_at.is_none() {
@@ -68,8 +68,15 @@ fn view(e: TenantEmail, today: chrono::NaiveDate) -> TenantEmailView {
             pem: c.pem,
         }
     });
+    let next_secret = e
+        .next_secret
+        .map(|n| app::model::tenant_email::NextSecretView {
+            set_at: fmt_time(n.set_at),
+            expires_on: n.expires_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        });
     TenantEmailView {
         certificate,
+        next_secret,
         values,
         secret_expires_in_days: days_until(e.settings.secret_expires_on, today),
         secret_set_at: e.secret_set_at.map(fmt_time),
@@ -151,7 +158,7 @@ impl Console {
             .ok_or_else(|| not_found("tenant email"))
     }
 
-    fn today(&self) -> chrono::NaiveDate {
+    pub(super) fn today(&self) -> chrono::NaiveDate {
         self.store.now().date_naive()
     }
 
@@ -330,6 +337,33 @@ impl TenantEmailPort for Console {
             )),
             _ => Err(not_found("tenant email")),
         }
+    }
+
+    async fn set_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+        secret: &str,
+        expires_on: &str,
+    ) -> Result<TenantEmailView, PortError> {
+        self.store_next_secret(actor, tenant_id, email_id, secret, expires_on)
+            .await
+    }
+
+    async fn remove_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        email_id: &str,
+    ) -> Result<TenantEmailView, PortError> {
+        self.owned(tenant_id, email_id).await?;
+        let saved = self
+            .store
+            .tenant_emails()
+            .remove_next_secret(actor, tenant_id, email_id)
+            .await?;
+        self.slot_changed(saved)
     }
 
     async fn check_app_access(

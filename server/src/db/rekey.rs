@@ -6,7 +6,7 @@
 use super::connections::token_binding;
 use super::entities::{mailbox_connection, oauth_flow, tenant_email};
 use super::flows::verifier_binding;
-use super::tenant_emails::secret_binding;
+use super::tenant_emails::{next_secret_binding, secret_binding};
 use super::{Store, StoreError};
 use crate::secrets::{Binding, KeyRing};
 use sea_orm::sea_query::Expr;
@@ -50,6 +50,7 @@ impl Store {
     /// nothing changed meanwhile; then [`Store::sealed_elsewhere`] is 0.
     pub async fn reseal_all(&self) -> Result<Resealed, StoreError> {
         let mut r = Resealed::default();
+        self.reseal_next_secrets(&mut r).await?;
         let secrets: Vec<(String, Option<String>)> = tenant_email::Entity::find()
             .select_only()
             .column(tenant_email::Column::Id)
@@ -103,6 +104,35 @@ impl Store {
             );
         }
         Ok(r)
+    }
+
+    /// The next-secret slot, like the secret in use (counted with it).
+    async fn reseal_next_secrets(&self, r: &mut Resealed) -> Result<(), StoreError> {
+        let rows: Vec<(String, Option<String>)> = tenant_email::Entity::find()
+            .select_only()
+            .column(tenant_email::Column::Id)
+            .column(tenant_email::Column::NextClientSecret)
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        for (id, sealed) in rows {
+            let Some(sealed) = sealed else { continue };
+            let Some(new) = resealed(&self.keys, &sealed, &next_secret_binding(&id))? else {
+                continue;
+            };
+            let written = tenant_email::Entity::update_many()
+                .col_expr(tenant_email::Column::NextClientSecret, Expr::value(new))
+                .filter(tenant_email::Column::Id.eq(&id))
+                .filter(tenant_email::Column::NextClientSecret.eq(&sealed))
+                .exec(&self.conn)
+                .await?;
+            count(
+                written.rows_affected,
+                &mut r.client_secrets,
+                &mut r.changed_meanwhile,
+            );
+        }
+        Ok(())
     }
 
     async fn reseal_tokens(&self, r: &mut Resealed) -> Result<(), StoreError> {
@@ -159,9 +189,10 @@ impl Store {
     pub async fn sealed_elsewhere(&self) -> Result<usize, StoreError> {
         let keys = &self.keys;
         let elsewhere = |v: &Option<String>| v.as_deref().is_some_and(|s| !keys.is_current(s));
-        let secrets: Vec<Option<String>> = tenant_email::Entity::find()
+        let secrets: Vec<(Option<String>, Option<String>)> = tenant_email::Entity::find()
             .select_only()
             .column(tenant_email::Column::ClientSecret)
+            .column(tenant_email::Column::NextClientSecret)
             .into_tuple()
             .all(&self.conn)
             .await?;
@@ -179,7 +210,12 @@ impl Store {
             .all(&self.conn)
             .await?;
         Ok(self.alerts().sealed_elsewhere().await?
-            + secrets.iter().filter(|s| elsewhere(s)).count()
+            + secrets
+                .iter()
+                .map(|(current, next)| {
+                    usize::from(elsewhere(current)) + usize::from(elsewhere(next))
+                })
+                .sum::<usize>()
             + tokens
                 .into_iter()
                 .map(|(refresh, access)| {

@@ -110,7 +110,7 @@ impl Identity {
                 "This mailbox signs in at Microsoft: use Click to Authenticate.",
             )]);
         }
-        let Some(credential) = self.credential(email).await? else {
+        let Some(plan) = self.rotation_plan(email).await? else {
             return Ok(vec![fix(
                 line(
                     TOKEN,
@@ -123,10 +123,10 @@ impl Identity {
         let resource = self.graph_hosts.resource(s.cloud);
         let scope = format!("{resource}/.default");
         let answer = self
-            .call_token_endpoint(
+            .call_with_plan(
                 &TokenEndpoint::of_settings(email),
                 &Grant::ClientCredentials(scope.clone()),
-                &credential,
+                &plan,
             )
             .await;
         let (access, expires_in) = match answer {

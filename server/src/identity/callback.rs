@@ -283,20 +283,11 @@ async fn finish(
         .as_deref()
         .ok_or_else(|| Failure::BadRequest("The sign-in response has no code.".into()))?;
     let verifier = identity.store.flows().verifier(consumed)?;
-    let credential = identity
-        .credential_of(&flow.tenant_email_id)
+    let plan = identity
+        .rotation_plan_of(&flow.tenant_email_id)
         .await?
         .ok_or_else(|| Failure::NotConnectable("Enter and save the client secret first.".into()))?;
-
-    let tokens = exchange::redeem_code(
-        &identity.http,
-        flow,
-        &credential,
-        code,
-        verifier,
-        identity.store.now(),
-    )
-    .await?;
+    let tokens = redeem_with_plan(identity, flow, &plan, code, verifier).await?;
     let raw_id_token = tokens.id_token.as_deref().ok_or_else(|| {
         Failure::IdToken("Microsoft returned no id_token (add openid to the scopes)".into())
     })?;
@@ -394,4 +385,49 @@ mod tests {
         assert_eq!(cookie_value(h, "c"), None);
         assert_eq!(cookie_value(None, "a"), None);
     }
+}
+
+/// The code redeemed with each credential of the plan in turn (Microsoft
+/// authenticates the client before it looks at the code, so a refused
+/// secret leaves the code unspent); a next secret that works is promoted.
+async fn redeem_with_plan(
+    identity: &Identity,
+    flow: &Flow,
+    plan: &super::rotation::Plan,
+    code: &str,
+    verifier: String,
+) -> Result<exchange::Tokens, Failure> {
+    let mut refusals = Vec::new();
+    for (index, attempt) in plan.attempts.iter().enumerate() {
+        let redeemed = exchange::redeem_code(
+            &identity.http,
+            flow,
+            &attempt.credential,
+            code,
+            verifier.clone(),
+            identity.store.now(),
+        )
+        .await;
+        match redeemed {
+            Err(Failure::Token(e)) => {
+                super::rotation::log_refused(&flow.tenant_email_id, plan, index, &e);
+                let again = plan.try_another(index, &e);
+                refusals.push(e);
+                if !again {
+                    break;
+                }
+            }
+            Ok(tokens) => {
+                identity
+                    .accepted(&flow.tenant_email_id, plan, index, refusals.first())
+                    .await;
+                return Ok(tokens);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(match plan.reported(&refusals) {
+        Some(e) => Failure::Token(e.clone()),
+        None => Failure::NotConnectable("Enter and save the client secret first.".into()),
+    })
 }

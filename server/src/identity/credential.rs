@@ -113,15 +113,4 @@ impl Identity {
             },
         }))
     }
-
-    /// The same, by id (the callback has the flow, not the row).
-    pub async fn credential_of(
-        &self,
-        email_id: &str,
-    ) -> Result<Option<ClientCredential>, StoreError> {
-        match self.store.tenant_emails().get(email_id).await? {
-            Some(email) => self.credential(&email).await,
-            None => Ok(None),
-        }
-    }
 }

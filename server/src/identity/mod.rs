@@ -35,6 +35,7 @@ pub mod guard;
 pub mod id_token;
 pub mod me;
 pub mod refresh;
+pub mod rotation;
 pub mod token_http;
 
 use crate::config::{Config, GraphHosts};

@@ -275,19 +275,14 @@ impl Identity {
                 self.graph_hosts.resource(email.settings.cloud)
             ))
         };
-        let Some(credential) = self.credential(email).await? else {
+        let Some(plan) = self.rotation_plan(email).await? else {
             return Err(TokenError::CredentialsInvalid(
                 "No client secret or certificate is stored.".into(),
             ));
         };
-        match self
-            .call_token_endpoint(
-                &TokenEndpoint::of_connection(conn, email),
-                &grant,
-                &credential,
-            )
-            .await
-        {
+        let to = TokenEndpoint::of_connection(conn, email);
+        let answer = self.call_with_plan(&to, &grant, &plan).await;
+        match answer {
             Answer::Tokens {
                 access,
                 refresh,

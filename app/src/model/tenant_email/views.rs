@@ -33,6 +33,18 @@ pub struct TenantEmailView {
     /// The certificate in use instead of a secret (its public half only).
     #[serde(default)]
     pub certificate: Option<CertificateView>,
+    /// The secret stored to take over from the one in use (never its value).
+    #[serde(default)]
+    pub next_secret: Option<NextSecretView>,
+}
+
+/// A stored next secret: when it was stored and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextSecretView {
+    /// RFC 3339.
+    pub set_at: String,
+    /// `YYYY-MM-DD`, when the admin recorded it.
+    pub expires_on: Option<String>,
 }
 
 /// A certificate credential as the editor shows it: what to upload to the

@@ -51,6 +51,18 @@ impl Control {
         })
     }
 
+    /// Makes the app's secret `value` expire now, as its end date passing would: Entra then
+    /// answers `invalid_client` AADSTS7000222 to it. Unknown secret → `UnknownSecret`.
+    pub fn expire_secret(&self, client_id: &str, value: &str) -> Result<(), ControlError> {
+        let now = self.now();
+        self.with_app(client_id, |app| {
+            let secret = app.secrets.iter_mut().find(|s| s.value == value)?;
+            secret.expires_at = Some(now - 1);
+            Some(())
+        })?
+        .ok_or_else(|| ControlError::Conflict("no such secret on this app".into()))
+    }
+
     /// Removes every application permission of the app (tokens issued later have no roles).
     pub fn revoke_app_permissions(&self, client_id: &str) -> Result<(), ControlError> {
         self.with_app(client_id, |app| app.app_permissions.clear())
@@ -199,6 +211,10 @@ pub fn router() -> Router<Shared> {
         )
         .route("/_stand-in/apps/{client_id}/access-policy", put(set_policy))
         .route(
+            "/_stand-in/apps/{client_id}/secrets/expire",
+            post(expire_secret),
+        )
+        .route(
             "/_stand-in/apps/{client_id}/certificates",
             post(add_certificate),
         )
@@ -284,4 +300,17 @@ async fn expire_tokens(State(s): State<Shared>, Path(client_id): Path<String>) -
             .expire_app_access_tokens(&client_id)
             .map(|count| Count { count }),
     )
+}
+
+#[derive(Deserialize)]
+struct SecretValue {
+    value: String,
+}
+
+async fn expire_secret(
+    State(s): State<Shared>,
+    Path(client_id): Path<String>,
+    Json(body): Json<SecretValue>,
+) -> Response {
+    reply(control(s).expire_secret(&client_id, &body.value))
 }

@@ -133,6 +133,51 @@ fn secret_warnings_at_30_14_7_1_days_and_expiry() {
 }
 
 #[test]
+fn a_next_secret_that_outlives_the_current_one_silences_the_warnings_not_the_expiry() {
+    let today = now().date_naive();
+    let mut f = healthy();
+    f.secret_expires_on = Some(today + chrono::Duration::days(10));
+    f.has_next_secret = true;
+    f.next_secret_expires_on = Some(today + chrono::Duration::days(700));
+    assert_eq!(secret(&f, today), None);
+    // Unknown end date: trusted to outlive the current one.
+    f.next_secret_expires_on = None;
+    assert_eq!(secret(&f, today), None);
+    // A next secret ending first covers nothing.
+    f.next_secret_expires_on = Some(today + chrono::Duration::days(5));
+    assert_eq!(
+        secret(&f, today).map(|c| c.level).as_deref(),
+        Some("14_days")
+    );
+    // Expired with a next secret stored: the rotation did not happen.
+    f.next_secret_expires_on = None;
+    f.secret_expires_on = Some(today - chrono::Duration::days(1));
+    let c = secret(&f, today).unwrap();
+    assert_eq!(c.level, "expired");
+    assert!(c.detail.contains("has not been accepted"), "{}", c.detail);
+}
+
+#[test]
+fn a_certificate_is_warned_about_by_its_own_end_date() {
+    let today = now().date_naive();
+    let mut f = healthy();
+    // The secret's date is of a secret no longer in use.
+    f.secret_expires_on = Some(today - chrono::Duration::days(3));
+    f.certificate_expires_on = Some(today + chrono::Duration::days(400));
+    assert_eq!(secret(&f, today), None);
+    f.certificate_expires_on = Some(today + chrono::Duration::days(6));
+    let c = secret(&f, today).unwrap();
+    assert_eq!(c.level, "7_days");
+    assert!(
+        c.title.contains("the certificate expires in 6 days"),
+        "{}",
+        c.title
+    );
+    f.certificate_expires_on = Some(today - chrono::Duration::days(1));
+    assert!(secret(&f, today).unwrap().detail.contains("AADSTS700027"));
+}
+
+#[test]
 fn outbox_and_inbox_conditions_name_what_is_wrong() {
     let mut f = healthy();
     f.outbox_backlog = 12;

@@ -31,6 +31,12 @@ pub struct MailboxFacts {
     /// The connection's last failure, explained (AADSTS codes in words).
     pub connection_error: Option<String>,
     pub secret_expires_on: Option<NaiveDate>,
+    /// A next secret is stored (it takes over before the current one ends).
+    pub has_next_secret: bool,
+    pub next_secret_expires_on: Option<NaiveDate>,
+    /// When the credential is a certificate: its end date (the secret's
+    /// date is then of a secret no longer used).
+    pub certificate_expires_on: Option<NaiveDate>,
     pub outbox_held: u64,
     pub outbox_failed_recently: u64,
     pub outbox_backlog: u64,
@@ -109,6 +115,11 @@ impl Alerts<'_> {
                     connection_status: e.connection_status,
                     connection_error: errors.get(&e.id).cloned().flatten(),
                     secret_expires_on: e.secret_expires_on,
+                    has_next_secret: e.next_client_secret.is_some(),
+                    next_secret_expires_on: e.next_secret_expires_on,
+                    certificate_expires_on: (e.credential == "certificate")
+                        .then(|| e.certificate_expires_at.map(|t| t.date_naive()))
+                        .flatten(),
                     outbox_held: held.get(&e.id).copied().unwrap_or(0),
                     outbox_failed_recently: failed.get(&e.id).copied().unwrap_or(0),
                     outbox_backlog: backlog.get(&e.id).copied().unwrap_or(0),

@@ -39,6 +39,11 @@ pub struct Model {
     pub certificate_pem: Option<String>,
     pub certificate_thumbprint: Option<String>,
     pub certificate_expires_at: Option<DateTimeUtc>,
+    /// The secret to move to when the one in use is refused or about to
+    /// expire: sealed like `client_secret`, under its own binding.
+    pub next_client_secret: Option<String>,
+    pub next_secret_set_at: Option<DateTimeUtc>,
+    pub next_secret_expires_on: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -54,6 +59,10 @@ impl std::fmt::Debug for Model {
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<sealed>"),
+            )
+            .field(
+                "next_client_secret",
+                &self.next_client_secret.as_ref().map(|_| "<sealed>"),
             )
             .field("version", &self.version)
             .finish_non_exhaustive()

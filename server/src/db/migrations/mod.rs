@@ -22,6 +22,7 @@ mod m20261207_000017_graph_subscriptions;
 mod m20261208_000018_tenant_email_cloud;
 mod m20261208_000019_shared_mailbox_delegate;
 mod m20261208_000020_certificate_credentials;
+mod m20261208_000021_next_client_secret;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000018_tenant_email_cloud::Migration),
             Box::new(m20261208_000019_shared_mailbox_delegate::Migration),
             Box::new(m20261208_000020_certificate_credentials::Migration),
+            Box::new(m20261208_000021_next_client_secret::Migration),
         ]
     }
 }

@@ -4,9 +4,12 @@
 //! (another address, Application ID or authority) marks it here, in the same
 //! statement and transaction as the save.
 mod certificate;
+mod next_secret;
 mod save;
 mod settings;
 
+pub(in crate::db) use next_secret::next_secret_binding;
+pub use next_secret::{NextSecret, OpenedNextSecret};
 pub use settings::{parse_import_since, MailboxSettings, Receiving};
 
 use super::entities::tenant_email;
@@ -44,6 +47,8 @@ pub struct TenantEmail {
     pub updated_at: DateTime<Utc>,
     /// The certificate whose key is sealed in place of a secret, if any.
     pub certificate: Option<StoredCertificate>,
+    /// The secret to rotate to, when one is stored.
+    pub next_secret: Option<NextSecret>,
 }
 
 /// A certificate credential's public half.
@@ -110,8 +115,16 @@ pub(in crate::db) fn from_row(m: tenant_email::Model) -> TenantEmail {
         }),
         _ => None,
     };
+    let next_secret = match (&m.next_client_secret, m.next_secret_set_at) {
+        (Some(_), Some(set_at)) => Some(NextSecret {
+            set_at,
+            expires_on: m.next_secret_expires_on,
+        }),
+        _ => None,
+    };
     TenantEmail {
         certificate,
+        next_secret,
         // A row without a sealed secret has no "set at" worth showing.
         secret_set_at: m.client_secret.as_ref().and(m.client_secret_set_at),
         status: ConnectionStatus::from_code(&m.connection_status)
@@ -195,18 +208,23 @@ impl TenantEmails<'_> {
     /// Fails with the first row that does not, so a wrong key file is caught
     /// before anyone clicks anything. Returns how many were checked.
     pub async fn verify_sealed_secrets(&self) -> Result<usize, SealedSecretsError> {
-        let rows: Vec<(String, Option<String>)> = tenant_email::Entity::find()
+        let rows: Vec<(String, Option<String>, Option<String>)> = tenant_email::Entity::find()
             .select_only()
             .column(tenant_email::Column::Id)
             .column(tenant_email::Column::ClientSecret)
+            .column(tenant_email::Column::NextClientSecret)
             .into_tuple()
             .all(&self.0.conn)
             .await
             .map_err(SealedSecretsError::Read)?;
         let mut checked = 0;
-        for (id, sealed) in rows {
+        for (id, sealed, next) in rows {
             if let Some(sealed) = sealed {
-                open_or_name(&self.0.keys, &sealed, &id)?;
+                open_or_name(&self.0.keys, &sealed, &id, &secret_binding(&id))?;
+                checked += 1;
+            }
+            if let Some(next) = next {
+                open_or_name(&self.0.keys, &next, &id, &next_secret_binding(&id))?;
                 checked += 1;
             }
         }
@@ -228,12 +246,18 @@ impl TenantEmails<'_> {
     }
 }
 
-fn open_or_name(keys: &KeyRing, sealed: &str, id: &str) -> Result<(), SealedSecretsError> {
-    keys.open(sealed, &secret_binding(id))
+fn open_or_name(
+    keys: &KeyRing,
+    sealed: &str,
+    id: &str,
+    at: &Binding<'_>,
+) -> Result<(), SealedSecretsError> {
+    keys.open(sealed, at)
         .map(drop)
         .map_err(|source| SealedSecretsError::Open {
             key_id: keys.key_id().to_string(),
             row: id.to_string(),
+            column: at.column.to_string(),
             source,
         })
 }
@@ -242,10 +266,13 @@ fn open_or_name(keys: &KeyRing, sealed: &str, id: &str) -> Result<(), SealedSecr
 pub enum SealedSecretsError {
     #[error("cannot read stored secrets: {0}")]
     Read(DbErr),
-    #[error("the encryption key (key id {key_id}) cannot decrypt tenant_email {row}.client_secret: {source}")]
+    #[error(
+        "the encryption key (key id {key_id}) cannot decrypt tenant_email {row}.{column}: {source}"
+    )]
     Open {
         key_id: String,
         row: String,
+        column: String,
         source: SecretError,
     },
 }

@@ -62,6 +62,9 @@ impl TenantEmails<'_> {
             certificate_pem: Set(None),
             certificate_thumbprint: Set(None),
             certificate_expires_at: Set(None),
+            next_client_secret: Set(None),
+            next_secret_set_at: Set(None),
+            next_secret_expires_on: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -225,6 +228,10 @@ impl TenantEmails<'_> {
                 Expr::value(expected_version + 1),
             )
             .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now));
+        // A next secret belongs to the app it was made for.
+        if old.settings.application_id != settings.application_id {
+            update = super::next_secret::cleared(update);
+        }
         if let Some(sealed) = sealed {
             update = update
                 .col_expr(

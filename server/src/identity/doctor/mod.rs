@@ -213,7 +213,62 @@ impl Identity {
                 }
             }
         };
-        Ok(vec![credentials, clock])
+        let mut checks = vec![credentials, clock];
+        checks.extend(self.next_secret_check(email, &authority, &resource).await?);
+        Ok(checks)
+    }
+
+    /// The stored next secret, tried the same way: an admin learns it is
+    /// wrong now, not on the day the rotation needs it.
+    async fn next_secret_check(
+        &self,
+        email: &TenantEmail,
+        authority: &str,
+        resource: &str,
+    ) -> Result<Option<DoctorCheck>, StoreError> {
+        const NAME: &str = "Next secret";
+        if email.certificate.is_some() {
+            return Ok(None);
+        }
+        let Some(next) = self
+            .store
+            .tenant_emails()
+            .next_client_secret(&email.id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let s = &email.settings;
+        let credential = super::credential::ClientCredential::Secret(next.plain.clone());
+        let verdict = probes::client_credentials(
+            &self.http,
+            authority,
+            &s.token_endpoint,
+            &s.application_id,
+            &credential,
+            resource,
+            self.store.now(),
+        )
+        .await;
+        Ok(Some(match verdict.map(|v| v.result) {
+            Ok(Ok(())) => check(
+                NAME,
+                CheckOutcome::Pass,
+                format!(
+                    "Microsoft accepts the next secret too: it takes over when the secret in use is refused or within {} days of its end date.",
+                    super::rotation::ROTATE_WITHIN_DAYS
+                ),
+            ),
+            Ok(Err(e)) => with_fix(
+                check(NAME, CheckOutcome::Fail, super::errors::Failure::Token(e).explanation()),
+                "Store the next secret's Value again (Azure → App registrations → Certificates & secrets), or remove it: a refused next secret is never used.",
+            ),
+            Err(why) => check(
+                NAME,
+                CheckOutcome::Skip,
+                format!("The token endpoint cannot be reached: {why}"),
+            ),
+        }))
     }
 
     async fn token_and_mailbox_checks(

@@ -5,6 +5,7 @@
 use super::super::client::{join_endpoint, EntraClient};
 use super::super::credential::ClientCredential;
 use super::super::errors::OAuthError;
+use super::super::rotation::{self, Plan};
 use super::super::token_http::{describe, TokenHttp};
 use super::{Identity, RETRIES};
 use crate::db::connections::Connection;
@@ -62,6 +63,42 @@ impl<'a> TokenEndpoint<'a> {
 }
 
 impl Identity {
+    /// The call with each credential of `plan` in turn, as far as the plan
+    /// says; a next secret that works is promoted (see `rotation`).
+    pub(crate) async fn call_with_plan(
+        &self,
+        to: &TokenEndpoint<'_>,
+        grant: &Grant,
+        plan: &Plan,
+    ) -> Answer {
+        let mut refusals = Vec::new();
+        for (index, attempt) in plan.attempts.iter().enumerate() {
+            match self
+                .call_token_endpoint(to, grant, &attempt.credential)
+                .await
+            {
+                Answer::Refused(e) => {
+                    rotation::log_refused(to.email_id, plan, index, &e);
+                    let again = plan.try_another(index, &e);
+                    refusals.push(e);
+                    if !again {
+                        break;
+                    }
+                }
+                tokens @ Answer::Tokens { .. } => {
+                    self.accepted(to.email_id, plan, index, refusals.first())
+                        .await;
+                    return tokens;
+                }
+                unreachable @ Answer::Unreachable(_) => return unreachable,
+            }
+        }
+        match plan.reported(&refusals) {
+            Some(e) => Answer::Refused(e.clone()),
+            None => Answer::Unreachable("no credential to present".into()),
+        }
+    }
+
     pub(crate) async fn call_token_endpoint(
         &self,
         to: &TokenEndpoint<'_>,

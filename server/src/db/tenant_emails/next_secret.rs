@@ -1,0 +1,249 @@
+//! The next client secret: stored ahead of need, sealed under its own
+//! binding, and promoted into `client_secret` when Microsoft refuses the one
+//! in use or it is about to expire (see `identity::rotation`). Promotion is
+//! a compare-and-set on the sealed value that was tried, so two instances
+//! promoting at once write it once, and a secret replaced meanwhile is never
+//! overwritten with an older one.
+use super::{find_owned, from_row, secret_binding, TenantEmail, TenantEmails, TABLE};
+use crate::db::audit::{self, Event};
+use crate::db::entities::tenant_email;
+use crate::db::{Saved, StoreError};
+use crate::secrets::Binding;
+use app::port::Actor;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait, UpdateMany};
+
+pub(in crate::db) const NEXT_SECRET_COLUMN: &str = "next_client_secret";
+
+pub(in crate::db) fn next_secret_binding(row_id: &str) -> Binding<'_> {
+    Binding {
+        table: TABLE,
+        column: NEXT_SECRET_COLUMN,
+        row_id,
+    }
+}
+
+/// A stored next secret, as the editor and the token paths see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextSecret {
+    pub set_at: DateTime<Utc>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// The next secret in plaintext, with the sealed value it was opened from
+/// (what a promotion compares against). `Debug` shows neither.
+pub struct OpenedNextSecret {
+    pub plain: zeroize::Zeroizing<String>,
+    pub sealed: String,
+}
+
+impl std::fmt::Debug for OpenedNextSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedNextSecret(<redacted>)")
+    }
+}
+
+/// `update` also empties the next-secret slot.
+pub(super) fn cleared(
+    update: UpdateMany<tenant_email::Entity>,
+) -> UpdateMany<tenant_email::Entity> {
+    update
+        .col_expr(
+            tenant_email::Column::NextClientSecret,
+            Expr::value(None::<String>),
+        )
+        .col_expr(
+            tenant_email::Column::NextSecretSetAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            tenant_email::Column::NextSecretExpiresOn,
+            Expr::value(None::<NaiveDate>),
+        )
+}
+
+impl TenantEmails<'_> {
+    /// Stores `secret` (expiring on `expires_on`) as the next secret,
+    /// replacing any next secret stored before. The secret in use stays.
+    pub async fn set_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        id: &str,
+        secret: &str,
+        expires_on: Option<NaiveDate>,
+    ) -> Result<Saved<TenantEmail>, StoreError> {
+        let store = self.0;
+        let now = store.now();
+        let sealed = store.keys.seal(secret, &next_secret_binding(id))?;
+        let update = tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::NextClientSecret,
+                Expr::value(Some(sealed)),
+            )
+            .col_expr(
+                tenant_email::Column::NextSecretSetAt,
+                Expr::value(Some(now)),
+            )
+            .col_expr(
+                tenant_email::Column::NextSecretExpiresOn,
+                Expr::value(expires_on),
+            );
+        let detail = match expires_on {
+            Some(d) => format!("expires {d}"),
+            None => "no end date recorded".into(),
+        };
+        self.change_slot(
+            actor,
+            tenant_id,
+            id,
+            update,
+            "tenant_email.next_secret_set",
+            detail,
+        )
+        .await
+    }
+
+    /// Empties the next-secret slot.
+    pub async fn remove_next_secret(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Saved<TenantEmail>, StoreError> {
+        let update = cleared(tenant_email::Entity::update_many());
+        self.change_slot(
+            actor,
+            tenant_id,
+            id,
+            update,
+            "tenant_email.next_secret_removed",
+            String::new(),
+        )
+        .await
+    }
+
+    async fn change_slot(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        id: &str,
+        update: UpdateMany<tenant_email::Entity>,
+        action: &'static str,
+        detail: String,
+    ) -> Result<Saved<TenantEmail>, StoreError> {
+        let store = self.0;
+        let now = store.now();
+        let txn = store.conn.begin().await?;
+        let Some(old) = find_owned(&txn, tenant_id, id).await? else {
+            return Ok(Saved::Missing);
+        };
+        let rows = update
+            .col_expr(tenant_email::Column::Version, Expr::value(old.version + 1))
+            .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now))
+            .filter(tenant_email::Column::Id.eq(id))
+            .filter(tenant_email::Column::Version.eq(old.version))
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(Saved::Stale);
+        };
+        let new = from_row(row);
+        let mut event = Event::new(action).target("tenant_email", id, new.address());
+        if !detail.is_empty() {
+            event = event.detail(detail);
+        }
+        audit::insert(&txn, now, actor, event).await?;
+        txn.commit().await?;
+        Ok(Saved::Done(new))
+    }
+
+    /// The next secret, opened; `None` when the slot is empty.
+    pub async fn next_client_secret(
+        &self,
+        id: &str,
+    ) -> Result<Option<OpenedNextSecret>, StoreError> {
+        let sealed: Option<Option<String>> = tenant_email::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(tenant_email::Column::NextClientSecret)
+            .into_tuple()
+            .one(&self.0.conn)
+            .await?;
+        match sealed.flatten() {
+            Some(sealed) => Ok(Some(OpenedNextSecret {
+                plain: zeroize::Zeroizing::new(
+                    self.0.keys.open(&sealed, &next_secret_binding(id))?,
+                ),
+                sealed,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes the next secret the one in use, when the slot still holds
+    /// `tried` (the value Microsoft just accepted): its end date moves with
+    /// it and the slot empties. The connection and its status are not
+    /// touched. False when the slot changed meanwhile (promoted by another
+    /// instance, replaced or removed by an admin).
+    pub async fn promote_next_secret(
+        &self,
+        id: &str,
+        tried: &OpenedNextSecret,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let store = self.0;
+        let now = store.now();
+        let sealed = store.keys.seal(&tried.plain, &secret_binding(id))?;
+        let txn = store.conn.begin().await?;
+        let Some(old) = tenant_email::Entity::find_by_id(id.to_string())
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if old.next_client_secret.as_deref() != Some(tried.sealed.as_str()) {
+            return Ok(false);
+        }
+        let update = tenant_email::Entity::update_many()
+            .col_expr(
+                tenant_email::Column::ClientSecret,
+                Expr::value(Some(sealed)),
+            )
+            .col_expr(
+                tenant_email::Column::ClientSecretSetAt,
+                Expr::value(old.next_secret_set_at.or(Some(now))),
+            )
+            .col_expr(
+                tenant_email::Column::SecretExpiresOn,
+                Expr::value(old.next_secret_expires_on),
+            );
+        let written = cleared(update)
+            .col_expr(tenant_email::Column::Version, Expr::value(old.version + 1))
+            .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now))
+            .filter(tenant_email::Column::Id.eq(id))
+            .filter(tenant_email::Column::NextClientSecret.eq(tried.sealed.as_str()))
+            .exec(&txn)
+            .await?;
+        if written.rows_affected == 0 {
+            return Ok(false);
+        }
+        audit::insert(
+            &txn,
+            now,
+            &audit::system(),
+            Event::new("tenant_email.next_secret_promoted")
+                .target("tenant_email", id, &old.address)
+                .detail(why.to_string()),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}
+
+impl TenantEmail {
+    pub fn has_next_secret(&self) -> bool {
+        self.next_secret.is_some()
+    }
+}
