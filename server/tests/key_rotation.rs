@@ -17,12 +17,14 @@ use support::process::{self, Server};
 use support::Mailbox;
 
 const SECRET: &str = "client secret before the rotation";
+const NEXT: &str = "the next client secret";
 
 /// Every sealed value stored, whatever its column.
 async fn sealed_values(db: &DatabaseConnection) -> Vec<String> {
     let mut all = Vec::new();
     for e in tenant_email::Entity::find().all(db).await.unwrap() {
         all.extend(e.client_secret);
+        all.extend(e.next_client_secret);
     }
     for c in mailbox_connection::Entity::find().all(db).await.unwrap() {
         all.push(c.refresh_token);
@@ -47,11 +49,19 @@ async fn refresh_token(m: &Mailbox, keys: KeyRing) -> String {
     let store = Store::open(&m.t.config, Arc::new(keys), Arc::new(SystemClock))
         .await
         .unwrap();
+    let next = store
+        .tenant_emails()
+        .next_client_secret(&m.email_id)
+        .await
+        .unwrap();
     assert_eq!(
         store.tenant_emails().verify_sealed_secrets().await.unwrap(),
-        1,
-        "the client secret opens"
+        1 + usize::from(next.is_some()),
+        "the client secret (and the next one) open"
     );
+    if let Some(next) = next {
+        assert_eq!(next.plain.as_str(), NEXT);
+    }
     let c = store.connections().get(&m.email_id).await.unwrap().unwrap();
     store.connections().refresh_token(&c).unwrap()
 }
@@ -61,20 +71,26 @@ async fn a_rotation_reseals_everything_and_keeps_the_old_key_for_backups() {
     for t in support::all().await {
         let m = Mailbox::connected(t, SECRET).await;
         let label = m.label;
+        let system = server::db::audit::system();
+        m.p.store
+            .tenant_emails()
+            .set_next_secret(&system, &m.tenant_id, &m.email_id, NEXT, None)
+            .await
+            .unwrap();
         let key_file = m.t.config.key_file.clone();
         let old_text = std::fs::read_to_string(&key_file).unwrap();
         let old = key(&key_file);
         let old_id = old.key_id().to_string();
         let token = refresh_token(&m, old).await;
         let before = sealed_values(&m.p.db).await;
-        // The secret, both tokens and the consumed flow's verifier.
-        assert!(before.len() >= 4, "{label}: {before:?}");
+        // The secret, the next one, both tokens and the consumed flow's verifier.
+        assert!(before.len() >= 5, "{label}: {before:?}");
         assert!(before.iter().all(|s| key_id_of(s) == old_id), "{label}");
 
         let (ok, out, err) = process::run(&m.t, &["key", "rotate"], &[]);
         assert!(ok, "{label}: {out}{err}");
         assert!(
-            out.contains("Re-sealed 1 client secrets, 2 tokens"),
+            out.contains("Re-sealed 2 client secrets, 2 tokens"),
             "{label}: {out}"
         );
         let new = key(&key_file);

@@ -57,6 +57,9 @@ const WRITES: &[&str] = &[
     // Makes a key pair; server/tests/certificates.rs checks its answer holds
     // no private key.
     "create_certificate",
+    // The next-secret slot: set above with a canary of its own.
+    "set_next_secret",
+    "remove_next_secret",
 ];
 
 /// Two random runs joined by characters every encoding rewrites (`"` and `\`
@@ -243,7 +246,21 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
         assert!(hook.status().is_success(), "create_alert_destination");
         let hook: serde_json::Value = hook.json().await.unwrap();
         let webhook_secret = hook["signing_secret"].as_str().unwrap().to_string();
+        // A next client secret: stored, probed by the doctor (refused: the
+        // app does not know it), never shown again.
+        let next_secret = random_canary();
+        let stored = admin
+            .post(format!("{base}/api/set_next_secret"))
+            .json(&serde_json::json!({
+                "tenant_id": tenant_id, "email_id": email_id,
+                "secret": next_secret, "expires_on": "",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(stored.status().is_success(), "set_next_secret");
         let canaries = vec![
+            ("next client secret", next_secret),
             ("API token", api_token),
             ("webhook secret", webhook_secret),
             ("client secret", secret.clone()),
