@@ -78,7 +78,7 @@ async fn stored_secret(c: &Mailbox) -> String {
 }
 
 fn in_days(days: i64) -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+    (support::now().date_naive() + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }

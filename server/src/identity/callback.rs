@@ -2,8 +2,7 @@
 //! use, then code → tokens → id_token → /me → identity guard → store.
 use super::errors::{Failure, OAuthError};
 use super::{
-    connect, cookie_name, discovery, exchange, id_token, me, same, sha256_hex, Identity,
-    LEEWAY_SECONDS,
+    connect, cookie_name, discovery, id_token, me, same, sha256_hex, Identity, LEEWAY_SECONDS,
 };
 use crate::db::flows::{Consumed, Flow};
 use app::port::Actor;
@@ -287,7 +286,7 @@ async fn finish(
         .rotation_plan_of(&flow.tenant_email_id)
         .await?
         .ok_or_else(|| Failure::NotConnectable("Enter and save the client secret first.".into()))?;
-    let tokens = redeem_with_plan(identity, flow, &plan, code, verifier).await?;
+    let tokens = identity.redeem_code(flow, &plan, code, verifier).await?;
     let raw_id_token = tokens.id_token.as_deref().ok_or_else(|| {
         Failure::IdToken("Microsoft returned no id_token (add openid to the scopes)".into())
     })?;
@@ -385,49 +384,4 @@ mod tests {
         assert_eq!(cookie_value(h, "c"), None);
         assert_eq!(cookie_value(None, "a"), None);
     }
-}
-
-/// The code redeemed with each credential of the plan in turn (Microsoft
-/// authenticates the client before it looks at the code, so a refused
-/// secret leaves the code unspent); a next secret that works is promoted.
-async fn redeem_with_plan(
-    identity: &Identity,
-    flow: &Flow,
-    plan: &super::rotation::Plan,
-    code: &str,
-    verifier: String,
-) -> Result<exchange::Tokens, Failure> {
-    let mut refusals = Vec::new();
-    for (index, attempt) in plan.attempts.iter().enumerate() {
-        let redeemed = exchange::redeem_code(
-            &identity.http,
-            flow,
-            &attempt.credential,
-            code,
-            verifier.clone(),
-            identity.store.now(),
-        )
-        .await;
-        match redeemed {
-            Err(Failure::Token(e)) => {
-                super::rotation::log_refused(&flow.tenant_email_id, plan, index, &e);
-                let again = plan.try_another(index, &e);
-                refusals.push(e);
-                if !again {
-                    break;
-                }
-            }
-            Ok(tokens) => {
-                identity
-                    .accepted(&flow.tenant_email_id, plan, index, refusals.first())
-                    .await;
-                return Ok(tokens);
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    Err(match plan.reported(&refusals) {
-        Some(e) => Failure::Token(e.clone()),
-        None => Failure::NotConnectable("Enter and save the client secret first.".into()),
-    })
 }

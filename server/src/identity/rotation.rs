@@ -13,8 +13,10 @@
 //! nothing else changes: the connection, its status and the queued mail stay
 //! as they are, so the rotation is invisible except in the audit log.
 use super::credential::ClientCredential;
-use super::errors::OAuthError;
+use super::errors::{Failure, OAuthError};
+use super::exchange::{self, Tokens};
 use super::Identity;
+use crate::db::flows::Flow;
 use crate::db::tenant_emails::{days_until, OpenedNextSecret, TenantEmail};
 use crate::db::StoreError;
 use zeroize::Zeroizing;
@@ -122,6 +124,50 @@ impl Identity {
             Some(email) => self.rotation_plan(&email).await,
             None => Ok(None),
         }
+    }
+
+    /// The code redeemed with each credential of the plan in turn (Microsoft
+    /// authenticates the client before it looks at the code, so a refused
+    /// secret leaves the code unspent); a next secret that works is promoted.
+    pub(crate) async fn redeem_code(
+        &self,
+        flow: &Flow,
+        plan: &Plan,
+        code: &str,
+        verifier: String,
+    ) -> Result<Tokens, Failure> {
+        let mut refusals = Vec::new();
+        for (index, attempt) in plan.attempts.iter().enumerate() {
+            let redeemed = exchange::redeem_code(
+                &self.http,
+                flow,
+                &attempt.credential,
+                code,
+                verifier.clone(),
+                self.store.now(),
+            )
+            .await;
+            match redeemed {
+                Err(Failure::Token(e)) => {
+                    log_refused(&flow.tenant_email_id, plan, index, &e);
+                    let again = plan.try_another(index, &e);
+                    refusals.push(e);
+                    if !again {
+                        break;
+                    }
+                }
+                Ok(tokens) => {
+                    self.accepted(&flow.tenant_email_id, plan, index, refusals.first())
+                        .await;
+                    return Ok(tokens);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(match plan.reported(&refusals) {
+            Some(e) => Failure::Token(e.clone()),
+            None => Failure::NotConnectable("Enter and save the client secret first.".into()),
+        })
     }
 
     /// Microsoft accepted attempt `index`: when it was the next secret, it

@@ -5,6 +5,7 @@ mod doctor;
 mod folders;
 mod general;
 mod inputs;
+mod next_secret;
 mod oauth;
 mod receiving;
 mod send_test;

@@ -19,7 +19,8 @@ pub fn OAuthTab(state: FormState, redirect_uri: String, tenant_id: String) -> im
             "Certificate (made by Tenant Mail)",
         ),
     ];
-    let cert_tenant = tenant_id;
+    let cert_tenant = tenant_id.clone();
+    let next_tenant = tenant_id;
     let clouds: Vec<_> = Cloud::ALL.iter().map(|c| (c.code(), c.label())).collect();
     let app_only = move || {
         AccountType::from_code(&state.account_type.get()) == Some(AccountType::Microsoft365App)
@@ -60,6 +61,15 @@ pub fn OAuthTab(state: FormState, redirect_uri: String, tenant_id: String) -> im
         >
             <TextInput state field=fields::SECRET_EXPIRES_ON kind="date"/>
         </Field>
+        // Beside a stored secret only: it follows the secret in use.
+        <Show when=move || {
+            !state.uses_certificate()
+                && state.email_id.get().is_some()
+                && state.secret_set_at.get().is_some()
+                && state.certificate.get().is_none()
+        }>
+            <super::next_secret::NextSecretPanel state tenant_id=next_tenant.clone()/>
+        </Show>
         <TenantIdHelper state/>
         <Field
             label="Authentication Authority URL"

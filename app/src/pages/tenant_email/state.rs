@@ -18,6 +18,8 @@ pub struct FormState {
     pub credential: RwSignal<String>,
     /// The certificate in use, when the credential is one.
     pub certificate: RwSignal<Option<crate::model::tenant_email::CertificateView>>,
+    /// The next secret stored (when and until when; never its value).
+    pub next_secret: RwSignal<Option<crate::model::tenant_email::NextSecretView>>,
     pub secret_expires_on: RwSignal<String>,
     pub authority_url: RwSignal<String>,
     pub authorization_endpoint: RwSignal<String>,
@@ -65,6 +67,7 @@ impl FormState {
             client_secret: RwSignal::new(String::new()),
             credential: RwSignal::new(values.credential.clone()),
             certificate: RwSignal::new(email.as_ref().and_then(|e| e.certificate.clone())),
+            next_secret: RwSignal::new(email.as_ref().and_then(|e| e.next_secret.clone())),
             secret_expires_on: RwSignal::new(values.secret_expires_on.clone()),
             authority_url: RwSignal::new(values.authority_url.clone()),
             authorization_endpoint: RwSignal::new(values.authorization_endpoint.clone()),
@@ -290,6 +293,7 @@ impl FormState {
         self.secret_set_at.set(view.secret_set_at);
         self.secret_expires_in_days.set(view.secret_expires_in_days);
         self.certificate.set(view.certificate);
+        self.next_secret.set(view.next_secret);
         self.errors.set(FieldErrors::new());
     }
 }

@@ -220,11 +220,11 @@ impl TenantEmails<'_> {
         let mut checked = 0;
         for (id, sealed, next) in rows {
             if let Some(sealed) = sealed {
-                open_or_name(&self.0.keys, &sealed, &id, &secret_binding(&id))?;
+                open_or_name(&self.0.keys, &sealed, &id, SECRET_COLUMN)?;
                 checked += 1;
             }
             if let Some(next) = next {
-                open_or_name(&self.0.keys, &next, &id, &next_secret_binding(&id))?;
+                open_or_name(&self.0.keys, &next, &id, next_secret::NEXT_SECRET_COLUMN)?;
                 checked += 1;
             }
         }
@@ -250,14 +250,19 @@ fn open_or_name(
     keys: &KeyRing,
     sealed: &str,
     id: &str,
-    at: &Binding<'_>,
+    column: &'static str,
 ) -> Result<(), SealedSecretsError> {
-    keys.open(sealed, at)
+    let at = Binding {
+        table: TABLE,
+        column,
+        row_id: id,
+    };
+    keys.open(sealed, &at)
         .map(drop)
         .map_err(|source| SealedSecretsError::Open {
             key_id: keys.key_id().to_string(),
             row: id.to_string(),
-            column: at.column.to_string(),
+            column,
             source,
         })
 }
@@ -272,7 +277,7 @@ pub enum SealedSecretsError {
     Open {
         key_id: String,
         row: String,
-        column: String,
+        column: &'static str,
         source: SecretError,
     },
 }
