@@ -8,8 +8,6 @@ mod next_secret;
 mod save;
 mod settings;
 
-pub(in crate::db) use next_secret::next_secret_binding;
-pub use next_secret::{NextSecret, OpenedNextSecret};
 pub use settings::{parse_import_since, MailboxSettings, Receiving};
 
 use super::entities::tenant_email;
@@ -24,6 +22,36 @@ use sea_orm::{
 
 const TABLE: &str = "tenant_email";
 const SECRET_COLUMN: &str = "client_secret";
+
+pub(in crate::db) const NEXT_SECRET_COLUMN: &str = "next_client_secret";
+
+pub(in crate::db) fn next_secret_binding(row_id: &str) -> Binding<'_> {
+    Binding {
+        table: TABLE,
+        column: NEXT_SECRET_COLUMN,
+        row_id,
+    }
+}
+
+/// A stored next secret, as the editor and the token paths see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextSecret {
+    pub set_at: DateTime<Utc>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// The next secret in plaintext, with the sealed value it was opened from
+/// (what a promotion compares against). `Debug` shows neither.
+pub struct OpenedNextSecret {
+    pub plain: zeroize::Zeroizing<String>,
+    pub sealed: String,
+}
+
+impl std::fmt::Debug for OpenedNextSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedNextSecret(<redacted>)")
+    }
+}
 
 pub(in crate::db) fn secret_binding(row_id: &str) -> Binding<'_> {
     Binding {
@@ -224,7 +252,7 @@ impl TenantEmails<'_> {
                 checked += 1;
             }
             if let Some(next) = next {
-                open_or_name(&self.0.keys, &next, &id, next_secret::NEXT_SECRET_COLUMN)?;
+                open_or_name(&self.0.keys, &next, &id, NEXT_SECRET_COLUMN)?;
                 checked += 1;
             }
         }

@@ -4,45 +4,17 @@
 //! a compare-and-set on the sealed value that was tried, so two instances
 //! promoting at once write it once, and a secret replaced meanwhile is never
 //! overwritten with an older one.
-use super::{find_owned, from_row, secret_binding, TenantEmail, TenantEmails, TABLE};
+use super::{
+    find_owned, from_row, next_secret_binding, secret_binding, OpenedNextSecret, TenantEmail,
+    TenantEmails,
+};
 use crate::db::audit::{self, Event};
 use crate::db::entities::tenant_email;
 use crate::db::{Saved, StoreError};
-use crate::secrets::Binding;
 use app::port::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait, UpdateMany};
-
-pub(in crate::db) const NEXT_SECRET_COLUMN: &str = "next_client_secret";
-
-pub(in crate::db) fn next_secret_binding(row_id: &str) -> Binding<'_> {
-    Binding {
-        table: TABLE,
-        column: NEXT_SECRET_COLUMN,
-        row_id,
-    }
-}
-
-/// A stored next secret, as the editor and the token paths see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NextSecret {
-    pub set_at: DateTime<Utc>,
-    pub expires_on: Option<NaiveDate>,
-}
-
-/// The next secret in plaintext, with the sealed value it was opened from
-/// (what a promotion compares against). `Debug` shows neither.
-pub struct OpenedNextSecret {
-    pub plain: zeroize::Zeroizing<String>,
-    pub sealed: String,
-}
-
-impl std::fmt::Debug for OpenedNextSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OpenedNextSecret(<redacted>)")
-    }
-}
 
 /// `update` also empties the next-secret slot.
 pub(super) fn cleared(
