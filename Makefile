@@ -43,7 +43,7 @@ fuzz:
 ## Regenerate the README screenshots (needs a release build)
 screenshots:
 	@. .ci/install.sh && install_build_tools && .ci/build.sh && \
-	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test screenshots setup account-types doctor --project app; s=$$?; rm -rf $$d; exit $$s
+	  d=$$(mktemp -d) && cd end2end && E2E_DATA_DIR=$$d SCREENSHOTS=1 npx playwright test screenshots setup account-types doctor rotation --project app; s=$$?; rm -rf $$d; exit $$s
 
 fmt:
 	cargo fmt --all
