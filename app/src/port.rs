@@ -159,6 +159,7 @@ pub trait TenantEmailPort: Send + Sync {
         actor: &Actor,
         tenant_id: &str,
         email_id: &str,
+        version: i32,
         secret: &str,
         expires_on: &str,
     ) -> Result<TenantEmailView, PortError>;
@@ -168,6 +169,7 @@ pub trait TenantEmailPort: Send + Sync {
         actor: &Actor,
         tenant_id: &str,
         email_id: &str,
+        version: i32,
     ) -> Result<TenantEmailView, PortError>;
     /// "Check access" for an application mailbox: an app-only token, a read
     /// of the mailbox, and the connection recorded when both work.

@@ -72,9 +72,10 @@ async fn a_rotation_reseals_everything_and_keeps_the_old_key_for_backups() {
         let m = Mailbox::connected(t, SECRET).await;
         let label = m.label;
         let system = server::db::audit::system();
-        m.p.store
-            .tenant_emails()
-            .set_next_secret(&system, &m.tenant_id, &m.email_id, NEXT, None)
+        let emails = m.p.store.tenant_emails();
+        let version = emails.get(&m.email_id).await.unwrap().unwrap().version;
+        emails
+            .set_next_secret(&system, &m.tenant_id, &m.email_id, version, NEXT, None)
             .await
             .unwrap();
         let key_file = m.t.config.key_file.clone();

@@ -18,15 +18,31 @@ use support::{Mailbox, Reply};
 const OLD: &str = "rotation~old-secret";
 const NEW: &str = "rotation~new-secret";
 
+/// The version the editor shows now.
+async fn version(c: &Mailbox) -> i32 {
+    c.p.store
+        .tenant_emails()
+        .get(&c.email_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+}
+
 async fn set_next(c: &Mailbox, secret: &str, expires_on: &str) -> Reply {
+    let version = version(c).await;
+    set_next_at(c, version, secret, expires_on).await
+}
+
+async fn set_next_at(c: &Mailbox, version: i32, secret: &str, expires_on: &str) -> Reply {
     let r = c
         .admin
         .post(format!("{}/api/set_next_secret", c.base))
         .json(&json!({
             "tenant_id": c.tenant_id,
             "email_id": c.email_id,
-            "secret": secret,
-            "expires_on": expires_on,
+            "version": version,
+            "input": {"secret": secret, "expires_on": expires_on},
         }))
         .send()
         .await
@@ -352,10 +368,15 @@ async fn the_next_secret_field_refuses_what_could_never_work() {
 
         // Stored, then removed (audited both ways).
         assert!(set_next(&c, "another~secret", "").await.status.is_success());
+        // An editor showing an older version is told to reload, and changes nothing.
+        let stale = version(&c).await - 1;
+        let r = set_next_at(&c, stale, "a-third~secret", "").await;
+        assert_eq!(r.status.as_u16(), 409, "{}: {}", c.label, r.body);
+        assert!(r.body.contains("reload"), "{}: {}", c.label, r.body);
         let view = c
             .call(
                 "remove_next_secret",
-                json!({"tenant_id": c.tenant_id, "email_id": c.email_id}),
+                json!({"tenant_id": c.tenant_id, "email_id": c.email_id, "version": version(&c).await}),
             )
             .await;
         assert!(view["next_secret"].is_null(), "{}: {view}", c.label);
@@ -373,6 +394,71 @@ async fn the_next_secret_field_refuses_what_could_never_work() {
                 .await
                 .unwrap()
                 .unwrap();
+        assert_eq!(email.next_secret, None, "{}", c.label);
+    }
+}
+
+#[tokio::test]
+async fn a_promotion_never_overwrites_what_an_admin_saved_meanwhile() {
+    for t in support::all().await {
+        let c = Mailbox::connected(t, OLD).await;
+        assert!(set_next(&c, NEW, "").await.status.is_success());
+        let emails = c.p.store.tenant_emails();
+        // A token request read the row and is about to promote...
+        let read_at = version(&c).await;
+        let tried = emails
+            .next_client_secret(&c.email_id)
+            .await
+            .unwrap()
+            .unwrap();
+        // ...while an admin saves a new secret in use.
+        c.edit_settings(|i| i.client_secret = "typed~by~the~admin".into())
+            .await;
+        let promoted = emails
+            .promote_next_secret(&c.email_id, &tried, read_at, "test")
+            .await
+            .unwrap();
+        assert!(!promoted, "{}: the admin's save wins", c.label);
+        assert_eq!(stored_secret(&c).await, "typed~by~the~admin", "{}", c.label);
+        assert!(emails
+            .get(&c.email_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_secret
+            .is_some());
+
+        // Two instances promoting the same value: one write.
+        let read_at = version(&c).await;
+        let tried = emails
+            .next_client_secret(&c.email_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let (a, b) = tokio::join!(
+            emails.promote_next_secret(&c.email_id, &tried, read_at, "a"),
+            emails.promote_next_secret(&c.email_id, &tried, read_at, "b"),
+        );
+        assert_eq!(
+            [a.unwrap(), b.unwrap()].iter().filter(|p| **p).count(),
+            1,
+            "{}",
+            c.label
+        );
+        assert_eq!(stored_secret(&c).await, NEW, "{}", c.label);
+        assert_eq!(
+            audit(&c, "tenant_email.next_secret_promoted").await.len(),
+            1
+        );
+
+        // A certificate ends the slot (it follows a secret).
+        assert!(set_next(&c, "yet~another", "").await.status.is_success());
+        c.call(
+            "create_certificate",
+            json!({"tenant_id": c.tenant_id, "email_id": c.email_id}),
+        )
+        .await;
+        let email = emails.get(&c.email_id).await.unwrap().unwrap();
         assert_eq!(email.next_secret, None, "{}", c.label);
     }
 }

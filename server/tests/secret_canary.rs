@@ -253,7 +253,8 @@ async fn canary_secret_and_tokens_never_leave_the_server() {
             .post(format!("{base}/api/set_next_secret"))
             .json(&serde_json::json!({
                 "tenant_id": tenant_id, "email_id": email_id,
-                "secret": next_secret, "expires_on": "",
+                "version": p.store.tenant_emails().get(&email_id).await.unwrap().unwrap().version,
+                "input": {"secret": next_secret, "expires_on": ""},
             }))
             .send()
             .await

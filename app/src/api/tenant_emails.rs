@@ -115,24 +115,32 @@ pub async fn create_certificate(
         .map_err(super::port)
 }
 
-/// Stores a next client secret for a saved Tenant Email: it takes over when
-/// Microsoft refuses the secret in use or that one nears its end date.
+/// Stores a next client secret for a saved Tenant Email (at `version`, the
+/// one the editor shows): it takes over when Microsoft refuses the secret in
+/// use or that one nears its end date.
 #[server(prefix = "/api", endpoint = "set_next_secret", input = Json)]
 pub async fn set_next_secret(
     tenant_id: String,
     email_id: String,
-    secret: String,
-    expires_on: String,
+    version: i32,
+    input: crate::model::tenant_email::NextSecretInput,
 ) -> Result<TenantEmailView, ApiError> {
     let (backend, actor) = super::admin()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     super::tenants::check_id(&email_id, "tenant email")?;
-    let expires_on = expires_on.trim();
-    crate::model::tenant_email::validate_next_secret(&secret, expires_on)
+    let expires_on = input.expires_on.trim();
+    crate::model::tenant_email::validate_next_secret(&input.secret, expires_on)
         .into_result()
         .map_err(|errors| super::fail(ApiError::Invalid(errors)))?;
     backend
-        .set_next_secret(&actor, &tenant_id, &email_id, &secret, expires_on)
+        .set_next_secret(
+            &actor,
+            &tenant_id,
+            &email_id,
+            version,
+            &input.secret,
+            expires_on,
+        )
         .await
         .map_err(super::port)
 }
@@ -141,12 +149,13 @@ pub async fn set_next_secret(
 pub async fn remove_next_secret(
     tenant_id: String,
     email_id: String,
+    version: i32,
 ) -> Result<TenantEmailView, ApiError> {
     let (backend, actor) = super::admin()?;
     super::tenants::check_id(&tenant_id, "tenant")?;
     super::tenants::check_id(&email_id, "tenant email")?;
     backend
-        .remove_next_secret(&actor, &tenant_id, &email_id)
+        .remove_next_secret(&actor, &tenant_id, &email_id, version)
         .await
         .map_err(super::port)
 }

@@ -243,6 +243,23 @@ pub fn validate(
     errors
 }
 
+/// What the Next secret panel sends. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextSecretInput {
+    pub secret: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub expires_on: String,
+}
+
+impl std::fmt::Debug for NextSecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NextSecretInput")
+            .field("secret", &"<redacted>")
+            .field("expires_on", &self.expires_on)
+            .finish()
+    }
+}
+
 /// The next-secret slot's two fields: a secret (required) and its end date
 /// (optional, YYYY-MM-DD). Shared by the form and the server function.
 pub fn validate_next_secret(secret: &str, expires_on: &str) -> FieldErrors {

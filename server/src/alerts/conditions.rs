@@ -63,9 +63,13 @@ fn connection(f: &MailboxFacts) -> Option<Condition> {
 }
 
 /// A next secret that outlives the one in use takes over on its own
-/// (`identity::rotation`), before any warning is due.
-fn rotation_covers(f: &MailboxFacts, ends: NaiveDate) -> bool {
-    f.has_next_secret && f.next_secret_expires_on.is_none_or(|next| next > ends)
+/// (`identity::rotation`) once the current one is this close to its end:
+/// until then the warnings wait; a next secret still waiting after that
+/// has not been accepted, and the warnings say so.
+fn rotation_covers(f: &MailboxFacts, ends: NaiveDate, days: i64) -> bool {
+    f.has_next_secret
+        && f.next_secret_expires_on.is_none_or(|next| next > ends)
+        && days > crate::identity::rotation::ROTATE_WITHIN_DAYS
 }
 
 fn secret(f: &MailboxFacts, today: NaiveDate) -> Option<Condition> {
@@ -95,10 +99,16 @@ fn secret(f: &MailboxFacts, today: NaiveDate) -> Option<Condition> {
             fix,
         });
     }
-    if rotation_covers(f, ends) {
+    if rotation_covers(f, ends, days) {
         return None;
     }
     let (_, level) = SECRET_WARNINGS.iter().find(|(d, _)| days <= *d)?;
+    let detail = if f.has_next_secret {
+        "A next secret is stored but has not taken over: Microsoft has not accepted it yet (Check \
+         configuration says why). After the end date mail stops for this mailbox."
+    } else {
+        "After that date Microsoft refuses it and mail stops for this mailbox."
+    };
     Some(Condition {
         condition: "secret",
         level: (*level).into(),
@@ -107,7 +117,7 @@ fn secret(f: &MailboxFacts, today: NaiveDate) -> Option<Condition> {
             f.address,
             when(days)
         ),
-        detail: "After that date Microsoft refuses it and mail stops for this mailbox.".into(),
+        detail: detail.into(),
         fix,
     })
 }

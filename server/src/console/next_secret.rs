@@ -9,14 +9,15 @@ use app::model::{fields, TenantEmailView};
 use app::port::{Actor, PortError};
 
 impl Console {
+    /// `at`: the tenant, the tenant email and the version the editor shows.
     pub(super) async fn store_next_secret(
         &self,
         actor: &Actor,
-        tenant_id: &str,
-        email_id: &str,
+        at: (&str, &str, i32),
         secret: &str,
         expires_on: &str,
     ) -> Result<TenantEmailView, PortError> {
+        let (tenant_id, email_id, version) = at;
         let email = self.owned(tenant_id, email_id).await?;
         let rejected = |field: &str, message: &str| PortError::Rejected {
             field: field.to_string(),
@@ -25,7 +26,7 @@ impl Console {
         if email.certificate.is_some() || !email.has_secret() {
             return Err(rejected(
                 fields::NEXT_CLIENT_SECRET,
-                "A next secret follows a client secret in use; this mailbox has none (it uses a certificate).",
+                "A next secret follows a client secret in use; this mailbox has none yet (or uses a certificate).",
             ));
         }
         let current = self.store.tenant_emails().client_secret(email_id).await?;
@@ -55,7 +56,7 @@ impl Console {
         let saved = self
             .store
             .tenant_emails()
-            .set_next_secret(actor, tenant_id, email_id, secret, expires_on)
+            .set_next_secret(actor, tenant_id, email_id, version, secret, expires_on)
             .await?;
         self.slot_changed(saved)
     }
@@ -67,7 +68,7 @@ impl Console {
         match saved {
             Saved::Done(e) => Ok(view(e, self.today())),
             Saved::Stale => Err(PortError::Conflict(
-                "The Tenant Email was saved meanwhile: reload and try again.".into(),
+                "This Tenant Email changed meanwhile (saved elsewhere, or its next secret took over): reload the page and try again.".into(),
             )),
             _ => Err(not_found("tenant email")),
         }

@@ -344,10 +344,11 @@ impl TenantEmailPort for Console {
         actor: &Actor,
         tenant_id: &str,
         email_id: &str,
+        version: i32,
         secret: &str,
         expires_on: &str,
     ) -> Result<TenantEmailView, PortError> {
-        self.store_next_secret(actor, tenant_id, email_id, secret, expires_on)
+        self.store_next_secret(actor, (tenant_id, email_id, version), secret, expires_on)
             .await
     }
 
@@ -356,12 +357,13 @@ impl TenantEmailPort for Console {
         actor: &Actor,
         tenant_id: &str,
         email_id: &str,
+        version: i32,
     ) -> Result<TenantEmailView, PortError> {
         self.owned(tenant_id, email_id).await?;
         let saved = self
             .store
             .tenant_emails()
-            .remove_next_secret(actor, tenant_id, email_id)
+            .remove_next_secret(actor, tenant_id, email_id, version)
             .await?;
         self.slot_changed(saved)
     }

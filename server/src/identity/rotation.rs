@@ -38,6 +38,8 @@ pub(crate) struct Plan {
     pub attempts: Vec<Attempt>,
     /// Days left on the secret in use when the next one goes first.
     expiring_in: Option<i64>,
+    /// The row's version the plan was read at: a promotion applies only to it.
+    version: i32,
 }
 
 impl Plan {
@@ -57,8 +59,16 @@ impl Plan {
     }
 
     /// The refusal to report when every attempt was refused: the one of the
-    /// secret in use (the next secret's is logged).
+    /// secret in use (the next secret's is logged) — unless Microsoft got
+    /// past the next secret and refused the grant itself (`invalid_grant`,
+    /// consent…): that is the real problem, and no secret fixes it.
     pub fn reported<'a>(&self, refusals: &'a [OAuthError]) -> Option<&'a OAuthError> {
+        let next = self.attempts.iter().position(|a| a.next.is_some());
+        if let Some(e) = next.and_then(|i| refusals.get(i)) {
+            if e.error != "invalid_client" {
+                return Some(e);
+            }
+        }
         let current = self.attempts.iter().position(|a| a.next.is_none())?;
         refusals.get(current).or_else(|| refusals.last())
     }
@@ -70,19 +80,20 @@ impl Identity {
         &self,
         email: &TenantEmail,
     ) -> Result<Option<Plan>, StoreError> {
-        let Some(current) = self.credential(email).await? else {
+        // Both in one read: a promotion by another instance is seen whole.
+        let (current, next) = self.store.tenant_emails().both_secrets(&email.id).await?;
+        let Some(value) = current else {
             return Ok(None);
         };
-        // The slot holds a secret: it follows a secret, not a certificate.
-        let next = match (&email.certificate, &email.next_secret) {
-            (None, Some(_)) => {
-                self.store
-                    .tenant_emails()
-                    .next_client_secret(&email.id)
-                    .await?
-            }
-            _ => None,
+        let current = match &email.certificate {
+            None => ClientCredential::Secret(value),
+            Some(c) => ClientCredential::Certificate {
+                key_pem: value,
+                certificate_pem: c.pem.clone(),
+            },
         };
+        // The slot holds a secret: it follows a secret, not a certificate.
+        let next = next.filter(|_| email.certificate.is_none());
         let today = self.store.now().date_naive();
         let left = days_until(email.settings.secret_expires_on, today);
         let next_outlives = match (&email.next_secret, email.settings.secret_expires_on) {
@@ -112,6 +123,7 @@ impl Identity {
         Ok(Some(Plan {
             attempts,
             expiring_in,
+            version: email.version,
         }))
     }
 
@@ -188,15 +200,19 @@ impl Identity {
             (Some(code), _) => format!(
                 "Microsoft refused the secret in use (AADSTS{code}); the next secret was accepted and is now in use"
             ),
-            (None, Some(days)) => format!(
+            (None, Some(days)) if days >= 0 => format!(
                 "the secret in use ends in {days} days; the next secret was accepted and is now in use"
             ),
-            (None, None) => "the next secret was accepted and is now in use".to_string(),
+            (None, Some(days)) => format!(
+                "the secret in use ended {} days ago; the next secret was accepted and is now in use",
+                -days
+            ),
+            (None, _) => "the next secret was accepted and is now in use".to_string(),
         };
         match self
             .store
             .tenant_emails()
-            .promote_next_secret(email_id, next, &why)
+            .promote_next_secret(email_id, next, plan.version, &why)
             .await
         {
             Ok(true) => {
@@ -252,6 +268,7 @@ mod tests {
                 vec![current, next]
             },
             expiring_in: next_first.then_some(3),
+            version: 1,
         }
     }
 

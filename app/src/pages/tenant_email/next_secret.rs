@@ -7,15 +7,19 @@ use super::state::FormState;
 use crate::api::{RemoveNextSecret, SetNextSecret};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::field::Field;
-use crate::model::tenant_email::validate_next_secret;
+use crate::model::tenant_email::{validate_next_secret, NextSecretInput};
 use crate::model::{fields, ApiError, FieldErrors};
 use leptos::prelude::*;
+
+const STORE: u8 = 1;
+const REMOVE: u8 = 2;
 
 #[component]
 pub fn NextSecretPanel(state: FormState, tenant_id: String) -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
+    let last = RwSignal::new(None::<u8>);
     let store = ServerAction::<SetNextSecret>::new();
     let remove = ServerAction::<RemoveNextSecret>::new();
     let error_of =
@@ -34,20 +38,34 @@ pub fn NextSecretPanel(state: FormState, tenant_id: String) -> impl IntoView {
             validate_next_secret(&secret.get_untracked(), expires_on.get_untracked().trim());
         let ok = found.is_empty();
         errors.set(found);
-        if let (true, Some(email_id)) = (ok, state.email_id.get_untracked()) {
+        let at = state
+            .email_id
+            .get_untracked()
+            .zip(state.version.get_untracked());
+        if let (true, Some((email_id, version))) = (ok, at) {
+            last.set(Some(STORE));
             store.dispatch(SetNextSecret {
                 tenant_id: tenant.clone(),
                 email_id,
-                secret: secret.get_untracked(),
-                expires_on: expires_on.get_untracked(),
+                version,
+                input: NextSecretInput {
+                    secret: secret.get_untracked(),
+                    expires_on: expires_on.get_untracked(),
+                },
             });
         }
     };
     let drop_it = move |_| {
-        if let Some(email_id) = state.email_id.get_untracked() {
+        let at = state
+            .email_id
+            .get_untracked()
+            .zip(state.version.get_untracked());
+        if let Some((email_id, version)) = at {
+            last.set(Some(REMOVE));
             remove.dispatch(RemoveNextSecret {
                 tenant_id: tenant_id.clone(),
                 email_id,
+                version,
             });
         }
     };
@@ -66,12 +84,16 @@ pub fn NextSecretPanel(state: FormState, tenant_id: String) -> impl IntoView {
     };
     Effect::new(move |_| settle(store.value().get()));
     Effect::new(move |_| settle(remove.value().get()));
+    // Only the last action's failure (a stale one from the other button is not news).
     let failure = move || {
-        [store.value().get(), remove.value().get()]
-            .into_iter()
-            .flatten()
-            .filter_map(Result::err)
-            .find(|e| !matches!(e, ApiError::Invalid(_)))
+        let result = match last.get() {
+            Some(STORE) => store.value().get(),
+            Some(_) => remove.value().get(),
+            None => None,
+        };
+        result
+            .and_then(Result::err)
+            .filter(|e| !matches!(e, ApiError::Invalid(_)))
             .map(|e| view! { <ErrorBanner error=e/> })
     };
     let stored = move || {

@@ -136,18 +136,24 @@ fn secret_warnings_at_30_14_7_1_days_and_expiry() {
 fn a_next_secret_that_outlives_the_current_one_silences_the_warnings_not_the_expiry() {
     let today = now().date_naive();
     let mut f = healthy();
-    f.secret_expires_on = Some(today + chrono::Duration::days(10));
+    f.secret_expires_on = Some(today + chrono::Duration::days(25));
     f.has_next_secret = true;
     f.next_secret_expires_on = Some(today + chrono::Duration::days(700));
     assert_eq!(secret(&f, today), None);
     // Unknown end date: trusted to outlive the current one.
     f.next_secret_expires_on = None;
     assert_eq!(secret(&f, today), None);
+    // Within the rotation window and still waiting: it was not accepted.
+    f.secret_expires_on = Some(today + chrono::Duration::days(10));
+    let c = secret(&f, today).unwrap();
+    assert_eq!(c.level, "14_days");
+    assert!(c.detail.contains("has not taken over"), "{}", c.detail);
     // A next secret ending first covers nothing.
+    f.secret_expires_on = Some(today + chrono::Duration::days(25));
     f.next_secret_expires_on = Some(today + chrono::Duration::days(5));
     assert_eq!(
         secret(&f, today).map(|c| c.level).as_deref(),
-        Some("14_days")
+        Some("30_days")
     );
     // Expired with a next secret stored: the rotation did not happen.
     f.next_secret_expires_on = None;

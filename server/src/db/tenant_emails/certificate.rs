@@ -28,7 +28,8 @@ impl TenantEmails<'_> {
         let Some(old) = find_owned(&txn, tenant_id, id).await? else {
             return Ok(Saved::Missing);
         };
-        let rows = tenant_email::Entity::update_many()
+        // The next-secret slot follows a secret: a certificate ends it.
+        let rows = super::next_secret::cleared(tenant_email::Entity::update_many())
             .col_expr(
                 tenant_email::Column::ClientSecret,
                 Expr::value(Some(sealed)),

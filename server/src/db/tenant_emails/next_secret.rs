@@ -35,6 +35,12 @@ pub(super) fn cleared(
         )
 }
 
+struct SlotChange {
+    update: UpdateMany<tenant_email::Entity>,
+    action: &'static str,
+    detail: String,
+}
+
 impl TenantEmails<'_> {
     /// Stores `secret` (expiring on `expires_on`) as the next secret,
     /// replacing any next secret stored before. The secret in use stays.
@@ -43,6 +49,7 @@ impl TenantEmails<'_> {
         actor: &Actor,
         tenant_id: &str,
         id: &str,
+        expected_version: i32,
         secret: &str,
         expires_on: Option<NaiveDate>,
     ) -> Result<Saved<TenantEmail>, StoreError> {
@@ -66,15 +73,13 @@ impl TenantEmails<'_> {
             Some(d) => format!("expires {d}"),
             None => "no end date recorded".into(),
         };
-        self.change_slot(
-            actor,
-            tenant_id,
-            id,
+        let change = SlotChange {
             update,
-            "tenant_email.next_secret_set",
+            action: "tenant_email.next_secret_set",
             detail,
-        )
-        .await
+        };
+        self.change_slot(actor, tenant_id, id, expected_version, change)
+            .await
     }
 
     /// Empties the next-secret slot.
@@ -83,34 +88,41 @@ impl TenantEmails<'_> {
         actor: &Actor,
         tenant_id: &str,
         id: &str,
+        expected_version: i32,
     ) -> Result<Saved<TenantEmail>, StoreError> {
-        let update = cleared(tenant_email::Entity::update_many());
-        self.change_slot(
-            actor,
-            tenant_id,
-            id,
-            update,
-            "tenant_email.next_secret_removed",
-            String::new(),
-        )
-        .await
+        let change = SlotChange {
+            update: cleared(tenant_email::Entity::update_many()),
+            action: "tenant_email.next_secret_removed",
+            detail: String::new(),
+        };
+        self.change_slot(actor, tenant_id, id, expected_version, change)
+            .await
     }
 
+    /// The slot changed as the editor at `expected_version` asked, or
+    /// `Stale` when the row moved on (a promotion, another admin's save).
     async fn change_slot(
         &self,
         actor: &Actor,
         tenant_id: &str,
         id: &str,
-        update: UpdateMany<tenant_email::Entity>,
-        action: &'static str,
-        detail: String,
+        expected_version: i32,
+        change: SlotChange,
     ) -> Result<Saved<TenantEmail>, StoreError> {
+        let SlotChange {
+            update,
+            action,
+            detail,
+        } = change;
         let store = self.0;
         let now = store.now();
         let txn = store.conn.begin().await?;
         let Some(old) = find_owned(&txn, tenant_id, id).await? else {
             return Ok(Saved::Missing);
         };
+        if old.version != expected_version {
+            return Ok(Saved::Stale);
+        }
         let rows = update
             .col_expr(tenant_email::Column::Version, Expr::value(old.version + 1))
             .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now))
@@ -129,6 +141,38 @@ impl TenantEmails<'_> {
         audit::insert(&txn, now, actor, event).await?;
         txn.commit().await?;
         Ok(Saved::Done(new))
+    }
+
+    /// The secret in use and the next one, opened, read together (a
+    /// promotion by another instance is seen whole or not at all).
+    pub async fn both_secrets(
+        &self,
+        id: &str,
+    ) -> Result<(Option<zeroize::Zeroizing<String>>, Option<OpenedNextSecret>), StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            tenant_email::Entity::find_by_id(id.to_string())
+                .select_only()
+                .column(tenant_email::Column::ClientSecret)
+                .column(tenant_email::Column::NextClientSecret)
+                .into_tuple()
+                .one(&self.0.conn)
+                .await?;
+        let (current, next) = row.unwrap_or_default();
+        let keys = &self.0.keys;
+        let current = match current {
+            Some(sealed) => Some(zeroize::Zeroizing::new(
+                keys.open(&sealed, &secret_binding(id))?,
+            )),
+            None => None,
+        };
+        let next = match next {
+            Some(sealed) => Some(OpenedNextSecret {
+                plain: zeroize::Zeroizing::new(keys.open(&sealed, &next_secret_binding(id))?),
+                sealed,
+            }),
+            None => None,
+        };
+        Ok((current, next))
     }
 
     /// The next secret, opened; `None` when the slot is empty.
@@ -154,14 +198,16 @@ impl TenantEmails<'_> {
     }
 
     /// Makes the next secret the one in use, when the slot still holds
-    /// `tried` (the value Microsoft just accepted): its end date moves with
-    /// it and the slot empties. The connection and its status are not
-    /// touched. False when the slot changed meanwhile (promoted by another
-    /// instance, replaced or removed by an admin).
+    /// `tried` (the value Microsoft just accepted) and the row is still at
+    /// `read_at_version` (what an admin saved since — a new secret, a
+    /// certificate — wins): its end date moves with it and the slot empties.
+    /// The connection and its status are not touched. False when anything
+    /// changed meanwhile; the next token request tries again.
     pub async fn promote_next_secret(
         &self,
         id: &str,
         tried: &OpenedNextSecret,
+        read_at_version: i32,
         why: &str,
     ) -> Result<bool, StoreError> {
         let store = self.0;
@@ -174,7 +220,9 @@ impl TenantEmails<'_> {
         else {
             return Ok(false);
         };
-        if old.next_client_secret.as_deref() != Some(tried.sealed.as_str()) {
+        if old.next_client_secret.as_deref() != Some(tried.sealed.as_str())
+            || old.version != read_at_version
+        {
             return Ok(false);
         }
         let update = tenant_email::Entity::update_many()
@@ -195,6 +243,10 @@ impl TenantEmails<'_> {
             .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now))
             .filter(tenant_email::Column::Id.eq(id))
             .filter(tenant_email::Column::NextClientSecret.eq(tried.sealed.as_str()))
+            // Nothing saved since the read (a new secret or a certificate
+            // typed meanwhile wins, and its editor keeps its version).
+            .filter(tenant_email::Column::Version.eq(old.version))
+            .filter(tenant_email::Column::Credential.eq("secret"))
             .exec(&txn)
             .await?;
         if written.rows_affected == 0 {
