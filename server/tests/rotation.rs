@@ -18,15 +18,18 @@ use support::{Mailbox, Reply};
 const OLD: &str = "rotation~old-secret";
 const NEW: &str = "rotation~new-secret";
 
-/// The version the editor shows now.
-async fn version(c: &Mailbox) -> i32 {
+async fn email_row(c: &Mailbox) -> server::db::tenant_emails::TenantEmail {
     c.p.store
         .tenant_emails()
         .get(&c.email_id)
         .await
         .unwrap()
         .unwrap()
-        .version
+}
+
+/// The version the editor shows now.
+async fn version(c: &Mailbox) -> i32 {
+    email_row(c).await.version
 }
 
 async fn set_next(c: &Mailbox, secret: &str, expires_on: &str) -> Reply {
@@ -132,13 +135,7 @@ async fn an_expired_secret_gives_way_to_the_next_with_no_status_change_and_no_he
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         assert_eq!(refused(&c), [7000222], "{}: refused once", c.label);
 
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert_eq!(email.status, ConnectionStatus::Connected, "{}", c.label);
         assert_eq!(email.next_secret, None, "{}: the slot is empty", c.label);
         assert_eq!(
@@ -237,13 +234,7 @@ async fn a_next_secret_microsoft_refuses_is_never_promoted_and_the_doctor_says_s
         assert_eq!(state, OutboxState::Sent, "{}: {error:?}", c.label);
         assert_eq!(refused(&c), [7000215], "{}", c.label);
         assert_eq!(stored_secret(&c).await, OLD, "{}", c.label);
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert!(
             email.next_secret.is_some(),
             "{}: kept for the admin",
@@ -281,13 +272,7 @@ async fn a_next_secret_microsoft_refuses_is_never_promoted_and_the_doctor_says_s
         c.stand_in.expire_access_tokens(MAILBOX).unwrap();
         let (state, _) = c.send_from(&c.email_id, "Nothing works").await;
         assert_eq!(state, OutboxState::Held, "{}", c.label);
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert_eq!(email.status, ConnectionStatus::CredentialsInvalid);
     }
 }
@@ -302,13 +287,7 @@ async fn a_sign_in_with_an_expired_secret_redeems_the_code_with_the_next_one() {
         let r = set_next(&c, ms_stand_in::fixture::SECRET, "").await;
         assert!(r.status.is_success(), "{}: {}", c.label, r.body);
         c.connect().await;
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert_eq!(email.status, ConnectionStatus::Connected, "{}", c.label);
         assert_eq!(stored_secret(&c).await, ms_stand_in::fixture::SECRET);
         assert_eq!(refused(&c), [7000222], "{}", c.label);
@@ -357,13 +336,7 @@ async fn the_next_secret_field_refuses_what_could_never_work() {
                 c.label
             );
         }
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert_eq!(email.next_secret, None, "{}", c.label);
 
         // Stored, then removed (audited both ways).
@@ -387,13 +360,7 @@ async fn the_next_secret_field_refuses_what_could_never_work() {
         assert!(set_next(&c, "another~secret", "").await.status.is_success());
         c.edit_settings(|i| i.application_id = "c1c1c1c1-0000-4000-8000-0000000000ff".into())
             .await;
-        let email =
-            c.p.store
-                .tenant_emails()
-                .get(&c.email_id)
-                .await
-                .unwrap()
-                .unwrap();
+        let email = email_row(&c).await;
         assert_eq!(email.next_secret, None, "{}", c.label);
     }
 }

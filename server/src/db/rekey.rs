@@ -50,34 +50,14 @@ impl Store {
     /// nothing changed meanwhile; then [`Store::sealed_elsewhere`] is 0.
     pub async fn reseal_all(&self) -> Result<Resealed, StoreError> {
         let mut r = Resealed::default();
-        self.reseal_next_secrets(&mut r).await?;
-        let secrets: Vec<(String, Option<String>)> = tenant_email::Entity::find()
-            .select_only()
-            .column(tenant_email::Column::Id)
-            .column(tenant_email::Column::ClientSecret)
-            .into_tuple()
-            .all(&self.conn)
+        self.reseal_secret_column(tenant_email::Column::ClientSecret, secret_binding, &mut r)
             .await?;
-        for (id, sealed) in secrets {
-            let Some(sealed) = sealed else { continue };
-            let Some(new) = resealed(&self.keys, &sealed, &secret_binding(&id))? else {
-                continue;
-            };
-            let written = tenant_email::Entity::update_many()
-                .col_expr(tenant_email::Column::ClientSecret, Expr::value(new))
-                .filter(tenant_email::Column::Id.eq(&id))
-                .filter(tenant_email::Column::ClientSecret.eq(&sealed))
-                .exec(&self.conn)
-                .await?;
-            count(
-                written.rows_affected,
-                &mut r.client_secrets,
-                &mut r.changed_meanwhile,
-            );
-            fail::fail_point!("rekey::after_one", |_| crate::failpoints::stop_here(
-                "rekey::after_one"
-            ));
-        }
+        self.reseal_secret_column(
+            tenant_email::Column::NextClientSecret,
+            next_secret_binding,
+            &mut r,
+        )
+        .await?;
         self.reseal_tokens(&mut r).await?;
         self.alerts().reseal(&mut r).await?;
         let flows: Vec<(String, String)> = oauth_flow::Entity::find()
@@ -106,24 +86,30 @@ impl Store {
         Ok(r)
     }
 
-    /// The next-secret slot, like the secret in use (counted with it).
-    async fn reseal_next_secrets(&self, r: &mut Resealed) -> Result<(), StoreError> {
+    /// One of `tenant_email`'s sealed secret columns (the secret in use,
+    /// the next one), each value sealed under `binding` of its row.
+    async fn reseal_secret_column(
+        &self,
+        column: tenant_email::Column,
+        binding: for<'a> fn(&'a str) -> Binding<'a>,
+        r: &mut Resealed,
+    ) -> Result<(), StoreError> {
         let rows: Vec<(String, Option<String>)> = tenant_email::Entity::find()
             .select_only()
             .column(tenant_email::Column::Id)
-            .column(tenant_email::Column::NextClientSecret)
+            .column(column)
             .into_tuple()
             .all(&self.conn)
             .await?;
         for (id, sealed) in rows {
             let Some(sealed) = sealed else { continue };
-            let Some(new) = resealed(&self.keys, &sealed, &next_secret_binding(&id))? else {
+            let Some(new) = resealed(&self.keys, &sealed, &binding(&id))? else {
                 continue;
             };
             let written = tenant_email::Entity::update_many()
-                .col_expr(tenant_email::Column::NextClientSecret, Expr::value(new))
+                .col_expr(column, Expr::value(new))
                 .filter(tenant_email::Column::Id.eq(&id))
-                .filter(tenant_email::Column::NextClientSecret.eq(&sealed))
+                .filter(column.eq(&sealed))
                 .exec(&self.conn)
                 .await?;
             count(
@@ -131,6 +117,9 @@ impl Store {
                 &mut r.client_secrets,
                 &mut r.changed_meanwhile,
             );
+            fail::fail_point!("rekey::after_one", |_| crate::failpoints::stop_here(
+                "rekey::after_one"
+            ));
         }
         Ok(())
     }
