@@ -336,3 +336,27 @@ async fn faults_name_users_paths_like_me_paths() {
     assert_eq!(r.status(), 403);
     assert!(o.f.stand_in.faults().is_empty());
 }
+
+#[tokio::test]
+async fn a_draft_sends_only_from_the_mailbox_it_is_in() {
+    let o = own().await;
+    let u = "/users/mailbox@contoso.com";
+    // From another address: Exchange checks Send As on it, which this account lacks.
+    let mut other = draft("as someone else");
+    other["from"] = json!({"emailAddress": {"address": "ceo@contoso.com"}});
+    let id = json_of(o.post(&format!("{u}/messages"), other).await, 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = o.post(&format!("{u}/messages/{id}/send"), json!({})).await;
+    assert_graph_error(r, 403, "ErrorSendAsDenied").await;
+    // From the mailbox itself (any case): sent as it.
+    let mut own_from = draft("as itself");
+    own_from["from"] = json!({"emailAddress": {"address": "Mailbox@Contoso.com"}});
+    let id = json_of(o.post(&format!("{u}/messages"), own_from).await, 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = o.post(&format!("{u}/messages/{id}/send"), json!({})).await;
+    assert_eq!(r.status(), 202);
+}

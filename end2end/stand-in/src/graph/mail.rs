@@ -96,6 +96,10 @@ pub struct MessageInput {
     pub reply_to: Vec<RecipientInput>,
     #[serde(default)]
     pub internet_message_headers: Vec<HeaderInput>,
+    /// Set on a draft made in another mailbox (shared, application access): Exchange sends
+    /// it only as the mailbox the draft is in (anything else needs Send As on that address).
+    #[serde(default)]
+    pub from: Option<RecipientInput>,
 }
 
 /// `{"name": "x-…", "value": "…"}`.
@@ -242,6 +246,10 @@ pub fn build(
     let cc = addresses(&input.cc_recipients)?;
     let bcc = addresses(&input.bcc_recipients)?;
     let reply_to = addresses(&input.reply_to)?;
+    let from = match &input.from {
+        Some(r) => addresses(std::slice::from_ref(r))?.into_iter().next(),
+        None => None,
+    };
     let headers = custom_headers(&input.internet_message_headers)?;
     let mut attachments = Vec::new();
     for a in &input.attachments {
@@ -268,7 +276,7 @@ pub fn build(
         subject: input.subject.clone().unwrap_or_default(),
         body_type: body_type.to_owned(),
         body: body.and_then(|b| b.content.clone()).unwrap_or_default(),
-        from: None,
+        from,
         to,
         cc,
         bcc,
@@ -539,12 +547,24 @@ pub async fn send_draft(
         ));
     }
     check_recipients(&draft)?;
+    let own = sender(&target.owner);
+    if draft
+        .from
+        .as_ref()
+        .is_some_and(|f| !f.address.eq_ignore_ascii_case(&own.address))
+    {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "ErrorSendAsDenied",
+            "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account.",
+        ));
+    }
     let mut sent =
         relocate(&mut store, &oid, index, &sent_folder, now).ok_or_else(GraphError::not_found)?;
     sent.is_draft = false;
     sent.sent = Some(now);
     sent.received = now;
-    sent.from = Some(sender(&target.owner));
+    sent.from = Some(own);
     if let Some(m) = store.mailbox_mut(&oid).messages.get_mut(index) {
         m.is_draft = false;
         m.sent = Some(now);

@@ -162,6 +162,17 @@ pub(crate) fn message_json(m: &OutgoingMessage, inline: &[&PreparedAttachment]) 
     Value::Object(out)
 }
 
+/// A draft made in another mailbox than the signed-in account's (a shared
+/// mailbox, application access) names that mailbox as From, as Microsoft's
+/// guide for shared mailboxes does: Exchange would take the mailbox the draft
+/// is in, but an explicit From is what it checks Send As against. `/me` drafts
+/// leave it to Exchange.
+pub(crate) fn from_mailbox(draft: &mut Value, mailbox: Option<&str>) {
+    if let (Some(mailbox), Some(fields)) = (mailbox, draft.as_object_mut()) {
+        fields.insert("from".into(), json!({"emailAddress": {"address": mailbox}}));
+    }
+}
+
 fn recipients(addresses: &[String]) -> Value {
     addresses
         .iter()

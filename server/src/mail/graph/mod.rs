@@ -115,6 +115,7 @@ impl GraphClient {
         let mut body = message::message_json(message, &inline);
         body["singleValueExtendedProperties"] =
             serde_json::json!([{ "id": OUTBOX_TAG_PROPERTY, "value": tag }]);
+        message::from_mailbox(&mut body, token.graph.user.as_deref());
         let request = match (message.origin(), original) {
             (Some((origin, _)), Some(original)) => {
                 let action = match origin {

@@ -127,6 +127,18 @@ fn attachment(name: &str, size: usize) -> PreparedAttachment {
 }
 
 #[test]
+fn a_draft_in_another_mailbox_names_it_as_from() {
+    let mut draft = message_json(&message(), &[]);
+    super::message::from_mailbox(&mut draft, None);
+    assert!(draft.get("from").is_none(), "/me: Exchange decides");
+    super::message::from_mailbox(&mut draft, Some("support@contoso.com"));
+    assert_eq!(
+        draft["from"],
+        json!({"emailAddress": {"address": "support@contoso.com"}})
+    );
+}
+
+#[test]
 fn text_message_with_every_recipient_kind() {
     let m = message_json(&message(), &[]);
     assert_eq!(
