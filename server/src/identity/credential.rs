@@ -87,6 +87,18 @@ impl ClientCredential {
         }
     }
 
+    /// What `client_secret` holds for `email`: the secret, or the private
+    /// key of its certificate.
+    pub fn stored(value: Zeroizing<String>, email: &TenantEmail) -> Self {
+        match &email.certificate {
+            None => ClientCredential::Secret(value),
+            Some(c) => ClientCredential::Certificate {
+                key_pem: value,
+                certificate_pem: c.pem.clone(),
+            },
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ClientCredential::Secret(_) => "secret",
@@ -104,13 +116,9 @@ impl Identity {
         let Some(sealed_value) = self.store.tenant_emails().client_secret(&email.id).await? else {
             return Ok(None);
         };
-        let value = Zeroizing::new(sealed_value);
-        Ok(Some(match &email.certificate {
-            None => ClientCredential::Secret(value),
-            Some(c) => ClientCredential::Certificate {
-                key_pem: value,
-                certificate_pem: c.pem.clone(),
-            },
-        }))
+        Ok(Some(ClientCredential::stored(
+            Zeroizing::new(sealed_value),
+            email,
+        )))
     }
 }

@@ -85,13 +85,7 @@ impl Identity {
         let Some(value) = current else {
             return Ok(None);
         };
-        let current = match &email.certificate {
-            None => ClientCredential::Secret(value),
-            Some(c) => ClientCredential::Certificate {
-                key_pem: value,
-                certificate_pem: c.pem.clone(),
-            },
-        };
+        let current = ClientCredential::stored(value, email);
         // The slot holds a secret: it follows a secret, not a certificate.
         let next = next.filter(|_| email.certificate.is_none());
         let today = self.store.now().date_naive();

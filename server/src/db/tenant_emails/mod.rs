@@ -3,6 +3,7 @@
 //! which audits every change; saving settings that invalidate a connection
 //! (another address, Application ID or authority) marks it here, in the same
 //! statement and transaction as the save.
+mod audited;
 mod certificate;
 mod next_secret;
 mod save;

@@ -4,10 +4,8 @@
 //! a compare-and-set on the sealed value that was tried, so two instances
 //! promoting at once write it once, and a secret replaced meanwhile is never
 //! overwritten with an older one.
-use super::{
-    find_owned, from_row, next_secret_binding, secret_binding, OpenedNextSecret, TenantEmail,
-    TenantEmails,
-};
+use super::audited::Change;
+use super::{next_secret_binding, secret_binding, OpenedNextSecret, TenantEmail, TenantEmails};
 use crate::db::audit::{self, Event};
 use crate::db::entities::tenant_email;
 use crate::db::{Saved, StoreError};
@@ -33,12 +31,6 @@ pub(super) fn cleared(
             tenant_email::Column::NextSecretExpiresOn,
             Expr::value(None::<NaiveDate>),
         )
-}
-
-struct SlotChange {
-    update: UpdateMany<tenant_email::Entity>,
-    action: &'static str,
-    detail: String,
 }
 
 impl TenantEmails<'_> {
@@ -73,12 +65,12 @@ impl TenantEmails<'_> {
             Some(d) => format!("expires {d}"),
             None => "no end date recorded".into(),
         };
-        let change = SlotChange {
+        let change = Change {
             update,
             action: "tenant_email.next_secret_set",
             detail,
         };
-        self.change_slot(actor, tenant_id, id, expected_version, change)
+        self.apply(actor, tenant_id, id, Some(expected_version), change)
             .await
     }
 
@@ -90,57 +82,13 @@ impl TenantEmails<'_> {
         id: &str,
         expected_version: i32,
     ) -> Result<Saved<TenantEmail>, StoreError> {
-        let change = SlotChange {
+        let change = Change {
             update: cleared(tenant_email::Entity::update_many()),
             action: "tenant_email.next_secret_removed",
             detail: String::new(),
         };
-        self.change_slot(actor, tenant_id, id, expected_version, change)
+        self.apply(actor, tenant_id, id, Some(expected_version), change)
             .await
-    }
-
-    /// The slot changed as the editor at `expected_version` asked, or
-    /// `Stale` when the row moved on (a promotion, another admin's save).
-    async fn change_slot(
-        &self,
-        actor: &Actor,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i32,
-        change: SlotChange,
-    ) -> Result<Saved<TenantEmail>, StoreError> {
-        let SlotChange {
-            update,
-            action,
-            detail,
-        } = change;
-        let store = self.0;
-        let now = store.now();
-        let txn = store.conn.begin().await?;
-        let Some(old) = find_owned(&txn, tenant_id, id).await? else {
-            return Ok(Saved::Missing);
-        };
-        if old.version != expected_version {
-            return Ok(Saved::Stale);
-        }
-        let rows = update
-            .col_expr(tenant_email::Column::Version, Expr::value(old.version + 1))
-            .col_expr(tenant_email::Column::UpdatedAt, Expr::value(now))
-            .filter(tenant_email::Column::Id.eq(id))
-            .filter(tenant_email::Column::Version.eq(old.version))
-            .exec_with_returning(&txn)
-            .await?;
-        let Some(row) = rows.into_iter().next() else {
-            return Ok(Saved::Stale);
-        };
-        let new = from_row(row);
-        let mut event = Event::new(action).target("tenant_email", id, new.address());
-        if !detail.is_empty() {
-            event = event.detail(detail);
-        }
-        audit::insert(&txn, now, actor, event).await?;
-        txn.commit().await?;
-        Ok(Saved::Done(new))
     }
 
     /// The secret in use and the next one, opened, read together (a
@@ -180,21 +128,7 @@ impl TenantEmails<'_> {
         &self,
         id: &str,
     ) -> Result<Option<OpenedNextSecret>, StoreError> {
-        let sealed: Option<Option<String>> = tenant_email::Entity::find_by_id(id.to_string())
-            .select_only()
-            .column(tenant_email::Column::NextClientSecret)
-            .into_tuple()
-            .one(&self.0.conn)
-            .await?;
-        match sealed.flatten() {
-            Some(sealed) => Ok(Some(OpenedNextSecret {
-                plain: zeroize::Zeroizing::new(
-                    self.0.keys.open(&sealed, &next_secret_binding(id))?,
-                ),
-                sealed,
-            })),
-            None => Ok(None),
-        }
+        Ok(self.both_secrets(id).await?.1)
     }
 
     /// Makes the next secret the one in use, when the slot still holds
